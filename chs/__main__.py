@@ -1,0 +1,5 @@
+"""Allow `python -m chs`."""
+
+from chs.cli import main
+
+main()

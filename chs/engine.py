@@ -1,0 +1,350 @@
+"""The scoring engine: a scheme becomes Polars expressions over a lazy frame.
+
+Everything is vectorised: tiers are `when/then` chains, linear mappings are piecewise
+interpolations, categories a `replace_strict`, weights a horizontal sum. The engine
+never collects; it returns lazy frames that the caller sinks, so Polars can stream.
+
+Per row, with p_s the points of signal s and w_s its relative weight in its group:
+    group score  = sum(w_s * p_s) / sum(w_s)      over signals with points
+    score        = sum(W_g * group_g) / sum(W_g)  over groups with a score
+A signal without points (missing, policy `redistribute`) drops out and the others
+absorb its weight. `coverage` is the nominal share of the weight that had data.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from chs.errors import DataError
+from chs.scheme import FlatSignal, Scheme, Signal, parse_sql_expr
+
+ROW = "row"  # 1-based data row number (the first row after the header is 1)
+REASON = "reason"
+SCORE_COLUMNS = ("score", "band", "coverage", "reasons", "scheme", "scheme_hash")
+_NUMERIC = (pl.Float32, pl.Float64, pl.Decimal)
+
+
+def points_column(signal: str) -> str:
+    return f"points_{signal}"
+
+
+def group_column(group: str) -> str:
+    return f"group_{group}"
+
+
+@dataclass
+class ScoringPlan:
+    """Lazy frames for the scored rows and the rejected rows, plus what the caller shows."""
+
+    scored: pl.LazyFrame
+    rejects: pl.LazyFrame
+    checked: pl.LazyFrame  # every row with its reject reason (null when scorable)
+    id_column: str
+    value_column: str | None
+    signal_columns: list[str]
+    group_columns: list[str]
+    warnings: list[str] = field(default_factory=list)
+
+
+def suggest_column(name: str, columns: list[str]) -> str:
+    """A `did you mean` hint followed by the columns that are there."""
+    close = difflib.get_close_matches(name, columns, n=1, cutoff=0.6)
+    if not close:
+        lowered = {c.lower(): c for c in columns}
+        close = [lowered[name.lower()]] if name.lower() in lowered else []
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    shown = ", ".join(columns[:30]) + (f", … ({len(columns)} in all)" if len(columns) > 30 else "")
+    return f"{hint} Columns in the file: {shown}"
+
+
+def _require(column: str, what: str, columns: list[str], source: str) -> None:
+    if column not in columns:
+        raise DataError(
+            f"{source}: column {column!r} ({what}) not found.{suggest_column(column, columns)}"
+        )
+
+
+@dataclass
+class _Value:
+    """A signal's value expression and its row-level problem, if any."""
+
+    value: pl.Expr  # Float64 for numeric signals, String for categories; null when missing
+    bad: pl.Expr | None  # a reason string where the raw value cannot be used, else null
+
+
+def _value(flat: FlatSignal, lf: pl.LazyFrame, columns: list[str], source: str, *, decimal_comma: bool) -> _Value:
+    sig = flat.signal
+    where = f"signal {flat.name}"
+    if sig.column is not None:
+        _require(sig.column, where, columns, source)
+        raw = pl.col(sig.column)
+        origin = f"column {sig.column}"
+    else:
+        assert sig.expr is not None
+        raw = parse_sql_expr(sig.expr)
+        for name in dict.fromkeys(raw.meta.root_names()):
+            _require(name, f"used by the expression of {where}", columns, source)
+        origin = "expression"
+    try:
+        dtype = lf.select(raw.alias("v")).collect_schema()["v"]
+    except pl.exceptions.PolarsError as exc:
+        raise DataError(f"{source}: the expression of {where} cannot be evaluated: {exc}") from None
+
+    if not sig.numeric:
+        if dtype == pl.String:
+            text = raw.str.strip_chars()
+            text = pl.when(text == "").then(None).otherwise(text)
+        elif dtype.is_numeric() or dtype == pl.Boolean:
+            text = raw.cast(pl.String)
+        else:
+            raise DataError(f"{source}: {where} reads {origin} of type {dtype}; `map` needs text or numbers")
+        return _Value(text, None)
+
+    if dtype.is_numeric():
+        value = raw.cast(pl.Float64)
+        if dtype in _NUMERIC or dtype.is_float():
+            value = value.fill_nan(None)
+        return _Value(value, None)
+    if dtype == pl.Boolean:
+        return _Value(raw.cast(pl.Float64), None)
+    if dtype == pl.String:
+        text = raw.str.strip_chars()
+        text = pl.when(text == "").then(None).otherwise(text)
+        number_text = text.str.replace_all(",", ".", literal=True) if decimal_comma else text
+        value = number_text.cast(pl.Float64, strict=False).fill_nan(None)
+        bad = pl.when(text.is_not_null() & value.is_null()).then(
+            pl.format(f"{flat.name}: {{}} is not a number ({origin})", pl.concat_str(pl.lit("'"), text, pl.lit("'")))
+        )
+        return _Value(value, bad)
+    raise DataError(f"{source}: {where} reads {origin} of type {dtype}; tiers and `linear` need numbers")
+
+
+def _points(sig: Signal, value: pl.Expr) -> tuple[pl.Expr, pl.Expr | None]:
+    """Points 0-100 for a present value (null when the value is null) and an unknown-category test."""
+    if sig.points is not None:
+        chain: pl.Expr | None = None
+        for tier in sig.points[:-1]:
+            iv = tier.interval()
+            cond = pl.lit(True)
+            if iv.low is not None:
+                cond = cond & ((value > iv.low) if iv.low_strict else (value >= iv.low))
+            if iv.high is not None:
+                cond = cond & ((value < iv.high) if iv.high_strict else (value <= iv.high))
+            chain = (pl.when(cond) if chain is None else chain.when(cond)).then(pl.lit(tier.points))  # type: ignore[attr-defined]
+        last = pl.lit(sig.points[-1].points, pl.Float64)
+        tiers = last if chain is None else chain.otherwise(last)
+        return pl.when(value.is_null()).then(None).otherwise(tiers).cast(pl.Float64), None
+    if sig.linear is not None:
+        (x0, y0), (xn, yn) = sig.linear[0], sig.linear[-1]
+        chain = pl.when(value <= x0).then(pl.lit(y0))
+        for (xa, ya), (xb, yb) in zip(sig.linear, sig.linear[1:], strict=False):
+            chain = chain.when(value <= xb).then(ya + (value - xa) * ((yb - ya) / (xb - xa)))
+        return chain.otherwise(pl.lit(yn)).cast(pl.Float64), None
+    assert sig.map is not None
+    mapping = sig.map
+    known = value.is_in(list(mapping))
+    points = value.replace_strict(mapping, default=sig.other, return_dtype=pl.Float64)
+    unknown = None if sig.other is not None else (value.is_not_null() & ~known)
+    return points, unknown
+
+
+def build_plan(
+    lf: pl.LazyFrame,
+    scheme: Scheme,
+    *,
+    source: str,
+    keep: list[str] | None = None,
+    decimal_comma: bool = False,
+    inferred: dict[str, pl.DataType] | None = None,
+) -> ScoringPlan:
+    """Check the columns against the scheme and build the lazy scoring plan.
+
+    `keep` selects the input columns carried to the output (default: all of them).
+    `inferred` gives the types of columns read as text from a CSV; they are restored in
+    the output (but for the id, kept as text so that `00123` stays `00123`).
+    Raises DataError for problems that concern the whole file (a missing column, a
+    wrong type); row-level problems become reject reasons.
+    """
+    columns = lf.collect_schema().names()
+    warnings: list[str] = []
+    _require(scheme.id, "the scheme's id", columns, source)
+    if scheme.value is not None:
+        _require(scheme.value, "the scheme's value", columns, source)
+    flats = scheme.flat_signals()
+
+    fixed = [scheme.id] + ([scheme.value] if scheme.value else [])
+    carried = columns if keep is None else list(dict.fromkeys([*fixed, *keep]))
+    for name in carried:
+        _require(name, "asked for with --keep", columns, source)
+    signal_columns = [points_column(f.name) for f in flats]
+    groups = list(dict.fromkeys(f.group for f in flats if f.group is not None))
+    group_columns = [group_column(g) for g in groups]
+    produced = {*signal_columns, *group_columns, *SCORE_COLUMNS}
+    clashing = [c for c in carried if c in produced and c != scheme.id]
+    if clashing:
+        warnings.append(
+            f"{source}: input columns {', '.join(clashing)} are replaced by the scored values"
+        )
+        carried = [c for c in carried if c not in clashing]
+
+    lf = lf.with_row_index(ROW, offset=1)
+    id_col = pl.col(scheme.id)
+    id_text = id_col.cast(pl.String).str.strip_chars()
+    problems: list[pl.Expr] = [
+        pl.when(id_text.is_null() | (id_text == "")).then(pl.lit(f"empty {scheme.id}")),
+        pl.when(id_text.is_not_null() & (id_text != "") & (pl.len().over(id_col) > 1)).then(
+            pl.format(f"duplicate {scheme.id} '{{}}' ({{}} rows)", id_text, pl.len().over(id_col))
+        ),
+    ]
+
+    if scheme.value is not None and lf.collect_schema()[scheme.value] == pl.String:
+        # Parse revenue written as text; keep the text for the reject message.
+        lf = lf.with_columns(pl.col(scheme.value).str.strip_chars().alias("__value_text"))
+        text = pl.when(pl.col("__value_text") != "").then(pl.col("__value_text"))
+        number = (text.str.replace_all(",", ".", literal=True) if decimal_comma else text).cast(
+            pl.Float64, strict=False
+        )
+        lf = lf.with_columns(number.alias(scheme.value))
+        problems.append(
+            pl.when(text.is_not_null() & pl.col(scheme.value).is_null()).then(
+                pl.format(f"{scheme.value}: '{{}}' is not a number (the value column)", text)
+            )
+        )
+
+    restored = {}
+    for name, dtype in (inferred or {}).items():
+        if name in (scheme.id, scheme.value):
+            continue
+        text = pl.col(name).str.strip_chars()
+        number = text.str.replace_all(",", ".", literal=True) if decimal_comma else text
+        back = number.cast(dtype, strict=False)
+        restored[name] = back
+        problems.append(
+            pl.when(text.is_not_null() & back.is_null() & number.cast(pl.Float64, strict=False).is_not_null()).then(
+                pl.format(f"{name}: '{{}}' is not of the column's type {dtype} (inferred from its first rows)", text)
+            )
+        )
+
+    points: dict[str, pl.Expr] = {}
+    has_data: dict[str, pl.Expr] = {}
+    for flat in flats:
+        val = _value(flat, lf, columns, source, decimal_comma=decimal_comma)
+        raw_points, unknown = _points(flat.signal, val.value)
+        if val.bad is not None:
+            problems.append(val.bad)
+        if unknown is not None:
+            listed = ", ".join(flat.signal.map or {})
+            problems.append(
+                pl.when(unknown).then(
+                    pl.format(f"{flat.name}: '{{}}' is not in its map ({listed}) and it has no `other`", val.value)
+                )
+            )
+        has_data[flat.name] = val.value.is_not_null()
+        policy = flat.missing
+        if policy == "reject":
+            problems.append(pl.when(val.value.is_null()).then(pl.lit(f"{flat.name}: no value (missing: reject)")))
+            fallback: pl.Expr = pl.lit(None, pl.Float64)
+        elif policy == "zero":
+            fallback = pl.lit(0.0)
+        elif policy == "redistribute":
+            fallback = pl.lit(None, pl.Float64)
+        else:
+            fallback = pl.lit(float(policy))
+        points[flat.name] = pl.when(val.value.is_not_null()).then(raw_points).otherwise(fallback)
+
+    # Weighted means, level by level. Points are materialised first so each is computed once.
+    lf = lf.with_columns(
+        [expr.alias(points_column(n)) for n, expr in points.items()]
+        + [expr.alias(f"__has_{n}") for n, expr in has_data.items()]
+    )
+    p = {f.name: pl.col(points_column(f.name)) for f in flats}
+    present = {n: e.is_not_null() for n, e in p.items()}
+
+    def wmean(items: list[tuple[pl.Expr, pl.Expr, float]]) -> tuple[pl.Expr, pl.Expr]:
+        num = pl.sum_horizontal([pl.when(ok).then(v * w).otherwise(0.0) for v, ok, w in items])
+        den = pl.sum_horizontal([pl.when(ok).then(pl.lit(w)).otherwise(0.0) for _, ok, w in items])
+        return pl.when(den > 0).then(num / den), den
+
+    if scheme.groups is None:
+        raw_score, den = wmean([(p[f.name], present[f.name], f.signal.weight) for f in flats])
+        lf = lf.with_columns(raw_score.alias("__score"), den.alias("__den"))
+        effective = {f.name: pl.when(present[f.name]).then(f.signal.weight / pl.col("__den")).otherwise(0.0) for f in flats}
+        group_exprs: list[pl.Expr] = []
+    else:
+        group_exprs = []
+        gdens: dict[str, pl.Expr] = {}
+        for gname, group in scheme.groups.items():
+            gscore, gden = wmean([(p[n], present[n], s.weight) for n, s in group.signals.items()])
+            group_exprs.append(gscore.alias(group_column(gname)))
+            gdens[gname] = gden.alias(f"__den_{gname}")
+        lf = lf.with_columns(group_exprs + list(gdens.values()))
+        g = {gname: pl.col(group_column(gname)) for gname in scheme.groups}
+        raw_score, den = wmean([(g[n], g[n].is_not_null(), grp.weight) for n, grp in scheme.groups.items()])
+        lf = lf.with_columns(raw_score.alias("__score"), den.alias("__den"))
+        effective = {}
+        for f in flats:
+            assert f.group is not None
+            gw = scheme.groups[f.group].weight
+            effective[f.name] = (
+                pl.when(present[f.name])
+                .then((gw / pl.col("__den")) * (f.signal.weight / pl.col(f"__den_{f.group}")))
+                .otherwise(0.0)
+            )
+
+    problems.append(
+        pl.when(pl.col("__score").is_null()).then(pl.lit("no signal has a value"))
+    )
+    score = pl.col("__score").round(1, mode="half_away_from_zero")
+    coverage = pl.sum_horizontal(
+        [pl.when(pl.col(f"__has_{f.name}")).then(f.share).otherwise(0.0) for f in flats]
+    )
+    band = None
+    for b in scheme.bands:
+        cond = (score > b.threshold) if b.strict else (score >= b.threshold)
+        band = pl.when(cond).then(pl.lit(b.name)) if band is None else band.when(cond).then(pl.lit(b.name))
+
+    # Reasons: the signals that cost the most weighted points, most first.
+    losses = []
+    for f in flats:
+        loss = effective[f.name] * (100.0 - p[f.name].fill_null(100.0))
+        label = pl.when(pl.col(f"__has_{f.name}")).then(pl.lit(f.name)).otherwise(pl.lit(f"{f.name} (missing)"))
+        text = pl.format("{} -{}", label, loss.round(1, mode="half_away_from_zero"))
+        losses.append(pl.struct(loss.alias("loss"), text.alias("text")))
+    by_loss = pl.element().struct.field("loss")
+    reasons = (
+        pl.concat_list(losses)
+        .list.eval(pl.element().filter(by_loss >= 0.05))
+        .list.eval(pl.element().sort_by(by_loss, descending=True, maintain_order=True))
+        .list.head(scheme.reasons)
+        .list.eval(pl.element().struct.field("text"))
+        .list.join("; ")
+    )
+
+    reason = pl.concat_str(problems, separator="; ", ignore_nulls=True)
+    checked = lf.with_columns(pl.when(reason != "").then(reason).alias(REASON))
+    output = [
+        *[restored[c].alias(c) if c in restored else pl.col(c) for c in carried],
+        *[pl.col(c).round(2) for c in signal_columns],
+        *[pl.col(c).round(1, mode="half_away_from_zero") for c in group_columns],
+        score.alias("score"),
+        band.alias("band"),  # type: ignore[union-attr]
+        coverage.round(3).alias("coverage"),
+        reasons.alias("reasons"),
+        pl.lit(scheme.name).alias("scheme"),
+        pl.lit(scheme.digest).alias("scheme_hash"),
+    ]
+    scored = checked.filter(pl.col(REASON).is_null()).select(output)
+    rejects = checked.filter(pl.col(REASON).is_not_null()).select(ROW, REASON, *columns)
+    return ScoringPlan(
+        scored=scored,
+        rejects=rejects,
+        checked=checked,
+        id_column=scheme.id,
+        value_column=scheme.value if scheme.value in carried else None,
+        signal_columns=signal_columns,
+        group_columns=group_columns,
+        warnings=warnings,
+    )

@@ -1,0 +1,212 @@
+"""Reading inputs (CSV or Parquet, lazily) and writing outputs atomically.
+
+Outputs go to a temporary file beside the target and are renamed into place only when
+every output of the run is complete, so a failed run never leaves a half-written file.
+An output path that names an input is refused.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import polars as pl
+
+from chs.errors import DataError, OutputError
+
+Format = Literal["csv", "parquet", "ndjson"]
+INPUT_SUFFIXES: dict[str, Format] = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet"}
+OUTPUT_SUFFIXES: dict[str, Format] = {
+    ".csv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".ndjson": "ndjson",
+    ".jsonl": "ndjson",
+}
+DEFAULT_NULLS = ("", "NA", "N/A", "#N/A", "null", "NULL")
+_SPREADSHEET = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")  # xlsx (zip) and legacy xls
+
+
+@dataclass(frozen=True)
+class CsvOptions:
+    """How to read a CSV export: French Excel writes `;`, `0,85` and cp1252."""
+
+    separator: str = ","
+    decimal_comma: bool = False
+    encoding: str = "utf-8"
+    null_values: Sequence[str] = field(default=DEFAULT_NULLS)
+
+
+def input_format(path: Path) -> Format:
+    """The format of an input file, by extension, else by its first bytes."""
+    if not path.exists():
+        raise DataError(f"{path}: file not found")
+    if path.is_dir():
+        raise DataError(f"{path}: is a directory, not a CSV or Parquet file")
+    if path.stat().st_size == 0:
+        raise DataError(f"{path}: the file is empty")
+    with path.open("rb") as fh:
+        head = fh.read(4)
+    if head.startswith(_SPREADSHEET):
+        raise DataError(f"{path}: looks like a spreadsheet (Excel); export it as CSV first")
+    fmt = INPUT_SUFFIXES.get(path.suffix.lower())
+    if head == b"PAR1":
+        return "parquet"
+    if fmt == "parquet":
+        raise DataError(f"{path}: not a Parquet file (it does not start with the PAR1 magic bytes)")
+    if fmt is None:
+        raise DataError(
+            f"{path}: unknown file type {path.suffix or '(no extension)'}; "
+            "inputs are CSV (.csv, .tsv, .txt) or Parquet (.parquet)"
+        )
+    return fmt
+
+
+@dataclass(frozen=True)
+class Input:
+    """A lazy scan, and the types inferred for the columns that were read as text."""
+
+    frame: pl.LazyFrame
+    inferred: dict[str, pl.DataType]
+
+
+@contextlib.contextmanager
+def open_input(
+    path: str | Path, csv: CsvOptions = CsvOptions(), text_columns: Sequence[str] = ()
+) -> Iterator[Input]:
+    """A lazy scan of the input. From a CSV, `text_columns` are read as text so that the
+    engine can reject one row with a bad value rather than fail the whole file.
+
+    A context manager because a non-UTF-8 CSV is transcoded to a temporary UTF-8 copy
+    (streamed in chunks) that must outlive the lazy frame.
+    """
+    path = Path(path)
+    fmt = input_format(path)
+    if fmt == "parquet":
+        lf = pl.scan_parquet(path)
+        try:
+            lf.collect_schema()
+        except Exception as exc:
+            raise DataError(f"{path}: cannot read as Parquet: {_first_line(exc)}") from None
+        yield Input(lf, {})
+        return
+    with _utf8_copy(path, csv.encoding) as readable:
+        yield _scan_csv(path, readable, csv, text_columns)
+
+
+def _scan_csv(path: Path, readable: Path, csv: CsvOptions, text_columns: Sequence[str]) -> Input:
+    separator = "\t" if path.suffix.lower() == ".tsv" and csv.separator == "," else csv.separator
+    options = {
+        "separator": separator,
+        "decimal_comma": csv.decimal_comma,
+        "null_values": list(csv.null_values),
+        "infer_schema_length": 10_000,
+        "raise_if_empty": True,
+    }
+    try:
+        schema = pl.scan_csv(readable, **options).collect_schema()  # type: ignore[arg-type]
+    except pl.exceptions.NoDataError:
+        raise DataError(f"{path}: the file is empty") from None
+    except Exception as exc:
+        raise DataError(f"{path}: cannot read as CSV: {_first_line(exc)}{encoding_hint(exc)}") from None
+    header = schema.names()
+    if len(header) == 1 and separator == "," and ";" in header[0]:
+        raise DataError(
+            f"{path}: the header is one column {header[0][:60]!r}; "
+            "it looks separated by ';' (try --separator ';' and --decimal-comma)"
+        )
+    overrides = {c: pl.String for c in text_columns if c in header}
+    lf = pl.scan_csv(readable, schema_overrides=overrides, **options)  # type: ignore[arg-type]
+    return Input(lf, {c: schema[c] for c in overrides if schema[c] != pl.String})
+
+
+@contextlib.contextmanager
+def _utf8_copy(path: Path, encoding: str) -> Iterator[Path]:
+    try:
+        codec = codecs.lookup(encoding)
+    except LookupError:
+        raise DataError(f"{path}: unknown encoding {encoding!r} (for example utf-8, cp1252, latin-1)") from None
+    if codec.name in ("utf-8", "utf-8-sig"):
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="chs-") as tmp:
+        target = Path(tmp) / "utf8.csv"
+        decoder = codec.incrementaldecoder(errors="strict")
+        try:
+            with path.open("rb") as src, target.open("w", encoding="utf-8", newline="") as dst:
+                while chunk := src.read(1 << 20):
+                    dst.write(decoder.decode(chunk))
+                dst.write(decoder.decode(b"", final=True))
+        except UnicodeDecodeError as exc:
+            raise DataError(f"{path}: not valid {encoding}: {exc.reason}") from None
+        yield target
+
+
+def encoding_hint(exc: BaseException) -> str:
+    if "utf-8" in str(exc).lower() or "utf8" in str(exc).lower():
+        return " (the file is not UTF-8; try --encoding cp1252 or --encoding latin-1)"
+    return ""
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def output_format(path: Path) -> Format:
+    fmt = OUTPUT_SUFFIXES.get(path.suffix.lower())
+    if fmt is None:
+        raise OutputError(
+            f"{path}: unknown output type {path.suffix or '(no extension)'}; "
+            "use .csv, .parquet or .ndjson"
+        )
+    return fmt
+
+
+def check_outputs(outputs: Sequence[Path], inputs: Sequence[Path]) -> None:
+    """Refuse an output that would overwrite an input, or two outputs on one path."""
+    resolved_inputs = {p.resolve() for p in inputs}
+    seen: set[Path] = set()
+    for out in outputs:
+        output_format(out)
+        target = out.resolve()
+        if target in resolved_inputs:
+            raise OutputError(f"{out}: is an input of this run; inputs are never overwritten")
+        if target in seen:
+            raise OutputError(f"{out}: given for two outputs of this run")
+        if out.exists() and out.is_dir():
+            raise OutputError(f"{out}: is a directory")
+        seen.add(target)
+
+
+def write_all(frames: Sequence[tuple[pl.LazyFrame, Path]]) -> None:
+    """Sink every frame to a temporary file in one Polars run, then rename each into place."""
+    temps: list[tuple[Path, Path]] = []
+    sinks: list[pl.LazyFrame] = []
+    try:
+        for lf, path in frames:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            os.close(fd)
+            tmp = Path(name)
+            temps.append((tmp, path))
+            fmt = output_format(path)
+            if fmt == "parquet":
+                sinks.append(lf.sink_parquet(tmp, lazy=True))
+            elif fmt == "csv":
+                sinks.append(lf.sink_csv(tmp, lazy=True))
+            else:
+                sinks.append(lf.sink_ndjson(tmp, lazy=True))
+        pl.collect_all(sinks)
+        for tmp, path in temps:
+            os.replace(tmp, path)
+    except PermissionError as exc:
+        raise OutputError(f"{exc.filename or frames[0][1]}: permission denied") from None
+    finally:
+        for tmp, _ in temps:
+            tmp.unlink(missing_ok=True)

@@ -1,0 +1,646 @@
+"""The scheme: its pydantic model, loading from YAML with line numbers, warnings, hash.
+
+A scheme is data. Signals read a column or a SQL expression parsed by Polars' SQL
+expression parser (no Python, no file or network access); everything else is numbers
+and names. Tier intervals are defined once here (`Tier.interval`) and used both by the
+engine that scores and by `chs check` that shows them, so the table people read and the
+code that scores can never disagree.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+
+from chs.errors import SchemeError
+
+NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+MISSING_POLICIES = ("redistribute", "zero", "reject")
+_BAND_COLORS = (
+    "red",
+    "orange",
+    "yellow",
+    "green",
+    "blue",
+    "cyan",
+    "magenta",
+    "purple",
+    "white",
+    "grey",
+    "bright_red",
+    "bright_yellow",
+    "bright_green",
+    "bright_blue",
+)
+
+
+def _check_missing(value: Any) -> Any:
+    """Accept a policy name or a fixed number of points (0-100)."""
+    if isinstance(value, bool):
+        raise ValueError(f"must be one of {', '.join(MISSING_POLICIES)} or points 0-100")
+    if isinstance(value, int | float):
+        if not 0 <= value <= 100:
+            raise ValueError(f"fixed points for a missing value must be 0-100 (got {value})")
+        return float(value)
+    if value in MISSING_POLICIES:
+        return value
+    raise ValueError(f"must be one of {', '.join(MISSING_POLICIES)} or points 0-100 (got {value!r})")
+
+
+Missing = Annotated[
+    str | float,
+    BeforeValidator(_check_missing),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"enum": list(MISSING_POLICIES)},
+                {"type": "number", "minimum": 0, "maximum": 100},
+            ],
+            "description": "redistribute | zero | reject | fixed points 0-100",
+        }
+    ),
+]
+Points = Annotated[float, Field(ge=0, le=100)]
+Weight = Annotated[float, Field(gt=0, description="relative weight, normalised at its level")]
+Name = Annotated[str, Field(pattern=NAME_PATTERN)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A real interval with optional open/closed ends; None means unbounded."""
+
+    low: float | None = None
+    low_strict: bool = False
+    high: float | None = None
+    high_strict: bool = False
+
+    def contains(self, x: float) -> bool:
+        if self.low is not None and (x <= self.low if self.low_strict else x < self.low):
+            return False
+        return not (
+            self.high is not None and (x >= self.high if self.high_strict else x > self.high)
+        )
+
+    def is_empty(self) -> bool:
+        if self.low is None or self.high is None:
+            return False
+        if self.low == self.high:
+            return self.low_strict or self.high_strict
+        return self.low > self.high
+
+    def text(self) -> str:
+        """Human form, as `chs check` shows it: `>= 40`, `10 <= x < 20`, `any value`."""
+        lo = None if self.low is None else f"{_num(self.low)} {'<' if self.low_strict else '<='}"
+        hi = None if self.high is None else f"{'<' if self.high_strict else '<='} {_num(self.high)}"
+        if lo and hi:
+            return f"{lo} x {hi}"
+        if lo:
+            return f"{'>' if self.low_strict else '>='} {_num(self.low)}"  # type: ignore[arg-type]
+        if hi:
+            return f"x {hi}"
+        return "any other value"
+
+
+def _num(x: float) -> str:
+    """Print 40.0 as 40 and 0.5 as 0.5."""
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+class Tier(_Strict):
+    """One tier: the points given when the value is within its bounds.
+
+    `at_least` (>=) and `at_most` (<=) are inclusive, `above` (>) and `below` (<) strict;
+    a tier may have one lower and one upper bound. A tier with no bound is the catch-all.
+    """
+
+    at_least: float | None = Field(None, description="value >= at_least")
+    above: float | None = Field(None, description="value > above")
+    at_most: float | None = Field(None, description="value <= at_most")
+    below: float | None = Field(None, description="value < below")
+    points: Points
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Tier:
+        if self.at_least is not None and self.above is not None:
+            raise ValueError("a tier takes one lower bound: at_least or above, not both")
+        if self.at_most is not None and self.below is not None:
+            raise ValueError("a tier takes one upper bound: at_most or below, not both")
+        if self.interval().is_empty():
+            raise ValueError(f"no value can match this tier ({self.interval().text()})")
+        return self
+
+    def interval(self) -> Interval:
+        low = self.above if self.above is not None else self.at_least
+        high = self.below if self.below is not None else self.at_most
+        return Interval(low, self.above is not None, high, self.below is not None)
+
+    @property
+    def is_catch_all(self) -> bool:
+        return self.interval() == Interval()
+
+
+class Signal(_Strict):
+    """One signal: where its value comes from, how it maps to points, and its weight."""
+
+    column: str | None = Field(None, description="input column holding the value")
+    expr: str | None = Field(None, description="SQL expression over input columns (Polars SQL)")
+    label: str | None = Field(None, description="human name shown in reports")
+    weight: Weight
+    points: list[Tier] | None = Field(
+        None, min_length=1, description="tiers, checked top to bottom; first match wins"
+    )
+    linear: list[tuple[float, Points]] | None = Field(
+        None,
+        min_length=2,
+        description="(value, points) breakpoints, interpolated and clamped at both ends",
+    )
+    map: dict[str, Points] | None = Field(None, min_length=1, description="category -> points")
+    other: Points | None = Field(None, description="points for a category not in `map`")
+    missing: Missing | None = Field(None, description="overrides the scheme's missing policy")
+
+    @field_validator("map", mode="before")
+    @classmethod
+    def _map_keys_as_text(cls, value: Any) -> Any:
+        # YAML reads `1: 100` as an int key and `true: 100` as a bool; compare as text.
+        if isinstance(value, dict):
+            return {_category_text(k): v for k, v in value.items()}
+        return value
+
+    @field_validator("expr")
+    @classmethod
+    def _parse_expr(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_sql_expr(value)
+        return value
+
+    @model_validator(mode="after")
+    def _shape(self) -> Signal:
+        if (self.column is None) == (self.expr is None):
+            raise ValueError("a signal takes exactly one of `column` or `expr`")
+        kinds = [k for k in ("points", "linear", "map") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError(
+                "a signal takes exactly one of `points` (tiers), `linear` or `map`"
+                + (f" (got {', '.join(kinds)})" if kinds else "")
+            )
+        if self.other is not None and self.map is None:
+            raise ValueError("`other` goes with `map`")
+        if self.points is not None and not self.points[-1].is_catch_all:
+            raise ValueError(
+                "the last tier must be a catch-all with no bound, such as {points: 0}, "
+                "so that every value gets points"
+            )
+        if self.linear is not None:
+            xs = [x for x, _ in self.linear]
+            if any(b <= a for a, b in zip(xs, xs[1:], strict=False)):
+                raise ValueError(f"linear breakpoint values must increase strictly (got {xs})")
+        return self
+
+    @property
+    def kind(self) -> Literal["tiers", "linear", "map"]:
+        if self.points is not None:
+            return "tiers"
+        return "linear" if self.linear is not None else "map"
+
+    @property
+    def numeric(self) -> bool:
+        return self.kind != "map"
+
+    @property
+    def max_points(self) -> float:
+        if self.points is not None:
+            return max(t.points for t in self.points)
+        if self.linear is not None:
+            return max(p for _, p in self.linear)
+        assert self.map is not None
+        return max([*self.map.values(), self.other or 0.0])
+
+
+def _category_text(key: Any) -> str:
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    return str(key)
+
+
+class Group(_Strict):
+    """A weighted category of signals (the strategy article's five categories)."""
+
+    label: str | None = None
+    weight: Weight
+    missing: Missing | None = Field(None, description="default missing policy for its signals")
+    signals: dict[Name, Signal] = Field(min_length=1)
+
+
+class Band(_Strict):
+    """A named score range. Bands are listed highest first; the last starts at 0."""
+
+    name: Name
+    from_: float | None = Field(None, alias="from", ge=0, le=100, description="score >= from")
+    above: float | None = Field(None, ge=0, lt=100, description="score > above")
+    color: str | None = Field(None, description="colour for terminal tables")
+
+    @model_validator(mode="after")
+    def _one_bound(self) -> Band:
+        if (self.from_ is None) == (self.above is None):
+            raise ValueError("a band takes exactly one of `from` (>=) or `above` (>)")
+        if self.color is not None and self.color not in _BAND_COLORS:
+            raise ValueError(f"unknown color {self.color!r}; use one of {', '.join(_BAND_COLORS)}")
+        return self
+
+    @property
+    def threshold(self) -> float:
+        return self.from_ if self.from_ is not None else self.above  # type: ignore[return-value]
+
+    @property
+    def strict(self) -> bool:
+        return self.above is not None
+
+    def text(self) -> str:
+        return f"{'>' if self.strict else '>='} {_num(self.threshold)}"
+
+
+@dataclass(frozen=True)
+class FlatSignal:
+    """A signal with where it sits: its group and its nominal share of the whole score."""
+
+    name: str
+    signal: Signal
+    group: str | None
+    share: float  # nominal share of the total score (0-1) when every signal has data
+    missing: str | float  # the policy in force, after scheme and group defaults
+
+
+class Scheme(_Strict):
+    """A health-score definition: signals (or groups of signals), weights, bands."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+        json_schema_extra={"title": "chs scheme"},
+    )
+
+    name: str = Field(min_length=1)
+    description: str | None = None
+    id: str = Field(min_length=1, description="customer id column")
+    value: str | None = Field(None, description="revenue column (MRR, ARR), for value at risk")
+    missing: Missing = Field("redistribute", description="default policy for a missing value")
+    reasons: int = Field(3, ge=0, le=20, description="how many reasons each row lists")
+    signals: dict[Name, Signal] | None = Field(None, min_length=1)
+    groups: dict[Name, Group] | None = Field(None, min_length=1)
+    bands: list[Band] = Field(min_length=1)
+
+    _source: Path | None = PrivateAttr(None)
+    _warnings: list[str] = PrivateAttr(default_factory=list)
+
+    @model_validator(mode="after")
+    def _structure(self) -> Scheme:
+        if (self.signals is None) == (self.groups is None):
+            raise ValueError("a scheme takes exactly one of `signals` or `groups`")
+        seen: dict[str, str] = {}
+        for group_name, group in (self.groups or {}).items():
+            for name in group.signals:
+                if name in seen:
+                    raise ValueError(
+                        f"signal {name!r} is in both groups {seen[name]!r} and {group_name!r}; "
+                        "signal names must be unique"
+                    )
+                seen[name] = group_name
+        return self
+
+    @field_validator("bands")
+    @classmethod
+    def _bands_order(cls, bands: list[Band]) -> list[Band]:
+        names = [b.name for b in bands]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"band names must be unique (repeated: {', '.join(dupes)})")
+        keys = [(b.threshold, b.strict) for b in bands]
+        if any(b >= a for a, b in zip(keys, keys[1:], strict=False)):
+            raise ValueError(
+                "bands must be listed highest first with decreasing thresholds "
+                f"(got {', '.join(f'{b.name} {b.text()}' for b in bands)})"
+            )
+        last = bands[-1]
+        if last.strict or last.threshold != 0:
+            raise ValueError(
+                f"the last band must start at 0 (`from: 0`) so every score has a band; "
+                f"{last.name!r} starts at {last.text()}"
+            )
+        return bands
+
+    # -- derived views -------------------------------------------------------------------
+
+    def flat_signals(self) -> list[FlatSignal]:
+        """Every signal in scheme order with its group, nominal share and missing policy."""
+        if self.signals is not None:
+            total = sum(s.weight for s in self.signals.values())
+            return [
+                FlatSignal(n, s, None, s.weight / total, _policy(s.missing, None, self.missing))
+                for n, s in self.signals.items()
+            ]
+        assert self.groups is not None
+        out: list[FlatSignal] = []
+        gtotal = sum(g.weight for g in self.groups.values())
+        for gname, group in self.groups.items():
+            stotal = sum(s.weight for s in group.signals.values())
+            for n, s in group.signals.items():
+                share = group.weight / gtotal * s.weight / stotal
+                out.append(
+                    FlatSignal(n, s, gname, share, _policy(s.missing, group.missing, self.missing))
+                )
+        return out
+
+    @property
+    def source(self) -> Path | None:
+        return self._source
+
+    @property
+    def warnings(self) -> list[str]:
+        return list(self._warnings)
+
+    @property
+    def digest(self) -> str:
+        """Hash of the normalised content: comments and layout do not change it."""
+        payload = json.dumps(self.model_dump(mode="json", by_alias=True), separators=(",", ":"))
+        return hashlib.sha256(payload.encode()).hexdigest()[:12]
+
+
+def _policy(*levels: str | float | None) -> str | float:
+    return next(level for level in levels if level is not None)
+
+
+# -- SQL expressions ---------------------------------------------------------------------
+
+_SUBQUERY = re.compile(r"\bselect\b", re.IGNORECASE)
+
+
+def parse_sql_expr(text: str) -> Any:
+    """Parse a SQL expression with Polars; refuse subqueries. Returns a Polars Expr."""
+    import polars as pl
+
+    if _SUBQUERY.search(text):
+        raise ValueError("subqueries are not allowed in an expression")
+    try:
+        return pl.sql_expr(text)
+    except Exception as exc:  # polars raises several SQL error types
+        raise ValueError(f"not a valid SQL expression: {exc}") from None
+
+
+# -- loading -----------------------------------------------------------------------------
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe YAML with YAML 1.2 booleans: `yes`, `no`, `on`, `off` stay text (plan names)."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+
+
+def _line_map(node: yaml.Node, path: tuple[str, ...], out: dict[tuple[str, ...], int]) -> None:
+    """Record the line of every key and list item; refuse duplicate keys."""
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                where = ".".join(path) or "top level"
+                raise _DuplicateKey(line, f"{where}: key {key!r} appears twice (lines {seen[key]} and {line})")
+            seen[key] = line
+            out[(*path, key)] = line
+            _line_map(value_node, (*path, key), out)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            out[(*path, str(i))] = item.start_mark.line + 1
+            _line_map(item, (*path, str(i)), out)
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line, self.message = line, message
+
+
+def load_scheme(path: str | Path) -> Scheme:
+    """Load and validate a scheme file; every problem is a SchemeError naming file and line."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SchemeError(f"{path}: scheme file not found") from None
+    except IsADirectoryError:
+        raise SchemeError(f"{path}: is a directory, not a scheme file") from None
+    except UnicodeDecodeError as exc:
+        raise SchemeError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    return parse_scheme(text, path)
+
+
+def parse_scheme(text: str, path: str | Path = "<scheme>") -> Scheme:
+    """Validate scheme text; `path` is only used in messages."""
+    path = Path(path)
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = f":{mark.line + 1}" if mark else ""
+        raise SchemeError(f"{path}{line}: malformed YAML: {exc.problem or exc.context}") from None
+    except yaml.YAMLError as exc:
+        raise SchemeError(f"{path}: malformed YAML: {exc}") from None
+    if data is None:
+        raise SchemeError(f"{path}: the scheme is empty")
+    if not isinstance(data, dict):
+        raise SchemeError(f"{path}:1: a scheme is a mapping of keys (name, id, signals, bands)")
+    lines: dict[tuple[str, ...], int] = {}
+    try:
+        _line_map(node, (), lines)
+    except _DuplicateKey as exc:
+        raise SchemeError(f"{path}:{exc.line}: {exc.message}") from None
+    try:
+        scheme = Scheme.model_validate(data)
+    except ValidationError as exc:
+        raise SchemeError(_format_validation(exc, path, lines)) from None
+    scheme._source = path
+    scheme._warnings = [f"{path}:{ln}: {msg}" for ln, msg in scheme_warnings(scheme, lines)]
+    return scheme
+
+
+def _known_keys() -> set[str]:
+    keys: set[str] = set()
+    for model in (Scheme, Signal, Group, Tier, Band):
+        for name, field in model.model_fields.items():
+            keys.add(field.alias or name)
+    return keys
+
+
+def _line_for(loc: tuple[str, ...], lines: dict[tuple[str, ...], int]) -> int | None:
+    for end in range(len(loc), 0, -1):
+        if loc[:end] in lines:
+            return lines[loc[:end]]
+    return None
+
+
+def _key_path(loc: tuple[str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if part.isdigit() else (f".{part}" if out else part)
+    return out
+
+
+def _format_validation(exc: ValidationError, path: Path, lines: dict[tuple[str, ...], int]) -> str:
+    """One line per problem: `file:line: key.path: what is wrong`."""
+    problems: list[tuple[int, str]] = []
+    for err in exc.errors(include_url=False):
+        loc = tuple(str(p) for p in err["loc"])
+        kind, given = err["type"], err.get("input")
+        if kind == "extra_forbidden":
+            key = loc[-1]
+            close = difflib.get_close_matches(key, _known_keys(), n=1, cutoff=0.7)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            msg = f"unknown key {key!r}{hint}"
+        elif kind == "missing":
+            msg = f"required key {loc[-1]!r} is missing"
+        elif kind == "greater_than":
+            msg = f"must be greater than {_num(err['ctx']['gt'])} (got {given})"
+        elif kind == "string_pattern_mismatch":
+            msg = f"{given!r} is not a valid name: use letters, digits and _, not starting with a digit"
+        elif kind == "value_error":
+            msg = str(err["ctx"]["error"]) if "ctx" in err else err["msg"]
+        else:
+            msg = err["msg"][0].lower() + err["msg"][1:]
+            if given is not None and not isinstance(given, dict | list):
+                msg += f" (got {given!r})"
+        line = _line_for(loc, lines)
+        where = f"{path}:{line}" if line else str(path)
+        key = _key_path(loc)
+        problems.append((line or 0, f"{where}: {key + ': ' if key else ''}{msg}"))
+    problems.sort(key=lambda p: p[0])
+    if len(problems) == 1:
+        return problems[0][1]
+    return f"{path}: {len(problems)} problems in the scheme\n" + "\n".join(
+        f"  {p}" for _, p in problems
+    )
+
+
+# -- warnings ----------------------------------------------------------------------------
+
+
+def scheme_warnings(scheme: Scheme, lines: dict[tuple[str, ...], int]) -> list[tuple[int, str]]:
+    """Non-fatal problems: weights not summing to 100, overlapping or unreachable tiers."""
+    out: list[tuple[int, str]] = []
+
+    def weights(level: str, loc: tuple[str, ...], items: dict[str, Any]) -> None:
+        total = sum(item.weight for item in items.values())
+        if not math.isclose(total, 100):
+            shares = ", ".join(f"{n} {item.weight / total:.1%}" for n, item in items.items())
+            out.append(
+                (
+                    _line_for(loc, lines) or 0,
+                    f"{level} weights sum to {_num(total)}, not 100; normalised to {shares}",
+                )
+            )
+
+    if scheme.groups is not None:
+        weights("group", ("groups",), scheme.groups)
+        for gname, group in scheme.groups.items():
+            weights(f"group {gname!r} signal", ("groups", gname, "signals"), group.signals)
+    else:
+        assert scheme.signals is not None
+        weights("signal", ("signals",), scheme.signals)
+
+    for flat in scheme.flat_signals():
+        base = ("signals", flat.name) if flat.group is None else ("groups", flat.group, "signals", flat.name)
+        for index, message in tier_problems(flat.signal.points or []):
+            line = _line_for((*base, "points", str(index)), lines) or 0
+            out.append((line, f"{_key_path((*base, 'points', str(index)))}: {message}"))
+    return sorted(out, key=lambda p: p[0])
+
+
+def tier_problems(tiers: list[Tier]) -> list[tuple[int, str]]:
+    """Tiers that no value can reach, and ranged tiers partly hidden by an earlier tier.
+
+    Membership only changes at bound values, so testing every bound and the midpoints
+    between consecutive bounds (plus one point beyond each end) decides exactly.
+    """
+    bounds = sorted({b for t in tiers for b in (t.interval().low, t.interval().high) if b is not None})
+    probes = list(bounds)
+    probes += [(a + b) / 2 for a, b in zip(bounds, bounds[1:], strict=False)]
+    probes += [bounds[0] - 1, bounds[-1] + 1] if bounds else [0.0]
+    problems: list[tuple[int, str]] = []
+    for i, tier in enumerate(tiers):
+        mine = [x for x in probes if tier.interval().contains(x)]
+        earlier = tiers[:i]
+        hidden = [x for x in mine if any(t.interval().contains(x) for t in earlier)]
+        if mine and len(hidden) == len(mine):
+            problems.append((i, f"tier {tier.interval().text()} is unreachable: earlier tiers match every such value"))
+            continue
+        if not hidden:
+            continue
+        for j, other in enumerate(earlier):
+            overlap = [x for x in mine if other.interval().contains(x)]
+            if overlap and not _cascade(tier.interval(), other.interval()):
+                problems.append(
+                    (i, f"tier {tier.interval().text()} overlaps tier {j + 1} ({other.interval().text()}); the earlier tier wins")
+                )
+                break
+    return problems
+
+
+def _cascade(a: Interval, b: Interval) -> bool:
+    """Both one-sided in the same direction: the usual `at_least 40`, `at_least 10` idiom."""
+    return (a.high is None and b.high is None) or (a.low is None and b.low is None)
+
+
+# -- JSON Schema -------------------------------------------------------------------------
+
+
+def json_schema() -> dict[str, Any]:
+    """The scheme's JSON Schema as draft-07, which yaml-language-server reads for completion."""
+    schema = Scheme.model_json_schema(by_alias=True)
+    text = json.dumps(schema).replace("#/$defs/", "#/definitions/")
+    schema = json.loads(text)
+    schema["definitions"] = schema.pop("$defs", {})
+
+    def to_draft7(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "prefixItems" in node:  # 2020-12 tuples -> draft-07 array form
+                node["items"] = node.pop("prefixItems")
+                node["additionalItems"] = False
+            return {k: to_draft7(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [to_draft7(v) for v in node]
+        return node
+
+    schema = to_draft7(schema)
+    return {"$schema": "http://json-schema.org/draft-07/schema#", **schema}

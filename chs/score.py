@@ -1,0 +1,99 @@
+"""`score_file`: read an export, score it with a scheme, write outputs, return the summary.
+
+The input is read twice at most: one pass collects the reject check and the summary
+aggregates together; a second pass streams the scored rows (and rejects) to their
+files. When rows cannot be scored and no rejects file is given, the run stops before
+writing anything.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from chs.engine import build_plan
+from chs.errors import DataError, OptionError
+from chs.files import CsvOptions, check_outputs, encoding_hint, open_input, write_all
+from chs.scheme import Scheme
+from chs.summary import build_summary, reject_lines, summary_queries
+
+
+@dataclass(frozen=True)
+class ScoreOptions:
+    output: Path | None = None
+    rejects: Path | None = None
+    csv: CsvOptions = CsvOptions()
+    keep: list[str] | None = None
+    top: int = 10
+
+
+def scheme_text_columns(scheme: Scheme) -> list[str]:
+    """Columns to read as text from CSV so that a bad value rejects one row, not the file."""
+    cols = [scheme.id] + ([scheme.value] if scheme.value else [])
+    cols += [f.signal.column for f in scheme.flat_signals() if f.signal.column is not None]
+    return cols
+
+
+def collect(queries: list[pl.LazyFrame], source: Path) -> list[pl.DataFrame]:
+    """Collect lazy queries together; a Polars read error becomes a DataError on `source`."""
+    try:
+        return pl.collect_all(queries)
+    except pl.exceptions.PolarsError as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise DataError(f"{source}: cannot read: {first}{encoding_hint(exc)}") from None
+
+
+def score_file(input_path: str | Path, scheme: Scheme, options: ScoreOptions = ScoreOptions()) -> dict[str, Any]:
+    """Score one file. Returns the summary (plain data, JSON-ready)."""
+    source = Path(input_path)
+    if options.top < 0:
+        raise OptionError("--top must be 0 or more")
+    outputs = [p for p in (options.output, options.rejects) if p is not None]
+    check_outputs(outputs, [source] + ([scheme.source] if scheme.source else []))
+    with open_input(source, options.csv, scheme_text_columns(scheme)) as data:
+        plan = build_plan(
+            data.frame,
+            scheme,
+            source=str(source),
+            keep=options.keep,
+            decimal_comma=options.csv.decimal_comma,
+            inferred=data.inferred,
+        )
+        queries = summary_queries(plan, options.top)
+        frames = dict(zip(queries, collect(list(queries.values()), source), strict=True))
+        summary = build_summary(scheme, plan, frames)
+        rows = summary["rows"]
+        if rows["read"] == 0:
+            raise DataError(f"{source}: the file has a header but no data rows")
+        if rows["rejected"] and options.rejects is None:
+            lines = reject_lines(frames)
+            more = rows["rejected"] - len(lines)
+            raise DataError(
+                f"{source}: {rows['rejected']} of {rows['read']} rows cannot be scored; nothing was written.\n  "
+                + "\n  ".join(lines)
+                + (f"\n  … and {more} more" if more > 0 else "")
+                + "\nFix the data, or pass --rejects FILE to write these rows there and score the rest."
+            )
+        writes = []
+        if options.output is not None:
+            writes.append((plan.scored, options.output))
+        if options.rejects is not None:
+            writes.append((plan.rejects, options.rejects))
+        if writes:
+            try:
+                write_all(writes)
+            except pl.exceptions.PolarsError as exc:
+                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                raise DataError(f"{source}: cannot read: {first}{encoding_hint(exc)}") from None
+    summary = {
+        "input": str(source),
+        "output": str(options.output) if options.output else None,
+        "rejects": str(options.rejects) if options.rejects else None,
+        **summary,
+        "rejected_sample": reject_lines(frames),
+        "warnings": scheme.warnings + plan.warnings,
+    }
+    return summary

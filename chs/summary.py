@@ -1,0 +1,119 @@
+"""The run summary: rows read/scored/rejected, customers and value per band, the at-risk list.
+
+The aggregates are small lazy queries over the scoring plan; the caller collects them
+together with the reject check, so the input is read once for the summary.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from chs.engine import REASON, ROW, ScoringPlan
+from chs.scheme import Scheme
+
+REJECT_SAMPLE = 10
+
+
+def summary_queries(plan: ScoringPlan, top: int) -> dict[str, pl.LazyFrame]:
+    """Lazy aggregate queries; collect them together (pl.collect_all)."""
+    value = pl.col(plan.value_column).cast(pl.Float64) if plan.value_column else pl.lit(None, pl.Float64)
+    scored = plan.scored
+    queries = {
+        "counts": plan.checked.select(
+            pl.len().alias("read"),
+            pl.col(REASON).is_not_null().sum().alias("rejected"),
+        ),
+        "reject_sample": plan.checked.filter(pl.col(REASON).is_not_null())
+        .select(ROW, pl.col(plan.id_column).cast(pl.String).alias("id"), REASON)
+        .head(REJECT_SAMPLE),
+        "bands": scored.group_by("band").agg(pl.len().alias("customers"), value.sum().alias("value")),
+        "stats": scored.select(
+            pl.col("score").mean().alias("mean"),
+            pl.col("score").median().alias("median"),
+            pl.col("score").min().alias("min"),
+            pl.col("score").max().alias("max"),
+            pl.col("coverage").mean().alias("coverage_mean"),
+            (pl.col("coverage") < 0.5).sum().alias("coverage_below_half"),
+            value.sum().alias("value"),
+        ),
+        "at_risk": scored.select(
+            pl.col(plan.id_column).cast(pl.String).alias("id"),
+            "score",
+            "band",
+            value.alias("value"),
+            "coverage",
+            "reasons",
+        )
+        .sort(["score", "value", "id"], descending=[False, True, False], nulls_last=True)
+        .head(top),
+    }
+    return queries
+
+
+def _r(x: float | None, digits: int = 1) -> float | None:
+    return None if x is None else round(float(x), digits)
+
+
+def build_summary(scheme: Scheme, plan: ScoringPlan, frames: dict[str, pl.DataFrame]) -> dict[str, Any]:
+    """Plain data (JSON-ready) from the collected aggregates."""
+    counts = frames["counts"].row(0, named=True)
+    read, rejected = int(counts["read"]), int(counts["rejected"])
+    scored = read - rejected
+    stats = frames["stats"].row(0, named=True)
+    has_value = plan.value_column is not None
+    total_value = float(stats["value"] or 0.0)
+    per_band = {r["band"]: r for r in frames["bands"].iter_rows(named=True)}
+    bands = []
+    for band in scheme.bands:
+        row = per_band.get(band.name, {"customers": 0, "value": 0.0})
+        customers = int(row["customers"])
+        value = float(row["value"] or 0.0)
+        bands.append(
+            {
+                "band": band.name,
+                "from": band.threshold,
+                "color": band.color,
+                "customers": customers,
+                "share": _r(customers / scored, 4) if scored else 0.0,
+                "value": _r(value, 2) if has_value else None,
+                "value_share": (_r(value / total_value, 4) if total_value else 0.0) if has_value else None,
+            }
+        )
+    at_risk = [
+        {
+            "id": r["id"],
+            "score": r["score"],
+            "band": r["band"],
+            "value": _r(r["value"], 2),
+            "coverage": r["coverage"],
+            "reasons": r["reasons"],
+        }
+        for r in frames["at_risk"].iter_rows(named=True)
+    ]
+    return {
+        "scheme": {"name": scheme.name, "hash": scheme.digest},
+        "rows": {"read": read, "scored": scored, "rejected": rejected},
+        "score": {
+            "mean": _r(stats["mean"], 1),
+            "median": _r(stats["median"], 1),
+            "min": _r(stats["min"], 1),
+            "max": _r(stats["max"], 1),
+        },
+        "coverage": {
+            "mean": _r(stats["coverage_mean"], 3),
+            "below_half": int(stats["coverage_below_half"] or 0),
+        },
+        "value": {"column": plan.value_column, "total": _r(total_value, 2) if has_value else None},
+        "bands": bands,
+        "at_risk": at_risk,
+    }
+
+
+def reject_lines(frames: dict[str, pl.DataFrame]) -> list[str]:
+    """`row 12 (C0012): logins: 'abc' is not a number` for the first rejected rows."""
+    return [
+        f"row {r[ROW]} ({r['id'] if r['id'] is not None else 'no id'}): {r[REASON]}"
+        for r in frames["reject_sample"].iter_rows(named=True)
+    ]
