@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import polars as pl
 
@@ -75,7 +76,9 @@ class _Value:
     bad: pl.Expr | None  # a reason string where the raw value cannot be used, else null
 
 
-def _value(flat: FlatSignal, lf: pl.LazyFrame, columns: list[str], source: str, *, decimal_comma: bool) -> _Value:
+def _value(
+    flat: FlatSignal, lf: pl.LazyFrame, columns: list[str], source: str, *, decimal_comma: bool
+) -> _Value:
     sig = flat.signal
     where = f"signal {flat.name}"
     if sig.column is not None:
@@ -100,7 +103,9 @@ def _value(flat: FlatSignal, lf: pl.LazyFrame, columns: list[str], source: str, 
         elif dtype.is_numeric() or dtype == pl.Boolean:
             text = raw.cast(pl.String)
         else:
-            raise DataError(f"{source}: {where} reads {origin} of type {dtype}; `map` needs text or numbers")
+            raise DataError(
+                f"{source}: {where} reads {origin} of type {dtype}; `map` needs text or numbers"
+            )
         return _Value(text, None)
 
     if dtype.is_numeric():
@@ -116,10 +121,15 @@ def _value(flat: FlatSignal, lf: pl.LazyFrame, columns: list[str], source: str, 
         number_text = text.str.replace_all(",", ".", literal=True) if decimal_comma else text
         value = number_text.cast(pl.Float64, strict=False).fill_nan(None)
         bad = pl.when(text.is_not_null() & value.is_null()).then(
-            pl.format(f"{flat.name}: {{}} is not a number ({origin})", pl.concat_str(pl.lit("'"), text, pl.lit("'")))
+            pl.format(
+                f"{flat.name}: {{}} is not a number ({origin})",
+                pl.concat_str(pl.lit("'"), text, pl.lit("'")),
+            )
         )
         return _Value(value, bad)
-    raise DataError(f"{source}: {where} reads {origin} of type {dtype}; tiers and `linear` need numbers")
+    raise DataError(
+        f"{source}: {where} reads {origin} of type {dtype}; tiers and `linear` need numbers"
+    )
 
 
 def _points(sig: Signal, value: pl.Expr) -> tuple[pl.Expr, pl.Expr | None]:
@@ -138,9 +148,9 @@ def _points(sig: Signal, value: pl.Expr) -> tuple[pl.Expr, pl.Expr | None]:
         tiers = last if chain is None else chain.otherwise(last)
         return pl.when(value.is_null()).then(None).otherwise(tiers).cast(pl.Float64), None
     if sig.linear is not None:
-        (x0, y0), (xn, yn) = sig.linear[0], sig.linear[-1]
+        (x0, y0), (_, yn) = sig.linear[0], sig.linear[-1]
         chain = pl.when(value <= x0).then(pl.lit(y0))
-        for (xa, ya), (xb, yb) in zip(sig.linear, sig.linear[1:], strict=False):
+        for (xa, ya), (xb, yb) in pairwise(sig.linear):
             chain = chain.when(value <= xb).then(ya + (value - xa) * ((yb - ya) / (xb - xa)))
         return chain.otherwise(pl.lit(yn)).cast(pl.Float64), None
     assert sig.map is not None
@@ -207,14 +217,16 @@ def build_plan(
         number = (text.str.replace_all(",", ".", literal=True) if decimal_comma else text).cast(
             pl.Float64, strict=False
         )
-        lf = lf.with_columns(number.alias(scheme.value))
         problems.append(
-            pl.when(text.is_not_null() & pl.col(scheme.value).is_null()).then(
+            pl.when(text.is_not_null() & number.is_null()).then(
                 pl.format(f"{scheme.value}: '{{}}' is not a number (the value column)", text)
             )
         )
+        value_number: pl.Expr | None = number
+    else:
+        value_number = None
 
-    restored = {}
+    restored: dict[str, pl.Expr] = {} if value_number is None else {scheme.value: value_number}  # type: ignore[dict-item]
     for name, dtype in (inferred or {}).items():
         if name in (scheme.id, scheme.value):
             continue
@@ -223,8 +235,15 @@ def build_plan(
         back = number.cast(dtype, strict=False)
         restored[name] = back
         problems.append(
-            pl.when(text.is_not_null() & back.is_null() & number.cast(pl.Float64, strict=False).is_not_null()).then(
-                pl.format(f"{name}: '{{}}' is not of the column's type {dtype} (inferred from its first rows)", text)
+            pl.when(
+                text.is_not_null()
+                & back.is_null()
+                & number.cast(pl.Float64, strict=False).is_not_null()
+            ).then(
+                pl.format(
+                    f"{name}: '{{}}' is not of the column's type {dtype} (inferred from its first rows)",
+                    text,
+                )
             )
         )
 
@@ -239,13 +258,20 @@ def build_plan(
             listed = ", ".join(flat.signal.map or {})
             problems.append(
                 pl.when(unknown).then(
-                    pl.format(f"{flat.name}: '{{}}' is not in its map ({listed}) and it has no `other`", val.value)
+                    pl.format(
+                        f"{flat.name}: '{{}}' is not in its map ({listed}) and it has no `other`",
+                        val.value,
+                    )
                 )
             )
         has_data[flat.name] = val.value.is_not_null()
         policy = flat.missing
         if policy == "reject":
-            problems.append(pl.when(val.value.is_null()).then(pl.lit(f"{flat.name}: no value (missing: reject)")))
+            problems.append(
+                pl.when(val.value.is_null()).then(
+                    pl.lit(f"{flat.name}: no value (missing: reject)")
+                )
+            )
             fallback: pl.Expr = pl.lit(None, pl.Float64)
         elif policy == "zero":
             fallback = pl.lit(0.0)
@@ -271,7 +297,10 @@ def build_plan(
     if scheme.groups is None:
         raw_score, den = wmean([(p[f.name], present[f.name], f.signal.weight) for f in flats])
         lf = lf.with_columns(raw_score.alias("__score"), den.alias("__den"))
-        effective = {f.name: pl.when(present[f.name]).then(f.signal.weight / pl.col("__den")).otherwise(0.0) for f in flats}
+        effective = {
+            f.name: pl.when(present[f.name]).then(f.signal.weight / pl.col("__den")).otherwise(0.0)
+            for f in flats
+        }
         group_exprs: list[pl.Expr] = []
     else:
         group_exprs = []
@@ -282,7 +311,9 @@ def build_plan(
             gdens[gname] = gden.alias(f"__den_{gname}")
         lf = lf.with_columns(group_exprs + list(gdens.values()))
         g = {gname: pl.col(group_column(gname)) for gname in scheme.groups}
-        raw_score, den = wmean([(g[n], g[n].is_not_null(), grp.weight) for n, grp in scheme.groups.items()])
+        raw_score, den = wmean(
+            [(g[n], g[n].is_not_null(), grp.weight) for n, grp in scheme.groups.items()]
+        )
         lf = lf.with_columns(raw_score.alias("__score"), den.alias("__den"))
         effective = {}
         for f in flats:
@@ -294,9 +325,7 @@ def build_plan(
                 .otherwise(0.0)
             )
 
-    problems.append(
-        pl.when(pl.col("__score").is_null()).then(pl.lit("no signal has a value"))
-    )
+    problems.append(pl.when(pl.col("__score").is_null()).then(pl.lit("no signal has a value")))
     score = pl.col("__score").round(1, mode="half_away_from_zero")
     coverage = pl.sum_horizontal(
         [pl.when(pl.col(f"__has_{f.name}")).then(f.share).otherwise(0.0) for f in flats]
@@ -304,13 +333,21 @@ def build_plan(
     band = None
     for b in scheme.bands:
         cond = (score > b.threshold) if b.strict else (score >= b.threshold)
-        band = pl.when(cond).then(pl.lit(b.name)) if band is None else band.when(cond).then(pl.lit(b.name))
+        band = (
+            pl.when(cond).then(pl.lit(b.name))
+            if band is None
+            else band.when(cond).then(pl.lit(b.name))
+        )
 
     # Reasons: the signals that cost the most weighted points, most first.
     losses = []
     for f in flats:
         loss = effective[f.name] * (100.0 - p[f.name].fill_null(100.0))
-        label = pl.when(pl.col(f"__has_{f.name}")).then(pl.lit(f.name)).otherwise(pl.lit(f"{f.name} (missing)"))
+        label = (
+            pl.when(pl.col(f"__has_{f.name}"))
+            .then(pl.lit(f.name))
+            .otherwise(pl.lit(f"{f.name} (missing)"))
+        )
         text = pl.format("{} -{}", label, loss.round(1, mode="half_away_from_zero"))
         losses.append(pl.struct(loss.alias("loss"), text.alias("text")))
     by_loss = pl.element().struct.field("loss")

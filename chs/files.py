@@ -21,7 +21,13 @@ import polars as pl
 from chs.errors import DataError, OutputError
 
 Format = Literal["csv", "parquet", "ndjson"]
-INPUT_SUFFIXES: dict[str, Format] = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet"}
+INPUT_SUFFIXES: dict[str, Format] = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".txt": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
 OUTPUT_SUFFIXES: dict[str, Format] = {
     ".csv": "csv",
     ".parquet": "parquet",
@@ -114,7 +120,9 @@ def _scan_csv(path: Path, readable: Path, csv: CsvOptions, text_columns: Sequenc
     except pl.exceptions.NoDataError:
         raise DataError(f"{path}: the file is empty") from None
     except Exception as exc:
-        raise DataError(f"{path}: cannot read as CSV: {_first_line(exc)}{encoding_hint(exc)}") from None
+        raise DataError(
+            f"{path}: cannot read as CSV: {_first_line(exc)}{encoding_hint(exc)}"
+        ) from None
     header = schema.names()
     if len(header) == 1 and separator == "," and ";" in header[0]:
         raise DataError(
@@ -131,7 +139,9 @@ def _utf8_copy(path: Path, encoding: str) -> Iterator[Path]:
     try:
         codec = codecs.lookup(encoding)
     except LookupError:
-        raise DataError(f"{path}: unknown encoding {encoding!r} (for example utf-8, cp1252, latin-1)") from None
+        raise DataError(
+            f"{path}: unknown encoding {encoding!r} (for example utf-8, cp1252, latin-1)"
+        ) from None
     if codec.name in ("utf-8", "utf-8-sig"):
         yield path
         return
@@ -152,6 +162,29 @@ def encoding_hint(exc: BaseException) -> str:
     if "utf-8" in str(exc).lower() or "utf8" in str(exc).lower():
         return " (the file is not UTF-8; try --encoding cp1252 or --encoding latin-1)"
     return ""
+
+
+def read_error(exc: BaseException, path: Path, csv: CsvOptions | None = None) -> DataError:
+    """A Polars read failure as a DataError; for a ragged CSV, name the first bad row."""
+    if csv is not None and "fields" in str(exc) and path.suffix.lower() != ".parquet":
+        found = _ragged_row(path, csv)
+        if found is not None:
+            row, got, want = found
+            return DataError(f"{path}: row {row} has {got} fields but the header has {want}")
+    return DataError(f"{path}: cannot read: {_first_line(exc)}{encoding_hint(exc)}")
+
+
+def _ragged_row(path: Path, csv: CsvOptions) -> tuple[int, int, int] | None:
+    """Only on the error path: walk the CSV to find the first row of the wrong width."""
+    import csv as csvlib
+
+    with path.open(encoding=csv.encoding, errors="replace", newline="") as fh:
+        reader = csvlib.reader(fh, delimiter=csv.separator)
+        header = next(reader, [])
+        for number, row in enumerate(reader, start=1):
+            if row and len(row) != len(header):
+                return number, len(row), len(header)
+    return None
 
 
 def _first_line(exc: BaseException) -> str:

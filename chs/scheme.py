@@ -15,6 +15,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -63,7 +64,9 @@ def _check_missing(value: Any) -> Any:
         return float(value)
     if value in MISSING_POLICIES:
         return value
-    raise ValueError(f"must be one of {', '.join(MISSING_POLICIES)} or points 0-100 (got {value!r})")
+    raise ValueError(
+        f"must be one of {', '.join(MISSING_POLICIES)} or points 0-100 (got {value!r})"
+    )
 
 
 Missing = Annotated[
@@ -113,18 +116,26 @@ class Interval:
 
     def text(self) -> str:
         """Human form, as `chs check` shows it: `>= 40`, `10 <= x < 20`, `any value`."""
-        lo = None if self.low is None else f"{_num(self.low)} {'<' if self.low_strict else '<='}"
-        hi = None if self.high is None else f"{'<' if self.high_strict else '<='} {_num(self.high)}"
+        lo = (
+            None
+            if self.low is None
+            else f"{number_text(self.low)} {'<' if self.low_strict else '<='}"
+        )
+        hi = (
+            None
+            if self.high is None
+            else f"{'<' if self.high_strict else '<='} {number_text(self.high)}"
+        )
         if lo and hi:
             return f"{lo} x {hi}"
         if lo:
-            return f"{'>' if self.low_strict else '>='} {_num(self.low)}"  # type: ignore[arg-type]
+            return f"{'>' if self.low_strict else '>='} {number_text(self.low)}"  # type: ignore[arg-type]
         if hi:
-            return f"x {hi}"
+            return hi
         return "any other value"
 
 
-def _num(x: float) -> str:
+def number_text(x: float) -> str:
     """Print 40.0 as 40 and 0.5 as 0.5."""
     return str(int(x)) if float(x).is_integer() else f"{x:g}"
 
@@ -215,7 +226,7 @@ class Signal(_Strict):
             )
         if self.linear is not None:
             xs = [x for x, _ in self.linear]
-            if any(b <= a for a, b in zip(xs, xs[1:], strict=False)):
+            if any(b <= a for a, b in pairwise(xs)):
                 raise ValueError(f"linear breakpoint values must increase strictly (got {xs})")
         return self
 
@@ -279,7 +290,7 @@ class Band(_Strict):
         return self.above is not None
 
     def text(self) -> str:
-        return f"{'>' if self.strict else '>='} {_num(self.threshold)}"
+        return f"{'>' if self.strict else '>='} {number_text(self.threshold)}"
 
 
 @dataclass(frozen=True)
@@ -338,7 +349,7 @@ class Scheme(_Strict):
         if dupes:
             raise ValueError(f"band names must be unique (repeated: {', '.join(dupes)})")
         keys = [(b.threshold, b.strict) for b in bands]
-        if any(b >= a for a, b in zip(keys, keys[1:], strict=False)):
+        if any(b >= a for a, b in pairwise(keys)):
             raise ValueError(
                 "bands must be listed highest first with decreasing thresholds "
                 f"(got {', '.join(f'{b.name} {b.text()}' for b in bands)})"
@@ -436,7 +447,9 @@ def _line_map(node: yaml.Node, path: tuple[str, ...], out: dict[tuple[str, ...],
             line = key_node.start_mark.line + 1
             if key in seen:
                 where = ".".join(path) or "top level"
-                raise _DuplicateKey(line, f"{where}: key {key!r} appears twice (lines {seen[key]} and {line})")
+                raise _DuplicateKey(
+                    line, f"{where}: key {key!r} appears twice (lines {seen[key]} and {line})"
+                )
             seen[key] = line
             out[(*path, key)] = line
             _line_map(value_node, (*path, key), out)
@@ -471,7 +484,7 @@ def parse_scheme(text: str, path: str | Path = "<scheme>") -> Scheme:
     path = Path(path)
     try:
         node = yaml.compose(text, Loader=_Loader)
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        data = yaml.load(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = f":{mark.line + 1}" if mark else ""
@@ -532,7 +545,7 @@ def _format_validation(exc: ValidationError, path: Path, lines: dict[tuple[str, 
         elif kind == "missing":
             msg = f"required key {loc[-1]!r} is missing"
         elif kind == "greater_than":
-            msg = f"must be greater than {_num(err['ctx']['gt'])} (got {given})"
+            msg = f"must be greater than {number_text(err['ctx']['gt'])} (got {given})"
         elif kind == "string_pattern_mismatch":
             msg = f"{given!r} is not a valid name: use letters, digits and _, not starting with a digit"
         elif kind == "value_error":
@@ -567,7 +580,7 @@ def scheme_warnings(scheme: Scheme, lines: dict[tuple[str, ...], int]) -> list[t
             out.append(
                 (
                     _line_for(loc, lines) or 0,
-                    f"{level} weights sum to {_num(total)}, not 100; normalised to {shares}",
+                    f"{level} weights sum to {number_text(total)}, not 100; normalised to {shares}",
                 )
             )
 
@@ -580,7 +593,11 @@ def scheme_warnings(scheme: Scheme, lines: dict[tuple[str, ...], int]) -> list[t
         weights("signal", ("signals",), scheme.signals)
 
     for flat in scheme.flat_signals():
-        base = ("signals", flat.name) if flat.group is None else ("groups", flat.group, "signals", flat.name)
+        base = (
+            ("signals", flat.name)
+            if flat.group is None
+            else ("groups", flat.group, "signals", flat.name)
+        )
         for index, message in tier_problems(flat.signal.points or []):
             line = _line_for((*base, "points", str(index)), lines) or 0
             out.append((line, f"{_key_path((*base, 'points', str(index)))}: {message}"))
@@ -593,9 +610,11 @@ def tier_problems(tiers: list[Tier]) -> list[tuple[int, str]]:
     Membership only changes at bound values, so testing every bound and the midpoints
     between consecutive bounds (plus one point beyond each end) decides exactly.
     """
-    bounds = sorted({b for t in tiers for b in (t.interval().low, t.interval().high) if b is not None})
+    bounds = sorted(
+        {b for t in tiers for b in (t.interval().low, t.interval().high) if b is not None}
+    )
     probes = list(bounds)
-    probes += [(a + b) / 2 for a, b in zip(bounds, bounds[1:], strict=False)]
+    probes += [(a + b) / 2 for a, b in pairwise(bounds)]
     probes += [bounds[0] - 1, bounds[-1] + 1] if bounds else [0.0]
     problems: list[tuple[int, str]] = []
     for i, tier in enumerate(tiers):
@@ -603,7 +622,12 @@ def tier_problems(tiers: list[Tier]) -> list[tuple[int, str]]:
         earlier = tiers[:i]
         hidden = [x for x in mine if any(t.interval().contains(x) for t in earlier)]
         if mine and len(hidden) == len(mine):
-            problems.append((i, f"tier {tier.interval().text()} is unreachable: earlier tiers match every such value"))
+            problems.append(
+                (
+                    i,
+                    f"tier {tier.interval().text()} is unreachable: earlier tiers match every such value",
+                )
+            )
             continue
         if not hidden:
             continue
@@ -611,7 +635,10 @@ def tier_problems(tiers: list[Tier]) -> list[tuple[int, str]]:
             overlap = [x for x in mine if other.interval().contains(x)]
             if overlap and not _cascade(tier.interval(), other.interval()):
                 problems.append(
-                    (i, f"tier {tier.interval().text()} overlaps tier {j + 1} ({other.interval().text()}); the earlier tier wins")
+                    (
+                        i,
+                        f"tier {tier.interval().text()} overlaps tier {j + 1} ({other.interval().text()}); the earlier tier wins",
+                    )
                 )
                 break
     return problems

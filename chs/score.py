@@ -8,7 +8,7 @@ writing anything.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ import polars as pl
 
 from chs.engine import build_plan
 from chs.errors import DataError, OptionError
-from chs.files import CsvOptions, check_outputs, encoding_hint, open_input, write_all
+from chs.files import CsvOptions, check_outputs, open_input, read_error, write_all
 from chs.scheme import Scheme
 from chs.summary import build_summary, reject_lines, summary_queries
 
@@ -25,7 +25,7 @@ from chs.summary import build_summary, reject_lines, summary_queries
 class ScoreOptions:
     output: Path | None = None
     rejects: Path | None = None
-    csv: CsvOptions = CsvOptions()
+    csv: CsvOptions = field(default_factory=CsvOptions)
     keep: list[str] | None = None
     top: int = 10
 
@@ -37,16 +37,17 @@ def scheme_text_columns(scheme: Scheme) -> list[str]:
     return cols
 
 
-def collect(queries: list[pl.LazyFrame], source: Path) -> list[pl.DataFrame]:
+def collect(queries: list[pl.LazyFrame], source: Path, csv: CsvOptions) -> list[pl.DataFrame]:
     """Collect lazy queries together; a Polars read error becomes a DataError on `source`."""
     try:
         return pl.collect_all(queries)
     except pl.exceptions.PolarsError as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise DataError(f"{source}: cannot read: {first}{encoding_hint(exc)}") from None
+        raise read_error(exc, source, csv) from None
 
 
-def score_file(input_path: str | Path, scheme: Scheme, options: ScoreOptions = ScoreOptions()) -> dict[str, Any]:
+def score_file(
+    input_path: str | Path, scheme: Scheme, options: ScoreOptions = ScoreOptions()
+) -> dict[str, Any]:
     """Score one file. Returns the summary (plain data, JSON-ready)."""
     source = Path(input_path)
     if options.top < 0:
@@ -63,7 +64,9 @@ def score_file(input_path: str | Path, scheme: Scheme, options: ScoreOptions = S
             inferred=data.inferred,
         )
         queries = summary_queries(plan, options.top)
-        frames = dict(zip(queries, collect(list(queries.values()), source), strict=True))
+        frames = dict(
+            zip(queries, collect(list(queries.values()), source, options.csv), strict=True)
+        )
         summary = build_summary(scheme, plan, frames)
         rows = summary["rows"]
         if rows["read"] == 0:
@@ -86,8 +89,7 @@ def score_file(input_path: str | Path, scheme: Scheme, options: ScoreOptions = S
             try:
                 write_all(writes)
             except pl.exceptions.PolarsError as exc:
-                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-                raise DataError(f"{source}: cannot read: {first}{encoding_hint(exc)}") from None
+                raise read_error(exc, source, options.csv) from None
     summary = {
         "input": str(source),
         "output": str(options.output) if options.output else None,

@@ -18,7 +18,11 @@ REJECT_SAMPLE = 10
 
 def summary_queries(plan: ScoringPlan, top: int) -> dict[str, pl.LazyFrame]:
     """Lazy aggregate queries; collect them together (pl.collect_all)."""
-    value = pl.col(plan.value_column).cast(pl.Float64) if plan.value_column else pl.lit(None, pl.Float64)
+    value = (
+        pl.col(plan.value_column).cast(pl.Float64)
+        if plan.value_column
+        else pl.lit(None, pl.Float64)
+    )
     scored = plan.scored
     queries = {
         "counts": plan.checked.select(
@@ -28,7 +32,9 @@ def summary_queries(plan: ScoringPlan, top: int) -> dict[str, pl.LazyFrame]:
         "reject_sample": plan.checked.filter(pl.col(REASON).is_not_null())
         .select(ROW, pl.col(plan.id_column).cast(pl.String).alias("id"), REASON)
         .head(REJECT_SAMPLE),
-        "bands": scored.group_by("band").agg(pl.len().alias("customers"), value.sum().alias("value")),
+        "bands": scored.group_by("band").agg(
+            pl.len().alias("customers"), value.sum().alias("value")
+        ),
         "stats": scored.select(
             pl.col("score").mean().alias("mean"),
             pl.col("score").median().alias("median"),
@@ -56,7 +62,9 @@ def _r(x: float | None, digits: int = 1) -> float | None:
     return None if x is None else round(float(x), digits)
 
 
-def build_summary(scheme: Scheme, plan: ScoringPlan, frames: dict[str, pl.DataFrame]) -> dict[str, Any]:
+def build_summary(
+    scheme: Scheme, plan: ScoringPlan, frames: dict[str, pl.DataFrame]
+) -> dict[str, Any]:
     """Plain data (JSON-ready) from the collected aggregates."""
     counts = frames["counts"].row(0, named=True)
     read, rejected = int(counts["read"]), int(counts["rejected"])
@@ -78,7 +86,9 @@ def build_summary(scheme: Scheme, plan: ScoringPlan, frames: dict[str, pl.DataFr
                 "customers": customers,
                 "share": _r(customers / scored, 4) if scored else 0.0,
                 "value": _r(value, 2) if has_value else None,
-                "value_share": (_r(value / total_value, 4) if total_value else 0.0) if has_value else None,
+                "value_share": (_r(value / total_value, 4) if total_value else 0.0)
+                if has_value
+                else None,
             }
         )
     at_risk = [
@@ -94,6 +104,7 @@ def build_summary(scheme: Scheme, plan: ScoringPlan, frames: dict[str, pl.DataFr
     ]
     return {
         "scheme": {"name": scheme.name, "hash": scheme.digest},
+        "id_column": plan.id_column,
         "rows": {"read": read, "scored": scored, "rejected": rejected},
         "score": {
             "mean": _r(stats["mean"], 1),

@@ -1,0 +1,55 @@
+"""The `chs` command line: parse options, call the library, render with rich.
+
+Only typer is imported here so that `chs --help` and `chs --version` stay instant; each
+command imports polars and the library inside its function.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from chs import __version__
+from chs.cli import check, schema, score
+from chs.cli.common import state
+
+app = typer.Typer(
+    name="chs",
+    help="Customer health scores from CSV or Parquet exports and a YAML scheme.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,  # locals would print customer data
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"chs {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+    debug: bool = typer.Option(
+        False, "--debug", help="Show the traceback of an error (never with local variables)."
+    ),
+) -> None:
+    """Score customers' health from signal exports with a scheme kept in git.
+
+    Exit codes: 0 ok, 1 internal error, 2 usage error, 3 invalid scheme,
+    4 bad input data, 5 output cannot be written.
+    """
+    state.debug = debug
+
+
+app.command("score", help=score.HELP)(score.score)
+app.command("check", help=check.HELP)(check.check)
+app.command("schema", help=schema.HELP)(schema.schema)
+
+
+def main() -> None:
+    """Console entry point."""
+    app()

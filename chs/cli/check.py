@@ -1,0 +1,70 @@
+"""`chs check`: validate a scheme, show what it means, and try it on a file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from chs.cli.common import (
+    DecimalCommaOpt,
+    EncodingOpt,
+    JsonOpt,
+    NaOpt,
+    SeparatorOpt,
+    console,
+    csv_options,
+    guarded,
+    print_json,
+    warn,
+)
+
+HELP = """Validate a scheme and print its effective weights, rules and bands.
+
+With --data, check the scheme's columns and types against a file and preview the score
+distribution without writing anything. Exits 4 when rows of the file cannot be scored.
+
+Example: chs check saas.yaml --data customers.csv
+"""
+
+
+@guarded
+def check(
+    scheme: Annotated[Path, typer.Argument(metavar="SCHEME", help="Scheme file (YAML).")],
+    data: Annotated[
+        Path | None, typer.Option("--data", help="A CSV or Parquet file to try it on.")
+    ] = None,
+    json: JsonOpt = False,
+    separator: SeparatorOpt = ",",
+    decimal_comma: DecimalCommaOpt = False,
+    encoding: EncodingOpt = "utf-8",
+    na: NaOpt = None,
+) -> None:
+    from chs.check import check_data, describe
+    from chs.cli import render
+    from chs.errors import DATA
+    from chs.scheme import load_scheme
+
+    loaded = load_scheme(scheme)
+    result = describe(loaded)
+    if data is not None:
+        result["data"] = check_data(
+            loaded, data, csv_options(separator, decimal_comma, encoding, na)
+        )
+    warn(result["warnings"] + (result["data"]["warnings"] if data is not None else []))
+    if json:
+        print_json(result)
+    else:
+        con = console()
+        render.scheme_description(con, result)
+        if data is not None:
+            render.data_check(con, result["data"])
+    if data is not None and result["data"]["rows"]["rejected"]:
+        rows = result["data"]["rows"]
+        console(stderr=True).print(
+            f"Error: {data}: {rows['rejected']} of {rows['read']} rows cannot be scored",
+            markup=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(DATA)
