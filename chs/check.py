@@ -101,7 +101,7 @@ def describe(scheme: Scheme) -> dict[str, Any]:
         "groups": groups,
         "signals": signals,
         "bands": band_ranges(scheme),
-        "warnings": scheme.warnings,
+        "warnings": scheme.notes + scheme.warnings,
     }
 
 

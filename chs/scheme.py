@@ -325,6 +325,7 @@ class Scheme(_Strict):
 
     _source: Path | None = PrivateAttr(None)
     _warnings: list[str] = PrivateAttr(default_factory=list)
+    _notes: list[str] = PrivateAttr(default_factory=list)
 
     @model_validator(mode="after")
     def _structure(self) -> Scheme:
@@ -390,7 +391,13 @@ class Scheme(_Strict):
 
     @property
     def warnings(self) -> list[str]:
+        """Likely mistakes (unreachable or overlapping tiers), shown on every run."""
         return list(self._warnings)
+
+    @property
+    def notes(self) -> list[str]:
+        """Weights that do not sum to 100 at a level, shown by `chs check`."""
+        return list(self._notes)
 
     @property
     def digest(self) -> str:
@@ -506,6 +513,7 @@ def parse_scheme(text: str, path: str | Path = "<scheme>") -> Scheme:
         raise SchemeError(_format_validation(exc, path, lines)) from None
     scheme._source = path
     scheme._warnings = [f"{path}:{ln}: {msg}" for ln, msg in scheme_warnings(scheme, lines)]
+    scheme._notes = [f"{path}:{ln}: {msg}" for ln, msg in weight_notes(scheme, lines)]
     return scheme
 
 
@@ -569,20 +577,21 @@ def _format_validation(exc: ValidationError, path: Path, lines: dict[tuple[str, 
 # -- warnings ----------------------------------------------------------------------------
 
 
-def scheme_warnings(scheme: Scheme, lines: dict[tuple[str, ...], int]) -> list[tuple[int, str]]:
-    """Non-fatal problems: weights not summing to 100, overlapping or unreachable tiers."""
+def weight_notes(scheme: Scheme, lines: dict[tuple[str, ...], int]) -> list[tuple[int, str]]:
+    """Levels whose weights do not sum to 100, with the percentages they normalise to.
+
+    Shown by `chs check` only: relative weights are allowed, so a run need not repeat it.
+    """
     out: list[tuple[int, str]] = []
 
     def weights(level: str, loc: tuple[str, ...], items: dict[str, Any]) -> None:
         total = sum(item.weight for item in items.values())
         if not math.isclose(total, 100):
             shares = ", ".join(f"{n} {item.weight / total:.1%}" for n, item in items.items())
-            out.append(
-                (
-                    _line_for(loc, lines) or 0,
-                    f"{level} weights sum to {number_text(total)}, not 100; normalised to {shares}",
-                )
+            message = (
+                f"{level} weights sum to {number_text(total)}, not 100; normalised to {shares}"
             )
+            out.append((_line_for(loc, lines) or 0, message))
 
     if scheme.groups is not None:
         weights("group", ("groups",), scheme.groups)
@@ -591,7 +600,12 @@ def scheme_warnings(scheme: Scheme, lines: dict[tuple[str, ...], int]) -> list[t
     else:
         assert scheme.signals is not None
         weights("signal", ("signals",), scheme.signals)
+    return out
 
+
+def scheme_warnings(scheme: Scheme, lines: dict[tuple[str, ...], int]) -> list[tuple[int, str]]:
+    """Tiers that overlap or that no value can reach: likely mistakes, shown on every run."""
+    out: list[tuple[int, str]] = []
     for flat in scheme.flat_signals():
         base = (
             ("signals", flat.name)
