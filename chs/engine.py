@@ -96,6 +96,8 @@ def _value(
     except pl.exceptions.PolarsError as exc:
         raise DataError(f"{source}: the expression of {where} cannot be evaluated: {exc}") from None
 
+    if dtype == pl.Null:  # a column with no value at all (Parquet, or a frame)
+        return _Value(pl.lit(None, pl.Float64 if sig.numeric else pl.String), None)
     if not sig.numeric:
         if dtype == pl.String:
             text = raw.str.strip_chars()
@@ -325,7 +327,6 @@ def build_plan(
                 .otherwise(0.0)
             )
 
-    problems.append(pl.when(pl.col("__score").is_null()).then(pl.lit("no signal has a value")))
     score = pl.col("__score").round(1, mode="half_away_from_zero")
     coverage = pl.sum_horizontal(
         [pl.when(pl.col(f"__has_{f.name}")).then(f.share).otherwise(0.0) for f in flats]
@@ -360,8 +361,14 @@ def build_plan(
         .list.join("; ")
     )
 
-    reason = pl.concat_str(problems, separator="; ", ignore_nulls=True)
-    checked = lf.with_columns(pl.when(reason != "").then(reason).alias(REASON))
+    found = pl.concat_str(problems, separator="; ", ignore_nulls=True)
+    reason = (
+        pl.when(found != "")
+        .then(found)
+        .when(pl.col("__score").is_null())
+        .then(pl.lit("no signal has a value"))
+    )
+    checked = lf.with_columns(reason.alias(REASON))
     output = [
         *[restored[c].alias(c) if c in restored else pl.col(c) for c in carried],
         *[pl.col(c).round(2) for c in signal_columns],

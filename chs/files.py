@@ -35,7 +35,8 @@ OUTPUT_SUFFIXES: dict[str, Format] = {
     ".ndjson": "ndjson",
     ".jsonl": "ndjson",
 }
-DEFAULT_NULLS = ("", "NA", "N/A", "#N/A", "null", "NULL")
+# Not "NA": it is North America in a region column.
+DEFAULT_NULLS = ("", "N/A", "#N/A", "null", "NULL")
 _SPREADSHEET = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")  # xlsx (zip) and legacy xls
 
 

@@ -99,3 +99,15 @@ def score_file(
         "warnings": scheme.warnings + plan.warnings,
     }
     return summary
+
+
+def score_frame(
+    frame: pl.DataFrame | pl.LazyFrame, scheme: Scheme, *, keep: list[str] | None = None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Score an in-memory frame: (scored rows, rejected rows with `row` and `reason`).
+
+    For notebooks and tests; files go through `score_file`, which streams.
+    """
+    plan = build_plan(frame.lazy(), scheme, source="<frame>", keep=keep)
+    scored, rejects = pl.collect_all([plan.scored, plan.rejects])
+    return scored, rejects

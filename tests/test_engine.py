@@ -1,0 +1,451 @@
+"""The scoring engine: golden numbers from the seed articles and the scheme semantics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from chs.errors import DataError
+from chs.scheme import load_scheme, parse_scheme
+from chs.score import score_frame
+
+SCHEMES = Path(__file__).resolve().parent.parent / "schemes"
+
+
+def one_signal(mapping: str, *, missing: str = "redistribute", bands: str = "") -> str:
+    bands = bands or "bands:\n  - {name: high, from: 50}\n  - {name: low, from: 0}\n"
+    return (
+        f"name: t\nid: id\nmissing: {missing}\nsignals:\n  x:\n    column: x\n    weight: 1\n"
+        + "".join(f"    {line}\n" for line in mapping.strip().splitlines())
+        + bands
+    )
+
+
+def points_for(mapping: str, values: list, **kw) -> list:
+    scheme = parse_scheme(one_signal(mapping, **kw))
+    frame = pl.DataFrame({"id": [f"c{i}" for i in range(len(values))], "x": values}, strict=False)
+    scored, _ = score_frame(frame, scheme)
+    return scored["points_x"].to_list()
+
+
+# -- golden numbers from the seed articles ---------------------------------------------
+
+
+def test_definition_article_example_a_scores_95_not_87():
+    # 50 logins -> 100, 85 % premium -> 100, 1 ticket -> 100, NPS 45 -> 100, +15 % -> 50:
+    # 100*.30 + 100*.25 + 100*.20 + 100*.15 + 50*.10 = 30 + 25 + 20 + 15 + 5 = 95
+    # (the article prints 87).
+    scheme = load_scheme(SCHEMES / "saas.yaml")
+    frame = pl.DataFrame(
+        {
+            "customer_id": ["A", "B"],
+            "mrr": [1000.0, 500.0],
+            "logins_month": [50, 8],
+            "premium_adoption_pct": [85.0, 20.0],
+            "critical_tickets_q": [1, 6],
+            "nps": [45, -5],
+            "usage_growth_yoy_pct": [15.0, -30.0],
+        }
+    )
+    scored, rejects = score_frame(frame, scheme)
+    assert rejects.height == 0
+    a, b = scored.to_dicts()
+    assert (a["score"], a["band"]) == (95.0, "green")
+    assert [a[f"points_{s}"] for s in scheme.signals] == [100, 100, 100, 100, 50]
+    assert a["reasons"] == "usage_growth -5.0"
+    # Example B: 8 logins, 20 %, 6 tickets, NPS -5, -30 %: every signal 0 points.
+    assert (b["score"], b["band"]) == (0.0, "red")
+    assert b["reasons"] == "logins -30.0; premium_adoption -25.0; critical_tickets -20.0"
+
+
+def strategy_customer() -> pl.DataFrame:
+    """The strategy article's worked customer, as signals for schemes/simple-crm.yaml."""
+    return pl.DataFrame(
+        {
+            "customer_id": ["S1"],
+            "mrr": [900.0],
+            "logins_week": [3.0],  # "se connecte 3 fois/semaine"        -> 75
+            "feature_adoption_pct": [80.0],  # "utilise 80 % des fonctionnalités" -> 100
+            "reporting_module_used": ["no"],  # "a cessé ... le module de reporting" -> 0
+            "tickets_month": [2],  # "2 tickets ce mois-ci"               -> 75
+            "resolution_hours": [4.0],  # "résolus rapidement"            -> 100
+            "support_feedback": ["positive"],  # "feedback positif"      -> 100
+            "renewals_count": [3],  # "renouvelé 3 fois de suite"         -> 100
+            "upsell_last_year": [0],  # "pas d'upsell"                    -> 50
+            "email_open_rate_pct": [50.0],  # "ouvre la moitié des emails" -> 100
+            "email_click_rate_pct": [1.0],  # "clique rarement"           -> 0
+            "webinars_quarter": [1],  # "un webinaire par trimestre"      -> 100
+            "nps_rating": [8],  # "score NPS de 8"                        -> 80
+            "negative_feedback_count": [0],  # "aucun feedback négatif"  -> 100
+        }
+    )
+
+
+def test_strategy_article_weighs_to_77_5_not_67():
+    # Category scores: usage (75*40 + 100*40 + 0*20)/100 = 70; support (75*40 + 100*30 +
+    # 100*30)/100 = 90; purchase (100*60 + 50*40)/100 = 80; marketing (100 + 0 + 100)/3 =
+    # 66.67; satisfaction (80*2 + 100*1)/3 = 86.67. Weighted 35/20/15/15/15:
+    # 24.5 + 18 + 12 + 10 + 13 = 77.5 -> engaged (71-90). The article's 67 is the plain
+    # sum of its sub-scores 14+18+12+10+13 out of 85.
+    scheme = load_scheme(SCHEMES / "simple-crm.yaml")
+    scored, rejects = score_frame(strategy_customer(), scheme)
+    assert rejects.height == 0
+    row = scored.row(0, named=True)
+    groups = [
+        row[f"group_{g}"] for g in ("usage", "support", "purchase", "marketing", "satisfaction")
+    ]
+    assert groups == [70.0, 90.0, 80.0, 66.7, 86.7]
+    assert (row["score"], row["band"]) == (77.5, "engaged")
+    assert row["coverage"] == 1.0
+
+
+def test_strategy_article_table_as_one_signal_per_category():
+    # The article's table itself: sub-scores 14/20, 18/20, 12/15, 10/15, 13/15 weighted
+    # 35/20/15/15/15 = 0.35*70 + 0.20*90 + 0.15*80 + 0.15*66.67 + 0.15*86.67 = 77.5.
+    text = "name: t\nid: id\nsignals:\n"
+    for name, weight, out_of in (
+        ("usage", 35, 20),
+        ("support", 20, 20),
+        ("purchase", 15, 15),
+        ("marketing", 15, 15),
+        ("satisfaction", 15, 15),
+    ):
+        text += f"  {name}:\n    column: {name}\n    weight: {weight}\n"
+        text += f"    linear: [[0, 0], [{out_of}, 100]]\n"
+    text += "bands:\n  - {name: engaged, from: 71}\n  - {name: alert, from: 41}\n"
+    text += "  - {name: critical, from: 0}\n"
+    frame = pl.DataFrame(
+        {
+            "id": ["x"],
+            "usage": [14],
+            "support": [18],
+            "purchase": [12],
+            "marketing": [10],
+            "satisfaction": [13],
+        }
+    )
+    scored, _ = score_frame(frame, parse_scheme(text))
+    assert scored.row(0, named=True)["score"] == 77.5
+    assert scored["band"].to_list() == ["engaged"]
+
+
+# -- tiers, linear, map ------------------------------------------------------------------
+
+
+def test_tier_bounds_inclusive_and_strict_at_their_edges():
+    tiers = "points:\n  - {above: 30, points: 100}\n  - {at_least: 0, points: 50}\n  - {points: 0}"
+    assert points_for(tiers, [30.0001, 30, 0, -0.0001]) == [100, 50, 50, 0]
+    tiers = "points:\n  - {at_most: 1, points: 100}\n  - {below: 5, points: 50}\n  - {points: 0}"
+    assert points_for(tiers, [1, 1.0001, 4.999, 5]) == [100, 50, 50, 0]
+
+
+def test_ranged_tier_needs_both_bounds():
+    tiers = "points:\n  - {at_least: 10, below: 20, points: 80}\n  - {points: 10}"
+    assert points_for(tiers, [9.99, 10, 19.99, 20]) == [10, 80, 80, 10]
+
+
+def test_first_matching_tier_wins():
+    tiers = (
+        "points:\n  - {at_least: 40, points: 100}\n  - {at_least: 10, points: 50}\n  - {points: 0}"
+    )
+    assert points_for(tiers, [40, 39, 10, 9, 1000]) == [100, 50, 50, 0, 100]
+
+
+def test_linear_interpolates_and_clamps():
+    # [-20, 0] -> [0, 50] -> [20, 100]: -10 is halfway up the first segment (25), 15 is
+    # three quarters along the second (50 + 0.75 * 50 = 87.5); outside the ends clamp.
+    mapping = "linear: [[-20, 0], [0, 50], [20, 100]]"
+    assert points_for(mapping, [-100, -20, -10, 0, 15, 20, 99]) == [0, 0, 25, 50, 87.5, 100, 100]
+
+
+def test_linear_may_decrease():
+    assert points_for("linear: [[0, 100], [10, 0]]", [0, 2.5, 10, 11]) == [100, 75, 0, 0]
+
+
+def test_map_with_other_and_text_trimmed():
+    mapping = "map: {enterprise: 100, pro: 70}\nother: 10"
+    assert points_for(mapping, ["enterprise", " pro ", "free"]) == [100, 70, 10]
+
+
+def test_map_without_other_rejects_unknown_category():
+    scheme = parse_scheme(one_signal("map: {enterprise: 100, pro: 70}"))
+    frame = pl.DataFrame({"id": ["a", "b"], "x": ["pro", "gold"]})
+    scored, rejects = score_frame(frame, scheme)
+    assert scored["id"].to_list() == ["a"]
+    assert rejects.select("row", "reason").rows() == [
+        (2, "x: 'gold' is not in its map (enterprise, pro) and it has no `other`")
+    ]
+
+
+def test_map_on_numbers_and_booleans_compares_text():
+    assert points_for('map: {"1": 100, "0": 50}', [1, 0, 1]) == [100, 50, 100]
+    assert points_for("map: {true: 100, false: 0}", [True, False]) == [100, 0]
+
+
+def test_expression_signal():
+    text = (
+        'name: t\nid: id\nsignals:\n  ratio:\n    expr: "CASE WHEN seats = 0 THEN NULL ELSE active / seats * 100 END"\n'
+        "    weight: 1\n    linear: [[0, 0], [100, 100]]\n"
+        "bands:\n  - {name: ok, from: 0}\n"
+    )
+    frame = pl.DataFrame({"id": ["a", "b", "c"], "active": [3, 5, 1], "seats": [4, 0, 10]})
+    scored, _ = score_frame(frame, parse_scheme(text))
+    # a: 3/4 = 75 %; b: no seats -> missing, the only signal, so rejected; c: 10 %
+    assert scored.select("id", "points_ratio").rows() == [("a", 75.0), ("c", 10.0)]
+
+
+def test_expression_naming_an_unknown_column_is_a_data_error():
+    text = 'name: t\nid: id\nsignals:\n  r:\n    expr: "a / nope"\n    weight: 1\n    linear: [[0, 0], [1, 100]]\nbands:\n  - {name: ok, from: 0}\n'
+    frame = pl.DataFrame({"id": ["a"], "a": [1], "nose": [2]})
+    with pytest.raises(DataError) as err:
+        score_frame(frame, parse_scheme(text))
+    assert err.value.message == (
+        "<frame>: column 'nope' (used by the expression of signal r) not found. "
+        "Did you mean 'nose'? Columns in the file: id, a, nose"
+    )
+
+
+# -- missing values, weights, coverage, groups -------------------------------------------
+
+
+def two_signals(policy_a: str = "", policy: str = "redistribute") -> str:
+    extra = f"    missing: {policy_a}\n" if policy_a else ""
+    return (
+        f"name: t\nid: id\nmissing: {policy}\nsignals:\n"
+        "  a:\n    column: a\n    weight: 75\n" + extra + "    linear: [[0, 0], [100, 100]]\n"
+        "  b:\n    column: b\n    weight: 25\n    linear: [[0, 0], [100, 100]]\n"
+        "bands:\n  - {name: ok, from: 0}\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("policy", "expected"),
+    [
+        # b alone carries the weight: score = 40
+        ("redistribute", 40.0),
+        # a counts 0 points at 75 %: 0.75*0 + 0.25*40 = 10
+        ("zero", 10.0),
+        # a counts 60 points: 0.75*60 + 0.25*40 = 55
+        ("60", 55.0),
+    ],
+)
+def test_missing_policies(policy, expected):
+    frame = pl.DataFrame(
+        {"id": ["x"], "a": [None], "b": [40.0]}, schema_overrides={"a": pl.Float64}
+    )
+    scored, _ = score_frame(frame, parse_scheme(two_signals(policy_a=policy)))
+    row = scored.row(0, named=True)
+    assert row["score"] == expected
+    assert row["coverage"] == 0.25  # only b had data
+
+
+def test_missing_reject_policy_rejects_the_row():
+    frame = pl.DataFrame({"id": ["x", "y"], "a": [None, 10.0], "b": [40.0, 40.0]})
+    scored, rejects = score_frame(frame, parse_scheme(two_signals(policy_a="reject")))
+    assert scored["id"].to_list() == ["y"]
+    assert rejects.select("row", "reason").rows() == [(1, "a: no value (missing: reject)")]
+
+
+def test_signal_policy_overrides_scheme_policy():
+    frame = pl.DataFrame(
+        {"id": ["x"], "a": [None], "b": [None]}, schema_overrides={"a": pl.Float64, "b": pl.Float64}
+    )
+    scored, _ = score_frame(
+        frame, parse_scheme(two_signals(policy_a="redistribute", policy="zero"))
+    )
+    # a redistributes, b scores 0 under the scheme's `zero`: the score is b's 0 points.
+    assert scored.select("score", "coverage").row(0) == (0.0, 0.0)
+
+
+def test_no_signal_with_a_value_is_rejected():
+    frame = pl.DataFrame(
+        {"id": ["x"], "a": [None], "b": [None]}, schema_overrides={"a": pl.Float64, "b": pl.Float64}
+    )
+    scored, rejects = score_frame(frame, parse_scheme(two_signals()))
+    assert scored.height == 0
+    assert rejects["reason"].to_list() == ["no signal has a value"]
+
+
+def test_relative_weights_are_normalised():
+    # 75/25 and 3/1 are the same scheme: 0.75*80 + 0.25*40 = 70
+    frame = pl.DataFrame({"id": ["x"], "a": [80.0], "b": [40.0]})
+    text = two_signals().replace("weight: 75", "weight: 3").replace("weight: 25", "weight: 1")
+    assert score_frame(frame, parse_scheme(text))[0]["score"].to_list() == [70.0]
+    assert score_frame(frame, parse_scheme(two_signals()))[0]["score"].to_list() == [70.0]
+
+
+GROUPS = """
+name: g
+id: id
+groups:
+  usage:
+    weight: 60
+    signals:
+      a: {column: a, weight: 1, linear: [[0, 0], [100, 100]]}
+      b: {column: b, weight: 3, linear: [[0, 0], [100, 100]]}
+  support:
+    weight: 40
+    signals:
+      c: {column: c, weight: 1, linear: [[0, 0], [100, 100]]}
+bands:
+  - {name: ok, from: 0}
+"""
+
+
+def test_group_scores_and_overall():
+    # usage = (1*20 + 3*60)/4 = 50; support = 90; score = 0.6*50 + 0.4*90 = 66
+    frame = pl.DataFrame({"id": ["x"], "a": [20.0], "b": [60.0], "c": [90.0]})
+    row = score_frame(frame, parse_scheme(GROUPS))[0].row(0, named=True)
+    assert (row["group_usage"], row["group_support"], row["score"]) == (50.0, 90.0, 66.0)
+    # the biggest weighted loss: b costs 0.6 * 3/4 * 40 = 18, a 0.6 * 1/4 * 80 = 12, c 4
+    assert row["reasons"] == "b -18.0; a -12.0; c -4.0"
+
+
+def test_missing_group_redistributes_at_group_level():
+    # support has no data: usage carries the whole score; coverage = usage's 60 %.
+    frame = pl.DataFrame({"id": ["x"], "a": [20.0], "b": [60.0], "c": [None]})
+    row = score_frame(frame, parse_scheme(GROUPS))[0].row(0, named=True)
+    assert (row["group_support"], row["score"], row["coverage"]) == (None, 50.0, 0.6)
+
+
+def test_missing_signal_redistributes_inside_its_group():
+    # b missing: usage = a's 20 points; score = 0.6*20 + 0.4*90 = 48; coverage 1 - 0.45
+    frame = pl.DataFrame({"id": ["x"], "a": [20.0], "b": [None], "c": [90.0]})
+    row = score_frame(frame, parse_scheme(GROUPS))[0].row(0, named=True)
+    assert (row["group_usage"], row["score"], row["coverage"]) == (20.0, 48.0, 0.55)
+
+
+# -- score, band, reasons, output columns ------------------------------------------------
+
+
+def test_band_is_taken_from_the_score_as_written():
+    bands = "bands:\n  - {name: green, above: 70}\n  - {name: orange, from: 50}\n  - {name: red, from: 0}\n"
+    scheme = parse_scheme(one_signal("linear: [[0, 0], [100, 100]]", bands=bands))
+    frame = pl.DataFrame({"id": list("abcde"), "x": [70.04, 70.06, 70.0, 49.96, 49.94]})
+    scored, _ = score_frame(frame, scheme)
+    # 70.04 is written 70.0, which is not above 70; 49.96 is written 50.0, which is >= 50
+    assert scored.select("score", "band").rows() == [
+        (70.0, "orange"),
+        (70.1, "green"),
+        (70.0, "orange"),
+        (50.0, "orange"),
+        (49.9, "red"),
+    ]
+
+
+def test_reasons_order_ties_limit_and_missing_label():
+    text = (
+        "name: t\nid: id\nmissing: zero\nreasons: 2\nsignals:\n"
+        + "".join(
+            f"  {n}:\n    column: {n}\n    weight: 1\n    linear: [[0, 0], [100, 100]]\n"
+            for n in "pqrs"
+        )
+        + "bands:\n  - {name: ok, from: 0}\n"
+    )
+    frame = pl.DataFrame(
+        {"id": ["x"], "p": [100.0], "q": [60.0], "r": [None], "s": [60.0]},
+        schema_overrides={"r": pl.Float64},
+    )
+    row = score_frame(frame, parse_scheme(text))[0].row(0, named=True)
+    # losses: p 0, q 0.25*40 = 10, r (missing, 0 points) 25, s 10: r first, then q before
+    # s (scheme order breaks the tie); only 2 reasons; p lost nothing and is never listed.
+    assert row["reasons"] == "r (missing) -25.0; q -10.0"
+    assert row["score"] == 55.0  # (100 + 60 + 0 + 60) / 4
+
+
+def test_output_columns_and_scheme_identity():
+    scheme = load_scheme(SCHEMES / "example.yaml")
+    frame = pl.DataFrame(
+        {
+            "customer_id": ["c1"],
+            "segment": ["SMB"],
+            "mrr": [99.5],
+            "logins_month": [12],
+            "critical_tickets_q": [0],
+            "usage_growth_yoy_pct": [10.0],
+            "plan": ["pro"],
+        }
+    )
+    scored, _ = score_frame(frame, scheme)
+    assert scored.columns == [
+        "customer_id",
+        "segment",
+        "mrr",
+        "logins_month",
+        "critical_tickets_q",
+        "usage_growth_yoy_pct",
+        "plan",
+        "points_logins",
+        "points_critical_tickets",
+        "points_usage_growth",
+        "points_plan",
+        "score",
+        "band",
+        "coverage",
+        "reasons",
+        "scheme",
+        "scheme_hash",
+    ]
+    row = scored.row(0, named=True)
+    # 0.3*50 + 0.2*100 + 0.1*75 + 0.4*70 = 15 + 20 + 7.5 + 28 = 70.5 -> alert (41-70.9)
+    assert (row["score"], row["band"]) == (70.5, "alert")
+    assert (row["scheme"], row["scheme_hash"]) == ("saas-b2b", scheme.digest)
+
+
+def test_keep_selects_carried_columns_but_always_id_and_value():
+    scheme = load_scheme(SCHEMES / "example.yaml")
+    frame = pl.DataFrame(
+        {
+            "customer_id": ["c1"],
+            "segment": ["SMB"],
+            "region": ["EMEA"],
+            "mrr": [99.5],
+            "logins_month": [12],
+            "critical_tickets_q": [0],
+            "usage_growth_yoy_pct": [10.0],
+            "plan": ["pro"],
+        }
+    )
+    scored, _ = score_frame(frame, scheme, keep=["region"])
+    assert scored.columns[:3] == ["customer_id", "mrr", "region"]
+    assert "segment" not in scored.columns
+
+
+def test_duplicate_and_empty_ids_are_rejected_with_row_numbers():
+    scheme = parse_scheme(one_signal("linear: [[0, 0], [100, 100]]"))
+    frame = pl.DataFrame({"id": ["a", "b", "a", "  ", None], "x": [1.0, 2.0, 3.0, 4.0, 5.0]})
+    scored, rejects = score_frame(frame, scheme)
+    assert scored["id"].to_list() == ["b"]
+    assert rejects.select("row", "reason").rows() == [
+        (1, "duplicate id 'a' (2 rows)"),
+        (3, "duplicate id 'a' (2 rows)"),
+        (4, "empty id"),
+        (5, "empty id"),
+    ]
+
+
+def test_text_numbers_parse_and_bad_text_is_rejected():
+    scheme = parse_scheme(one_signal("linear: [[0, 0], [100, 100]]"))
+    frame = pl.DataFrame({"id": ["a", "b", "c", "d"], "x": ["12.5", " 40 ", "n/a!", ""]})
+    scored, rejects = score_frame(frame, scheme)
+    assert scored.select("id", "points_x").rows() == [("a", 12.5), ("b", 40.0)]
+    assert rejects.select("row", "reason").rows() == [
+        (3, "x: 'n/a!' is not a number (column x)"),
+        (4, "no signal has a value"),
+    ]
+
+
+def test_nan_counts_as_missing():
+    frame = pl.DataFrame({"id": ["x"], "a": [float("nan")], "b": [40.0]})
+    row = score_frame(frame, parse_scheme(two_signals()))[0].row(0, named=True)
+    assert (row["score"], row["coverage"], row["points_a"]) == (40.0, 0.25, None)
+
+
+def test_scored_columns_replace_clashing_input_columns():
+    scheme = parse_scheme(one_signal("linear: [[0, 0], [100, 100]]"))
+    frame = pl.DataFrame({"id": ["a"], "x": [30.0], "score": [99.0], "band": ["old"]})
+    scored, _ = score_frame(frame, scheme)
+    assert scored.columns.count("score") == 1
+    assert scored.select("score", "band").row(0) == (30.0, "low")
