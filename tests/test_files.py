@@ -13,8 +13,8 @@ from chs.files import CsvOptions, check_outputs, input_format, open_input, read_
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
 
 
-def read(path: Path, csv: CsvOptions = CsvOptions(), text: tuple[str, ...] = ()) -> pl.DataFrame:
-    with open_input(path, csv, text) as data:
+def read(path: Path, csv: CsvOptions | None = None, text: tuple[str, ...] = ()) -> pl.DataFrame:
+    with open_input(path, csv or CsvOptions(), text) as data:
         return data.frame.collect()
 
 

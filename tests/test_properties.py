@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -81,7 +83,7 @@ def oracle_points(signal: Signal, x: float) -> float:
     assert pts is not None
     if x <= pts[0][0]:
         return pts[0][1]
-    for (xa, ya), (xb, yb) in zip(pts, pts[1:], strict=False):
+    for (xa, ya), (xb, yb) in pairwise(pts):
         if x <= xb:
             return ya + (x - xa) * (yb - ya) / (xb - xa)
     return pts[-1][1]
