@@ -1,0 +1,128 @@
+"""`score_file` and its summary: reconciliation, bands, value, the at-risk list."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from chs.errors import DataError
+from chs.scheme import load_scheme, parse_scheme
+from chs.score import ScoreOptions, score_file
+
+SCHEME = """
+name: tiny
+id: id
+value: mrr
+signals:
+  x: {column: x, weight: 1, linear: [[0, 0], [100, 100]]}
+bands:
+  - {name: high, from: 50, color: green}
+  - {name: low, from: 0, color: red}
+"""
+# x -> score as is. a 80, b 20, c 40, d 90, e 20; f cannot be scored.
+CSV = "id,mrr,x\na,100,80\nb,300,20\nc,600,40\nd,1000,90\ne,500,20\nf,50,bad\n"
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> tuple[Path, object]:
+    data = tmp_path / "in.csv"
+    data.write_text(CSV)
+    return data, parse_scheme(SCHEME, tmp_path / "s.yaml")
+
+
+def test_summary_numbers(files, tmp_path):
+    data, scheme = files
+    out, rejects = tmp_path / "out.parquet", tmp_path / "rejects.csv"
+    summary = score_file(data, scheme, ScoreOptions(output=out, rejects=rejects, top=3))
+    assert summary["rows"] == {"read": 6, "scored": 5, "rejected": 1}
+    # high: a + d = 2 of 5, value 1100 of 2500; low: b + c + e = 3, value 1400
+    assert summary["bands"] == [
+        {
+            "band": "high",
+            "from": 50.0,
+            "color": "green",
+            "customers": 2,
+            "share": 0.4,
+            "value": 1100.0,
+            "value_share": 0.44,
+        },
+        {
+            "band": "low",
+            "from": 0.0,
+            "color": "red",
+            "customers": 3,
+            "share": 0.6,
+            "value": 1400.0,
+            "value_share": 0.56,
+        },
+    ]
+    # (80 + 20 + 40 + 90 + 20) / 5 = 50; sorted 20 20 40 80 90 -> median 40
+    assert summary["score"] == {"mean": 50.0, "median": 40.0, "min": 20.0, "max": 90.0}
+    assert summary["value"] == {"column": "mrr", "total": 2500.0}
+    # lowest score first; a tie goes to the larger value (e 500 before b 300)
+    assert [(r["id"], r["score"], r["value"]) for r in summary["at_risk"]] == [
+        ("e", 20.0, 500.0),
+        ("b", 20.0, 300.0),
+        ("c", 40.0, 600.0),
+    ]
+    assert summary["at_risk"][0]["reasons"] == "x -80.0"
+    assert summary["rejected_sample"] == ["row 6 (f): x: 'bad' is not a number (column x)"]
+    # the files reconcile with the summary
+    assert pl.read_parquet(out).height == 5
+    assert pl.read_csv(rejects).select("row", "reason", "id", "x").rows() == [
+        (6, "x: 'bad' is not a number (column x)", "f", "bad")
+    ]
+
+
+def test_unscorable_rows_stop_the_run_and_nothing_is_written(files, tmp_path):
+    data, scheme = files
+    out = tmp_path / "out.csv"
+    with pytest.raises(DataError) as err:
+        score_file(data, scheme, ScoreOptions(output=out))
+    assert err.value.message == (
+        f"{data}: 1 of 6 rows cannot be scored; nothing was written.\n"
+        "  row 6 (f): x: 'bad' is not a number (column x)\n"
+        "Fix the data, or pass --rejects FILE to write these rows there and score the rest."
+    )
+    assert not out.exists()
+
+
+def test_many_rejects_are_summarised(tmp_path):
+    data = tmp_path / "in.csv"
+    data.write_text("id,mrr,x\n" + "".join(f"r{i},1,oops{i}\n" for i in range(13)))
+    with pytest.raises(DataError) as err:
+        score_file(data, parse_scheme(SCHEME))
+    lines = err.value.message.splitlines()
+    assert lines[0] == f"{data}: 13 of 13 rows cannot be scored; nothing was written."
+    assert lines[1] == "  row 1 (r0): x: 'oops0' is not a number (column x)"
+    assert lines[10] == "  row 10 (r9): x: 'oops9' is not a number (column x)"
+    assert lines[11] == "  … and 3 more"
+
+
+def test_no_value_column_means_no_value_figures(tmp_path):
+    data = tmp_path / "in.csv"
+    data.write_text("id,x\na,60\nb,10\n")
+    scheme = parse_scheme(SCHEME.replace("value: mrr\n", ""))
+    summary = score_file(data, scheme)
+    assert summary["value"] == {"column": None, "total": None}
+    assert [(b["customers"], b["value"], b["value_share"]) for b in summary["bands"]] == [
+        (1, None, None),
+        (1, None, None),
+    ]
+
+
+def test_sample_data_with_every_shipped_scheme_reconciles():
+    root = Path(__file__).resolve().parent.parent
+    for name in ("saas", "example", "simple-crm"):
+        summary = score_file(
+            root / "sample_data" / "customers.csv", load_scheme(root / "schemes" / f"{name}.yaml")
+        )
+        rows = summary["rows"]
+        assert rows == {"read": 400, "scored": 400, "rejected": 0}, name
+        assert sum(b["customers"] for b in summary["bands"]) == 400
+        assert sum(b["share"] for b in summary["bands"]) == pytest.approx(1.0, abs=1e-3)
+        assert summary["value"]["total"] == pytest.approx(
+            pl.read_csv(root / "sample_data" / "customers.csv")["mrr"].sum(), abs=0.01
+        )
