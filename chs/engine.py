@@ -74,6 +74,7 @@ class _Value:
 
     value: pl.Expr  # Float64 for numeric signals, String for categories; null when missing
     bad: pl.Expr | None  # a reason string where the raw value cannot be used, else null
+    text: pl.Expr | None = None  # trimmed text to materialise first as `__t_<signal>`
 
 
 def _value(
@@ -118,17 +119,15 @@ def _value(
     if dtype == pl.Boolean:
         return _Value(raw.cast(pl.Float64), None)
     if dtype == pl.String:
-        text = raw.str.strip_chars()
-        text = pl.when(text == "").then(None).otherwise(text)
+        # Parsed in stages (text, then number, then the check) so each is computed once.
+        stripped = raw.str.strip_chars()
+        text = pl.col(f"__t_{flat.name}")
         number_text = text.str.replace_all(",", ".", literal=True) if decimal_comma else text
         value = number_text.cast(pl.Float64, strict=False).fill_nan(None)
-        bad = pl.when(text.is_not_null() & value.is_null()).then(
-            pl.format(
-                f"{flat.name}: {{}} is not a number ({origin})",
-                pl.concat_str(pl.lit("'"), text, pl.lit("'")),
-            )
+        bad = pl.when(text.is_not_null() & pl.col(f"__v_{flat.name}").is_null()).then(
+            pl.format(f"{flat.name}: '{{}}' is not a number ({origin})", text)
         )
-        return _Value(value, bad)
+        return _Value(value, bad, pl.when(stripped != "").then(stripped))
     raise DataError(
         f"{source}: {where} reads {origin} of type {dtype}; tiers and `linear` need numbers"
     )
@@ -207,8 +206,8 @@ def build_plan(
     id_text = id_col.cast(pl.String).str.strip_chars()
     problems: list[pl.Expr] = [
         pl.when(id_text.is_null() | (id_text == "")).then(pl.lit(f"empty {scheme.id}")),
-        pl.when(id_text.is_not_null() & (id_text != "") & (pl.len().over(id_col) > 1)).then(
-            pl.format(f"duplicate {scheme.id} '{{}}' ({{}} rows)", id_text, pl.len().over(id_col))
+        pl.when(id_text.is_not_null() & (id_text != "") & id_col.is_duplicated()).then(
+            pl.format(f"duplicate {scheme.id} '{{}}'", id_text)
         ),
     ]
 
@@ -249,11 +248,18 @@ def build_plan(
             )
         )
 
+    # Values are materialised as columns first, so tiers and checks read a plain column.
+    parsed = {f.name: _value(f, lf, columns, source, decimal_comma=decimal_comma) for f in flats}
+    lf = lf.with_columns(
+        [v.text.alias(f"__t_{n}") for n, v in parsed.items() if v.text is not None]
+    ).with_columns([v.value.alias(f"__v_{n}") for n, v in parsed.items()])
+
     points: dict[str, pl.Expr] = {}
     has_data: dict[str, pl.Expr] = {}
     for flat in flats:
-        val = _value(flat, lf, columns, source, decimal_comma=decimal_comma)
-        raw_points, unknown = _points(flat.signal, val.value)
+        val = parsed[flat.name]
+        value = pl.col(f"__v_{flat.name}")
+        raw_points, unknown = _points(flat.signal, value)
         if val.bad is not None:
             problems.append(val.bad)
         if unknown is not None:
@@ -262,17 +268,15 @@ def build_plan(
                 pl.when(unknown).then(
                     pl.format(
                         f"{flat.name}: '{{}}' is not in its map ({listed}) and it has no `other`",
-                        val.value,
+                        value,
                     )
                 )
             )
-        has_data[flat.name] = val.value.is_not_null()
+        has_data[flat.name] = value.is_not_null()
         policy = flat.missing
         if policy == "reject":
             problems.append(
-                pl.when(val.value.is_null()).then(
-                    pl.lit(f"{flat.name}: no value (missing: reject)")
-                )
+                pl.when(value.is_null()).then(pl.lit(f"{flat.name}: no value (missing: reject)"))
             )
             fallback: pl.Expr = pl.lit(None, pl.Float64)
         elif policy == "zero":
@@ -281,7 +285,7 @@ def build_plan(
             fallback = pl.lit(None, pl.Float64)
         else:
             fallback = pl.lit(float(policy))
-        points[flat.name] = pl.when(val.value.is_not_null()).then(raw_points).otherwise(fallback)
+        points[flat.name] = pl.when(value.is_not_null()).then(raw_points).otherwise(fallback)
 
     # Weighted means, level by level. Points are materialised first so each is computed once.
     lf = lf.with_columns(

@@ -419,8 +419,8 @@ def test_duplicate_and_empty_ids_are_rejected_with_row_numbers():
     scored, rejects = score_frame(frame, scheme)
     assert scored["id"].to_list() == ["b"]
     assert rejects.select("row", "reason").rows() == [
-        (1, "duplicate id 'a' (2 rows)"),
-        (3, "duplicate id 'a' (2 rows)"),
+        (1, "duplicate id 'a'"),
+        (3, "duplicate id 'a'"),
         (4, "empty id"),
         (5, "empty id"),
     ]
