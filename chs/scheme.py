@@ -330,14 +330,16 @@ class Scheme(_Strict):
     @model_validator(mode="after")
     def _structure(self) -> Scheme:
         if (self.signals is None) == (self.groups is None):
-            raise ValueError("a scheme takes exactly one of `signals` or `groups`")
+            where = ("groups",) if self.groups is not None else ()
+            raise LocatedError(where, "a scheme takes exactly one of `signals` or `groups`")
         seen: dict[str, str] = {}
         for group_name, group in (self.groups or {}).items():
             for name in group.signals:
                 if name in seen:
-                    raise ValueError(
+                    raise LocatedError(
+                        ("groups", group_name, "signals", name),
                         f"signal {name!r} is in both groups {seen[name]!r} and {group_name!r}; "
-                        "signal names must be unique"
+                        "signal names must be unique",
                     )
                 seen[name] = group_name
         return self
@@ -406,6 +408,14 @@ class Scheme(_Strict):
         return hashlib.sha256(payload.encode()).hexdigest()[:12]
 
 
+class LocatedError(ValueError):
+    """A whole-scheme check that knows which key it is about (for the line number)."""
+
+    def __init__(self, loc: tuple[str, ...], message: str) -> None:
+        super().__init__(message)
+        self.loc = loc
+
+
 def _policy(*levels: str | float | None) -> str | float:
     return next(level for level in levels if level is not None)
 
@@ -431,7 +441,20 @@ def parse_sql_expr(text: str) -> Any:
 
 
 class _Loader(yaml.SafeLoader):
-    """Safe YAML with YAML 1.2 booleans: `yes`, `no`, `on`, `off` stay text (plan names)."""
+    """Safe YAML with YAML 1.2 booleans: `yes`, `no`, `on`, `off` stay text (plan names).
+
+    Mapping keys are kept as written (`1`, `true`, `1.0` are the text categories they
+    look like), so that two keys YAML would read as equal (`true` and `1`) stay apart.
+    """
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        self.flatten_mapping(node)
+        return {
+            (str(k.value) if isinstance(k, yaml.ScalarNode) else self.construct_object(k, deep)): (
+                self.construct_object(v, deep=deep)
+            )
+            for k, v in node.value
+        }
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -543,8 +566,11 @@ def _format_validation(exc: ValidationError, path: Path, lines: dict[tuple[str, 
     """One line per problem: `file:line: key.path: what is wrong`."""
     problems: list[tuple[int, str]] = []
     for err in exc.errors(include_url=False):
-        loc = tuple(str(p) for p in err["loc"])
+        loc = tuple(str(p) for p in err["loc"] if p != "[key]")
         kind, given = err["type"], err.get("input")
+        located = err.get("ctx", {}).get("error")
+        if isinstance(located, LocatedError):
+            loc = (*loc, *located.loc)
         if kind == "extra_forbidden":
             key = loc[-1]
             close = difflib.get_close_matches(key, _known_keys(), n=1, cutoff=0.7)
@@ -659,8 +685,12 @@ def tier_problems(tiers: list[Tier]) -> list[tuple[int, str]]:
 
 
 def _cascade(a: Interval, b: Interval) -> bool:
-    """Both one-sided in the same direction: the usual `at_least 40`, `at_least 10` idiom."""
-    return (a.high is None and b.high is None) or (a.low is None and b.low is None)
+    """Whether tier `a`, after tier `b`, follows the usual first-match idiom: a catch-all,
+    or both one-sided in the same direction (`at_least 40`, then `at_least 10`)."""
+    if a.low is None or a.high is None:
+        one_sided_b = b.low is None or b.high is None
+        return a == Interval() or not one_sided_b or (a.high is None) == (b.high is None)
+    return False
 
 
 # -- JSON Schema -------------------------------------------------------------------------
@@ -675,6 +705,10 @@ def json_schema() -> dict[str, Any]:
 
     def to_draft7(node: Any) -> Any:
         if isinstance(node, dict):
+            if "patternProperties" in node and len(node["patternProperties"]) == 1:
+                # draft-07 has propertyNames: refuse names chs refuses (`2x`, `a-b`).
+                (pattern,) = node["patternProperties"]
+                node["propertyNames"] = {"pattern": pattern}
             if "prefixItems" in node:  # 2020-12 tuples -> draft-07 array form
                 node["items"] = node.pop("prefixItems")
                 node["additionalItems"] = False
