@@ -134,7 +134,7 @@ def check_data(scheme: Scheme, path: str | Path, csv: CsvOptions | None = None) 
             plan.scored.group_by("band").agg(pl.len().alias("customers")),
             plan.scored.group_by(bins.alias("bin")).agg(pl.len().alias("customers")),
         ]
-        counts, sample, bands, hist = collect(queries, source, csv)
+        counts, sample, bands, hist = collect(queries, data)
     head = counts.row(0, named=True)
     read, rejected = int(head["read"]), int(head["rejected"])
     per_band = dict(bands.iter_rows())

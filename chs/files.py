@@ -77,10 +77,24 @@ def input_format(path: Path) -> Format:
 
 @dataclass(frozen=True)
 class Input:
-    """A lazy scan, and the types inferred for the columns that were read as text."""
+    """A lazy scan, the types inferred for the columns read as text, and for a CSV a
+    query that finds rows whose number of fields differs from the header's."""
 
+    path: Path
     frame: pl.LazyFrame
     inferred: dict[str, pl.DataType]
+    widths: pl.LazyFrame | None = None
+
+    def width_problem(self, widths: pl.DataFrame) -> DataError | None:
+        """The error for the collected `widths` query, if a row is too short or too long."""
+        row = widths.row(0, named=True)
+        if row["bad_row"] is None or row["multiline"]:
+            return None
+        more = f" ({row['bad_count']} such rows)" if row["bad_count"] > 1 else ""
+        return DataError(
+            f"{self.path}: row {row['bad_row']} has {row['bad_fields']} fields "
+            f"but the header has {row['header']}{more}"
+        )
 
 
 @contextlib.contextmanager
@@ -96,12 +110,12 @@ def open_input(
     path = Path(path)
     fmt = input_format(path)
     if fmt == "parquet":
-        lf = pl.scan_parquet(path)
+        lf = pl.scan_parquet(path, glob=False)
         try:
             lf.collect_schema()
         except Exception as exc:
             raise DataError(f"{path}: cannot read as Parquet: {_first_line(exc)}") from None
-        yield Input(lf, {})
+        yield Input(path, lf, {})
         return
     with _utf8_copy(path, csv.encoding) as readable:
         yield _scan_csv(path, readable, csv, text_columns)
@@ -115,6 +129,7 @@ def _scan_csv(path: Path, readable: Path, csv: CsvOptions, text_columns: Sequenc
         "null_values": list(csv.null_values),
         "infer_schema_length": 10_000,
         "raise_if_empty": True,
+        "glob": False,  # a file named `customers[eu].csv` is a file, not a pattern
     }
     try:
         schema = pl.scan_csv(readable, **options).collect_schema()  # type: ignore[arg-type]
@@ -132,7 +147,42 @@ def _scan_csv(path: Path, readable: Path, csv: CsvOptions, text_columns: Sequenc
         )
     overrides = {c: pl.String for c in text_columns if c in header}
     lf = pl.scan_csv(readable, schema_overrides=overrides, **options)  # type: ignore[arg-type]
-    return Input(lf, {c: schema[c] for c in overrides if schema[c] != pl.String})
+    inferred = {c: schema[c] for c in overrides if schema[c] != pl.String}
+    return Input(path, lf, inferred, _widths(readable, separator))
+
+
+def _widths(readable: Path, separator: str) -> pl.LazyFrame:
+    """Fields per line, counted outside quotes, vectorised. Polars fills a short row with
+    nulls and may not see an extra field in a column it does not read, so this is how a
+    broken row is caught. A quoted field spanning lines makes the count meaningless, so
+    the check stands down (`multiline`) when a line has an odd number of quotes."""
+    lines = pl.scan_csv(
+        readable,
+        has_header=False,
+        separator="\x1f",
+        quote_char=None,
+        schema={"line": pl.String},
+        truncate_ragged_lines=True,
+        glob=False,
+    ).with_row_index("row")  # the header is row 0, so data rows count from 1
+    line = pl.col("line").str.strip_suffix("\r")
+    unquoted = line.str.replace_all('"[^"]*"', "")
+    fields = unquoted.str.count_matches(separator, literal=True) + 1
+    counted = lines.with_columns(
+        fields.alias("fields"), (line.str.count_matches('"', literal=True) % 2 == 1).alias("odd")
+    )
+    bad = (
+        (pl.col("row") > 0)
+        & pl.col("line").is_not_null()
+        & (pl.col("fields") != pl.col("fields").first())
+    )
+    return counted.select(
+        pl.col("fields").first().alias("header"),
+        pl.col("odd").any().alias("multiline"),
+        pl.col("row").filter(bad).first().alias("bad_row"),
+        pl.col("fields").filter(bad).first().alias("bad_fields"),
+        bad.sum().alias("bad_count"),
+    )
 
 
 @contextlib.contextmanager
@@ -165,27 +215,16 @@ def encoding_hint(exc: BaseException) -> str:
     return ""
 
 
-def read_error(exc: BaseException, path: Path, csv: CsvOptions | None = None) -> DataError:
+def read_error(exc: BaseException, data: Input) -> DataError:
     """A Polars read failure as a DataError; for a ragged CSV, name the first bad row."""
-    if csv is not None and "fields" in str(exc) and path.suffix.lower() != ".parquet":
-        found = _ragged_row(path, csv)
+    if data.widths is not None and "fields" in str(exc):
+        try:
+            found = data.width_problem(data.widths.collect())
+        except pl.exceptions.PolarsError:
+            found = None
         if found is not None:
-            row, got, want = found
-            return DataError(f"{path}: row {row} has {got} fields but the header has {want}")
-    return DataError(f"{path}: cannot read: {_first_line(exc)}{encoding_hint(exc)}")
-
-
-def _ragged_row(path: Path, csv: CsvOptions) -> tuple[int, int, int] | None:
-    """Only on the error path: walk the CSV to find the first row of the wrong width."""
-    import csv as csvlib
-
-    with path.open(encoding=csv.encoding, errors="replace", newline="") as fh:
-        reader = csvlib.reader(fh, delimiter=csv.separator)
-        header = next(reader, [])
-        for number, row in enumerate(reader, start=1):
-            if row and len(row) != len(header):
-                return number, len(row), len(header)
-    return None
+            return found
+    return DataError(f"{data.path}: cannot read: {_first_line(exc)}{encoding_hint(exc)}")
 
 
 def _first_line(exc: BaseException) -> str:
@@ -239,8 +278,9 @@ def write_all(frames: Sequence[tuple[pl.LazyFrame, Path]]) -> None:
         pl.collect_all(sinks)
         for tmp, path in temps:
             os.replace(tmp, path)
-    except PermissionError as exc:
-        raise OutputError(f"{exc.filename or frames[0][1]}: permission denied") from None
+    except OSError as exc:
+        target = next((p for _, p in frames if str(p) in str(exc.filename)), frames[0][1])
+        raise OutputError(f"{target}: cannot write: {exc.strerror or exc}") from None
     finally:
         for tmp, _ in temps:
             tmp.unlink(missing_ok=True)

@@ -16,7 +16,7 @@ import polars as pl
 
 from chs.engine import build_plan
 from chs.errors import DataError, OptionError
-from chs.files import CsvOptions, check_outputs, open_input, read_error, write_all
+from chs.files import CsvOptions, Input, check_outputs, open_input, read_error, write_all
 from chs.scheme import Scheme
 from chs.summary import build_summary, reject_lines, summary_queries
 
@@ -37,12 +37,19 @@ def scheme_text_columns(scheme: Scheme) -> list[str]:
     return cols
 
 
-def collect(queries: list[pl.LazyFrame], source: Path, csv: CsvOptions) -> list[pl.DataFrame]:
-    """Collect lazy queries together; a Polars read error becomes a DataError on `source`."""
+def collect(queries: list[pl.LazyFrame], data: Input) -> list[pl.DataFrame]:
+    """Collect queries together with the row-width check; a read error is a DataError."""
+    extra = [data.widths] if data.widths is not None else []
     try:
-        return pl.collect_all(queries)
+        frames = pl.collect_all([*queries, *extra])
     except pl.exceptions.PolarsError as exc:
-        raise read_error(exc, source, csv) from None
+        raise read_error(exc, data) from None
+    if extra:
+        problem = data.width_problem(frames[-1])
+        if problem is not None:
+            raise problem
+        frames = frames[:-1]
+    return frames
 
 
 def score_file(
@@ -64,9 +71,7 @@ def score_file(
             inferred=data.inferred,
         )
         queries = summary_queries(plan, options.top)
-        frames = dict(
-            zip(queries, collect(list(queries.values()), source, options.csv), strict=True)
-        )
+        frames = dict(zip(queries, collect(list(queries.values()), data), strict=True))
         summary = build_summary(scheme, plan, frames)
         rows = summary["rows"]
         if rows["read"] == 0:
@@ -89,7 +94,7 @@ def score_file(
             try:
                 write_all(writes)
             except pl.exceptions.PolarsError as exc:
-                raise read_error(exc, source, options.csv) from None
+                raise read_error(exc, data) from None
     summary = {
         "input": str(source),
         "output": str(options.output) if options.output else None,

@@ -125,6 +125,6 @@ def build_summary(
 def reject_lines(frames: dict[str, pl.DataFrame]) -> list[str]:
     """`row 12 (C0012): logins: 'abc' is not a number` for the first rejected rows."""
     return [
-        f"row {r[ROW]} ({r['id'] if r['id'] is not None else 'no id'}): {r[REASON]}"
+        f"row {r[ROW]} ({(r['id'] or '').strip() or 'no id'}): {r[REASON]}"
         for r in frames["reject_sample"].iter_rows(named=True)
     ]

@@ -112,14 +112,33 @@ def test_unknown_encoding_and_bad_bytes(tmp_path):
         read(path, CsvOptions(encoding="cp1252"))
 
 
-def test_read_error_names_the_ragged_row(tmp_path):
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("A,1\nB,2,3\n", "row 2 has 3 fields but the header has 2"),
+        ("A,1\nB\nC\n", "row 2 has 1 fields but the header has 2 (2 such rows)"),
+        ('A,"x,y"\nB,"say ""hi"", then go"\n', None),  # separators inside quotes
+        ('A,"two\nlines"\nB,1,2\n', None),  # a quoted field spans lines: no verdict
+    ],
+)
+def test_row_width_check(tmp_path, body, message):
+    path = tmp_path / "a.csv"
+    path.write_text("id,x\n" + body)
+    with open_input(path) as data:
+        assert data.widths is not None
+        problem = data.width_problem(data.widths.collect())
+    assert (problem.message if problem else None) == (f"{path}: {message}" if message else None)
+
+
+def test_read_error_names_the_ragged_row_or_hints_the_encoding(tmp_path):
     path = tmp_path / "a.csv"
     path.write_text("id,x\nA,1\nB,2,3\n")
-    err = read_error(
-        pl.exceptions.ComputeError("found more fields than defined in 'Schema'"), path, CsvOptions()
-    )
-    assert err.message == f"{path}: row 2 has 3 fields but the header has 2"
-    plain = read_error(pl.exceptions.ComputeError("invalid utf-8 sequence"), path)
+    with open_input(path) as data:
+        err = read_error(
+            pl.exceptions.ComputeError("found more fields than defined in 'Schema'"), data
+        )
+        assert err.message == f"{path}: row 2 has 3 fields but the header has 2"
+        plain = read_error(pl.exceptions.ComputeError("invalid utf-8 sequence"), data)
     assert plain.message == (
         f"{path}: cannot read: invalid utf-8 sequence "
         "(the file is not UTF-8; try --encoding cp1252 or --encoding latin-1)"

@@ -56,7 +56,7 @@ def guarded(fn: F) -> F:
             err.print(f"Error: {exc.message}", markup=False, soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
         except Exception as exc:
-            if getattr(exc, "__module__", "").startswith("click"):
+            if isinstance(exc, typer.TyperException):  # usage errors: click reports them (exit 2)
                 raise
             err = console(stderr=True)
             if state.debug:

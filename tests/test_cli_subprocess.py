@@ -1,0 +1,136 @@
+"""The installed `chs` console script, run as a real process.
+
+These check what the in-process CliRunner cannot: the entry point, real pipes and a real
+terminal, and that importing the CLI does not pull in the heavy libraries.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+import chs
+
+REPO = Path(__file__).resolve().parents[1]
+CHS = Path(sys.executable).parent / "chs"
+CUSTOMERS = REPO / "sample_data" / "customers.csv"
+SAAS = REPO / "schemes" / "saas.yaml"
+HEAVY = ("polars", "pydantic", "yaml")
+# SGR parameters that set a colour: 30-38 and 40-48 (foreground, background), 90-107 (bright).
+COLOUR_SGR = re.compile(r"\x1b\[(?:[0-9;]*;)?(?:3[0-8]|4[0-8]|9[0-7]|10[0-7])(?:;[0-9;]*)?m")
+
+
+def env(**extra: str) -> dict[str, str]:
+    base = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
+    return {**base, **extra}
+
+
+def run(*args: object, **kwargs) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(a) for a in args], capture_output=True, text=True, timeout=60, check=False, **kwargs
+    )
+
+
+def test_console_script_is_installed() -> None:
+    assert CHS.is_file()
+    result = run(CHS, "--version", env=env())
+    assert result.returncode == 0
+    assert result.stdout == f"chs {chs.__version__}\n"
+
+
+def test_score_sample_data(tmp_path: Path) -> None:
+    out = tmp_path / "out.parquet"
+    result = run(CHS, "score", CUSTOMERS, "--scheme", SAAS, "-o", out, env=env(NO_COLOR="1"))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    lines = result.stdout.splitlines()
+    assert lines[1] == "Rows: 400 read = 400 scored + 0 rejected"
+    assert lines[2] == f"Output: {out}"
+    assert "\x1b" not in result.stdout
+    frame = pl.read_parquet(out)
+    assert frame.height == 400
+    assert frame["customer_id"].n_unique() == 400
+    assert frame["band"].null_count() == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.parquet"]
+
+
+def test_error_exit_code_and_message(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.csv"
+    out = tmp_path / "out.parquet"
+    result = run(CHS, "score", missing, "--scheme", SAAS, "-o", out, env=env())
+    assert result.returncode == 4
+    assert result.stdout == ""
+    assert result.stderr == f"Error: {missing}: file not found\n"
+    assert not out.exists()
+
+
+def test_help_lists_the_commands() -> None:
+    result = run(CHS, "--help", env=env())
+    assert result.returncode == 0
+    assert result.stderr == ""
+    lines = result.stdout.splitlines()
+    commands = lines[lines.index("Commands:") + 1 :]
+    assert [line.split()[0] for line in commands if line.strip()] == ["score", "check", "schema"]
+
+
+def test_importing_the_cli_does_not_import_heavy_libraries() -> None:
+    # `-X importtime` writes one line per module to stderr:
+    #   import time: self [us] | cumulative | imported package
+    result = run(sys.executable, "-X", "importtime", "-c", "import chs.cli")
+    assert result.returncode == 0, result.stderr
+    modules = {
+        line.rsplit("|", 1)[1].strip()
+        for line in result.stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+    assert "chs.cli" in modules
+    assert "typer" in modules
+    heavy = sorted(m for m in modules if m.split(".")[0] in HEAVY)
+    assert heavy == []
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+@pytest.mark.parametrize("no_color", [False, True], ids=["colour", "NO_COLOR"])
+def test_terminal_colours_follow_no_color(tmp_path: Path, no_color: bool) -> None:
+    # On a real terminal the band rows are coloured, unless NO_COLOR is set. (NO_COLOR
+    # forbids colour, not bold or italics, so only colour codes are looked for.)
+    import pty
+
+    extra = {"TERM": "xterm-256color", "COLUMNS": "120", "LINES": "50", "PYTHONIOENCODING": "utf-8"}
+    if no_color:
+        extra["NO_COLOR"] = "1"
+    main, secondary = pty.openpty()
+    try:
+        proc = subprocess.Popen(
+            [str(CHS), "score", str(CUSTOMERS), "--scheme", str(SAAS), "--top", "3"],
+            stdout=secondary,
+            stderr=secondary,
+            env=env(**extra),
+        )
+    finally:
+        os.close(secondary)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(main)
+    assert proc.wait(timeout=60) == 0
+    text = b"".join(chunks).decode("utf-8")
+    assert "Rows: 400 read = 400 scored + 0 rejected" in text
+    assert "╭" in text  # a terminal gets box-drawing tables
+    colours = COLOUR_SGR.findall(text)
+    if no_color:
+        assert colours == []
+    else:
+        assert colours != []
