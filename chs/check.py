@@ -11,7 +11,7 @@ from typing import Any
 
 import polars as pl
 
-from chs.engine import REASON, build_plan
+from chs.engine import OK, REASON, build_plan
 from chs.files import CsvOptions, open_input
 from chs.scheme import Scheme, Signal, number_text
 from chs.score import collect, scheme_text_columns
@@ -125,12 +125,12 @@ def check_data(scheme: Scheme, path: str | Path, csv: CsvOptions | None = None) 
         queries = [
             plan.checked.select(
                 pl.len().alias("read"),
-                pl.col(REASON).is_not_null().sum().alias("rejected"),
+                (~pl.col(OK)).sum().alias("rejected"),
                 *[(~pl.col(f"__has_{f.name}")).mean().alias(f.name) for f in flats],
             ),
-            plan.checked.filter(pl.col(REASON).is_not_null())
-            .select("row", pl.col(scheme.id).cast(pl.String).alias("id"), REASON)
-            .head(REJECT_SAMPLE),
+            plan.rejected.head(REJECT_SAMPLE).select(
+                "row", pl.col(scheme.id).cast(pl.String).alias("id"), REASON
+            ),
             plan.scored.group_by("band").agg(pl.len().alias("customers")),
             plan.scored.group_by(bins.alias("bin")).agg(pl.len().alias("customers")),
         ]

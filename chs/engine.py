@@ -24,6 +24,7 @@ from chs.scheme import FlatSignal, Scheme, Signal, parse_sql_expr
 
 ROW = "row"  # 1-based data row number (the first row after the header is 1)
 REASON = "reason"
+OK = "__ok"  # the row can be scored
 SCORE_COLUMNS = ("score", "band", "coverage", "reasons", "scheme", "scheme_hash")
 _NUMERIC = (pl.Float32, pl.Float64, pl.Decimal)
 
@@ -38,16 +39,49 @@ def group_column(group: str) -> str:
 
 @dataclass
 class ScoringPlan:
-    """Lazy frames for the scored rows and the rejected rows, plus what the caller shows."""
+    """Lazy frames over the input: every row checked, the accepted and the rejected ones.
 
-    scored: pl.LazyFrame
-    rejects: pl.LazyFrame
-    checked: pl.LazyFrame  # every row with its reject reason (null when scorable)
+    `accepted` and `rejected` keep the engine's working columns; `finish` turns any
+    subset of accepted rows into output rows, so a caller can pick rows first (the ten
+    most at risk) and pay for the output columns only on those.
+    """
+
+    accepted: pl.LazyFrame
+    rejected: pl.LazyFrame  # with the REASON column
+    output: list[pl.Expr]
+    columns: list[str]  # the input's columns
+    checked: pl.LazyFrame  # every row, with the OK flag
+    value: pl.Expr | None  # the value column as a number, over accepted/checked rows
     id_column: str
     value_column: str | None
     signal_columns: list[str]
     group_columns: list[str]
     warnings: list[str] = field(default_factory=list)
+
+    def finish(self, frame: pl.LazyFrame) -> pl.LazyFrame:
+        """Output rows (input columns, points, score, band, reasons…) for accepted rows."""
+        return frame.select(self.output)
+
+    def at_risk(self, top: int) -> pl.LazyFrame:
+        """The `top` lowest scores (as written), the bigger value first on a tie, as output rows."""
+        written = pl.col("__score").round(1, mode="half_away_from_zero")
+        value = self.value if self.value is not None else pl.lit(0.0)
+        picked = self.accepted.with_columns(written.alias("__written"), value.alias("__rank_value"))
+        picked = picked.bottom_k(
+            top,
+            by=["__written", "__rank_value", pl.col(self.id_column).cast(pl.String)],
+            reverse=[False, True, False],
+        ).sort(["__written", "__rank_value", self.id_column], descending=[False, True, False])
+        return self.finish(picked)
+
+    @property
+    def scored(self) -> pl.LazyFrame:
+        return self.finish(self.accepted)
+
+    @property
+    def rejects(self) -> pl.LazyFrame:
+        """Rejected rows as written to --rejects: row, reason, then the input's columns."""
+        return self.rejected.select(ROW, REASON, *self.columns)
 
 
 def suggest_column(name: str, columns: list[str]) -> str:
@@ -73,7 +107,7 @@ class _Value:
     """A signal's value expression and its row-level problem, if any."""
 
     value: pl.Expr  # Float64 for numeric signals, String for categories; null when missing
-    bad: pl.Expr | None  # a reason string where the raw value cannot be used, else null
+    bad: tuple[pl.Expr, pl.Expr] | None  # (flag, message) where the raw value is unusable
     text: pl.Expr | None = None  # trimmed text to materialise first as `__t_<signal>`
 
 
@@ -124,8 +158,9 @@ def _value(
         text = pl.col(f"__t_{flat.name}")
         number_text = text.str.replace_all(",", ".", literal=True) if decimal_comma else text
         value = number_text.cast(pl.Float64, strict=False).fill_nan(None)
-        bad = pl.when(text.is_not_null() & pl.col(f"__v_{flat.name}").is_null()).then(
-            pl.format(f"{flat.name}: '{{}}' is not a number ({origin})", text)
+        bad = (
+            text.is_not_null() & pl.col(f"__v_{flat.name}").is_null(),
+            pl.format(f"{flat.name}: '{{}}' is not a number ({origin})", text),
         )
         return _Value(value, bad, pl.when(stripped != "").then(stripped))
     raise DataError(
@@ -204,10 +239,13 @@ def build_plan(
     lf = lf.with_row_index(ROW, offset=1)
     id_col = pl.col(scheme.id)
     id_text = id_col.cast(pl.String).str.strip_chars()
-    problems: list[pl.Expr] = [
-        pl.when(id_text.is_null() | (id_text == "")).then(pl.lit(f"empty {scheme.id}")),
-        pl.when(id_text.is_not_null() & (id_text != "") & id_col.is_duplicated()).then(
-            pl.format(f"duplicate {scheme.id} '{{}}'", id_text)
+    # A problem is a (flag, message) pair: flags are cheap booleans computed on every row;
+    # messages are formatted only for the rows that are rejected.
+    problems: list[tuple[pl.Expr, pl.Expr]] = [
+        (id_text.is_null() | (id_text == ""), pl.lit(f"empty {scheme.id}")),
+        (
+            id_text.is_not_null() & (id_text != "") & id_col.is_duplicated(),
+            pl.format(f"duplicate {scheme.id} '{{}}'", id_text),
         ),
     ]
 
@@ -219,8 +257,9 @@ def build_plan(
             pl.Float64, strict=False
         )
         problems.append(
-            pl.when(text.is_not_null() & number.is_null()).then(
-                pl.format(f"{scheme.value}: '{{}}' is not a number (the value column)", text)
+            (
+                text.is_not_null() & number.is_null(),
+                pl.format(f"{scheme.value}: '{{}}' is not a number (the value column)", text),
             )
         )
         value_number: pl.Expr | None = number
@@ -236,15 +275,14 @@ def build_plan(
         back = number.cast(dtype, strict=False)
         restored[name] = back
         problems.append(
-            pl.when(
+            (
                 text.is_not_null()
                 & back.is_null()
-                & number.cast(pl.Float64, strict=False).is_not_null()
-            ).then(
+                & number.cast(pl.Float64, strict=False).is_not_null(),
                 pl.format(
                     f"{name}: '{{}}' is not of the column's type {dtype} (inferred from its first rows)",
                     text,
-                )
+                ),
             )
         )
 
@@ -265,19 +303,18 @@ def build_plan(
         if unknown is not None:
             listed = ", ".join(flat.signal.map or {})
             problems.append(
-                pl.when(unknown).then(
+                (
+                    unknown,
                     pl.format(
                         f"{flat.name}: '{{}}' is not in its map ({listed}) and it has no `other`",
                         value,
-                    )
+                    ),
                 )
             )
         has_data[flat.name] = value.is_not_null()
         policy = flat.missing
         if policy == "reject":
-            problems.append(
-                pl.when(value.is_null()).then(pl.lit(f"{flat.name}: no value (missing: reject)"))
-            )
+            problems.append((value.is_null(), pl.lit(f"{flat.name}: no value (missing: reject)")))
             fallback: pl.Expr = pl.lit(None, pl.Float64)
         elif policy == "zero":
             fallback = pl.lit(0.0)
@@ -344,35 +381,53 @@ def build_plan(
             else band.when(cond).then(pl.lit(b.name))
         )
 
-    # Reasons: the signals that cost the most weighted points, most first.
-    losses = []
-    for f in flats:
-        loss = effective[f.name] * (100.0 - p[f.name].fill_null(100.0))
-        label = (
-            pl.when(pl.col(f"__has_{f.name}"))
-            .then(pl.lit(f.name))
-            .otherwise(pl.lit(f"{f.name} (missing)"))
+    # Reasons: the signals that cost the most weighted points, most first. Each signal's
+    # rank is counted with plain comparisons (ties go to scheme order), which is far
+    # cheaper than sorting a list per row.
+    names = [f.name for f in flats]
+    loss = {n: pl.col(f"__loss_{n}") for n in names}
+    ranks = {
+        n: pl.sum_horizontal(
+            [pl.lit(0, pl.Int32)]
+            + [
+                (loss[m] > loss[n]) | ((loss[m] == loss[n]) if j < i else pl.lit(False))
+                for j, m in enumerate(names)
+                if m != n
+            ]
         )
-        text = pl.format("{} -{}", label, loss.round(1, mode="half_away_from_zero"))
-        losses.append(pl.struct(loss.alias("loss"), text.alias("text")))
-    by_loss = pl.element().struct.field("loss")
-    reasons = (
-        pl.concat_list(losses)
-        .list.eval(pl.element().filter(by_loss >= 0.05))
-        .list.eval(pl.element().sort_by(by_loss, descending=True, maintain_order=True))
-        .list.head(scheme.reasons)
-        .list.eval(pl.element().struct.field("text"))
-        .list.join("; ")
-    )
+        for i, n in enumerate(names)
+    }
+    texts = {
+        n: pl.when(loss[n] >= 0.05).then(
+            pl.format(
+                "{} -{}",
+                pl.when(pl.col(f"__has_{n}")).then(pl.lit(n)).otherwise(pl.lit(f"{n} (missing)")),
+                loss[n].round(1, mode="half_away_from_zero"),
+            )
+        )
+        for n in names
+    }
+    picks = []
+    for k in range(min(scheme.reasons, len(names))):
+        pick = None
+        for n in names:
+            cond = ranks[n] == k
+            pick = pl.when(cond).then(texts[n]) if pick is None else pick.when(cond).then(texts[n])
+        picks.append(pick)
+    reasons = pl.concat_str(picks, separator="; ", ignore_nulls=True) if picks else pl.lit("")
 
-    found = pl.concat_str(problems, separator="; ", ignore_nulls=True)
-    reason = (
-        pl.when(found != "")
-        .then(found)
-        .when(pl.col("__score").is_null())
-        .then(pl.lit("no signal has a value"))
+    flags = [flag for flag, _ in problems]
+    found = pl.concat_str(
+        [pl.when(flag).then(message) for flag, message in problems],
+        separator="; ",
+        ignore_nulls=True,
     )
-    checked = lf.with_columns(reason.alias(REASON))
+    reason = pl.when(found != "").then(found).otherwise(pl.lit("no signal has a value"))
+    # cache(): the output, the rejects and the summary all read this frame; computed once.
+    checked = lf.with_columns(
+        (~pl.any_horizontal(flags) & pl.col("__score").is_not_null()).alias(OK),
+        *[(effective[n] * (100.0 - p[n].fill_null(100.0))).alias(f"__loss_{n}") for n in names],
+    ).cache()
     output = [
         *[restored[c].alias(c) if c in restored else pl.col(c) for c in carried],
         *[pl.col(c).round(2) for c in signal_columns],
@@ -384,12 +439,21 @@ def build_plan(
         pl.lit(scheme.name).alias("scheme"),
         pl.lit(scheme.digest).alias("scheme_hash"),
     ]
-    scored = checked.filter(pl.col(REASON).is_null()).select(output)
-    rejects = checked.filter(pl.col(REASON).is_not_null()).select(ROW, REASON, *columns)
+    accepted = checked.filter(pl.col(OK))
+    rejected = checked.filter(~pl.col(OK)).with_columns(reason.alias(REASON))
     return ScoringPlan(
-        scored=scored,
-        rejects=rejects,
+        accepted=accepted,
+        rejected=rejected,
+        output=output,
+        columns=columns,
         checked=checked,
+        value=None
+        if scheme.value is None
+        else (
+            restored[scheme.value]
+            if scheme.value in restored
+            else pl.col(scheme.value).cast(pl.Float64)
+        ),
         id_column=scheme.id,
         value_column=scheme.value if scheme.value in carried else None,
         signal_columns=signal_columns,

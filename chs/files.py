@@ -257,30 +257,53 @@ def check_outputs(outputs: Sequence[Path], inputs: Sequence[Path]) -> None:
         seen.add(target)
 
 
-def write_all(frames: Sequence[tuple[pl.LazyFrame, Path]]) -> None:
-    """Sink every frame to a temporary file in one Polars run, then rename each into place."""
-    temps: list[tuple[Path, Path]] = []
-    sinks: list[pl.LazyFrame] = []
-    try:
-        for lf, path in frames:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-            os.close(fd)
-            tmp = Path(name)
-            temps.append((tmp, path))
-            fmt = output_format(path)
-            if fmt == "parquet":
-                sinks.append(lf.sink_parquet(tmp, lazy=True))
-            elif fmt == "csv":
-                sinks.append(lf.sink_csv(tmp, lazy=True))
-            else:
-                sinks.append(lf.sink_ndjson(tmp, lazy=True))
-        pl.collect_all(sinks)
-        for tmp, path in temps:
-            os.replace(tmp, path)
-    except OSError as exc:
-        target = next((p for _, p in frames if str(p) in str(exc.filename)), frames[0][1])
-        raise OutputError(f"{target}: cannot write: {exc.strerror or exc}") from None
-    finally:
-        for tmp, _ in temps:
+class PendingWrites:
+    """Outputs sunk to temporary files beside their targets, renamed into place by
+    `commit`; whatever is not committed is removed. The sinks are lazy, so the caller can
+    collect them together with other queries in one pass over the input."""
+
+    def __init__(self, frames: Sequence[tuple[pl.LazyFrame, Path]]) -> None:
+        self.temps: list[tuple[Path, Path]] = []
+        self.sinks: list[pl.LazyFrame] = []
+        try:
+            for lf, path in frames:
+                fmt = output_format(path)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+                os.close(fd)
+                tmp = Path(name)
+                self.temps.append((tmp, path))
+                if fmt == "parquet":
+                    self.sinks.append(lf.sink_parquet(tmp, lazy=True))
+                elif fmt == "csv":
+                    self.sinks.append(lf.sink_csv(tmp, lazy=True))
+                else:
+                    self.sinks.append(lf.sink_ndjson(tmp, lazy=True))
+        except OSError as exc:
+            self.discard()
+            raise _output_error(exc, [p for _, p in frames]) from None
+
+    def commit(self) -> None:
+        try:
+            for tmp, path in self.temps:
+                os.replace(tmp, path)
+        except OSError as exc:
+            raise _output_error(exc, [p for _, p in self.temps]) from None
+        finally:
+            self.discard()
+
+    def discard(self) -> None:
+        for tmp, _ in self.temps:
             tmp.unlink(missing_ok=True)
+        self.temps = []
+
+    def __enter__(self) -> PendingWrites:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.discard()
+
+
+def _output_error(exc: OSError, targets: Sequence[Path]) -> OutputError:
+    target = next((p for p in targets if str(p.parent) in str(exc.filename)), targets[0])
+    return OutputError(f"{target}: cannot write: {exc.strerror or exc}")

@@ -1,9 +1,9 @@
 """`score_file`: read an export, score it with a scheme, write outputs, return the summary.
 
-The input is read twice at most: one pass collects the reject check and the summary
-aggregates together; a second pass streams the scored rows (and rejects) to their
-files. When rows cannot be scored and no rejects file is given, the run stops before
-writing anything.
+The input is read once: the scored rows (and rejects) stream to temporary files while
+the summary aggregates and the checks are computed in the same Polars run. The files
+are renamed into place only when the run stands; when rows cannot be scored and no
+rejects file is given, they are removed and nothing is written.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import polars as pl
 
 from chs.engine import build_plan
 from chs.errors import DataError, OptionError
-from chs.files import CsvOptions, Input, check_outputs, open_input, read_error, write_all
+from chs.files import CsvOptions, Input, PendingWrites, check_outputs, open_input, read_error
 from chs.scheme import Scheme
 from chs.summary import build_summary, reject_lines, summary_queries
 
@@ -70,31 +70,28 @@ def score_file(
             decimal_comma=options.csv.decimal_comma,
             inferred=data.inferred,
         )
-        queries = summary_queries(plan, options.top)
-        frames = dict(zip(queries, collect(list(queries.values()), data), strict=True))
-        summary = build_summary(scheme, plan, frames)
-        rows = summary["rows"]
-        if rows["read"] == 0:
-            raise DataError(f"{source}: the file has a header but no data rows")
-        if rows["rejected"] and options.rejects is None:
-            lines = reject_lines(frames)
-            more = rows["rejected"] - len(lines)
-            raise DataError(
-                f"{source}: {rows['rejected']} of {rows['read']} rows cannot be scored; nothing was written.\n  "
-                + "\n  ".join(lines)
-                + (f"\n  … and {more} more" if more > 0 else "")
-                + "\nFix the data, or pass --rejects FILE to write these rows there and score the rest."
-            )
-        writes = []
-        if options.output is not None:
-            writes.append((plan.scored, options.output))
-        if options.rejects is not None:
-            writes.append((plan.rejects, options.rejects))
-        if writes:
-            try:
-                write_all(writes)
-            except pl.exceptions.PolarsError as exc:
-                raise read_error(exc, data) from None
+        writes = [(plan.scored, options.output)] if options.output else []
+        writes += [(plan.rejects, options.rejects)] if options.rejects else []
+        # One pass: the sinks write to temporary files while the summary is computed;
+        # the files are renamed into place only if the run stands.
+        with PendingWrites(writes) as pending:
+            queries = summary_queries(plan, options.top)
+            frames_list = collect([*queries.values(), *pending.sinks], data)
+            frames = dict(zip(queries, frames_list, strict=False))
+            summary = build_summary(scheme, plan, frames)
+            rows = summary["rows"]
+            if rows["read"] == 0:
+                raise DataError(f"{source}: the file has a header but no data rows")
+            if rows["rejected"] and options.rejects is None:
+                lines = reject_lines(frames)
+                more = rows["rejected"] - len(lines)
+                raise DataError(
+                    f"{source}: {rows['rejected']} of {rows['read']} rows cannot be scored; nothing was written.\n  "
+                    + "\n  ".join(lines)
+                    + (f"\n  … and {more} more" if more > 0 else "")
+                    + "\nFix the data, or pass --rejects FILE to write these rows there and score the rest."
+                )
+            pending.commit()
     summary = {
         "input": str(source),
         "output": str(options.output) if options.output else None,

@@ -10,7 +10,7 @@ from typing import Any
 
 import polars as pl
 
-from chs.engine import REASON, ROW, ScoringPlan
+from chs.engine import OK, REASON, ROW, ScoringPlan
 from chs.scheme import Scheme
 
 REJECT_SAMPLE = 10
@@ -27,11 +27,11 @@ def summary_queries(plan: ScoringPlan, top: int) -> dict[str, pl.LazyFrame]:
     queries = {
         "counts": plan.checked.select(
             pl.len().alias("read"),
-            pl.col(REASON).is_not_null().sum().alias("rejected"),
+            (~pl.col(OK)).sum().alias("rejected"),
         ),
-        "reject_sample": plan.checked.filter(pl.col(REASON).is_not_null())
-        .select(ROW, pl.col(plan.id_column).cast(pl.String).alias("id"), REASON)
-        .head(REJECT_SAMPLE),
+        "reject_sample": plan.rejected.head(REJECT_SAMPLE).select(
+            ROW, pl.col(plan.id_column).cast(pl.String).alias("id"), REASON
+        ),
         "bands": scored.group_by("band").agg(
             pl.len().alias("customers"), value.sum().alias("value")
         ),
@@ -44,16 +44,14 @@ def summary_queries(plan: ScoringPlan, top: int) -> dict[str, pl.LazyFrame]:
             (pl.col("coverage") < 0.5).sum().alias("coverage_below_half"),
             value.sum().alias("value"),
         ),
-        "at_risk": scored.select(
+        "at_risk": plan.at_risk(top).select(
             pl.col(plan.id_column).cast(pl.String).alias("id"),
             "score",
             "band",
             value.alias("value"),
             "coverage",
             "reasons",
-        )
-        .sort(["score", "value", "id"], descending=[False, True, False], nulls_last=True)
-        .head(top),
+        ),
     }
     return queries
 

@@ -155,8 +155,12 @@ def test_main_help_lists_the_commands() -> None:
     result = invoke("--help")
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    commands = lines[lines.index("Commands:") + 1 :]
-    assert [line.split()[0] for line in commands if line.strip()] == ["score", "check", "schema"]
+    after = lines[lines.index("Commands:") + 1 :]
+    commands = after[: after.index("")] if "" in after else after
+    assert [line.split()[0] for line in commands] == ["score", "check", "schema"]
+    assert "Example: chs score customers.csv --scheme saas.yaml -o scored.parquet" in [
+        line.strip() for line in lines
+    ]
 
 
 @pytest.mark.parametrize(

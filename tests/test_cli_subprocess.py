@@ -75,8 +75,12 @@ def test_help_lists_the_commands() -> None:
     assert result.returncode == 0
     assert result.stderr == ""
     lines = result.stdout.splitlines()
-    commands = lines[lines.index("Commands:") + 1 :]
-    assert [line.split()[0] for line in commands if line.strip()] == ["score", "check", "schema"]
+    after = lines[lines.index("Commands:") + 1 :]
+    commands = after[: after.index("")] if "" in after else after
+    assert [line.split()[0] for line in commands] == ["score", "check", "schema"]
+    assert "Example: chs score customers.csv --scheme saas.yaml -o scored.parquet" in [
+        line.strip() for line in lines
+    ]
 
 
 def test_importing_the_cli_does_not_import_heavy_libraries() -> None:

@@ -8,7 +8,14 @@ import polars as pl
 import pytest
 
 from chs.errors import DataError, OutputError
-from chs.files import CsvOptions, check_outputs, input_format, open_input, read_error, write_all
+from chs.files import (
+    CsvOptions,
+    PendingWrites,
+    check_outputs,
+    input_format,
+    open_input,
+    read_error,
+)
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
 
@@ -164,10 +171,13 @@ def test_outputs_never_overwrite_inputs(tmp_path):
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet", ".ndjson"])
-def test_write_all_writes_each_format_and_leaves_no_temporary(tmp_path, suffix):
+def test_pending_writes_commit_each_format_and_leave_no_temporary(tmp_path, suffix):
     frame = pl.DataFrame({"id": ["a", "b"], "score": [12.5, 80.0]})
     target = tmp_path / "sub" / f"out{suffix}"
-    write_all([(frame.lazy(), target)])
+    with PendingWrites([(frame.lazy(), target)]) as pending:
+        pl.collect_all(pending.sinks)
+        assert not target.exists()  # nothing is in place before the commit
+        pending.commit()
     back = {".csv": pl.read_csv, ".parquet": pl.read_parquet, ".ndjson": pl.read_ndjson}[suffix](
         target
     )
@@ -179,7 +189,17 @@ def test_failed_write_keeps_the_old_file_and_removes_temporaries(tmp_path):
     target = tmp_path / "out.csv"
     target.write_text("old content\n")
     failing = pl.LazyFrame({"x": ["1", "oops"]}).select(pl.col("x").cast(pl.Int64, strict=True))
-    with pytest.raises(pl.exceptions.PolarsError):
-        write_all([(failing, target)])
+    with pytest.raises(pl.exceptions.PolarsError), PendingWrites([(failing, target)]) as pending:
+        pl.collect_all(pending.sinks)
+        pending.commit()
     assert target.read_text() == "old content\n"
     assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
+
+
+def test_discarded_writes_leave_the_target_untouched(tmp_path):
+    target = tmp_path / "out.parquet"
+    target.write_bytes(b"last month")
+    with PendingWrites([(pl.LazyFrame({"a": [1]}), target)]) as pending:
+        pl.collect_all(pending.sinks)
+    assert target.read_bytes() == b"last month"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.parquet"]

@@ -15,6 +15,7 @@ from chs.cli.common import state
 app = typer.Typer(
     name="chs",
     help="Customer health scores from CSV or Parquet exports and a YAML scheme.",
+    epilog="Example: chs score customers.csv --scheme saas.yaml -o scored.parquet",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_show_locals=False,  # locals would print customer data
