@@ -197,6 +197,34 @@ def _points(sig: Signal, value: pl.Expr) -> tuple[pl.Expr, pl.Expr | None]:
     return points, unknown
 
 
+def ranked_texts(
+    keys: dict[str, pl.Expr], texts: dict[str, pl.Expr], k: int, *, at_least: float
+) -> pl.Expr:
+    """Per row, the texts of the k largest keys (ties in dict order), joined by `; `;
+    keys under `at_least` are left out. Ranks are counted with plain comparisons, far
+    cheaper than sorting a list in every row."""
+    names = list(keys)
+    ranks = {
+        n: pl.sum_horizontal(
+            [pl.lit(0, pl.Int32)]
+            + [
+                (keys[m] > keys[n]) | ((keys[m] == keys[n]) if j < i else pl.lit(False))
+                for j, m in enumerate(names)
+                if m != n
+            ]
+        )
+        for i, n in enumerate(names)
+    }
+    picks = []
+    for rank in range(min(k, len(names))):
+        pick = None
+        for n in names:
+            cond = (ranks[n] == rank) & (keys[n] >= at_least)
+            pick = pl.when(cond).then(texts[n]) if pick is None else pick.when(cond).then(texts[n])
+        picks.append(pick)
+    return pl.concat_str(picks, separator="; ", ignore_nulls=True) if picks else pl.lit("")
+
+
 def build_plan(
     lf: pl.LazyFrame,
     scheme: Scheme,
@@ -381,40 +409,18 @@ def build_plan(
             else band.when(cond).then(pl.lit(b.name))
         )
 
-    # Reasons: the signals that cost the most weighted points, most first. Each signal's
-    # rank is counted with plain comparisons (ties go to scheme order), which is far
-    # cheaper than sorting a list per row.
+    # Reasons: the signals that cost the most weighted points, most first.
     names = [f.name for f in flats]
     loss = {n: pl.col(f"__loss_{n}") for n in names}
-    ranks = {
-        n: pl.sum_horizontal(
-            [pl.lit(0, pl.Int32)]
-            + [
-                (loss[m] > loss[n]) | ((loss[m] == loss[n]) if j < i else pl.lit(False))
-                for j, m in enumerate(names)
-                if m != n
-            ]
-        )
-        for i, n in enumerate(names)
-    }
     texts = {
-        n: pl.when(loss[n] >= 0.05).then(
-            pl.format(
-                "{} -{}",
-                pl.when(pl.col(f"__has_{n}")).then(pl.lit(n)).otherwise(pl.lit(f"{n} (missing)")),
-                loss[n].round(1, mode="half_away_from_zero"),
-            )
+        n: pl.format(
+            "{} -{}",
+            pl.when(pl.col(f"__has_{n}")).then(pl.lit(n)).otherwise(pl.lit(f"{n} (missing)")),
+            loss[n].round(1, mode="half_away_from_zero"),
         )
         for n in names
     }
-    picks = []
-    for k in range(min(scheme.reasons, len(names))):
-        pick = None
-        for n in names:
-            cond = ranks[n] == k
-            pick = pl.when(cond).then(texts[n]) if pick is None else pick.when(cond).then(texts[n])
-        picks.append(pick)
-    reasons = pl.concat_str(picks, separator="; ", ignore_nulls=True) if picks else pl.lit("")
+    reasons = ranked_texts(loss, texts, scheme.reasons, at_least=0.05)
 
     flags = [flag for flag, _ in problems]
     found = pl.concat_str(

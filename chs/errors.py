@@ -12,6 +12,7 @@ USAGE = 2  # bad command-line usage (click's own code)
 SCHEME = 3  # the scheme file is invalid
 DATA = 4  # an input file is missing, unreadable, or has rows that cannot be scored
 OUTPUT = 5  # an output cannot be written
+ALERTS = 10  # with --exit-code: the run succeeded and at least one alert fired
 
 
 class ChsError(Exception):

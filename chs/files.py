@@ -262,7 +262,12 @@ class PendingWrites:
     `commit`; whatever is not committed is removed. The sinks are lazy, so the caller can
     collect them together with other queries in one pass over the input."""
 
-    def __init__(self, frames: Sequence[tuple[pl.LazyFrame, Path]]) -> None:
+    def __init__(
+        self,
+        frames: Sequence[tuple[pl.LazyFrame, Path]],
+        metadata: dict[Path, dict[str, str]] | None = None,
+    ) -> None:
+        """`metadata`: key-value pairs written into the Parquet files at those paths."""
         self.temps: list[tuple[Path, Path]] = []
         self.sinks: list[pl.LazyFrame] = []
         try:
@@ -274,7 +279,8 @@ class PendingWrites:
                 tmp = Path(name)
                 self.temps.append((tmp, path))
                 if fmt == "parquet":
-                    self.sinks.append(lf.sink_parquet(tmp, lazy=True))
+                    meta = (metadata or {}).get(path)
+                    self.sinks.append(lf.sink_parquet(tmp, lazy=True, metadata=meta))
                 elif fmt == "csv":
                     self.sinks.append(lf.sink_csv(tmp, lazy=True))
                 else:

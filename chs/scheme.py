@@ -293,6 +293,30 @@ class Band(_Strict):
         return f"{'>' if self.strict else '>='} {number_text(self.threshold)}"
 
 
+SEVERITIES = ("low", "medium", "high", "critical")
+TREND_COLUMN = re.compile(r"^change_(\d+)d$")
+
+
+class Alert(_Strict):
+    """A rule over the scored output: when its SQL condition holds, the row fires it."""
+
+    name: Name
+    when: str = Field(description="SQL condition over output columns, e.g. `score < 40`")
+    action: str = Field(min_length=1, description="what to do, written in the alerts file")
+    owner: str | None = Field(None, description="who acts: a team or role")
+    severity: Literal["low", "medium", "high", "critical"] = "medium"
+
+    @field_validator("when")
+    @classmethod
+    def _parse_when(cls, value: str) -> str:
+        parse_sql_expr(value)
+        return value
+
+    def columns(self) -> list[str]:
+        """The columns its condition reads."""
+        return list(dict.fromkeys(parse_sql_expr(self.when).meta.root_names()))
+
+
 @dataclass(frozen=True)
 class FlatSignal:
     """A signal with where it sits: its group and its nominal share of the whole score."""
@@ -322,16 +346,28 @@ class Scheme(_Strict):
     signals: dict[Name, Signal] | None = Field(None, min_length=1)
     groups: dict[Name, Group] | None = Field(None, min_length=1)
     bands: list[Band] = Field(min_length=1)
+    trends: list[Annotated[int, Field(gt=0, le=3660)]] = Field(
+        default_factory=list,
+        description="day spans for change_<N>d columns (those alerts use are added anyway)",
+    )
+    alerts: list[Alert] = Field(default_factory=list)
 
     _source: Path | None = PrivateAttr(None)
     _warnings: list[str] = PrivateAttr(default_factory=list)
     _notes: list[str] = PrivateAttr(default_factory=list)
+    _lines: dict[tuple[str, ...], int] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="after")
     def _structure(self) -> Scheme:
         if (self.signals is None) == (self.groups is None):
             where = ("groups",) if self.groups is not None else ()
             raise LocatedError(where, "a scheme takes exactly one of `signals` or `groups`")
+        names = [a.name for a in self.alerts]
+        for i, name in enumerate(names):
+            if name in names[:i]:
+                raise LocatedError(
+                    ("alerts", str(i), "name"), f"alert names must be unique ({name!r} repeats)"
+                )
         seen: dict[str, str] = {}
         for group_name, group in (self.groups or {}).items():
             for name in group.signals:
@@ -400,6 +436,22 @@ class Scheme(_Strict):
     def notes(self) -> list[str]:
         """Weights that do not sum to 100 at a level, shown by `chs check`."""
         return list(self._notes)
+
+    def where(self, *loc: str) -> str:
+        """`file:line` of a key path, for errors found when the scheme meets data."""
+        line = _line_for(tuple(loc), self._lines)
+        path = self._source or "<scheme>"
+        return f"{path}:{line}" if line else str(path)
+
+    def trend_spans(self) -> list[int]:
+        """Day spans of the change_<N>d columns: declared ones and those alerts read."""
+        spans = set(self.trends)
+        for alert in self.alerts:
+            for col in alert.columns():
+                match = TREND_COLUMN.match(col)
+                if match:
+                    spans.add(int(match.group(1)))
+        return sorted(spans)
 
     @property
     def digest(self) -> str:
@@ -537,12 +589,13 @@ def parse_scheme(text: str, path: str | Path = "<scheme>") -> Scheme:
     scheme._source = path
     scheme._warnings = [f"{path}:{ln}: {msg}" for ln, msg in scheme_warnings(scheme, lines)]
     scheme._notes = [f"{path}:{ln}: {msg}" for ln, msg in weight_notes(scheme, lines)]
+    scheme._lines = lines
     return scheme
 
 
 def _known_keys() -> set[str]:
     keys: set[str] = set()
-    for model in (Scheme, Signal, Group, Tier, Band):
+    for model in (Scheme, Signal, Group, Tier, Band, Alert):
         for name, field in model.model_fields.items():
             keys.add(field.alias or name)
     return keys

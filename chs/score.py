@@ -8,17 +8,39 @@ rejects file is given, they are removed and nothing is written.
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from chs.alerts import add_alerts, alert_rows, flag_columns
+from chs.diff import attach_previous
 from chs.engine import build_plan
 from chs.errors import DataError, OptionError
 from chs.files import CsvOptions, Input, PendingWrites, check_outputs, open_input, read_error
+from chs.history import (
+    Listing,
+    list_snapshots,
+    open_past,
+    parse_date,
+    previous_in,
+    snapshot_path,
+    with_trends,
+)
 from chs.scheme import Scheme
-from chs.summary import build_summary, reject_lines, summary_queries
+from chs.snapshot import Snapshot, metadata, open_snapshot, scheme_mismatch
+from chs.summary import (
+    alert_queries,
+    build_alerts,
+    build_movement,
+    build_summary,
+    movement_queries,
+    reject_lines,
+    summary_queries,
+)
 
 
 @dataclass(frozen=True)
@@ -28,6 +50,10 @@ class ScoreOptions:
     csv: CsvOptions = field(default_factory=CsvOptions)
     keep: list[str] | None = None
     top: int = 10
+    previous: Path | None = None  # a scored output or a raw export of the previous snapshot
+    history: Path | None = None  # the history folder (as_of=YYYY-MM-DD/scores.parquet)
+    as_of: dt.date | None = None  # this snapshot's date (default with --history: today)
+    alerts: Path | None = None  # where to write one line per fired alert
 
 
 def scheme_text_columns(scheme: Scheme) -> list[str]:
@@ -59,9 +85,22 @@ def score_file(
     source = Path(input_path)
     if options.top < 0:
         raise OptionError("--top must be 0 or more")
-    outputs = [p for p in (options.output, options.rejects) if p is not None]
-    check_outputs(outputs, [source] + ([scheme.source] if scheme.source else []))
-    with open_input(source, options.csv, scheme_text_columns(scheme)) as data:
+    as_of = options.as_of or (dt.date.today() if options.history else None)
+    listing = list_snapshots(options.history) if options.history else None
+    target = snapshot_path(options.history, as_of) if options.history and as_of else None
+    previous_path = options.previous
+    if previous_path is None and listing is not None and as_of is not None:
+        found = previous_in(listing, as_of)
+        previous_path = found[1] if found else None
+    outputs = [
+        p for p in (options.output, options.rejects, options.alerts, target) if p is not None
+    ]
+    inputs = [source] + [p for p in (scheme.source, previous_path) if p is not None]
+    check_outputs(outputs, inputs)
+    warnings: list[str] = list(scheme.warnings) + (listing.warnings if listing else [])
+
+    with contextlib.ExitStack() as stack:
+        data = stack.enter_context(open_input(source, options.csv, scheme_text_columns(scheme)))
         plan = build_plan(
             data.frame,
             scheme,
@@ -70,12 +109,50 @@ def score_file(
             decimal_comma=options.csv.decimal_comma,
             inferred=data.inferred,
         )
-        writes = [(plan.scored, options.output)] if options.output else []
+        warnings += plan.warnings
+        frame = plan.scored
+        if as_of is not None:
+            frame = frame.with_columns(pl.lit(as_of).alias("as_of"))
+        previous = None
+        if previous_path is not None:
+            previous = stack.enter_context(
+                open_snapshot(previous_path, scheme, options.csv, role="previous snapshot")
+            )
+            frame = attach_previous(frame, scheme.id, previous)
+            mismatch = scheme_mismatch(previous, _this(scheme, source))
+            warnings += [mismatch] if mismatch else []
+            if previous.rejected:
+                warnings.append(
+                    f"{previous_path}: {previous.rejected} rows of the previous export cannot be scored; they count as absent"
+                )
+        trend_dates: dict[str, str | None] = {}
+        if as_of is not None and (listing is not None or previous is not None):
+            past = _past(stack, listing, as_of, previous, scheme)
+            frame, trend_dates = with_trends(frame, scheme.id, as_of, past, scheme.trend_spans())
+        frame, alert_warnings = add_alerts(frame, scheme)
+        warnings += alert_warnings
+        frame = frame.cache()
+        written = frame.drop(flag_columns(scheme))
+
+        writes = [(written, options.output)] if options.output else []
         writes += [(plan.rejects, options.rejects)] if options.rejects else []
+        writes += (
+            [(alert_rows(frame, scheme, plan.value_column), options.alerts)]
+            if options.alerts
+            else []
+        )
+        writes += [(written, target)] if target else []
+        meta = metadata(scheme, as_of.isoformat() if as_of else None)
         # One pass: the sinks write to temporary files while the summary is computed;
         # the files are renamed into place only if the run stands.
-        with PendingWrites(writes) as pending:
+        with PendingWrites(writes, dict.fromkeys(outputs, meta)) as pending:
             queries = summary_queries(plan, options.top)
+            if previous is not None:
+                lowest = scheme.bands[-1].name
+                queries |= movement_queries(
+                    frame, previous.frame, scheme.id, plan.value_column, lowest, options.top
+                )
+            queries |= alert_queries(frame, scheme)
             frames_list = collect([*queries.values(), *pending.sinks], data)
             frames = dict(zip(queries, frames_list, strict=False))
             summary = build_summary(scheme, plan, frames)
@@ -91,16 +168,62 @@ def score_file(
                     + (f"\n  … and {more} more" if more > 0 else "")
                     + "\nFix the data, or pass --rejects FILE to write these rows there and score the rest."
                 )
+            if previous is not None:
+                moves = build_movement(frames)
+                prev_rows = int(frames["previous_rows"].item())
+                common = rows["scored"] - moves["movement"]["new"]
+                if prev_rows and rows["scored"] and not common:
+                    raise DataError(
+                        f"{source} and the previous snapshot {previous.path} have no customer in common; "
+                        f"are they the same portfolio, with the same id column ({scheme.id})?"
+                    )
             pending.commit()
-    summary = {
+    return {
         "input": str(source),
         "output": str(options.output) if options.output else None,
         "rejects": str(options.rejects) if options.rejects else None,
+        "alerts_file": str(options.alerts) if options.alerts else None,
+        "as_of": as_of.isoformat() if as_of else None,
+        "history": str(target) if target else None,
         **summary,
+        "previous": None
+        if previous is None
+        else {
+            "path": str(previous.path),
+            "as_of": previous.as_of,
+            "scheme": previous.scheme_name,
+            "hash": previous.scheme_hash,
+            "rescored": previous.rescored,
+            **moves,
+        },
+        "trends": trend_dates,
+        "alerts": build_alerts(scheme, frames),
         "rejected_sample": reject_lines(frames),
-        "warnings": scheme.warnings + plan.warnings,
+        "warnings": warnings,
     }
-    return summary
+
+
+def _this(scheme: Scheme, source: Path) -> Snapshot:
+    """This run's identity, for the scheme-mismatch warning."""
+    return Snapshot(
+        source, pl.LazyFrame(), scheme.id, scheme.value, scheme.name, scheme.digest, None
+    )
+
+
+def _past(
+    stack: contextlib.ExitStack,
+    listing: Listing | None,
+    as_of: dt.date,
+    previous: Snapshot | None,
+    scheme: Scheme,
+) -> list[tuple[dt.date, Snapshot]]:
+    """Earlier snapshots for trends: the history's, or else the previous file if dated."""
+    if listing is not None:
+        before = [(d, p) for d, p in listing.snapshots if d < as_of]
+        return stack.enter_context(open_past(before, None))
+    if previous is not None and previous.as_of:
+        return [(parse_date(previous.as_of, f"{previous.path}: as_of"), previous)]
+    return []
 
 
 def score_frame(

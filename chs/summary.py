@@ -126,3 +126,113 @@ def reject_lines(frames: dict[str, pl.DataFrame]) -> list[str]:
         f"row {r[ROW]} ({(r['id'] or '').strip() or 'no id'}): {r[REASON]}"
         for r in frames["reject_sample"].iter_rows(named=True)
     ]
+
+
+# -- month over month --------------------------------------------------------------------
+
+
+def movement_queries(
+    frame: pl.LazyFrame,
+    previous: pl.LazyFrame,
+    id_column: str,
+    value_column: str | None,
+    lowest: str,
+    top: int,
+) -> dict[str, pl.LazyFrame]:
+    """Queries over scored rows that carry previous_score/delta/previous_band/movement;
+    `previous` is the previous snapshot's frame (KEY, score, band, __value)."""
+    from chs.snapshot import KEY
+
+    value = pl.col(value_column).cast(pl.Float64) if value_column else pl.lit(None, pl.Float64)
+    ident = pl.col(id_column).cast(pl.String).alias("id")
+    listed = [
+        ident,
+        "previous_score",
+        "score",
+        "delta",
+        "previous_band",
+        "band",
+        value.alias("value"),
+        "reasons",
+    ]
+    into = (
+        (pl.col("band") == lowest)
+        & pl.col("previous_band").is_not_null()
+        & (pl.col("previous_band") != lowest)
+    )
+    out = (pl.col("previous_band") == lowest) & (pl.col("band") != lowest)
+    keys = frame.select(pl.col(id_column).cast(pl.String).str.strip_chars().alias(KEY))
+    lost = previous.join(keys, on=KEY, how="anti")
+    return {
+        "movement": frame.group_by("movement").agg(pl.len().alias("customers")),
+        "previous_rows": previous.select(pl.len().alias("rows")),
+        "drops": frame.filter(pl.col("delta") < 0)
+        .sort(["delta", value.alias("__v")], descending=[False, True], nulls_last=True)
+        .head(top)
+        .select(listed),
+        "into_lowest": frame.filter(into)
+        .sort(value.alias("__v"), descending=True, nulls_last=True)
+        .head(top)
+        .select(listed),
+        "into_lowest_n": frame.filter(into).select(pl.len().alias("n"), value.sum().alias("value")),
+        "out_of_lowest": frame.filter(out)
+        .sort(value.alias("__v"), descending=True, nulls_last=True)
+        .head(top)
+        .select(listed),
+        "out_of_lowest_n": frame.filter(out).select(
+            pl.len().alias("n"), value.sum().alias("value")
+        ),
+        "lost": lost.sort("__value", descending=True, nulls_last=True)
+        .head(top)
+        .select(
+            pl.col(KEY).alias("id"),
+            pl.col("score").alias("last_score"),
+            pl.col("band").alias("last_band"),
+            pl.col("__value").alias("value"),
+        ),
+        "lost_n": lost.select(pl.len().alias("n"), pl.col("__value").sum().alias("value")),
+    }
+
+
+def build_movement(frames: dict[str, pl.DataFrame]) -> dict[str, Any]:
+    """Movement counts, biggest drops, moves in and out of the lowest band, lost customers."""
+    moved = {r["movement"]: int(r["customers"]) for r in frames["movement"].iter_rows(named=True)}
+
+    def rows(name: str) -> list[dict[str, Any]]:
+        return [{**r, "value": _r(r["value"], 2)} for r in frames[name].iter_rows(named=True)]
+
+    def group(name: str) -> dict[str, Any]:
+        head = frames[f"{name}_n"].row(0, named=True)
+        return {"count": int(head["n"]), "value": _r(head["value"], 2), "customers": rows(name)}
+
+    return {
+        "movement": {k: moved.get(k, 0) for k in ("up", "down", "same", "new")},
+        "biggest_drops": rows("drops"),
+        "into_lowest": group("into_lowest"),
+        "out_of_lowest": group("out_of_lowest"),
+        "lost": group("lost"),
+    }
+
+
+def alert_queries(frame: pl.LazyFrame, scheme: Scheme) -> dict[str, pl.LazyFrame]:
+    from chs.alerts import flag_columns
+
+    if not scheme.alerts:
+        return {}
+    return {"alerts": frame.select([pl.col(c).sum() for c in flag_columns(scheme)])}
+
+
+def build_alerts(scheme: Scheme, frames: dict[str, pl.DataFrame]) -> list[dict[str, Any]]:
+    if not scheme.alerts:
+        return []
+    counts = frames["alerts"].row(0)
+    return [
+        {
+            "alert": a.name,
+            "severity": a.severity,
+            "owner": a.owner,
+            "action": a.action,
+            "customers": int(n),
+        }
+        for a, n in zip(scheme.alerts, counts, strict=True)
+    ]

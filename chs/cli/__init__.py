@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 
 from chs import __version__
-from chs.cli import check, schema, score
+from chs.cli import check, diff, history, schema, score
 from chs.cli.common import state
 
 app = typer.Typer(
@@ -41,12 +41,14 @@ def main_options(
     """Score customers' health from signal exports with a scheme kept in git.
 
     Exit codes: 0 ok, 1 internal error, 2 usage error, 3 invalid scheme,
-    4 bad input data, 5 output cannot be written.
+    4 bad input data, 5 output cannot be written, 10 alerts fired (with --exit-code).
     """
     state.debug = debug
 
 
 app.command("score", help=score.HELP)(score.score)
+app.command("diff", help=diff.HELP)(diff.diff)
+app.command("history", help=history.HELP)(history.history)
 app.command("check", help=check.HELP)(check.check)
 app.command("schema", help=schema.HELP)(schema.schema)
 

@@ -87,6 +87,8 @@ def score_summary(con: Console, s: dict[str, Any]) -> None:
                 *_cells(cells), style=_style(colors.get(r["band"])) if con.is_terminal else ""
             )
         con.print(risk)
+    movement(con, s)
+    alerts(con, s)
 
 
 def scheme_description(con: Console, d: dict[str, Any]) -> None:
@@ -169,3 +171,212 @@ def data_check(con: Console, d: dict[str, Any]) -> None:
         f"{b['band']} {b['customers']} ({b['customers'] / total:.1%})" for b in d["bands"]
     )
     _say(con, f"Bands: {bands}")
+
+
+def _table(con: Console, title: str, columns: list[str], rows: list[list[Any]]) -> None:
+    """A plain table of data cells; numbers right-aligned."""
+    table = Table(title=title, box=_box(con), title_justify="left")
+    numeric = {
+        i
+        for i, _ in enumerate(columns)
+        if rows and all(isinstance(r[i], int | float) or r[i] is None for r in rows)
+    }
+    for i, name in enumerate(columns):
+        table.add_column(name, justify="right" if i in numeric else "left")
+    for r in rows:
+        table.add_row(*_cells([_num(v) for v in r]))
+    con.print(table)
+
+
+def _num(v: Any) -> Any:
+    """Money-sized numbers with separators; scores keep their decimal (20.0, not 20)."""
+    if isinstance(v, float):
+        if abs(v) >= 1000:
+            return f"{v:,.2f}"
+        return f"{v:.1f}" if v.is_integer() else f"{v:g}"
+    return v
+
+
+def movement(con: Console, s: dict[str, Any]) -> None:
+    """The month-over-month part of the `chs score` summary."""
+    prev = s["previous"]
+    if prev is None:
+        return
+    m = prev["movement"]
+    _say(
+        con,
+        f"Since {prev['path']}{' (' + prev['as_of'] + ')' if prev['as_of'] else ''}: "
+        f"{m['up']} up, {m['down']} down, {m['same']} same, {m['new']} new, "
+        f"{prev['lost']['count']} lost.",
+    )
+    value = s["value"]["column"] or "value"
+    if prev["biggest_drops"]:
+        _table(
+            con,
+            "Biggest drops",
+            [s["id_column"], "previous", "score", "delta", "bands", value, "reasons"],
+            [
+                [
+                    r["id"],
+                    r["previous_score"],
+                    r["score"],
+                    r["delta"],
+                    f"{r['previous_band']} -> {r['band']}",
+                    r["value"],
+                    r["reasons"],
+                ]
+                for r in prev["biggest_drops"]
+            ],
+        )
+    for key, title in (
+        ("into_lowest", "Newly in the lowest band"),
+        ("out_of_lowest", "Recovered out of the lowest band"),
+    ):
+        group = prev[key]
+        if group["count"]:
+            _table(
+                con,
+                f"{title}: {group['count']} customers, {value} {_money(group['value'])}",
+                [s["id_column"], "previous", "score", "bands", value],
+                [
+                    [
+                        r["id"],
+                        r["previous_score"],
+                        r["score"],
+                        f"{r['previous_band']} -> {r['band']}",
+                        r["value"],
+                    ]
+                    for r in group["customers"]
+                ],
+            )
+    lost = prev["lost"]
+    if lost["count"]:
+        _table(
+            con,
+            f"Lost since the previous snapshot: {lost['count']} customers, {value} {_money(lost['value'])}",
+            [s["id_column"], "last score", "last band", value],
+            [[r["id"], r["last_score"], r["last_band"], r["value"]] for r in lost["customers"]],
+        )
+
+
+def alerts(con: Console, s: dict[str, Any]) -> None:
+    if s["alerts"]:
+        _table(
+            con,
+            "Alerts fired",
+            ["alert", "severity", "customers", "owner", "action"],
+            [
+                [a["alert"], a["severity"], a["customers"], a["owner"], a["action"]]
+                for a in s["alerts"]
+            ],
+        )
+    if s.get("alerts_file"):
+        _say(con, f"Alerts written to {s['alerts_file']}")
+    if s.get("history"):
+        _say(con, f"Snapshot kept in {s['history']}")
+
+
+def diff(con: Console, d: dict[str, Any]) -> None:
+    """The `chs diff` report."""
+    rows, m = d["rows"], d["movement"]
+    _say(
+        con,
+        f"Compared {d['last']['path']} ({rows['last']} customers) with {d['this']['path']} ({rows['this']})",
+    )
+    _say(
+        con,
+        f"{m['improved']} improved, {m['declined']} declined, {m['stayed']} stayed, "
+        f"{m['arrived']} arrived, {m['left']} left.",
+    )
+    order = d["bands"]
+    names = [*order, None]
+    label = {None: "(absent)"}
+    cells = {(t["from"], t["to"]): t for t in d["transitions"]}
+    matrix = []
+    for a in names:
+        row: list[Any] = [label.get(a, a)]
+        for b in names:
+            t = cells.get((a, b))
+            row.append(
+                ""
+                if t is None
+                else f"{t['customers']} ({_money(t['value'])})"
+                if t["value"] is not None
+                else str(t["customers"])
+            )
+        matrix.append(row)
+    _table(
+        con,
+        "Band transitions: last (rows) to this (columns), customers (value)",
+        ["last \\ this", *[label.get(b, b) for b in names]],
+        matrix,
+    )
+    if d["biggest_drops"]:
+        _table(
+            con,
+            "Biggest drops",
+            ["id", "last", "this", "delta", "bands", "value", "drivers"],
+            [
+                [
+                    r["id"],
+                    r["last_score"],
+                    r["this_score"],
+                    r["delta"],
+                    f"{r['last_band']} -> {r['this_band']}",
+                    r["value"],
+                    r["drivers"],
+                ]
+                for r in d["biggest_drops"]
+            ],
+        )
+    for key, title in (("newly_at_risk", "Newly at risk"), ("recovered", "Recovered")):
+        group = d[key]
+        if group["count"]:
+            _table(
+                con,
+                f"{title} ({d['lowest_band']}): {group['count']} customers, value {_money(group['value'])}",
+                ["id", "last", "this", "bands", "value", "drivers"],
+                [
+                    [
+                        r["id"],
+                        r["last_score"],
+                        r["this_score"],
+                        f"{r['last_band']} -> {r['this_band']}",
+                        r["value"],
+                        r["drivers"],
+                    ]
+                    for r in group["customers"]
+                ],
+            )
+    drift = d["drift"]
+    _table(
+        con,
+        "Drift (population stability index: < 0.1 stable, 0.1-0.25 moderate, > 0.25 major)",
+        ["distribution", "PSI", "reading"],
+        [["score", drift["score"]["psi"], drift["score"]["label"]]]
+        + [[f"points_{n}", v["psi"], v["label"]] for n, v in drift["signals"].items()],
+    )
+    if d.get("output"):
+        _say(con, f"Per-customer comparison written to {d['output']}")
+
+
+def history(con: Console, h: dict[str, Any]) -> None:
+    """The `chs history` report."""
+    bands = h["bands"]
+    _table(
+        con,
+        f"Portfolio per snapshot ({h['directory']})",
+        ["as of", "customers", "mean score", *bands],
+        [
+            [s["as_of"], s["customers"], s["mean"], *[s["bands"].get(b, 0) for b in bands]]
+            for s in h["snapshots"]
+        ],
+    )
+    dates = [s["as_of"] for s in h["snapshots"]]
+    if h["customers"]:
+        _table(
+            con,
+            "Scores over time",
+            ["id", "trend", *dates, "band now"],
+            [[c["id"], c["trend"], *c["scores"], c["bands"][-1]] for c in h["customers"]],
+        )

@@ -1,0 +1,101 @@
+"""Alert rules: SQL conditions over the scored rows, and the list of fired alerts.
+
+A condition reads any output column: score, band, coverage, points_<signal>,
+group_<group>, the input's columns, previous_score, delta, previous_band, movement,
+change_<N>d and snapshots_in_band. A condition that is NULL (say `delta < -15` for a
+new customer) does not fire.
+"""
+
+from __future__ import annotations
+
+import difflib
+
+import polars as pl
+
+from chs.errors import SchemeError
+from chs.scheme import TREND_COLUMN, Scheme, parse_sql_expr
+
+ALERTS_COLUMN = "alerts"
+# Columns that exist only when a previous snapshot or a history is given.
+DYNAMIC = {
+    "previous_score": pl.Float64,
+    "delta": pl.Float64,
+    "previous_band": pl.String,
+    "movement": pl.String,
+    "snapshots_in_band": pl.Int32,
+}
+
+
+def _flag(name: str) -> str:
+    return f"__alert_{name}"
+
+
+def add_alerts(frame: pl.LazyFrame, scheme: Scheme) -> tuple[pl.LazyFrame, list[str]]:
+    """Add one flag per alert and the `alerts` column (names of fired alerts, `; `).
+
+    A condition naming an unknown column is a SchemeError naming the alert's line. One
+    that reads a column only a previous snapshot provides, when none was given, cannot
+    fire: the returned warnings say so.
+    """
+    if not scheme.alerts:
+        return frame, []
+    columns = frame.collect_schema().names()
+    warnings: list[str] = []
+    absent: dict[str, pl.DataType] = {}
+    for i, alert in enumerate(scheme.alerts):
+        for col in alert.columns():
+            if col in columns:
+                continue
+            dynamic = DYNAMIC.get(col) or (pl.Float64 if TREND_COLUMN.match(col) else None)
+            if dynamic is None:
+                close = difflib.get_close_matches(col, columns, n=1, cutoff=0.6)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise SchemeError(
+                    f"{scheme.where('alerts', str(i), 'when')}: alerts[{i}].when: alert "
+                    f"{alert.name!r} reads column {col!r}, which the scored rows do not have{hint}"
+                )
+            absent[col] = dynamic
+            warnings.append(
+                f"alert {alert.name!r} reads {col}, which needs a previous snapshot "
+                "(--previous or --history); it cannot fire in this run"
+            )
+    if absent:
+        frame = frame.with_columns([pl.lit(None, t).alias(c) for c, t in absent.items()])
+    flags = [
+        parse_sql_expr(a.when).cast(pl.Boolean).fill_null(False).alias(_flag(a.name))
+        for a in scheme.alerts
+    ]
+    fired = pl.concat_str(
+        [pl.when(pl.col(_flag(a.name))).then(pl.lit(a.name)) for a in scheme.alerts],
+        separator="; ",
+        ignore_nulls=True,
+    )
+    frame = frame.with_columns(flags).with_columns(fired.alias(ALERTS_COLUMN))
+    return frame.drop(list(absent)), warnings
+
+
+def alert_rows(frame: pl.LazyFrame, scheme: Scheme, value: str | None) -> pl.LazyFrame:
+    """One row per fired alert, ready for a CRM or chat: id, alert, severity, owner,
+    action, score, band, delta, value."""
+    columns = frame.collect_schema().names()
+    delta = pl.col("delta") if "delta" in columns else pl.lit(None, pl.Float64)
+    val = pl.col(value).cast(pl.Float64) if value and value in columns else pl.lit(None, pl.Float64)
+    parts = [
+        frame.filter(pl.col(_flag(a.name))).select(
+            pl.col(scheme.id).cast(pl.String).alias("id"),
+            pl.lit(a.name).alias("alert"),
+            pl.lit(a.severity).alias("severity"),
+            pl.lit(a.owner, pl.String).alias("owner"),
+            pl.lit(a.action).alias("action"),
+            "score",
+            "band",
+            delta.alias("delta"),
+            val.alias("value"),
+        )
+        for a in scheme.alerts
+    ]
+    return pl.concat(parts)
+
+
+def flag_columns(scheme: Scheme) -> list[str]:
+    return [_flag(a.name) for a in scheme.alerts]

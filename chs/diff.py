@@ -1,0 +1,370 @@
+"""Comparing two snapshots: per-customer movement, band transitions, drivers, drift.
+
+`compare` returns plain data (like csv-diff's `compare`); the CLI renders it. The
+per-customer frame stays lazy so `chs diff -o` streams. Movement is the sign of the
+score delta as written (one decimal): up, down or same; `new` and `left` for customers
+in only one snapshot.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from chs.engine import ranked_texts
+from chs.errors import DataError, OptionError
+from chs.files import CsvOptions, PendingWrites, check_outputs
+from chs.scheme import Scheme
+from chs.snapshot import KEY, Snapshot, open_snapshot, scheme_mismatch
+
+PSI_BINS = 10
+PSI_FLOOR = 1e-4  # an empty bin counts as this share, so the logarithm stays finite
+DRIVERS = 3
+
+
+def _movement(delta: pl.Expr, before: pl.Expr, after: pl.Expr) -> pl.Expr:
+    return (
+        pl.when(before.is_null())
+        .then(pl.lit("new"))
+        .when(after.is_null())
+        .then(pl.lit("left"))
+        .when(delta > 0)
+        .then(pl.lit("up"))
+        .when(delta < 0)
+        .then(pl.lit("down"))
+        .otherwise(pl.lit("same"))
+    )
+
+
+def attach_previous(current: pl.LazyFrame, id_column: str, previous: Snapshot) -> pl.LazyFrame:
+    """Add previous_score, delta, previous_band and movement to scored rows."""
+    prev = previous.frame.select(
+        KEY, pl.col("score").alias("previous_score"), pl.col("band").alias("previous_band")
+    )
+    delta = (pl.col("score") - pl.col("previous_score")).round(1, mode="half_away_from_zero")
+    return (
+        current.with_columns(pl.col(id_column).cast(pl.String).str.strip_chars().alias(KEY))
+        .join(prev, on=KEY, how="left", maintain_order="left")
+        .with_columns(delta.alias("delta"))
+        .with_columns(
+            pl.col("previous_band"),
+            _movement(pl.col("delta"), pl.col("previous_score"), pl.col("score")).alias("movement"),
+        )
+        .drop(KEY)
+        .select(
+            pl.exclude("previous_score", "delta", "previous_band", "movement"),
+            "previous_score",
+            "delta",
+            "previous_band",
+            "movement",
+        )
+    )
+
+
+def _points_text(x: pl.Expr) -> pl.Expr:
+    return x.round(1).cast(pl.String).str.strip_suffix(".0")
+
+
+def per_customer(last: Snapshot, this: Snapshot) -> pl.LazyFrame:
+    """One row per customer in either snapshot: both scores and bands, delta, movement,
+    and the drivers of a fall (the signals whose points fell most, `logins 100 -> 50`)."""
+    common = [s for s in this.signals if s in last.signals]
+    a = last.frame.select(
+        KEY,
+        pl.col("score").alias("last_score"),
+        pl.col("band").alias("last_band"),
+        pl.col("__value").alias("last_value"),
+        *[pl.col(f"points_{s}").alias(f"__last_{s}") for s in common],
+    )
+    b = this.frame.select(
+        KEY,
+        pl.col("score").alias("this_score"),
+        pl.col("band").alias("this_band"),
+        pl.col("__value").alias("this_value"),
+        *[pl.col(f"points_{s}").alias(f"__this_{s}") for s in common],
+    )
+    drops = {s: (pl.col(f"__last_{s}") - pl.col(f"__this_{s}")).fill_null(0.0) for s in common}
+    texts = {
+        s: pl.format(
+            "{} {} -> {}",
+            pl.lit(s),
+            _points_text(pl.col(f"__last_{s}")),
+            _points_text(pl.col(f"__this_{s}")),
+        )
+        for s in common
+    }
+    delta = (pl.col("this_score") - pl.col("last_score")).round(1, mode="half_away_from_zero")
+    return (
+        a.join(b, on=KEY, how="full", coalesce=True)
+        .with_columns(delta.alias("delta"))
+        .with_columns(
+            _movement(pl.col("delta"), pl.col("last_score"), pl.col("this_score")).alias(
+                "movement"
+            ),
+            ranked_texts(drops, texts, DRIVERS, at_least=0.005).alias("drivers")
+            if common
+            else pl.lit(""),
+        )
+        .select(
+            pl.col(KEY).alias("id"),
+            "last_score",
+            "this_score",
+            "delta",
+            "last_band",
+            "this_band",
+            "movement",
+            "drivers",
+            "last_value",
+            "this_value",
+        )
+    )
+
+
+def _bins(column: pl.Expr) -> pl.Expr:
+    """Ten bins over 0-100 (100 in the last); a missing value is its own bin (-1)."""
+    binned = (column // (100 / PSI_BINS)).clip(0, PSI_BINS - 1).cast(pl.Int32)
+    return pl.when(column.is_null()).then(pl.lit(-1, pl.Int32)).otherwise(binned)
+
+
+def psi(before: dict[int, int], after: dict[int, int]) -> float:
+    """Population stability index: sum of (p_after - p_before) * ln(p_after / p_before)."""
+    n_before, n_after = sum(before.values()), sum(after.values())
+    if not n_before or not n_after:
+        return 0.0
+    total = 0.0
+    for b in sorted(set(before) | set(after)):
+        p = max(before.get(b, 0) / n_before, PSI_FLOOR)
+        q = max(after.get(b, 0) / n_after, PSI_FLOOR)
+        total += (q - p) * math.log(q / p)
+    return round(total, 4)
+
+
+def psi_label(value: float) -> str:
+    return "stable" if value < 0.1 else "moderate shift" if value <= 0.25 else "major shift"
+
+
+def band_order(frames: list[pl.DataFrame]) -> list[str]:
+    """Bands from best to worst, by the highest score seen in each."""
+    tops: dict[str, float] = {}
+    for frame in frames:
+        for band, top in frame.iter_rows():
+            if band is not None:
+                tops[band] = max(tops.get(band, -1.0), top)
+    return sorted(tops, key=lambda b: -tops[b])
+
+
+def compare(
+    last: Snapshot, this: Snapshot, *, top: int = 10, bands: list[str] | None = None
+) -> tuple[dict[str, Any], pl.LazyFrame]:
+    """The diff summary (plain data) and the lazy per-customer frame."""
+    rows = per_customer(last, this).cache()
+    common = [s for s in this.signals if s in last.signals]
+    value = pl.coalesce("this_value", "last_value")
+    queries = {
+        "counts": rows.select(
+            pl.col("last_score").is_not_null().sum().alias("last"),
+            pl.col("this_score").is_not_null().sum().alias("this"),
+            (pl.col("last_score").is_not_null() & pl.col("this_score").is_not_null())
+            .sum()
+            .alias("common"),
+        ),
+        "movement": rows.group_by("movement").agg(
+            pl.len().alias("customers"), value.sum().alias("value")
+        ),
+        "transitions": rows.group_by("last_band", "this_band").agg(
+            pl.len().alias("customers"), value.sum().alias("value")
+        ),
+        "drops": rows.filter(pl.col("delta") < 0)
+        .sort(["delta", "this_value"], descending=[False, True], nulls_last=True)
+        .head(top),
+        "bands_last": last.frame.group_by("band").agg(pl.col("score").max()),
+        "bands_this": this.frame.group_by("band").agg(pl.col("score").max()),
+        "score_last": last.frame.group_by(_bins(pl.col("score")).alias("bin")).agg(pl.len()),
+        "score_this": this.frame.group_by(_bins(pl.col("score")).alias("bin")).agg(pl.len()),
+    }
+    for s in common:
+        queries[f"sig_last_{s}"] = last.frame.group_by(
+            _bins(pl.col(f"points_{s}")).alias("bin")
+        ).agg(pl.len())
+        queries[f"sig_this_{s}"] = this.frame.group_by(
+            _bins(pl.col(f"points_{s}")).alias("bin")
+        ).agg(pl.len())
+    try:
+        frames = dict(zip(queries, pl.collect_all(list(queries.values())), strict=True))
+    except pl.exceptions.PolarsError as exc:
+        raise DataError(f"{this.path}: cannot compare with {last.path}: {exc}") from None
+    counts = frames["counts"].row(0, named=True)
+    if counts["last"] and counts["this"] and not counts["common"]:
+        raise DataError(
+            f"{this.path} and {last.path} have no customer in common: "
+            f"ids look like {_sample_ids(this)} and {_sample_ids(last)}; "
+            "are they the same portfolio, with the same id column?"
+        )
+    order = bands or band_order([frames["bands_this"], frames["bands_last"]])
+    lowest = order[-1] if order else None
+    moved = {r["movement"]: r for r in frames["movement"].iter_rows(named=True)}
+    transitions = [
+        {
+            "from": r["last_band"],
+            "to": r["this_band"],
+            "customers": int(r["customers"]),
+            "value": _money(r["value"]),
+        }
+        for r in frames["transitions"].iter_rows(named=True)
+    ]
+    rank = {b: i for i, b in enumerate(order)}
+    transitions.sort(key=lambda t: (rank.get(t["from"], len(rank)), rank.get(t["to"], len(rank))))
+
+    def count(kind: str) -> int:
+        return int(moved.get(kind, {}).get("customers", 0))
+
+    def listed(frame: pl.DataFrame) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": r["id"],
+                "last_score": r["last_score"],
+                "this_score": r["this_score"],
+                "delta": r["delta"],
+                "last_band": r["last_band"],
+                "this_band": r["this_band"],
+                "value": _money(
+                    r["this_value"] if r["this_value"] is not None else r["last_value"]
+                ),
+                "drivers": r["drivers"],
+            }
+            for r in frame.iter_rows(named=True)
+        ]
+
+    newly, recovered = _band_moves(rows, lowest, top)
+    score_psi = psi(dict(frames["score_last"].iter_rows()), dict(frames["score_this"].iter_rows()))
+    signal_psi = {
+        s: psi(dict(frames[f"sig_last_{s}"].iter_rows()), dict(frames[f"sig_this_{s}"].iter_rows()))
+        for s in common
+    }
+    warning = scheme_mismatch(last, this)
+    result = {
+        "last": _describe(last),
+        "this": _describe(this),
+        "rows": {
+            "last": int(counts["last"]),
+            "this": int(counts["this"]),
+            "common": int(counts["common"]),
+        },
+        "movement": {
+            "improved": count("up"),
+            "declined": count("down"),
+            "stayed": count("same"),
+            "arrived": count("new"),
+            "left": count("left"),
+        },
+        "bands": order,
+        "lowest_band": lowest,
+        "transitions": transitions,
+        "biggest_drops": listed(frames["drops"]),
+        "newly_at_risk": newly,
+        "recovered": recovered,
+        "drift": {
+            "score": {"psi": score_psi, "label": psi_label(score_psi)},
+            "signals": {s: {"psi": v, "label": psi_label(v)} for s, v in signal_psi.items()},
+        },
+        "warnings": [warning] if warning else [],
+    }
+    return result, rows
+
+
+def _band_moves(
+    rows: pl.LazyFrame, lowest: str | None, top: int
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Customers who fell into the lowest band, and those who climbed out of it."""
+    if lowest is None:
+        empty = {"count": 0, "value": 0.0, "customers": []}
+        return empty, dict(empty)
+    into = (pl.col("this_band") == lowest) & (pl.col("last_band") != lowest)
+    out = (pl.col("last_band") == lowest) & (pl.col("this_band") != lowest)
+    result = []
+    for cond in (into, out):
+        picked = rows.filter(cond.fill_null(False))
+        stats, head = pl.collect_all(
+            [
+                picked.select(pl.len().alias("count"), pl.col("this_value").sum().alias("value")),
+                picked.sort("this_value", descending=True, nulls_last=True).head(top),
+            ]
+        )
+        s = stats.row(0, named=True)
+        result.append(
+            {
+                "count": int(s["count"]),
+                "value": _money(s["value"]),
+                "customers": [
+                    {
+                        "id": r["id"],
+                        "last_score": r["last_score"],
+                        "this_score": r["this_score"],
+                        "last_band": r["last_band"],
+                        "this_band": r["this_band"],
+                        "value": _money(r["this_value"]),
+                        "drivers": r["drivers"],
+                    }
+                    for r in head.iter_rows(named=True)
+                ],
+            }
+        )
+    return result[0], result[1]
+
+
+def _describe(s: Snapshot) -> dict[str, Any]:
+    return {
+        "path": str(s.path),
+        "scheme": s.scheme_name,
+        "hash": s.scheme_hash,
+        "as_of": s.as_of,
+        "rescored": s.rescored,
+        "rejected": s.rejected,
+    }
+
+
+def _sample_ids(s: Snapshot) -> str:
+    ids = s.frame.select(pl.col(KEY).drop_nulls().head(3)).collect()[KEY].to_list()
+    return ", ".join(repr(i) for i in ids) or "(none)"
+
+
+def _money(x: float | None) -> float | None:
+    return None if x is None else round(float(x), 2)
+
+
+def diff_files(
+    last: str | Path,
+    this: str | Path,
+    *,
+    scheme: Scheme | None = None,
+    output: Path | None = None,
+    csv: CsvOptions | None = None,
+    id_column: str | None = None,
+    top: int = 10,
+) -> dict[str, Any]:
+    """Compare two snapshot files (scored, or raw with a scheme); optionally write the
+    per-customer comparison. Returns the summary."""
+    last, this = Path(last), Path(this)
+    if top < 0:
+        raise OptionError("--top must be 0 or more")
+    if output is not None:
+        check_outputs([output], [last, this])
+    with (
+        open_snapshot(last, scheme, csv, id_column=id_column, role="last snapshot") as a,
+        open_snapshot(this, scheme, csv, id_column=id_column, role="this snapshot") as b,
+    ):
+        bands = [band.name for band in scheme.bands] if scheme else None
+        result, rows = compare(a, b, top=top, bands=bands)
+        if output is not None:
+            with PendingWrites([(rows, output)]) as pending:
+                pl.collect_all(pending.sinks)
+                pending.commit()
+    for s in (a, b):
+        if s.rejected:
+            result["warnings"].append(
+                f"{s.path}: {s.rejected} rows cannot be scored; they count as absent"
+            )
+    return {**result, "output": str(output) if output else None}

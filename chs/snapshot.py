@@ -1,0 +1,180 @@
+"""A snapshot: one month's scores, from a scored output or a raw export scored on the fly.
+
+`chs score --previous`, `chs diff` and the history all compare snapshots. A scored file
+is recognised by its `score` and `band` columns. Its id column is the one recorded in
+its Parquet metadata, else the scheme's id, else its first column (chs writes the id
+first). A raw file needs the scheme to be scored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from chs.engine import build_plan, suggest_column
+from chs.errors import DataError
+from chs.files import CsvOptions, open_input
+from chs.scheme import Scheme
+
+META_KEY = "chs"
+KEY = "__key"  # the id as text: the join key between snapshots
+
+
+@dataclass
+class Snapshot:
+    """Lazy rows of one snapshot, with what is known of how it was scored."""
+
+    path: Path
+    frame: pl.LazyFrame  # the id as text in KEY, score, band, points_*, value as a number
+    id_column: str
+    value_column: str | None
+    scheme_name: str | None
+    scheme_hash: str | None
+    as_of: str | None
+    signals: list[str] = field(default_factory=list)  # names of points_<signal> columns
+    rescored: bool = False  # a raw file scored here
+    rejected: int = 0
+
+
+def metadata(scheme: Scheme, as_of: str | None) -> dict[str, str]:
+    """What a scored Parquet file records about itself."""
+    info = {"id": scheme.id, "value": scheme.value, "scheme": scheme.name, "hash": scheme.digest}
+    return {META_KEY: json.dumps({**info, "as_of": as_of})}
+
+
+def _recorded(path: Path) -> dict[str, Any]:
+    if path.suffix.lower() not in (".parquet", ".pq"):
+        return {}
+    try:
+        return json.loads(pl.read_parquet_metadata(path).get(META_KEY, "{}"))
+    except (OSError, ValueError, pl.exceptions.PolarsError):
+        return {}
+
+
+def _first(lf: pl.LazyFrame, column: str) -> str | None:
+    values = lf.select(pl.col(column).drop_nulls().first()).collect().item()
+    return None if values is None else str(values)
+
+
+@contextlib.contextmanager
+def open_snapshot(
+    path: str | Path,
+    scheme: Scheme | None,
+    csv: CsvOptions | None = None,
+    *,
+    id_column: str | None = None,
+    role: str = "snapshot",
+) -> Iterator[Snapshot]:
+    """Open a scored or raw file as a Snapshot. `role` names it in messages."""
+    path = Path(path)
+    csv = csv or CsvOptions()
+    recorded = _recorded(path)
+    text = _text_columns(scheme) if scheme is not None else []
+    with open_input(path, csv, text) as data:
+        columns = data.frame.collect_schema().names()
+        scored = "score" in columns and "band" in columns
+        if not scored and scheme is None:
+            raise DataError(
+                f"{path}: the {role} has no score and band columns, so it is a raw export; "
+                "give --scheme to score it"
+            )
+        if not scored:
+            assert scheme is not None
+            plan = build_plan(
+                data.frame,
+                scheme,
+                source=str(path),
+                decimal_comma=csv.decimal_comma,
+                inferred=data.inferred,
+            )
+            rejected = plan.rejected.select(pl.len()).collect().item()
+            frame = plan.scored
+            yield _snapshot(
+                path,
+                frame,
+                frame.collect_schema().names(),
+                scheme.id,
+                scheme.value,
+                scheme.name,
+                scheme.digest,
+                None,
+                rescored=True,
+                rejected=rejected,
+            )
+            return
+        ident = id_column or recorded.get("id") or (scheme.id if scheme else None) or columns[0]
+        if ident not in columns:
+            raise DataError(
+                f"{path}: the {role} has no id column {ident!r}.{suggest_column(ident, columns)}"
+            )
+        value = recorded.get("value") or (scheme.value if scheme else None)
+        value = value if value in columns else None
+        name = recorded.get("scheme") or (
+            _first(data.frame, "scheme") if "scheme" in columns else None
+        )
+        digest = recorded.get("hash") or (
+            _first(data.frame, "scheme_hash") if "scheme_hash" in columns else None
+        )
+        as_of = recorded.get("as_of") or (
+            _first(data.frame, "as_of") if "as_of" in columns else None
+        )
+        yield _snapshot(path, data.frame, columns, ident, value, name, digest, as_of)
+
+
+def _text_columns(scheme: Scheme) -> list[str]:
+    from chs.score import scheme_text_columns
+
+    return scheme_text_columns(scheme)
+
+
+def _snapshot(
+    path: Path,
+    frame: pl.LazyFrame,
+    columns: list[str],
+    ident: str,
+    value: str | None,
+    name: str | None,
+    digest: str | None,
+    as_of: str | None,
+    *,
+    rescored: bool = False,
+    rejected: int = 0,
+) -> Snapshot:
+    signals = [c.removeprefix("points_") for c in columns if c.startswith("points_")]
+    keep = [
+        pl.col(ident).cast(pl.String).str.strip_chars().alias(KEY),
+        pl.col("score").cast(pl.Float64),
+        pl.col("band").cast(pl.String),
+        *[pl.col(f"points_{s}").cast(pl.Float64) for s in signals],
+        (pl.col(value).cast(pl.Float64, strict=False) if value else pl.lit(None, pl.Float64)).alias(
+            "__value"
+        ),
+    ]
+    return Snapshot(
+        path=path,
+        frame=frame.select(keep),
+        id_column=ident,
+        value_column=value,
+        scheme_name=name,
+        scheme_hash=digest,
+        as_of=as_of,
+        signals=signals,
+        rescored=rescored,
+        rejected=rejected,
+    )
+
+
+def scheme_mismatch(a: Snapshot, b: Snapshot) -> str | None:
+    """A plain warning when two snapshots were scored with different schemes."""
+    if a.scheme_hash and b.scheme_hash and a.scheme_hash != b.scheme_hash:
+        return (
+            f"{a.path} was scored with scheme {a.scheme_name} ({a.scheme_hash}) and {b.path} with "
+            f"{b.scheme_name} ({b.scheme_hash}): deltas mix two definitions of health"
+        )
+    return None
