@@ -35,12 +35,12 @@ def add_alerts(frame: pl.LazyFrame, scheme: Scheme) -> tuple[pl.LazyFrame, list[
 
     A condition naming an unknown column is a SchemeError naming the alert's line. One
     that reads a column only a previous snapshot provides, when none was given, cannot
-    fire: the returned warnings say so.
+    fire: its name is returned among the inactive alerts.
     """
     if not scheme.alerts:
         return frame, []
     columns = frame.collect_schema().names()
-    warnings: list[str] = []
+    inactive: list[str] = []
     absent: dict[str, pl.DataType] = {}
     for i, alert in enumerate(scheme.alerts):
         for col in alert.columns():
@@ -55,10 +55,8 @@ def add_alerts(frame: pl.LazyFrame, scheme: Scheme) -> tuple[pl.LazyFrame, list[
                     f"{alert.name!r} reads column {col!r}, which the scored rows do not have{hint}"
                 )
             absent[col] = dynamic
-            warnings.append(
-                f"alert {alert.name!r} reads {col}, which needs a previous snapshot "
-                "(--previous or --history); it cannot fire in this run"
-            )
+            if alert.name not in inactive:
+                inactive.append(alert.name)
     if absent:
         frame = frame.with_columns([pl.lit(None, t).alias(c) for c, t in absent.items()])
     flags = [
@@ -71,7 +69,7 @@ def add_alerts(frame: pl.LazyFrame, scheme: Scheme) -> tuple[pl.LazyFrame, list[
         ignore_nulls=True,
     )
     frame = frame.with_columns(flags).with_columns(fired.alias(ALERTS_COLUMN))
-    return frame.drop(list(absent)), warnings
+    return frame.drop(list(absent)), inactive
 
 
 def alert_rows(frame: pl.LazyFrame, scheme: Scheme, value: str | None) -> pl.LazyFrame:

@@ -129,8 +129,7 @@ def score_file(
         if as_of is not None and (listing is not None or previous is not None):
             past = _past(stack, listing, as_of, previous, scheme)
             frame, trend_dates = with_trends(frame, scheme.id, as_of, past, scheme.trend_spans())
-        frame, alert_warnings = add_alerts(frame, scheme)
-        warnings += alert_warnings
+        frame, inactive = add_alerts(frame, scheme)
         frame = frame.cache()
         written = frame.drop(flag_columns(scheme))
 
@@ -197,7 +196,7 @@ def score_file(
             **moves,
         },
         "trends": trend_dates,
-        "alerts": build_alerts(scheme, frames),
+        "alerts": build_alerts(scheme, frames, inactive),
         "rejected_sample": reject_lines(frames),
         "warnings": warnings,
     }

@@ -222,7 +222,11 @@ def alert_queries(frame: pl.LazyFrame, scheme: Scheme) -> dict[str, pl.LazyFrame
     return {"alerts": frame.select([pl.col(c).sum() for c in flag_columns(scheme)])}
 
 
-def build_alerts(scheme: Scheme, frames: dict[str, pl.DataFrame]) -> list[dict[str, Any]]:
+def build_alerts(
+    scheme: Scheme, frames: dict[str, pl.DataFrame], inactive: list[str]
+) -> list[dict[str, Any]]:
+    """Customers per alert; `active` is false for an alert that needs a previous snapshot
+    this run did not have."""
     if not scheme.alerts:
         return []
     counts = frames["alerts"].row(0)
@@ -233,6 +237,7 @@ def build_alerts(scheme: Scheme, frames: dict[str, pl.DataFrame]) -> list[dict[s
             "owner": a.owner,
             "action": a.action,
             "customers": int(n),
+            "active": a.name not in inactive,
         }
         for a, n in zip(scheme.alerts, counts, strict=True)
     ]

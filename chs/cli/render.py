@@ -266,7 +266,13 @@ def alerts(con: Console, s: dict[str, Any]) -> None:
             "Alerts fired",
             ["alert", "severity", "customers", "owner", "action"],
             [
-                [a["alert"], a["severity"], a["customers"], a["owner"], a["action"]]
+                [
+                    a["alert"],
+                    a["severity"],
+                    a["customers"] if a["active"] else "needs a previous snapshot",
+                    a["owner"],
+                    a["action"],
+                ]
                 for a in s["alerts"]
             ],
         )
