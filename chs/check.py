@@ -11,6 +11,7 @@ from typing import Any
 
 import polars as pl
 
+from chs.alerts import add_alerts
 from chs.engine import OK, REASON, build_plan
 from chs.files import CsvOptions, open_input
 from chs.scheme import Scheme, Signal, number_text
@@ -101,6 +102,8 @@ def describe(scheme: Scheme) -> dict[str, Any]:
         "groups": groups,
         "signals": signals,
         "bands": band_ranges(scheme),
+        "trends": [f"change_{n}d" for n in scheme.trend_spans()],
+        "alerts": [a.model_dump() for a in scheme.alerts],
         "warnings": scheme.notes + scheme.warnings,
     }
 
@@ -119,6 +122,7 @@ def check_data(scheme: Scheme, path: str | Path, csv: CsvOptions | None = None) 
             inferred=data.inferred,
         )
         schema = data.frame.collect_schema()
+        add_alerts(plan.scored, scheme)  # an alert naming a column the rows lack is an error
         bins = (
             (pl.col("score") // (100 / HISTOGRAM_BINS)).clip(0, HISTOGRAM_BINS - 1).cast(pl.Int32)
         )

@@ -137,6 +137,15 @@ def scheme_description(con: Console, d: dict[str, Any]) -> None:
             *_cells([b["band"], b["range"]]), style=_style(b["color"]) if con.is_terminal else ""
         )
     con.print(bands)
+    if d["trends"]:
+        _say(con, f"Trend columns: {', '.join(d['trends'])}")
+    if d["alerts"]:
+        _table(
+            con,
+            "Alerts",
+            ["alert", "when", "severity", "owner", "action"],
+            [[a["name"], a["when"], a["severity"], a["owner"], a["action"]] for a in d["alerts"]],
+        )
 
 
 def _points(p: Any) -> str:
