@@ -92,6 +92,20 @@ def alert_rows(frame: pl.LazyFrame, scheme: Scheme, value: str | None) -> pl.Laz
         )
         for a in scheme.alerts
     ]
+    if not parts:  # a scheme without alerts: an empty file with the same columns
+        return pl.LazyFrame(
+            schema={
+                "id": pl.String,
+                "alert": pl.String,
+                "severity": pl.String,
+                "owner": pl.String,
+                "action": pl.String,
+                "score": pl.Float64,
+                "band": pl.String,
+                "delta": pl.Float64,
+                "value": pl.Float64,
+            }
+        )
     return pl.concat(parts)
 
 

@@ -16,9 +16,9 @@ import polars as pl
 
 from chs.engine import ranked_texts
 from chs.errors import DataError, OptionError
-from chs.files import CsvOptions, PendingWrites, check_outputs
+from chs.files import CsvOptions, PendingWrites, check_outputs, open_input
 from chs.scheme import Scheme
-from chs.snapshot import KEY, Snapshot, open_snapshot, scheme_mismatch
+from chs.snapshot import KEY, Snapshot, open_snapshot, recorded_value, scheme_mismatch
 
 PSI_BINS = 10
 PSI_FLOOR = 1e-4  # an empty bin counts as this share, so the logarithm stays finite
@@ -343,18 +343,29 @@ def diff_files(
     output: Path | None = None,
     csv: CsvOptions | None = None,
     id_column: str | None = None,
+    value_column: str | None = None,
     top: int = 10,
 ) -> dict[str, Any]:
     """Compare two snapshot files (scored, or raw with a scheme); optionally write the
-    per-customer comparison. Returns the summary."""
+    per-customer comparison. Returns the summary.
+
+    A scored CSV records nothing about itself: its value column is taken from
+    `value_column`, else from what the other file (a chs Parquet) records."""
     last, this = Path(last), Path(this)
     if top < 0:
         raise OptionError("--top must be 0 or more")
     if output is not None:
         check_outputs([output], [last, this])
+    borrowed = None if value_column else (recorded_value(this) or recorded_value(last))
+    value_a = value_column or _if_in(borrowed, last, csv)
+    value_b = value_column or _if_in(borrowed, this, csv)
     with (
-        open_snapshot(last, scheme, csv, id_column=id_column, role="last snapshot") as a,
-        open_snapshot(this, scheme, csv, id_column=id_column, role="this snapshot") as b,
+        open_snapshot(
+            last, scheme, csv, id_column=id_column, value_column=value_a, role="last snapshot"
+        ) as a,
+        open_snapshot(
+            this, scheme, csv, id_column=id_column, value_column=value_b, role="this snapshot"
+        ) as b,
     ):
         bands = [band.name for band in scheme.bands] if scheme else None
         result, rows = compare(a, b, top=top, bands=bands)
@@ -368,3 +379,11 @@ def diff_files(
                 f"{s.path}: {s.rejected} rows cannot be scored; they count as absent"
             )
     return {**result, "output": str(output) if output else None}
+
+
+def _if_in(column: str | None, path: Path, csv: CsvOptions | None) -> str | None:
+    """The column if the file has it (a value column borrowed from the other snapshot)."""
+    if column is None:
+        return None
+    with open_input(path, csv or CsvOptions()) as data:
+        return column if column in data.frame.collect_schema().names() else None

@@ -187,7 +187,8 @@ def _points(sig: Signal, value: pl.Expr) -> tuple[pl.Expr, pl.Expr | None]:
         (x0, y0), (_, yn) = sig.linear[0], sig.linear[-1]
         chain = pl.when(value <= x0).then(pl.lit(y0))
         for (xa, ya), (xb, yb) in pairwise(sig.linear):
-            chain = chain.when(value <= xb).then(ya + (value - xa) * ((yb - ya) / (xb - xa)))
+            # through the fraction of the segment (0-1), which cannot overflow as a slope can
+            chain = chain.when(value <= xb).then(ya + (yb - ya) * ((value - xa) / (xb - xa)))
         return chain.otherwise(pl.lit(yn)).cast(pl.Float64), None
     assert sig.map is not None
     mapping = sig.map
@@ -250,7 +251,8 @@ def build_plan(
     flats = scheme.flat_signals()
 
     fixed = [scheme.id] + ([scheme.value] if scheme.value else [])
-    carried = columns if keep is None else list(dict.fromkeys([*fixed, *keep]))
+    # The id goes first: a scored file read back without its scheme finds its id there.
+    carried = list(dict.fromkeys([scheme.id, *(columns if keep is None else [*fixed, *keep])]))
     for name in carried:
         _require(name, "asked for with --keep", columns, source)
     signal_columns = [points_column(f.name) for f in flats]

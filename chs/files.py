@@ -11,7 +11,7 @@ import codecs
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -84,6 +84,11 @@ class Input:
     frame: pl.LazyFrame
     inferred: dict[str, pl.DataType]
     widths: pl.LazyFrame | None = None
+    text_scan: Callable[[Sequence[str]], pl.LazyFrame] | None = None
+
+    def with_text(self, columns: Sequence[str]) -> pl.LazyFrame:
+        """The same scan with these columns read as text (a CSV's ids: `0001` stays)."""
+        return self.frame if self.text_scan is None else self.text_scan(columns)
 
     def width_problem(self, widths: pl.DataFrame) -> DataError | None:
         """The error for the collected `widths` query, if a row is too short or too long."""
@@ -148,7 +153,12 @@ def _scan_csv(path: Path, readable: Path, csv: CsvOptions, text_columns: Sequenc
     overrides = {c: pl.String for c in text_columns if c in header}
     lf = pl.scan_csv(readable, schema_overrides=overrides, **options)  # type: ignore[arg-type]
     inferred = {c: schema[c] for c in overrides if schema[c] != pl.String}
-    return Input(path, lf, inferred, _widths(readable, separator))
+
+    def text_scan(columns: Sequence[str]) -> pl.LazyFrame:
+        more = {c: pl.String for c in [*text_columns, *columns] if c in header}
+        return pl.scan_csv(readable, schema_overrides=more, **options)  # type: ignore[arg-type]
+
+    return Input(path, lf, inferred, _widths(readable, separator), text_scan)
 
 
 def _widths(readable: Path, separator: str) -> pl.LazyFrame:

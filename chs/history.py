@@ -35,6 +35,8 @@ SPARK = "▁▂▃▄▅▆▇█"
 
 def parse_date(text: str, what: str = "--as-of") -> dt.date:
     try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise ValueError(text)
         return dt.date.fromisoformat(text)
     except ValueError:
         raise OptionError(f"{what} must be a date written YYYY-MM-DD (got {text!r})") from None
@@ -149,13 +151,21 @@ def with_trends(
             [s.frame.select(KEY, "band", pl.lit(d).alias("__date")) for d, s in past if d < as_of]
             or [pl.LazyFrame(schema={KEY: pl.String, "band": pl.String, "__date": pl.Date})]
         )
+        # Past snapshots numbered from the latest (0); the streak is how many of them, from
+        # 0 on without a gap, found the customer in today's band (absent breaks it).
+        order = {
+            d: i for i, d in enumerate(sorted((d for d, _ in past if d < as_of), reverse=True))
+        }
         streaks = (
             frame.select(KEY, pl.col("band").alias("__now"))
             .join(bands, on=KEY, how="inner")
+            .filter(pl.col("band") == pl.col("__now"))
+            .with_columns(
+                pl.col("__date").replace_strict(order, return_dtype=pl.Int32).alias("__idx")
+            )
             .group_by(KEY)
             .agg(
-                (pl.col("band") == pl.col("__now"))
-                .sort_by("__date", descending=True)
+                (pl.col("__idx").sort() == pl.int_range(pl.len(), dtype=pl.Int32))
                 .cast(pl.Int32)
                 .cum_prod()
                 .sum()
@@ -222,7 +232,7 @@ def history_report(directory: Path, ids: list[str], *, top: int = 10) -> dict[st
         falls = [
             (points[last][0] - points[first][0], cid)
             for cid, points in series.items()
-            if first in points and last in points
+            if first in points and last in points and points[last][0] < points[first][0]
         ]
         ids = [cid for _, cid in sorted(falls)[:top]]
     customers = []

@@ -57,6 +57,11 @@ def _recorded(path: Path) -> dict[str, Any]:
         return {}
 
 
+def recorded_value(path: Path) -> str | None:
+    """The value column a chs Parquet file records, if any."""
+    return _recorded(path).get("value")
+
+
 def _first(lf: pl.LazyFrame, column: str) -> str | None:
     values = lf.select(pl.col(column).drop_nulls().first()).collect().item()
     return None if values is None else str(values)
@@ -69,9 +74,11 @@ def open_snapshot(
     csv: CsvOptions | None = None,
     *,
     id_column: str | None = None,
+    value_column: str | None = None,
     role: str = "snapshot",
 ) -> Iterator[Snapshot]:
-    """Open a scored or raw file as a Snapshot. `role` names it in messages."""
+    """Open a scored or raw file as a Snapshot. `role` names it in messages; `id_column`
+    and `value_column` override what the file records."""
     path = Path(path)
     csv = csv or CsvOptions()
     recorded = _recorded(path)
@@ -113,7 +120,11 @@ def open_snapshot(
             raise DataError(
                 f"{path}: the {role} has no id column {ident!r}.{suggest_column(ident, columns)}"
             )
-        value = recorded.get("value") or (scheme.value if scheme else None)
+        value = value_column or recorded.get("value") or (scheme.value if scheme else None)
+        if value_column is not None and value_column not in columns:
+            raise DataError(
+                f"{path}: the {role} has no value column {value_column!r}.{suggest_column(value_column, columns)}"
+            )
         value = value if value in columns else None
         name = recorded.get("scheme") or (
             _first(data.frame, "scheme") if "scheme" in columns else None
@@ -124,7 +135,8 @@ def open_snapshot(
         as_of = recorded.get("as_of") or (
             _first(data.frame, "as_of") if "as_of" in columns else None
         )
-        yield _snapshot(path, data.frame, columns, ident, value, name, digest, as_of)
+        frame = data.with_text([ident])
+        yield _snapshot(path, frame, columns, ident, value, name, digest, as_of)
 
 
 def _text_columns(scheme: Scheme) -> list[str]:

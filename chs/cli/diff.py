@@ -48,6 +48,10 @@ def diff(
         str | None,
         typer.Option("--id", help="Id column of scored files (default: recorded, or the first)."),
     ] = None,
+    value_column: Annotated[
+        str | None,
+        typer.Option("--value", help="Value column of scored CSV files (Parquet ones record it)."),
+    ] = None,
     top: Annotated[int, typer.Option("--top", help="How many customers each list shows.")] = 10,
     json: JsonOpt = False,
     separator: SeparatorOpt = ",",
@@ -66,6 +70,7 @@ def diff(
         output=output,
         csv=csv_options(separator, decimal_comma, encoding, na),
         id_column=id_column,
+        value_column=value_column,
         top=top,
     )
     warn(result["warnings"])

@@ -197,6 +197,10 @@ def _table(con: Console, title: str, columns: list[str], rows: list[list[Any]]) 
     con.print(table)
 
 
+def _customers(n: int) -> str:
+    return f"{n} customer" if n == 1 else f"{n} customers"
+
+
 def _num(v: Any) -> Any:
     """Money-sized numbers with separators; scores keep their decimal (20.0, not 20)."""
     if isinstance(v, float):
@@ -245,7 +249,7 @@ def movement(con: Console, s: dict[str, Any]) -> None:
         if group["count"]:
             _table(
                 con,
-                f"{title}: {group['count']} customers, {value} {_money(group['value'])}",
+                f"{title}: {_customers(group['count'])}, {value} {_money(group['value'])}",
                 [s["id_column"], "previous", "score", "bands", value],
                 [
                     [
@@ -262,7 +266,7 @@ def movement(con: Console, s: dict[str, Any]) -> None:
     if lost["count"]:
         _table(
             con,
-            f"Lost since the previous snapshot: {lost['count']} customers, {value} {_money(lost['value'])}",
+            f"Lost since the previous snapshot: {_customers(lost['count'])}, {value} {_money(lost['value'])}",
             [s["id_column"], "last score", "last band", value],
             [[r["id"], r["last_score"], r["last_band"], r["value"]] for r in lost["customers"]],
         )
@@ -296,7 +300,7 @@ def diff(con: Console, d: dict[str, Any]) -> None:
     rows, m = d["rows"], d["movement"]
     _say(
         con,
-        f"Compared {d['last']['path']} ({rows['last']} customers) with {d['this']['path']} ({rows['this']})",
+        f"Compared {d['last']['path']} ({_customers(rows['last'])}) with {d['this']['path']} ({rows['this']})",
     )
     _say(
         con,
@@ -349,7 +353,7 @@ def diff(con: Console, d: dict[str, Any]) -> None:
         if group["count"]:
             _table(
                 con,
-                f"{title} ({d['lowest_band']}): {group['count']} customers, value {_money(group['value'])}",
+                f"{title} ({d['lowest_band']}): {_customers(group['count'])}, value {_money(group['value'])}",
                 ["id", "last", "this", "bands", "value", "drivers"],
                 [
                     [

@@ -1,0 +1,382 @@
+"""Comparing two snapshots: per-customer rows, drivers, compare(), PSI, diff_files."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from chs.diff import band_order, compare, diff_files, per_customer, psi, psi_label
+from chs.errors import DataError, OutputError
+from chs.scheme import Scheme, load_scheme
+from chs.score import ScoreOptions, score_file
+from chs.snapshot import open_snapshot
+
+# One signal read as is: score == x == points_x.
+ONE = """\
+name: tiny
+id: id
+value: mrr
+signals:
+  x: {column: x, weight: 1, linear: [[0, 0], [100, 100]]}
+bands:
+  - {name: high, from: 50}
+  - {name: low, from: 0}
+"""
+# Two signals of equal weight: score == (x + y) / 2.
+TWO = """\
+name: two
+id: id
+value: mrr
+signals:
+  x: {column: x, weight: 1, linear: [[0, 0], [100, 100]]}
+  y: {column: y, weight: 1, linear: [[0, 0], [100, 100]]}
+bands:
+  - {name: high, from: 50}
+  - {name: low, from: 0}
+"""
+# Three bands, for the band order.
+THREE = """\
+name: three
+id: id
+value: mrr
+signals:
+  x: {column: x, weight: 1, linear: [[0, 0], [100, 100]]}
+bands:
+  - {name: high, from: 70}
+  - {name: mid, from: 40}
+  - {name: low, from: 0}
+"""
+
+# a falls 80 -> 40 (high -> low), b rises 30 -> 70 (low -> high), c stays at 60,
+# d leaves (45, low), e arrives (20, low), f falls 55 -> 50 (high -> high).
+LAST = "id,mrr,x\na,100,80\nb,200,30\nc,300,60\nd,400,45\nf,600,55\n"
+THIS = "id,mrr,x\na,110,40\nb,220,70\nc,330,60\ne,500,20\nf,600,50\n"
+
+
+def make_scheme(tmp_path: Path, text: str = ONE, name: str = "s.yaml") -> Scheme:
+    path = tmp_path / name
+    path.write_text(text)
+    return load_scheme(path)
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture
+def pair(tmp_path):
+    scheme = make_scheme(tmp_path)
+    return scheme, write(tmp_path / "last.csv", LAST), write(tmp_path / "this.csv", THIS)
+
+
+def test_per_customer_rows(pair):
+    scheme, last, this = pair
+    with open_snapshot(last, scheme) as a, open_snapshot(this, scheme) as b:
+        frame = per_customer(a, b).collect().sort("id")
+    assert frame.columns == [
+        "id",
+        "last_score",
+        "this_score",
+        "delta",
+        "last_band",
+        "this_band",
+        "movement",
+        "drivers",
+        "last_value",
+        "this_value",
+    ]
+    assert frame.rows() == [
+        # 40 - 80 = -40; points_x fell 80 -> 40
+        ("a", 80.0, 40.0, -40.0, "high", "low", "down", "x 80 -> 40", 100.0, 110.0),
+        # 70 - 30 = +40; nothing fell, so no driver
+        ("b", 30.0, 70.0, 40.0, "low", "high", "up", "", 200.0, 220.0),
+        # 60 - 60 = 0
+        ("c", 60.0, 60.0, 0.0, "high", "high", "same", "", 300.0, 330.0),
+        # only last month: no delta
+        ("d", 45.0, None, None, "low", None, "left", "", 400.0, None),
+        # only this month
+        ("e", None, 20.0, None, None, "low", "new", "", None, 500.0),
+        # 50 - 55 = -5
+        ("f", 55.0, 50.0, -5.0, "high", "high", "down", "x 55 -> 50", 600.0, 600.0),
+    ]
+
+
+def test_delta_is_rounded_to_one_decimal(tmp_path):
+    scheme = make_scheme(tmp_path)
+    last = write(tmp_path / "last.csv", "id,mrr,x\ng,1,50.1\nh,1,33.3\n")
+    this = write(tmp_path / "this.csv", "id,mrr,x\ng,1,50.3\nh,1,33.3\n")
+    with open_snapshot(last, scheme) as a, open_snapshot(this, scheme) as b:
+        got = per_customer(a, b).collect().sort("id").select("id", "delta", "movement").rows()
+    # 50.3 - 50.1 is 0.19999999999999574 in floats: written 0.2; 33.3 - 33.3 = 0
+    assert got == [("g", 0.2, "up"), ("h", 0.0, "same")]
+
+
+def test_drivers_rank_the_biggest_falls_and_only_falls(tmp_path):
+    scheme = make_scheme(tmp_path, TWO)
+    last = write(
+        tmp_path / "last.csv",
+        "id,mrr,x,y\np,1,80,90\nq,1,60,20\nr,1,50,50\ns,1,75.5,30\n",
+    )
+    this = write(
+        tmp_path / "this.csv",
+        "id,mrr,x,y\np,1,50,40\nq,1,40,50\nr,1,70,50\ns,1,70,24.5\n",
+    )
+    with open_snapshot(last, scheme) as a, open_snapshot(this, scheme) as b:
+        got = per_customer(a, b).collect().sort("id").select("id", "delta", "drivers").rows()
+    assert got == [
+        # score (80+90)/2 = 85 -> (50+40)/2 = 45; y fell 50, x fell 30: y first
+        ("p", -40.0, "y 90 -> 40; x 80 -> 50"),
+        # 40 -> 45; x fell 20, y rose 30: only the fall is a driver
+        ("q", 5.0, "x 60 -> 40"),
+        # 50 -> 60; x rose, y unchanged: no driver
+        ("r", 10.0, ""),
+        # 52.75 -> 52.8 written, 47.25 -> 47.3: delta -5.5; x and y both fell 5.5: a tie
+        # keeps the scheme's order; points print without a trailing .0
+        ("s", -5.5, "x 75.5 -> 70; y 30 -> 24.5"),
+    ]
+
+
+def test_compare_summary(pair):
+    scheme, last, this = pair
+    with open_snapshot(last, scheme) as a, open_snapshot(this, scheme) as b:
+        result, _ = compare(a, b)
+    # last: a b c d f = 5; this: a b c e f = 5; both: a b c f = 4
+    assert result["rows"] == {"last": 5, "this": 5, "common": 4}
+    assert result["movement"] == {
+        "improved": 1,  # b
+        "declined": 2,  # a, f
+        "stayed": 1,  # c
+        "arrived": 1,  # e
+        "left": 1,  # d
+    }
+    # no bands given: inferred from the best score seen in each, high 80 > low 45
+    assert result["bands"] == ["high", "low"]
+    assert result["lowest_band"] == "low"
+    # value: this month's, last month's for a leaver. Sorted by band rank, absent last.
+    assert result["transitions"] == [
+        {"from": "high", "to": "high", "customers": 2, "value": 930.0},  # c 330 + f 600
+        {"from": "high", "to": "low", "customers": 1, "value": 110.0},  # a
+        {"from": "low", "to": "high", "customers": 1, "value": 220.0},  # b
+        {"from": "low", "to": None, "customers": 1, "value": 400.0},  # d left
+        {"from": None, "to": "low", "customers": 1, "value": 500.0},  # e arrived
+    ]
+    # delta < 0, most negative first: a -40, f -5
+    assert result["biggest_drops"] == [
+        {
+            "id": "a",
+            "last_score": 80.0,
+            "this_score": 40.0,
+            "delta": -40.0,
+            "last_band": "high",
+            "this_band": "low",
+            "value": 110.0,
+            "drivers": "x 80 -> 40",
+        },
+        {
+            "id": "f",
+            "last_score": 55.0,
+            "this_score": 50.0,
+            "delta": -5.0,
+            "last_band": "high",
+            "this_band": "high",
+            "value": 600.0,
+            "drivers": "x 55 -> 50",
+        },
+    ]
+    # into low: a (high -> low); e arrived in low but was in no band before: not counted
+    assert result["newly_at_risk"] == {
+        "count": 1,
+        "value": 110.0,
+        "customers": [
+            {
+                "id": "a",
+                "last_score": 80.0,
+                "this_score": 40.0,
+                "last_band": "high",
+                "this_band": "low",
+                "value": 110.0,
+                "drivers": "x 80 -> 40",
+            }
+        ],
+    }
+    # out of low: b (low -> high); d left low for no band: not a recovery
+    assert result["recovered"] == {
+        "count": 1,
+        "value": 220.0,
+        "customers": [
+            {
+                "id": "b",
+                "last_score": 30.0,
+                "this_score": 70.0,
+                "last_band": "low",
+                "this_band": "high",
+                "value": 220.0,
+                "drivers": "",
+            }
+        ],
+    }
+    # score bins (score // 10): last 8 3 6 4 5, this 4 7 6 2 5, one customer each (1/5).
+    # Bins 4 5 6 hold 0.2 on both sides (0). Bins 2 and 7 are 0 -> 0.2 and bins 3 and 8
+    # 0.2 -> 0, with the empty side at 1e-4: each (0.2 - 1e-4) * ln(0.2 / 1e-4)
+    # = 0.1999 * ln 2000 = 1.51942; four of them = 0.7996 * 7.600902 = 6.0777
+    assert math.isclose(4 * 0.1999 * math.log(2000), 6.0777, abs_tol=5e-5)
+    assert result["drift"] == {
+        "score": {"psi": 6.0777, "label": "major shift"},
+        "signals": {"x": {"psi": 6.0777, "label": "major shift"}},  # points_x == score
+    }
+    assert result["warnings"] == []
+    assert result["last"] == {
+        "path": str(last),
+        "scheme": "tiny",
+        "hash": scheme.digest,
+        "as_of": None,
+        "rescored": True,
+        "rejected": 0,
+    }
+
+
+def test_biggest_drops_top_and_ties(tmp_path):
+    scheme = make_scheme(tmp_path)
+    # m, n, o all fall 10 points; the bigger value first on a tie; top=2 keeps two
+    last = write(tmp_path / "last.csv", "id,mrr,x\nm,100,60\nn,900,70\no,500,80\n")
+    this = write(tmp_path / "this.csv", "id,mrr,x\nm,100,50\nn,900,60\no,500,70\n")
+    with open_snapshot(last, scheme) as a, open_snapshot(this, scheme) as b:
+        result, _ = compare(a, b, top=2)
+    assert [(d["id"], d["delta"], d["value"]) for d in result["biggest_drops"]] == [
+        ("n", -10.0, 900.0),
+        ("o", -10.0, 500.0),
+    ]
+
+
+def test_band_order_from_scheme_or_inferred(tmp_path):
+    scheme = make_scheme(tmp_path, THREE)
+    # high >= 70, mid >= 40, low >= 0. Nobody is in low.
+    # a: 90 high -> 60 mid; b: 50 mid -> 75 high.
+    last = write(tmp_path / "last.csv", "id,mrr,x\na,100,90\nb,200,50\n")
+    this = write(tmp_path / "this.csv", "id,mrr,x\na,100,60\nb,200,75\n")
+    with open_snapshot(last, scheme) as a, open_snapshot(this, scheme) as b:
+        inferred, _ = compare(a, b)
+        declared, _ = compare(a, b, bands=["high", "mid", "low"])
+    # inferred: best score per band high max(90, 75) = 90, mid max(50, 60) = 60
+    assert inferred["bands"] == ["high", "mid"]
+    assert inferred["lowest_band"] == "mid"
+    assert (inferred["newly_at_risk"]["count"], inferred["recovered"]["count"]) == (1, 1)
+    # from the scheme, the lowest band is low, which nobody entered or left
+    assert declared["bands"] == ["high", "mid", "low"]
+    assert declared["lowest_band"] == "low"
+    assert declared["newly_at_risk"] == {"count": 0, "value": 0.0, "customers": []}
+    assert declared["recovered"] == {"count": 0, "value": 0.0, "customers": []}
+    # diff_files takes the order from its scheme
+    assert diff_files(last, this, scheme=scheme)["bands"] == ["high", "mid", "low"]
+
+
+def test_band_order_by_best_score():
+    frames = [
+        pl.DataFrame({"band": ["red", "green", None], "score": [45.0, 90.0, 99.0]}),
+        pl.DataFrame({"band": ["orange", "red"], "score": [65.0, 49.0]}),
+    ]
+    # green 90, orange 65, red max(45, 49) = 49; a null band is ignored
+    assert band_order(frames) == ["green", "orange", "red"]
+    assert band_order([]) == []
+
+
+def test_psi_by_hand():
+    # {0: 50, 1: 50} vs {0: 25, 1: 75}: (0.25-0.5) ln(0.25/0.5) + (0.75-0.5) ln(0.75/0.5)
+    # = 0.25 * 0.693147 + 0.25 * 0.405465 = 0.274653 -> 0.2747
+    assert psi({0: 50, 1: 50}, {0: 25, 1: 75}) == 0.2747
+    # empty bin 1 before, floored at 1e-4:
+    # (0.5-1) ln(0.5/1) + (0.5-1e-4) ln(0.5/1e-4) = 0.346574 + 0.4999 * 8.517193 = 4.604318
+    assert math.isclose(0.5 * math.log(2) + 0.4999 * math.log(5000), 4.6043, abs_tol=5e-5)
+    assert psi({0: 100}, {0: 50, 1: 50}) == 4.6043
+    # same shares in different counts: 0
+    assert psi({0: 1, 1: 3}, {0: 10, 1: 30}) == 0.0
+    # nothing on one side: 0
+    assert psi({}, {0: 5}) == 0.0
+
+
+def test_psi_label_thresholds():
+    assert psi_label(0.0999) == "stable"
+    assert psi_label(0.1) == "moderate shift"
+    assert psi_label(0.25) == "moderate shift"
+    assert psi_label(0.2501) == "major shift"
+
+
+def test_no_customer_in_common(tmp_path):
+    scheme = make_scheme(tmp_path)
+    last = write(tmp_path / "last.csv", "id,mrr,x\na,1,10\nb,2,20\nc,3,30\nd,4,40\n")
+    this = write(tmp_path / "this.csv", "id,mrr,x\nx1,1,10\nx2,2,20\n")
+    with pytest.raises(DataError) as err:
+        diff_files(last, this, scheme=scheme)
+    # at most three sample ids from each, this snapshot first
+    assert err.value.message == (
+        f"{this} and {last} have no customer in common: "
+        "ids look like 'x1', 'x2' and 'a', 'b', 'c'; "
+        "are they the same portfolio, with the same id column?"
+    )
+    assert err.value.exit_code == 4
+
+
+def test_diff_files_csv_against_parquet(tmp_path):
+    scheme = make_scheme(tmp_path)
+    raw_last = write(tmp_path / "raw_last.csv", LAST)
+    # the same customers as THIS with the columns in another order
+    raw_this = write(
+        tmp_path / "raw_this.csv",
+        "x,mrr,id\n40,110,a\n70,220,b\n60,330,c\n20,500,e\n50,600,f\n",
+    )
+    last, this = tmp_path / "last.parquet", tmp_path / "this.csv"
+    score_file(raw_last, scheme, ScoreOptions(output=last))
+    score_file(raw_this, scheme, ScoreOptions(output=this))
+    out = tmp_path / "diff.csv"
+    result = diff_files(last, this, scheme=scheme, output=out)
+    assert result["output"] == str(out)
+    assert (result["last"]["rescored"], result["this"]["rescored"]) == (False, False)
+    # the same numbers as the raw LAST/THIS pair
+    assert result["rows"] == {"last": 5, "this": 5, "common": 4}
+    assert result["movement"] == {
+        "improved": 1,
+        "declined": 2,
+        "stayed": 1,
+        "arrived": 1,
+        "left": 1,
+    }
+    header = out.read_text().splitlines()[0]
+    assert header == (
+        "id,last_score,this_score,delta,last_band,this_band,movement,drivers,last_value,this_value"
+    )
+    written = pl.read_csv(out).sort("id")
+    assert written.select("id", "delta", "movement", "last_value", "this_value").rows() == [
+        ("a", -40.0, "down", 100.0, 110.0),
+        ("b", 40.0, "up", 200.0, 220.0),
+        ("c", 0.0, "same", 300.0, 330.0),
+        ("d", None, "left", 400.0, None),
+        ("e", None, "new", None, 500.0),
+        ("f", -5.0, "down", 600.0, 600.0),
+    ]
+    assert written.filter(pl.col("id") == "a")["drivers"].item() == "x 80 -> 40"
+
+
+def test_diff_files_refuses_to_overwrite_an_input(pair):
+    scheme, last, this = pair
+    before = this.read_text()
+    with pytest.raises(OutputError) as err:
+        diff_files(last, this, scheme=scheme, output=this)
+    assert err.value.message == f"{this}: is an input of this run; inputs are never overwritten"
+    assert err.value.exit_code == 5
+    assert this.read_text() == before
+
+
+def test_diff_files_warns_of_rows_that_cannot_be_scored(tmp_path):
+    scheme = make_scheme(tmp_path)
+    last = write(tmp_path / "last.csv", "id,mrr,x\na,1,80\nb,2,oops\n")
+    this = write(tmp_path / "this.csv", "id,mrr,x\na,1,70\nb,2,60\n")
+    result = diff_files(last, this, scheme=scheme)
+    # b cannot be scored last month: it counts as absent, so it "arrives" this month
+    assert result["last"]["rejected"] == 1
+    assert result["rows"] == {"last": 1, "this": 2, "common": 1}
+    assert result["movement"]["arrived"] == 1
+    assert result["warnings"] == [f"{last}: 1 rows cannot be scored; they count as absent"]

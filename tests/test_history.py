@@ -1,0 +1,327 @@
+"""The history folder: dates, listing, nearest snapshot, trends, report, sparkline."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from chs.errors import DataError, OptionError
+from chs.history import (
+    Listing,
+    history_report,
+    list_snapshots,
+    nearest,
+    parse_date,
+    previous_in,
+    snapshot_path,
+    sparkline,
+)
+from chs.scheme import Scheme, load_scheme
+from chs.score import ScoreOptions, score_file
+
+# score == x; high >= 50, low below; change_30d and change_90d columns.
+SCHEME = """\
+name: tiny
+id: id
+value: mrr
+signals:
+  x: {column: x, weight: 1, linear: [[0, 0], [100, 100]]}
+bands:
+  - {name: high, from: 50}
+  - {name: low, from: 0}
+trends: [30, 90]
+"""
+
+SEP, OCT, NOV = dt.date(2026, 9, 1), dt.date(2026, 10, 1), dt.date(2026, 11, 1)
+# score (== x) per month; dune arrives in November
+MONTHS = {
+    SEP: "id,mrr,x\nacme,100,80\nbolt,200,60\ncora,300,30\n",
+    OCT: "id,mrr,x\nacme,100,60\nbolt,200,40\ncora,300,35\n",
+    NOV: "id,mrr,x\nacme,100,55\nbolt,200,45\ncora,300,70\ndune,400,10\n",
+}
+
+
+def make_scheme(tmp_path: Path) -> Scheme:
+    path = tmp_path / "s.yaml"
+    path.write_text(SCHEME)
+    return load_scheme(path)
+
+
+def run(tmp_path: Path, scheme: Scheme, history: Path, as_of: dt.date, text: str) -> dict:
+    data = tmp_path / f"in-{as_of.isoformat()}.csv"
+    data.write_text(text)
+    return score_file(data, scheme, ScoreOptions(history=history, as_of=as_of))
+
+
+def build(tmp_path: Path) -> tuple[Scheme, Path, list[dict]]:
+    scheme = make_scheme(tmp_path)
+    history = tmp_path / "history"
+    return scheme, history, [run(tmp_path, scheme, history, d, t) for d, t in MONTHS.items()]
+
+
+def by_id(path: Path, *columns: str) -> list[tuple]:
+    return pl.read_parquet(path).sort("id").select("id", *columns).rows()
+
+
+def parquet(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pl.DataFrame({"id": ["a"], "score": [50.0], "band": ["high"]}).write_parquet(path)
+    return path
+
+
+# -- dates -------------------------------------------------------------------------------
+
+
+def test_parse_date():
+    assert parse_date("2026-11-01") == NOV
+    with pytest.raises(OptionError) as err:
+        parse_date("2026-13-01")
+    assert err.value.message == "--as-of must be a date written YYYY-MM-DD (got '2026-13-01')"
+    assert err.value.exit_code == 2
+    with pytest.raises(OptionError) as err:
+        parse_date("01/11/2026")
+    assert err.value.message == "--as-of must be a date written YYYY-MM-DD (got '01/11/2026')"
+    assert err.value.exit_code == 2
+
+
+def test_snapshot_path(tmp_path):
+    assert snapshot_path(tmp_path, NOV) == tmp_path / "as_of=2026-11-01" / "scores.parquet"
+
+
+# -- listing -----------------------------------------------------------------------------
+
+
+def test_list_snapshots_oldest_first_with_warnings(tmp_path):
+    root = tmp_path / "history"
+    nov = parquet(root / "as_of=2026-11-01" / "scores.parquet")
+    sep = parquet(root / "as_of=2026-09-01" / "scores.parquet")
+    (root / ".DS_Store").write_text("x")  # dot-files are never named
+    (root / ".cache").mkdir()
+    (root / "as_of=2026-10-01").mkdir()  # empty partition (an interrupted run): silent
+    (root / "as_of=2026-10-01" / ".scores.parquet.abc.tmp").write_text("")
+    (root / "notes.txt").write_text("stray")
+    (root / "as_of=2026-02-30").mkdir()  # not a date
+    (root / "as_of=2026-12-01").mkdir()
+    (root / "as_of=2026-12-01" / "other.parquet").write_text("")
+    listing = list_snapshots(root)
+    assert listing.snapshots == [(SEP, sep), (NOV, nov)]
+    # in name order: as_of=2026-02-30, as_of=2026-12-01, notes.txt
+    assert listing.warnings == [
+        f"{root / 'as_of=2026-02-30'}: 2026-02-30 is not a date; ignored",
+        f"{root / 'as_of=2026-12-01'}: has no scores.parquet; ignored",
+        f"{root / 'notes.txt'}: not a snapshot (as_of=YYYY-MM-DD/scores.parquet); ignored",
+    ]
+
+
+def test_list_snapshots_of_a_missing_folder_is_empty(tmp_path):
+    assert list_snapshots(tmp_path / "nothing") == Listing([], [])
+    afile = tmp_path / "history.csv"
+    afile.write_text("x")
+    with pytest.raises(DataError) as err:
+        list_snapshots(afile)
+    assert err.value.message == f"{afile}: the history folder is a file"
+
+
+def test_list_snapshots_unreadable_parquet_is_an_error(tmp_path):
+    root = tmp_path / "history"
+    bad = root / "as_of=2026-10-01" / "scores.parquet"
+    bad.parent.mkdir(parents=True)
+    bad.write_bytes(b"this is not parquet at all")
+    with pytest.raises(DataError) as err:
+        list_snapshots(root)
+    assert err.value.message.startswith(f"{bad}: the history snapshot cannot be read: ")
+    assert err.value.exit_code == 4
+
+
+def test_previous_in_is_the_latest_strictly_before():
+    listing = Listing([(SEP, Path("s")), (OCT, Path("o")), (NOV, Path("n"))], [])
+    assert previous_in(listing, NOV) == (OCT, Path("o"))  # not NOV itself
+    assert previous_in(listing, dt.date(2026, 10, 15)) == (OCT, Path("o"))
+    assert previous_in(listing, dt.date(2026, 12, 1)) == (NOV, Path("n"))
+    assert previous_in(listing, SEP) is None
+
+
+def test_nearest():
+    # 30 days before 2026-11-01 is 2026-10-02: 10-01 is 1 day off (<= 15)
+    assert nearest([SEP, OCT], NOV, 30) == OCT
+    # 90 days before 2026-11-01 is 2026-08-03: 09-01 is 29 days off (<= 45), 10-01 59
+    assert nearest([SEP, OCT], NOV, 90) == SEP
+    # only 10-01, 59 days from 08-03 > 45: none
+    assert nearest([OCT], NOV, 90) is None
+    # a tie: 09-30 and 10-04 are both 2 days from 10-02: the older wins
+    assert nearest([dt.date(2026, 9, 30), dt.date(2026, 10, 4)], NOV, 30) == dt.date(2026, 9, 30)
+    # only dates before as_of count: 11-01 would be 2 days from 10-30, but it is as_of
+    assert nearest([NOV], NOV, 2) is None
+
+
+# -- score_file with a history ------------------------------------------------------------
+
+
+def test_three_months_of_history(tmp_path):
+    _, history, (sep, octo, nov) = build(tmp_path)
+    paths = [snapshot_path(history, d) for d in (SEP, OCT, NOV)]
+    assert sorted(p.relative_to(history).as_posix() for p in history.rglob("*")) == [
+        "as_of=2026-09-01",
+        "as_of=2026-09-01/scores.parquet",
+        "as_of=2026-10-01",
+        "as_of=2026-10-01/scores.parquet",
+        "as_of=2026-11-01",
+        "as_of=2026-11-01/scores.parquet",
+    ]
+    assert [s["history"] for s in (sep, octo, nov)] == [str(p) for p in paths]
+
+    # September: nothing before it
+    assert sep["previous"] is None
+    assert sep["trends"] == {"change_30d": None, "change_90d": None}
+    assert by_id(paths[0], "change_30d", "change_90d", "snapshots_in_band") == [
+        ("acme", None, None, 1),
+        ("bolt", None, None, 1),
+        ("cora", None, None, 1),
+    ]
+
+    # October: previous = September. change_30d: 60-80 = -20, 40-60 = -20, 35-30 = 5.
+    # change_90d: 2026-07-03 is 60 days from 09-01 (> 45): none.
+    # In band: acme high, high -> 2; bolt high -> low -> 1; cora low, low -> 2.
+    assert octo["previous"]["path"] == str(paths[0])
+    assert octo["previous"]["as_of"] == "2026-09-01"
+    assert octo["trends"] == {"change_30d": "2026-09-01", "change_90d": None}
+    assert by_id(paths[1], "change_30d", "change_90d", "snapshots_in_band") == [
+        ("acme", -20.0, None, 2),
+        ("bolt", -20.0, None, 1),
+        ("cora", 5.0, None, 2),
+    ]
+
+    # November: previous = October (the latest before), change_30d against 10-01,
+    # change_90d against 09-01 (29 days from 08-03).
+    assert nov["previous"]["path"] == str(paths[1])
+    assert nov["trends"] == {"change_30d": "2026-10-01", "change_90d": "2026-09-01"}
+    # up: bolt 40 -> 45, cora 35 -> 70; down: acme 60 -> 55; new: dune
+    assert nov["previous"]["movement"] == {"up": 2, "down": 1, "same": 0, "new": 1}
+    assert by_id(
+        paths[2],
+        "score",
+        "previous_score",
+        "delta",
+        "previous_band",
+        "movement",
+        "change_30d",
+        "change_90d",
+        "snapshots_in_band",
+    ) == [
+        # 55-60 = -5, 55-80 = -25; high in Sep, Oct, Nov -> 3
+        ("acme", 55.0, 60.0, -5.0, "high", "down", -5.0, -25.0, 3),
+        # 45-40 = 5, 45-60 = -15; low in Oct and Nov, high in Sep -> 2
+        ("bolt", 45.0, 40.0, 5.0, "low", "up", 5.0, -15.0, 2),
+        # 70-35 = 35, 70-30 = 40; high now, low in Oct -> 1
+        ("cora", 70.0, 35.0, 35.0, "low", "up", 35.0, 40.0, 1),
+        # new: no past score, first snapshot in band
+        ("dune", 10.0, None, None, None, "new", None, None, 1),
+    ]
+    # every row carries its date, and the file records it
+    assert pl.read_parquet(paths[2])["as_of"].unique().to_list() == [NOV]
+
+
+def test_snapshots_in_band_counts_consecutive_snapshots_only(tmp_path):
+    # eve is high in September, absent in October, high again in November: the streak
+    # was broken by the snapshot she was missing from, so November is her first.
+    scheme = make_scheme(tmp_path)
+    history = tmp_path / "history"
+    run(tmp_path, scheme, history, SEP, "id,mrr,x\nacme,1,80\neve,1,70\n")
+    run(tmp_path, scheme, history, OCT, "id,mrr,x\nacme,1,80\n")
+    run(tmp_path, scheme, history, NOV, "id,mrr,x\nacme,1,80\neve,1,75\n")
+    # acme: high in all three -> 3; eve: high now, absent in October -> 1
+    assert by_id(snapshot_path(history, NOV), "snapshots_in_band") == [("acme", 3), ("eve", 1)]
+
+
+def test_rerunning_a_date_replaces_its_snapshot(tmp_path):
+    scheme, history, _ = build(tmp_path)
+    nov = snapshot_path(history, NOV)
+    summary = run(
+        tmp_path, scheme, history, NOV, "id,mrr,x\nacme,100,90\nbolt,200,45\ncora,300,70\n"
+    )
+    # still three partitions, no leftover temporary (dot) files
+    assert sorted(p.name for p in history.iterdir()) == [
+        "as_of=2026-09-01",
+        "as_of=2026-10-01",
+        "as_of=2026-11-01",
+    ]
+    assert [p for p in history.rglob(".*")] == []
+    # the previous is still October, not the November file being replaced
+    assert summary["previous"]["path"] == str(snapshot_path(history, OCT))
+    # new content: acme 90 - 60 = 30; dune is gone
+    assert by_id(nov, "score", "delta") == [
+        ("acme", 90.0, 30.0),
+        ("bolt", 45.0, 5.0),
+        ("cora", 70.0, 35.0),
+    ]
+
+
+# -- history_report ------------------------------------------------------------------------
+
+
+def test_history_report_portfolio_and_explicit_ids(tmp_path):
+    _, history, _ = build(tmp_path)
+    report = history_report(history, ["cora", "dune"])
+    assert report["directory"] == str(history)
+    assert report["bands"] == ["high", "low"]
+    assert report["snapshots"] == [
+        # 80 60 30: high 2, low 1; mean 170/3 = 56.67 -> 56.7
+        {"as_of": "2026-09-01", "customers": 3, "mean": 56.7, "bands": {"high": 2, "low": 1}},
+        # 60 40 35: high 1, low 2; mean 135/3 = 45
+        {"as_of": "2026-10-01", "customers": 3, "mean": 45.0, "bands": {"high": 1, "low": 2}},
+        # 55 45 70 10: high 2, low 2; mean 180/4 = 45
+        {"as_of": "2026-11-01", "customers": 4, "mean": 45.0, "bands": {"high": 2, "low": 2}},
+    ]
+    assert report["customers"] == [
+        # 30/100*8 = 2.4 -> ▃, 35 -> 2.8 -> ▃, 70 -> 5.6 -> ▆
+        {
+            "id": "cora",
+            "scores": [30.0, 35.0, 70.0],
+            "bands": ["low", "low", "high"],
+            "trend": "▃▃▆",
+        },
+        # absent twice (spaces), then 10 -> 0.8 -> ▁
+        {"id": "dune", "scores": [None, None, 10.0], "bands": [None, None, "low"], "trend": "  ▁"},
+    ]
+    assert report["warnings"] == []
+
+
+def test_history_report_default_is_the_biggest_fallers(tmp_path):
+    _, history, _ = build(tmp_path)
+    # first to last: acme 55-80 = -25, bolt 45-60 = -15, cora 70-30 = +40; dune has no
+    # first score. Biggest falls first, top 2.
+    report = history_report(history, [], top=2)
+    assert [(c["id"], c["scores"], c["trend"]) for c in report["customers"]] == [
+        ("acme", [80.0, 60.0, 55.0], "▇▅▅"),  # 6.4 -> 6, 4.8 -> 4, 4.4 -> 4
+        ("bolt", [60.0, 40.0, 45.0], "▅▄▄"),  # 4.8 -> 4, 3.2 -> 3, 3.6 -> 3
+    ]
+
+
+def test_history_report_unknown_id(tmp_path):
+    _, history, _ = build(tmp_path)
+    with pytest.raises(DataError) as err:
+        history_report(history, ["acm"])
+    # 'acm' vs 'acme': 2*3/7 = 0.86 >= 0.6; the others share at most one letter
+    assert err.value.message == f"{history}: customer 'acm' is in no snapshot; close ids: acme"
+    with pytest.raises(DataError) as err:
+        history_report(history, ["zzz"])
+    assert err.value.message == f"{history}: customer 'zzz' is in no snapshot"
+
+
+def test_history_report_of_an_empty_folder(tmp_path):
+    with pytest.raises(DataError) as err:
+        history_report(tmp_path, [])
+    assert err.value.message == (
+        f"{tmp_path}: no snapshot (as_of=YYYY-MM-DD/scores.parquet) in the history folder"
+    )
+
+
+def test_sparkline():
+    # index = int(score / 100 * 8), at most 7: 0 -> 0 ▁, 12.4 -> 0.99 -> 0 ▁,
+    # 12.5 -> 1.0 -> 1 ▂, 50 -> 4 ▅, 99.9 -> 7.99 -> 7 █, 100 -> 8 -> 7 █
+    assert sparkline([0, 12.4, 12.5, 50, 99.9, 100]) == "▁▁▂▅██"
+    assert sparkline([None, 0, None]) == " ▁ "
+    assert sparkline([]) == ""
