@@ -121,12 +121,23 @@ def with_trends(
     as_of: dt.date,
     past: list[tuple[dt.date, Snapshot]],
     spans: list[int],
+    previous: Snapshot | None = None,
 ) -> tuple[pl.LazyFrame, dict[str, str | None]]:
     """Add change_<N>d for each span and snapshots_in_band. Returns the frame and, per
-    trend column, the snapshot date it compares with (None when there is none)."""
+    trend column, the snapshot date it compares with (None when there is none).
+
+    `previous`: the snapshot already joined as previous_score/previous_band; a trend that
+    compares with it reads those columns instead of joining it again."""
     key = pl.col(id_column).cast(pl.String).str.strip_chars().alias(KEY)
     frame = current.with_columns(key)
     dates = [d for d, _ in past]
+    before = [d for d in dates if d < as_of]
+    joined = (
+        previous is not None
+        and "previous_score" in current.collect_schema().names()
+        and before
+        and dict(past)[max(before)] is previous
+    )
     used: dict[str, str | None] = {}
     by_date = dict(past)
     for days in spans:
@@ -135,6 +146,12 @@ def with_trends(
         used[name] = when.isoformat() if when else None
         if when is None:
             frame = frame.with_columns(pl.lit(None, pl.Float64).alias(name))
+            continue
+        if joined and when == max(before):
+            change = (pl.col("score") - pl.col("previous_score")).round(
+                1, mode="half_away_from_zero"
+            )
+            frame = frame.with_columns(change.alias(name))
             continue
         then = by_date[when].frame.select(KEY, pl.col("score").alias("__then"))
         frame = (
@@ -146,7 +163,10 @@ def with_trends(
             )
             .drop("__then")
         )
-    if past:
+    if joined and len(before) == 1:
+        same = (pl.col("previous_band") == pl.col("band")).fill_null(False)
+        frame = frame.with_columns((same.cast(pl.Int32) + 1).alias("snapshots_in_band"))
+    elif past:
         bands = pl.concat(
             [s.frame.select(KEY, "band", pl.lit(d).alias("__date")) for d, s in past if d < as_of]
             or [pl.LazyFrame(schema={KEY: pl.String, "band": pl.String, "__date": pl.Date})]

@@ -128,7 +128,9 @@ def score_file(
         trend_dates: dict[str, str | None] = {}
         if as_of is not None and (listing is not None or previous is not None):
             past = _past(stack, listing, as_of, previous, scheme)
-            frame, trend_dates = with_trends(frame, scheme.id, as_of, past, scheme.trend_spans())
+            frame, trend_dates = with_trends(
+                frame, scheme.id, as_of, past, scheme.trend_spans(), previous
+            )
         frame, inactive = add_alerts(frame, scheme)
         frame = frame.cache()
         written = frame.drop(flag_columns(scheme))
@@ -219,7 +221,11 @@ def _past(
     """Earlier snapshots for trends: the history's, or else the previous file if dated."""
     if listing is not None:
         before = [(d, p) for d, p in listing.snapshots if d < as_of]
-        return stack.enter_context(open_past(before, None))
+        opened = stack.enter_context(open_past(before, None))
+        # The latest is the previous snapshot when it came from the history: share it.
+        if opened and previous is not None and opened[-1][1].path == previous.path:
+            opened[-1] = (opened[-1][0], previous)
+        return opened
     if previous is not None and previous.as_of:
         return [(parse_date(previous.as_of, f"{previous.path}: as_of"), previous)]
     return []
