@@ -168,7 +168,7 @@ def _value(
     )
 
 
-def _points(sig: Signal, value: pl.Expr) -> tuple[pl.Expr, pl.Expr | None]:
+def points_expr(sig: Signal, value: pl.Expr) -> tuple[pl.Expr, pl.Expr | None]:
     """Points 0-100 for a present value (null when the value is null) and an unknown-category test."""
     if sig.points is not None:
         chain: pl.Expr | None = None
@@ -327,7 +327,7 @@ def build_plan(
     for flat in flats:
         val = parsed[flat.name]
         value = pl.col(f"__v_{flat.name}")
-        raw_points, unknown = _points(flat.signal, value)
+        raw_points, unknown = points_expr(flat.signal, value)
         if val.bad is not None:
             problems.append(val.bad)
         if unknown is not None:
@@ -434,6 +434,7 @@ def build_plan(
     # cache(): the output, the rejects and the summary all read this frame; computed once.
     checked = lf.with_columns(
         (~pl.any_horizontal(flags) & pl.col("__score").is_not_null()).alias(OK),
+        *[effective[n].alias(f"__eff_{n}") for n in names],
         *[(effective[n] * (100.0 - p[n].fill_null(100.0))).alias(f"__loss_{n}") for n in names],
     ).cache()
     output = [

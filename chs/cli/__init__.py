@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 
 from chs import __version__
-from chs.cli import check, diff, history, schema, score
+from chs.cli import check, diff, explain, history, schema, score
 from chs.cli.common import state
 
 app = typer.Typer(
@@ -47,6 +47,7 @@ def main_options(
 
 
 app.command("score", help=score.HELP)(score.score)
+app.command("explain", help=explain.HELP)(explain.explain)
 app.command("diff", help=diff.HELP)(diff.diff)
 app.command("history", help=history.HELP)(history.history)
 app.command("check", help=check.HELP)(check.check)

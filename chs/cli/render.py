@@ -399,3 +399,86 @@ def history(con: Console, h: dict[str, Any]) -> None:
             ["id", "trend", *dates, "band now"],
             [[c["id"], c["trend"], *c["scores"], c["bands"][-1]] for c in h["customers"]],
         )
+
+
+def explanation(con: Console, e: dict[str, Any]) -> None:
+    """The `chs explain` report, one block per customer."""
+    for c in e["customers"]:
+        if not c["scored"]:
+            _say(con, f"{c['id']}: not scored: {c['reason']}")
+            continue
+        _say(
+            con,
+            f"{c['id']}: score {c['score']:.1f}, band {c['band']}, coverage {_pct(c['coverage'])}",
+        )
+        _say(con, f"Reasons: {c['reasons'] or '-'}")
+        has_groups = c["groups"] is not None
+        _table(
+            con,
+            "Signals",
+            [
+                "signal",
+                *(["group"] if has_groups else []),
+                "value",
+                "rule",
+                "points",
+                "weight %",
+                "effective %",
+                "contribution",
+                "lost",
+            ],
+            [
+                [
+                    s["signal"],
+                    *([s["group"]] if has_groups else []),
+                    "no value" if s["missing"] else s["value"],
+                    s["rule"],
+                    s["points"],
+                    s["weight"],
+                    s["effective_weight"],
+                    s["contribution"],
+                    s["lost"],
+                ]
+                for s in c["signals"]
+            ],
+        )
+        if has_groups:
+            _table(
+                con,
+                "Groups",
+                [
+                    "group",
+                    "score",
+                    "effective %",
+                    "contribution",
+                    "lost",
+                    f"score for {c['next_band'] or '-'}",
+                    "best move",
+                ],
+                [
+                    [
+                        g["group"],
+                        g["score"],
+                        g["effective_weight"],
+                        g["contribution"],
+                        g["lost"],
+                        g["score_for_next_band"],
+                        g["best_move"],
+                    ]
+                    for g in c["groups"]
+                ],
+            )
+        if c["what_it_takes"]:
+            _say(con, "What it takes (nearest better tier of each signal):")
+            for t in c["what_it_takes"]:
+                _say(con, f"  {t['text']} (score {t['score']:.1f})")
+        if c["next_band"] is None:
+            _say(con, "Already in the top band.")
+        elif c["to_next_band"]:
+            _say(
+                con,
+                f"Smallest single-signal change to reach {c['next_band']}: {c['to_next_band']['text']}",
+            )
+        else:
+            _say(con, f"No single signal can lift this customer to {c['next_band']}.")
+        _say(con, "")

@@ -1,0 +1,353 @@
+"""`chs explain`: why a customer has its score, and what it would take to move up.
+
+Values, points and effective weights come from the scoring engine's own columns; the
+matched tier from the same `Tier.interval` the engine scores with. Every "what it
+takes" figure is obtained by rescoring a modified copy of the customer's row through the
+engine, so a gain shown is a gain the scorer would give, rounding and redistribution
+included. Python loops here run over a few customers and their signals, never over the
+file's rows.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import dataclass
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from chs.engine import ROW, build_plan, group_column, points_column, points_expr
+from chs.errors import DataError, OptionError
+from chs.files import CsvOptions, open_input
+from chs.scheme import FlatSignal, Scheme, Signal, number_text
+from chs.score import collect, scheme_text_columns, score_frame
+
+
+@dataclass(frozen=True)
+class Move:
+    """One candidate change of one signal's raw value."""
+
+    signal: str
+    value: Any  # the new raw value (a number, or a category)
+    label: str  # `>= 10`, `= pro`, the breakpoint
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return number_text(round(value, 4))
+    return str(value)
+
+
+def _step(value: float | None, bound: float) -> float:
+    """The smallest step past a strict bound: 1 for whole numbers, else 0.01."""
+    whole = float(bound).is_integer() and (value is None or float(value).is_integer())
+    return 1.0 if whole else 0.01
+
+
+def matched_rule(signal: Signal, value: Any) -> str | None:
+    """The tier, linear segment or category a value falls in, as `chs check` writes it."""
+    if value is None:
+        return None
+    if signal.points is not None:
+        for tier in signal.points:
+            if tier.interval().contains(float(value)):
+                return tier.interval().text()
+    if signal.linear is not None:
+        xs = [x for x, _ in signal.linear]
+        if value <= xs[0]:
+            return f"<= {number_text(xs[0])}"
+        if value >= xs[-1]:
+            return f">= {number_text(xs[-1])}"
+        for a, b in pairwise(xs):
+            if a <= value <= b:
+                return f"{number_text(a)} to {number_text(b)}"
+    if signal.map is not None:
+        return f"= {value}" if str(value) in signal.map else "any other"
+    return None
+
+
+def better_moves(flat: FlatSignal, value: Any, points: float | None) -> list[Move]:
+    """Values that would give this signal more points, nearest first."""
+    sig = flat.signal
+    if value is None or points is None:
+        return []
+    moves: list[tuple[float, Move]] = []
+    if sig.points is not None:
+        x = float(value)
+        for tier in sig.points:
+            if tier.points <= points:
+                continue
+            iv = tier.interval()
+            under = iv.low is not None and (x <= iv.low if iv.low_strict else x < iv.low)
+            over = iv.high is not None and (x >= iv.high if iv.high_strict else x > iv.high)
+            if under:
+                assert iv.low is not None
+                target = iv.low + (_step(x, iv.low) if iv.low_strict else 0.0)
+            elif over:
+                assert iv.high is not None
+                target = iv.high - (_step(x, iv.high) if iv.high_strict else 0.0)
+            else:
+                continue
+            if iv.contains(target):
+                moves.append((abs(target - x), Move(flat.name, target, iv.text())))
+    elif sig.linear is not None:
+        x = float(value)
+        for bx, by in sig.linear:
+            if by > points:
+                moves.append((abs(bx - x), Move(flat.name, bx, f"breakpoint {number_text(bx)}")))
+    elif sig.map is not None:
+        for category, pts in sorted(sig.map.items(), key=lambda kv: kv[1]):
+            if pts > points:
+                moves.append((pts - points, Move(flat.name, category, f"= {category}")))
+    moves.sort(key=lambda m: m[0])
+    seen: set[str] = set()
+    out = []
+    for _, move in moves:
+        if move.label not in seen:
+            seen.add(move.label)
+            out.append(move)
+    return out
+
+
+def linear_value_for(signal: Signal, points_needed: float) -> float | None:
+    """The smallest change along a linear mapping that gives `points_needed` (inverted)."""
+    assert signal.linear is not None
+    for (xa, ya), (xb, yb) in pairwise(signal.linear):
+        lo, hi = sorted((ya, yb))
+        if yb != ya and lo <= points_needed <= hi:
+            return xa + (points_needed - ya) * (xb - xa) / (yb - ya)
+    return None
+
+
+def explain_file(
+    input_path: str | Path, scheme: Scheme, ids: list[str], csv: CsvOptions | None = None
+) -> dict[str, Any]:
+    """Explain the given customers. Returns plain data."""
+    if not ids:
+        raise OptionError("give at least one customer id")
+    source = Path(input_path)
+    csv = csv or CsvOptions()
+    flats = scheme.flat_signals()
+    key = pl.col(scheme.id).cast(pl.String).str.strip_chars()
+    with open_input(source, csv, scheme_text_columns(scheme)) as data:
+        plan = build_plan(
+            data.frame,
+            scheme,
+            source=str(source),
+            decimal_comma=csv.decimal_comma,
+            inferred=data.inferred,
+        )
+        wanted = plan.checked.filter(key.is_in(ids))
+        raw_rows, rows = collect(
+            [data.frame.with_row_index(ROW, offset=1).filter(key.is_in(ids)), wanted], data
+        )
+        found = set(rows.select(key).to_series().to_list())
+        missing = [i for i in ids if i not in found]
+        if missing:
+            every = data.frame.select(key.alias("id")).collect()["id"].drop_nulls().to_list()
+            close = difflib.get_close_matches(missing[0], every, n=3, cutoff=0.6)
+            hint = f"; close ids: {', '.join(close)}" if close else ""
+            raise DataError(f"{source}: no customer {missing[0]!r} in {scheme.id}{hint}")
+        scored = plan.finish(wanted.filter(pl.col("__ok"))).collect()
+        rejected = plan.rejected.filter(key.is_in(ids)).select(scheme.id, "reason").collect()
+    by_id = {str(r[scheme.id]).strip(): r for r in rows.iter_rows(named=True)}
+    out_rows = {str(r[scheme.id]).strip(): r for r in scored.iter_rows(named=True)}
+    raw = {str(r[scheme.id]).strip(): r for r in raw_rows.iter_rows(named=True)}
+    reasons = {str(r[scheme.id]).strip(): r["reason"] for r in rejected.iter_rows(named=True)}
+    customers = []
+    for cid in ids:
+        if cid in reasons:
+            customers.append({"id": cid, "scored": False, "reason": reasons[cid]})
+            continue
+        customers.append(_explain_one(scheme, flats, cid, by_id[cid], out_rows[cid], raw[cid]))
+    return {
+        "input": str(source),
+        "scheme": {"name": scheme.name, "hash": scheme.digest},
+        "customers": customers,
+    }
+
+
+def _next_band(scheme: Scheme, score: float) -> tuple[str, float, bool] | None:
+    """The band just above a score: its name, threshold and strictness."""
+    above = None
+    for band in scheme.bands:
+        inside = score > band.threshold if band.strict else score >= band.threshold
+        if inside:
+            return above
+        above = (band.name, band.threshold, band.strict)
+    return above
+
+
+def _explain_one(
+    scheme: Scheme, flats: list[FlatSignal], cid: str, row: dict, out: dict, raw: dict
+) -> dict[str, Any]:
+    score = out["score"]
+    signals = []
+    for f in flats:
+        value = row[f"__v_{f.name}"]
+        points = row[points_column(f.name)]
+        eff = row[f"__eff_{f.name}"]
+        signals.append(
+            {
+                "signal": f.name,
+                "group": f.group,
+                "source": f.signal.column or f.signal.expr,
+                "value": value,
+                "rule": matched_rule(f.signal, value) if value is not None else "no value",
+                "points": points,
+                "max_points": f.signal.max_points,
+                "weight": round(f.share * 100, 2),
+                "effective_weight": round(eff * 100, 2),
+                "contribution": round(eff * (points or 0.0), 2),
+                "lost": round(eff * (f.signal.max_points - points), 2)
+                if points is not None
+                else 0.0,
+                "missing": value is None,
+            }
+        )
+    # Candidate moves: the nearest better tier of each signal, and every better tier for
+    # the search of the next band; linear signals also get the exact value for the band.
+    nearest: dict[str, Move] = {}
+    candidates: list[Move] = []
+    nxt = _next_band(scheme, score)
+    for f in flats:
+        if f.signal.column is None:
+            continue  # an expression: which input to change is not ours to guess
+        moves = better_moves(f, row[f"__v_{f.name}"], row[points_column(f.name)])
+        if moves:
+            nearest[f.name] = moves[0]
+        candidates += moves
+        eff = row[f"__eff_{f.name}"]
+        if nxt is not None and f.signal.linear is not None and eff:
+            need = (
+                row[points_column(f.name)]
+                + (nxt[1] - row["__score"] + (0.06 if nxt[2] else -0.049)) / eff
+            )
+            x = linear_value_for(f.signal, min(need, 100.0))
+            if x is not None:
+                candidates.append(Move(f.name, round(x, 2), "to the next band"))
+    variants = _rescore(scheme, flats, raw, candidates)
+    takes = []
+    for f in flats:
+        move = nearest.get(f.name)
+        if move is None:
+            continue
+        new = variants[(move.signal, _fmt(move.value))]
+        takes.append(
+            {
+                "signal": f.name,
+                "from": row[f"__v_{f.name}"],
+                "to": move.value,
+                "rule": move.label,
+                "score": new,
+                "gain": round(new - score, 1),
+                "text": f"{f.name} {_fmt(row[f'__v_{f.name}'])} -> {_fmt(move.value)}: {round(new - score, 1):+.1f}",
+            }
+        )
+    band_move = None
+    if nxt is not None:
+        reaching = []
+        for move in candidates:
+            new = variants[(move.signal, _fmt(move.value))]
+            if new > nxt[1] if nxt[2] else new >= nxt[1]:
+                before = row[points_column(move.signal)] or 0.0
+                gained = _points_of(scheme, move) - before
+                reaching.append((gained, move, new))
+        if reaching:
+            gained, move, new = min(reaching, key=lambda r: (r[0], r[1].signal))
+            band_move = {
+                "band": nxt[0],
+                "signal": move.signal,
+                "from": row[f"__v_{move.signal}"],
+                "to": move.value,
+                "score": new,
+                "text": f"{move.signal} {_fmt(row[f'__v_{move.signal}'])} -> {_fmt(move.value)} "
+                f"reaches {nxt[0]} ({new:.1f})",
+            }
+    groups = _groups(scheme, row, score, nxt, takes) if scheme.groups else None
+    return {
+        "id": cid,
+        "scored": True,
+        "score": score,
+        "band": out["band"],
+        "coverage": out["coverage"],
+        "reasons": out["reasons"],
+        "signals": signals,
+        "groups": groups,
+        "what_it_takes": takes,
+        "next_band": None if nxt is None else nxt[0],
+        "to_next_band": band_move,
+    }
+
+
+def _points_of(scheme: Scheme, move: Move) -> float:
+    """The points a signal gets at a candidate value (from the same rules)."""
+    sig = next(f.signal for f in scheme.flat_signals() if f.name == move.signal)
+    if sig.map is not None:
+        return sig.map.get(str(move.value), sig.other or 0.0)
+    frame = pl.DataFrame({"v": [float(move.value)]})
+    return frame.select(points_expr(sig, pl.col("v"))[0]).item()
+
+
+def _groups(
+    scheme: Scheme, row: dict, score: float, nxt: tuple[str, float, bool] | None, takes: list[dict]
+) -> list[dict[str, Any]]:
+    """Per group: its score, effective weight, contribution, what it loses, and what it
+    would take from the group alone to reach the next band."""
+    assert scheme.groups is not None
+    den = row["__den"]
+    out = []
+    for gname, group in scheme.groups.items():
+        gscore = row[group_column(gname)]
+        eff = group.weight / den if gscore is not None else 0.0
+        need = None
+        if nxt is not None and gscore is not None and eff:
+            target = nxt[1] + (0.05 if nxt[2] else -0.05)
+            needed = gscore + (target - row["__score"]) / eff
+            need = round(math.ceil(needed * 10) / 10, 1) if needed <= 100 else None
+        best = max(
+            (t for t in takes if t["signal"] in group.signals),
+            key=lambda t: t["gain"],
+            default=None,
+        )
+        out.append(
+            {
+                "group": gname,
+                "score": None if gscore is None else round(gscore, 1),
+                "effective_weight": round(eff * 100, 2),
+                "contribution": round(eff * (gscore or 0.0), 2),
+                "lost": round(eff * (100 - gscore), 2) if gscore is not None else 0.0,
+                "score_for_next_band": need,
+                "best_move": best["text"] if best else None,
+            }
+        )
+    return out
+
+
+def _rescore(
+    scheme: Scheme, flats: list[FlatSignal], raw: dict, moves: list[Move]
+) -> dict[tuple[str, str], float]:
+    """Score copies of the customer's raw row, each with one signal changed."""
+    if not moves:
+        return {}
+    columns = {f.name: f.signal.column for f in flats}
+    base = {k: v for k, v in raw.items() if k != ROW}
+    records = []
+    for i, move in enumerate(moves):
+        record = dict(base)
+        record[scheme.id] = f"variant-{i}"
+        column = columns[move.signal]
+        current = base[column]
+        record[column] = (
+            str(move.value) if isinstance(current, str) or current is None else move.value
+        )
+        records.append(record)
+    frame = pl.DataFrame(records, infer_schema_length=None, strict=False)
+    scored, rejects = score_frame(frame, scheme)
+    if rejects.height:
+        raise DataError(f"cannot rescore a changed copy: {rejects['reason'][0]}")
+    scores = dict(zip(scored[scheme.id].to_list(), scored["score"].to_list(), strict=True))
+    return {(m.signal, _fmt(m.value)): scores[f"variant-{i}"] for i, m in enumerate(moves)}
