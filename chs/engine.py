@@ -248,9 +248,11 @@ def build_plan(
     _require(scheme.id, "the scheme's id", columns, source)
     if scheme.value is not None:
         _require(scheme.value, "the scheme's value", columns, source)
+    if scheme.parent is not None:
+        _require(scheme.parent, "the scheme's parent", columns, source)
     flats = scheme.flat_signals()
 
-    fixed = [scheme.id] + ([scheme.value] if scheme.value else [])
+    fixed = [scheme.id] + [c for c in (scheme.value, scheme.parent) if c is not None]
     # The id goes first: a scored file read back without its scheme finds its id there.
     carried = list(dict.fromkeys([scheme.id, *(columns if keep is None else [*fixed, *keep])]))
     for name in carried:

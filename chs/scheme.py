@@ -272,6 +272,9 @@ class Band(_Strict):
     from_: float | None = Field(None, alias="from", ge=0, le=100, description="score >= from")
     above: float | None = Field(None, ge=0, lt=100, description="score > above")
     color: str | None = Field(None, description="colour for terminal tables")
+    at_risk: bool = Field(
+        False, description="counts as at risk (value at risk); default: the lowest band only"
+    )
 
     @model_validator(mode="after")
     def _one_bound(self) -> Band:
@@ -346,6 +349,7 @@ class Scheme(_Strict):
     signals: dict[Name, Signal] | None = Field(None, min_length=1)
     groups: dict[Name, Group] | None = Field(None, min_length=1)
     bands: list[Band] = Field(min_length=1)
+    parent: str | None = Field(None, description="parent account column, for account roll-ups")
     trends: list[Annotated[int, Field(gt=0, le=3660)]] = Field(
         default_factory=list,
         description="day spans for change_<N>d columns (those alerts use are added anyway)",
@@ -436,6 +440,11 @@ class Scheme(_Strict):
     def notes(self) -> list[str]:
         """Weights that do not sum to 100 at a level, shown by `chs check`."""
         return list(self._notes)
+
+    def at_risk_bands(self) -> list[str]:
+        """Bands whose customers count as at risk: those flagged, else the lowest."""
+        flagged = [b.name for b in self.bands if b.at_risk]
+        return flagged or [self.bands[-1].name]
 
     def where(self, *loc: str) -> str:
         """`file:line` of a key path, for errors found when the scheme meets data."""

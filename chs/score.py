@@ -30,6 +30,7 @@ from chs.history import (
     snapshot_path,
     with_trends,
 )
+from chs.rollup import build_parents, build_rollups, check_by, parent_query, rollup_queries
 from chs.scheme import Scheme
 from chs.snapshot import Snapshot, metadata, open_snapshot, scheme_mismatch
 from chs.summary import (
@@ -54,6 +55,7 @@ class ScoreOptions:
     history: Path | None = None  # the history folder (as_of=YYYY-MM-DD/scores.parquet)
     as_of: dt.date | None = None  # this snapshot's date (default with --history: today)
     alerts: Path | None = None  # where to write one line per fired alert
+    by: list[list[str]] = field(default_factory=list)  # roll-ups: [["segment"], ["region"]]
 
 
 def scheme_text_columns(scheme: Scheme) -> list[str]:
@@ -154,6 +156,14 @@ def score_file(
                     frame, previous.frame, scheme.id, plan.value_column, lowest, options.top
                 )
             queries |= alert_queries(frame, scheme)
+            bands = [b.name for b in scheme.bands]
+            if options.by:
+                check_by(options.by, frame.collect_schema().names(), str(source))
+                queries |= rollup_queries(
+                    frame, options.by, bands, plan.value_column, delta=previous is not None
+                )
+            if scheme.parent is not None:
+                queries["parents"] = parent_query(frame, scheme.parent, bands, plan.value_column)
             frames_list = collect([*queries.values(), *pending.sinks], data)
             frames = dict(zip(queries, frames_list, strict=False))
             summary = build_summary(scheme, plan, frames)
@@ -199,6 +209,21 @@ def score_file(
         },
         "trends": trend_dates,
         "alerts": build_alerts(scheme, frames, inactive),
+        "rollups": build_rollups(
+            frames,
+            options.by,
+            [b.name for b in scheme.bands],
+            scheme.at_risk_bands(),
+            has_value=plan.value_column is not None,
+            delta=previous is not None,
+        ),
+        "parents": build_parents(
+            frames["parents"],
+            [b.name for b in scheme.bands],
+            has_value=plan.value_column is not None,
+        )[: options.top]
+        if scheme.parent is not None
+        else None,
         "rejected_sample": reject_lines(frames),
         "warnings": warnings,
     }

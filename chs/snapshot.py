@@ -48,7 +48,7 @@ def metadata(scheme: Scheme, as_of: str | None) -> dict[str, str]:
     return {META_KEY: json.dumps({**info, "as_of": as_of})}
 
 
-def _recorded(path: Path) -> dict[str, Any]:
+def recorded(path: Path) -> dict[str, Any]:
     if path.suffix.lower() not in (".parquet", ".pq"):
         return {}
     try:
@@ -59,7 +59,7 @@ def _recorded(path: Path) -> dict[str, Any]:
 
 def recorded_value(path: Path) -> str | None:
     """The value column a chs Parquet file records, if any."""
-    return _recorded(path).get("value")
+    return recorded(path).get("value")
 
 
 def _first(lf: pl.LazyFrame, column: str) -> str | None:
@@ -81,7 +81,7 @@ def open_snapshot(
     and `value_column` override what the file records."""
     path = Path(path)
     csv = csv or CsvOptions()
-    recorded = _recorded(path)
+    info = recorded(path)
     text = _text_columns(scheme) if scheme is not None else []
     with open_input(path, csv, text) as data:
         columns = data.frame.collect_schema().names()
@@ -115,26 +115,22 @@ def open_snapshot(
                 rejected=rejected,
             )
             return
-        ident = id_column or recorded.get("id") or (scheme.id if scheme else None) or columns[0]
+        ident = id_column or info.get("id") or (scheme.id if scheme else None) or columns[0]
         if ident not in columns:
             raise DataError(
                 f"{path}: the {role} has no id column {ident!r}.{suggest_column(ident, columns)}"
             )
-        value = value_column or recorded.get("value") or (scheme.value if scheme else None)
+        value = value_column or info.get("value") or (scheme.value if scheme else None)
         if value_column is not None and value_column not in columns:
             raise DataError(
                 f"{path}: the {role} has no value column {value_column!r}.{suggest_column(value_column, columns)}"
             )
         value = value if value in columns else None
-        name = recorded.get("scheme") or (
-            _first(data.frame, "scheme") if "scheme" in columns else None
-        )
-        digest = recorded.get("hash") or (
+        name = info.get("scheme") or (_first(data.frame, "scheme") if "scheme" in columns else None)
+        digest = info.get("hash") or (
             _first(data.frame, "scheme_hash") if "scheme_hash" in columns else None
         )
-        as_of = recorded.get("as_of") or (
-            _first(data.frame, "as_of") if "as_of" in columns else None
-        )
+        as_of = info.get("as_of") or (_first(data.frame, "as_of") if "as_of" in columns else None)
         frame = data.with_text([ident])
         yield _snapshot(path, frame, columns, ident, value, name, digest, as_of)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 
 from chs import __version__
-from chs.cli import check, diff, explain, history, schema, score
+from chs.cli import check, diff, explain, history, report, schema, score
 from chs.cli.common import state
 
 app = typer.Typer(
@@ -50,6 +50,7 @@ app.command("score", help=score.HELP)(score.score)
 app.command("explain", help=explain.HELP)(explain.explain)
 app.command("diff", help=diff.HELP)(diff.diff)
 app.command("history", help=history.HELP)(history.history)
+app.command("report", help=report.HELP)(report.report)
 app.command("check", help=check.HELP)(check.check)
 app.command("schema", help=schema.HELP)(schema.schema)
 

@@ -88,6 +88,9 @@ def score_summary(con: Console, s: dict[str, Any]) -> None:
             )
         con.print(risk)
     movement(con, s)
+    bands = [b["band"] for b in s["bands"]]
+    rollups(con, s["rollups"], bands, value_col)
+    parents(con, s["parents"], bands, value_col)
     alerts(con, s)
 
 
@@ -482,3 +485,63 @@ def explanation(con: Console, e: dict[str, Any]) -> None:
         else:
             _say(con, f"No single signal can lift this customer to {c['next_band']}.")
         _say(con, "")
+
+
+def rollups(
+    con: Console, rollup_list: list[dict[str, Any]], bands: list[str], value: str | None
+) -> None:
+    """One table per roll-up: customers, band shares, mean score, value and value at risk."""
+    for r in rollup_list:
+        has_delta = any(g["mean_delta"] is not None for g in r["groups"])
+        columns = [*r["by"], "customers", *[f"% {b}" for b in bands], "mean score"]
+        if value:
+            columns += [value, f"{value} at risk"]
+        if has_delta:
+            columns.append("mean delta")
+        rows = []
+        for g in r["groups"]:
+            row = [
+                *g["group"].values(),
+                g["customers"],
+                *[_pct(g["shares"][b]) for b in bands],
+                g["mean_score"],
+            ]
+            if value:
+                row += [g["value"], g["value_at_risk"]]
+            if has_delta:
+                row.append(g["mean_delta"])
+            rows.append(row)
+        title = f"By {' + '.join(r['by'])} (at risk: {', '.join(r['at_risk_bands'])})"
+        _table(con, title, columns, rows)
+
+
+def parents(
+    con: Console, parent_list: list[dict[str, Any]] | None, bands: list[str], value: str | None
+) -> None:
+    if not parent_list:
+        return
+    weighted = f"{value}-weighted score" if value else "mean score"
+    _table(
+        con,
+        f"Parent accounts (lowest {weighted} first)",
+        ["parent", "children", weighted, *([value] if value else []), *[f"% {b}" for b in bands]],
+        [
+            [
+                p["parent"],
+                p["children"],
+                p["score"],
+                *([p["value"]] if value else []),
+                *[_pct(p["value_shares"][b]) for b in bands],
+            ]
+            for p in parent_list
+        ],
+    )
+
+
+def report(con: Console, r: dict[str, Any]) -> None:
+    """The `chs report` output."""
+    _say(con, f"Roll-ups of {r['input']} (bands: {', '.join(r['bands'])})")
+    rollups(con, r["rollups"], r["bands"], r["value_column"])
+    parents(con, r["parents"], r["bands"], r["value_column"])
+    if r.get("output"):
+        _say(con, f"Roll-ups written to {r['output']}")

@@ -77,6 +77,10 @@ def score(
             "--keep", help="Input columns to carry to the output, comma-separated (default: all)."
         ),
     ] = None,
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help="Roll up by these columns: segment,region (a+b: both at once)."),
+    ] = None,
     top: Annotated[int, typer.Option("--top", help="How many customers each list shows.")] = 10,
     json: JsonOpt = False,
     separator: SeparatorOpt = ",",
@@ -87,6 +91,7 @@ def score(
     from chs.cli import render
     from chs.errors import ALERTS
     from chs.history import parse_date
+    from chs.rollup import parse_by
     from chs.scheme import load_scheme
     from chs.score import ScoreOptions, score_file
 
@@ -101,6 +106,7 @@ def score(
         history=history,
         as_of=parse_date(as_of) if as_of else None,
         alerts=alerts,
+        by=parse_by(by),
     )
     summary = score_file(input, loaded, options)
     warn(summary["warnings"])

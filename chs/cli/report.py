@@ -1,0 +1,61 @@
+"""`chs report`: portfolio roll-ups over a scored file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from chs.cli.common import JsonOpt, console, guarded, print_json
+
+HELP = """Roll up a scored file by segment, region, owner or any column.
+
+Per group: customers and their share in each band, mean score, value, value at risk
+(value in the at-risk bands: --at-risk, else the lowest band) and the mean delta when
+the file has one. With --parent, each parent account gets the value-weighted score of
+its children and the share of their value in each band.
+
+Example: chs report scored.parquet --by segment,region,owner --parent parent_id
+"""
+
+
+@guarded
+def report(
+    scored: Annotated[Path, typer.Argument(metavar="SCORED", help="A file written by chs score.")],
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help="Roll up by these columns: segment,region (a+b: both at once)."),
+    ] = None,
+    parent: Annotated[str | None, typer.Option("--parent", help="Parent account column.")] = None,
+    at_risk: Annotated[
+        str | None, typer.Option("--at-risk", help="Bands counted as at risk, comma-separated.")
+    ] = None,
+    value: Annotated[
+        str | None, typer.Option("--value", help="Value column (Parquet files from chs record it).")
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the roll-ups (.csv, .parquet, .ndjson)."),
+    ] = None,
+    json: JsonOpt = False,
+) -> None:
+    from chs.cli import render
+    from chs.errors import OptionError
+    from chs.rollup import parse_by, report_file
+
+    groups = parse_by(by)
+    if not groups and not parent:
+        raise OptionError("give --by COLUMNS, --parent COLUMN, or both")
+    result = report_file(
+        scored,
+        by=groups,
+        parent=parent,
+        at_risk=[b.strip() for b in at_risk.split(",")] if at_risk else None,
+        value_column=value,
+        output=output,
+    )
+    if json:
+        print_json(result)
+    else:
+        render.report(console(), result)

@@ -1,0 +1,229 @@
+"""Portfolio roll-ups: per segment, region or owner, and per parent account.
+
+Per group: customers and their share in each band, mean score, value, value at risk
+(value in the at-risk bands) and, when a previous snapshot is known, the mean change of
+score. Per parent account: the value-weighted score of its children and the share of the
+children's value in each band. The aggregates are lazy queries, collected with the rest
+of a run.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from chs.errors import DataError
+
+
+def parse_by(text: str | None) -> list[list[str]]:
+    """`segment,region` -> one roll-up per column; `segment+region` -> one over both."""
+    if not text:
+        return []
+    return [
+        [c.strip() for c in spec.split("+") if c.strip()]
+        for spec in text.split(",")
+        if spec.strip()
+    ]
+
+
+def check_by(by: list[list[str]], columns: list[str], source: str) -> None:
+    for spec in by:
+        for col in spec:
+            if col not in columns:
+                close = difflib.get_close_matches(col, columns, n=1, cutoff=0.6)
+                hint = f" Did you mean {close[0]!r}?" if close else ""
+                raise DataError(f"{source}: --by column {col!r} not found.{hint}")
+
+
+def _value(value_column: str | None) -> pl.Expr:
+    return pl.col(value_column).cast(pl.Float64) if value_column else pl.lit(None, pl.Float64)
+
+
+def rollup_queries(
+    frame: pl.LazyFrame,
+    by: list[list[str]],
+    bands: list[str],
+    value_column: str | None,
+    *,
+    delta: bool,
+) -> dict[str, pl.LazyFrame]:
+    """One aggregate query per roll-up; `frame` has score, band (and delta if `delta`)."""
+    value = _value(value_column)
+    queries = {}
+    for i, spec in enumerate(by):
+        aggs = [
+            pl.len().alias("customers"),
+            pl.col("score").mean().alias("mean_score"),
+            value.sum().alias("value"),
+            *[(pl.col("band") == b).sum().alias(f"band:{b}") for b in bands],
+            *[value.filter(pl.col("band") == b).sum().alias(f"value:{b}") for b in bands],
+        ]
+        if delta:
+            aggs.append(pl.col("delta").mean().alias("mean_delta"))
+        queries[f"rollup_{i}"] = frame.group_by(spec).agg(aggs).sort(spec, nulls_last=True)
+    return queries
+
+
+def build_rollups(
+    frames: dict[str, pl.DataFrame],
+    by: list[list[str]],
+    bands: list[str],
+    at_risk: list[str],
+    *,
+    has_value: bool,
+    delta: bool,
+) -> list[dict[str, Any]]:
+    out = []
+    for i, spec in enumerate(by):
+        groups = []
+        for r in frames[f"rollup_{i}"].iter_rows(named=True):
+            n = int(r["customers"])
+            value = float(r["value"] or 0.0)
+            risk = sum(float(r[f"value:{b}"] or 0.0) for b in at_risk)
+            groups.append(
+                {
+                    "group": {c: r[c] for c in spec},
+                    "customers": n,
+                    "bands": {b: int(r[f"band:{b}"]) for b in bands},
+                    "shares": {b: round(int(r[f"band:{b}"]) / n, 4) if n else 0.0 for b in bands},
+                    "at_risk_share": round(sum(int(r[f"band:{b}"]) for b in at_risk) / n, 4)
+                    if n
+                    else 0.0,
+                    "mean_score": None if r["mean_score"] is None else round(r["mean_score"], 1),
+                    "value": round(value, 2) if has_value else None,
+                    "value_at_risk": round(risk, 2) if has_value else None,
+                    "mean_delta": (None if r["mean_delta"] is None else round(r["mean_delta"], 1))
+                    if delta
+                    else None,
+                }
+            )
+        out.append({"by": spec, "at_risk_bands": at_risk, "groups": groups})
+    return out
+
+
+def parent_query(
+    frame: pl.LazyFrame, parent: str, bands: list[str], value_column: str | None
+) -> pl.LazyFrame:
+    """Per parent account: children, value-weighted score, value share per band."""
+    value = _value(value_column)
+    weight = value.fill_null(0.0) if value_column else pl.lit(1.0)
+    return (
+        frame.filter(
+            pl.col(parent).is_not_null() & (pl.col(parent).cast(pl.String).str.strip_chars() != "")
+        )
+        .group_by(pl.col(parent).cast(pl.String).alias("parent"))
+        .agg(
+            pl.len().alias("children"),
+            (pl.col("score") * weight).sum().alias("__weighted"),
+            weight.sum().alias("__weight"),
+            pl.col("score").mean().alias("__mean"),
+            value.sum().alias("value"),
+            *[weight.filter(pl.col("band") == b).sum().alias(f"w:{b}") for b in bands],
+        )
+        .sort("parent")
+    )
+
+
+def build_parents(
+    frame: pl.DataFrame, bands: list[str], *, has_value: bool
+) -> list[dict[str, Any]]:
+    out = []
+    for r in frame.iter_rows(named=True):
+        weight = float(r["__weight"] or 0.0)
+        score = r["__weighted"] / weight if weight else r["__mean"]
+        out.append(
+            {
+                "parent": r["parent"],
+                "children": int(r["children"]),
+                "score": None if score is None else round(score, 1),
+                "value": round(float(r["value"] or 0.0), 2) if has_value else None,
+                "value_shares": {
+                    b: round(float(r[f"w:{b}"] or 0.0) / weight, 4) if weight else 0.0
+                    for b in bands
+                },
+            }
+        )
+    out.sort(key=lambda p: (p["score"] if p["score"] is not None else 101.0, p["parent"]))
+    return out
+
+
+def rollup_table(rollups: list[dict[str, Any]], bands: list[str]) -> pl.DataFrame:
+    """The roll-ups as one table (for -o): a row per group of each roll-up."""
+    rows = []
+    for rollup in rollups:
+        for g in rollup["groups"]:
+            rows.append(
+                {
+                    "by": "+".join(rollup["by"]),
+                    "group": " / ".join("" if v is None else str(v) for v in g["group"].values()),
+                    "customers": g["customers"],
+                    "mean_score": g["mean_score"],
+                    **{f"share_{b}": g["shares"][b] for b in bands},
+                    "at_risk_share": g["at_risk_share"],
+                    "value": g["value"],
+                    "value_at_risk": g["value_at_risk"],
+                    "mean_delta": g["mean_delta"],
+                }
+            )
+    return pl.DataFrame(rows, infer_schema_length=None)
+
+
+def report_file(
+    path: str | Path,
+    *,
+    by: list[list[str]],
+    parent: str | None = None,
+    at_risk: list[str] | None = None,
+    value_column: str | None = None,
+    output: Path | None = None,
+) -> dict[str, Any]:
+    """Roll-ups over a scored file (`chs report`)."""
+    from chs.diff import band_order
+    from chs.files import PendingWrites, check_outputs, open_input
+    from chs.snapshot import recorded
+
+    source = Path(path)
+    if output is not None:
+        check_outputs([output], [source])
+    info = recorded(source)
+    with open_input(source) as data:
+        columns = data.frame.collect_schema().names()
+        if "score" not in columns or "band" not in columns:
+            raise DataError(
+                f"{source}: not a scored file (no score and band columns); run chs score first"
+            )
+        check_by(by + ([[parent]] if parent else []), columns, str(source))
+        value = value_column or info.get("value")
+        if value is not None and value not in columns:
+            raise DataError(f"{source}: value column {value!r} not found")
+        delta = "delta" in columns
+        order = band_order([data.frame.group_by("band").agg(pl.col("score").max()).collect()])
+        risk = at_risk or [order[-1]]
+        unknown = [b for b in risk if b not in order]
+        if unknown:
+            raise DataError(
+                f"{source}: --at-risk band {unknown[0]!r} is not a band of the file ({', '.join(order)})"
+            )
+        queries = rollup_queries(data.frame, by, order, value, delta=delta)
+        if parent:
+            queries["parents"] = parent_query(data.frame, parent, order, value)
+        frames = dict(zip(queries, pl.collect_all(list(queries.values())), strict=True))
+    rollups = build_rollups(frames, by, order, risk, has_value=value is not None, delta=delta)
+    if output is not None:
+        with PendingWrites([(rollup_table(rollups, order).lazy(), output)]) as pending:
+            pl.collect_all(pending.sinks)
+            pending.commit()
+    return {
+        "input": str(source),
+        "bands": order,
+        "at_risk_bands": risk,
+        "value_column": value,
+        "rollups": rollups,
+        "parents": build_parents(frames["parents"], order, has_value=value is not None)
+        if parent
+        else None,
+        "output": str(output) if output else None,
+    }
