@@ -17,6 +17,7 @@ import polars as pl
 from chs.engine import ranked_texts
 from chs.errors import DataError, OptionError
 from chs.files import CsvOptions, PendingWrites, check_outputs, open_input
+from chs.rollup import build_rollups, check_by, rollup_queries
 from chs.scheme import Scheme
 from chs.snapshot import KEY, Snapshot, open_snapshot, recorded_value, scheme_mismatch
 
@@ -68,9 +69,11 @@ def _points_text(x: pl.Expr) -> pl.Expr:
     return x.round(1).cast(pl.String).str.strip_suffix(".0")
 
 
-def per_customer(last: Snapshot, this: Snapshot) -> pl.LazyFrame:
+def per_customer(last: Snapshot, this: Snapshot, extra: list[str] | None = None) -> pl.LazyFrame:
     """One row per customer in either snapshot: both scores and bands, delta, movement,
-    and the drivers of a fall (the signals whose points fell most, `logins 100 -> 50`)."""
+    and the drivers of a fall (the signals whose points fell most, `logins 100 -> 50`).
+    `extra` columns (for roll-ups) come from this snapshot, else from the last."""
+    extra = list(dict.fromkeys(extra or []))
     common = [s for s in this.signals if s in last.signals]
     a = last.frame.select(
         KEY,
@@ -78,6 +81,7 @@ def per_customer(last: Snapshot, this: Snapshot) -> pl.LazyFrame:
         pl.col("band").alias("last_band"),
         pl.col("__value").alias("last_value"),
         *[pl.col(f"points_{s}").alias(f"__last_{s}") for s in common],
+        *[pl.col(f"__extra_{c}").alias(f"__last_x_{c}") for c in extra],
     )
     b = this.frame.select(
         KEY,
@@ -85,6 +89,7 @@ def per_customer(last: Snapshot, this: Snapshot) -> pl.LazyFrame:
         pl.col("band").alias("this_band"),
         pl.col("__value").alias("this_value"),
         *[pl.col(f"points_{s}").alias(f"__this_{s}") for s in common],
+        *[pl.col(f"__extra_{c}").alias(f"__this_x_{c}") for c in extra],
     )
     drops = {s: (pl.col(f"__last_{s}") - pl.col(f"__this_{s}")).fill_null(0.0) for s in common}
     texts = {
@@ -119,6 +124,7 @@ def per_customer(last: Snapshot, this: Snapshot) -> pl.LazyFrame:
             "drivers",
             "last_value",
             "this_value",
+            *[pl.coalesce(f"__this_x_{c}", f"__last_x_{c}").alias(c) for c in extra],
         )
     )
 
@@ -157,10 +163,19 @@ def band_order(frames: list[pl.DataFrame]) -> list[str]:
 
 
 def compare(
-    last: Snapshot, this: Snapshot, *, top: int = 10, bands: list[str] | None = None
+    last: Snapshot,
+    this: Snapshot,
+    *,
+    top: int = 10,
+    bands: list[str] | None = None,
+    by: list[list[str]] | None = None,
+    at_risk: list[str] | None = None,
 ) -> tuple[dict[str, Any], pl.LazyFrame]:
-    """The diff summary (plain data) and the lazy per-customer frame."""
-    rows = per_customer(last, this).cache()
+    """The diff summary (plain data) and the lazy per-customer frame. `by`: roll-ups of
+    this snapshot's customers with their mean delta; `at_risk`: the bands counted in
+    value at risk (default: the lowest)."""
+    by = by or []
+    rows = per_customer(last, this, [c for spec in by for c in spec]).cache()
     common = [s for s in this.signals if s in last.signals]
     value = pl.coalesce("this_value", "last_value")
     queries = {
@@ -185,6 +200,9 @@ def compare(
         "score_last": last.frame.group_by(_bins(pl.col("score")).alias("bin")).agg(pl.len()),
         "score_this": this.frame.group_by(_bins(pl.col("score")).alias("bin")).agg(pl.len()),
     }
+    present = rows.filter(pl.col("this_score").is_not_null()).select(
+        pl.all(), pl.col("this_score").alias("score"), pl.col("this_band").alias("band")
+    )
     for s in common:
         queries[f"sig_last_{s}"] = last.frame.group_by(
             _bins(pl.col(f"points_{s}")).alias("bin")
@@ -239,6 +257,13 @@ def compare(
         ]
 
     newly, recovered = _band_moves(rows, lowest, top)
+    rollups = []
+    if by:
+        risk = at_risk or ([lowest] if lowest else [])
+        value_col = "this_value"
+        rq = rollup_queries(present, by, order, value_col, delta=True)
+        rframes = dict(zip(rq, pl.collect_all(list(rq.values())), strict=True))
+        rollups = build_rollups(rframes, by, order, risk, has_value=True, delta=True)
     score_psi = psi(dict(frames["score_last"].iter_rows()), dict(frames["score_this"].iter_rows()))
     signal_psi = {
         s: psi(dict(frames[f"sig_last_{s}"].iter_rows()), dict(frames[f"sig_this_{s}"].iter_rows()))
@@ -270,9 +295,10 @@ def compare(
             "score": {"psi": score_psi, "label": psi_label(score_psi)},
             "signals": {s: {"psi": v, "label": psi_label(v)} for s, v in signal_psi.items()},
         },
+        "rollups": rollups,
         "warnings": [warning] if warning else [],
     }
-    return result, rows
+    return result, rows.select(pl.exclude([c for spec in by for c in spec]))
 
 
 def _band_moves(
@@ -345,6 +371,7 @@ def diff_files(
     id_column: str | None = None,
     value_column: str | None = None,
     top: int = 10,
+    by: list[list[str]] | None = None,
 ) -> dict[str, Any]:
     """Compare two snapshot files (scored, or raw with a scheme); optionally write the
     per-customer comparison. Returns the summary.
@@ -356,19 +383,34 @@ def diff_files(
         raise OptionError("--top must be 0 or more")
     if output is not None:
         check_outputs([output], [last, this])
+    extra = [c for spec in by or [] for c in spec]
+    _check_extra(extra, [last, this], csv)
     borrowed = None if value_column else (recorded_value(this) or recorded_value(last))
     value_a = value_column or _if_in(borrowed, last, csv)
     value_b = value_column or _if_in(borrowed, this, csv)
     with (
         open_snapshot(
-            last, scheme, csv, id_column=id_column, value_column=value_a, role="last snapshot"
+            last,
+            scheme,
+            csv,
+            id_column=id_column,
+            value_column=value_a,
+            role="last snapshot",
+            extra=extra,
         ) as a,
         open_snapshot(
-            this, scheme, csv, id_column=id_column, value_column=value_b, role="this snapshot"
+            this,
+            scheme,
+            csv,
+            id_column=id_column,
+            value_column=value_b,
+            role="this snapshot",
+            extra=extra,
         ) as b,
     ):
         bands = [band.name for band in scheme.bands] if scheme else None
-        result, rows = compare(a, b, top=top, bands=bands)
+        risk = scheme.at_risk_bands() if scheme else None
+        result, rows = compare(a, b, top=top, bands=bands, by=by, at_risk=risk)
         if output is not None:
             with PendingWrites([(rows, output)]) as pending:
                 pl.collect_all(pending.sinks)
@@ -387,3 +429,16 @@ def _if_in(column: str | None, path: Path, csv: CsvOptions | None) -> str | None
         return None
     with open_input(path, csv or CsvOptions()) as data:
         return column if column in data.frame.collect_schema().names() else None
+
+
+def _check_extra(columns: list[str], paths: list[Path], csv: CsvOptions | None) -> None:
+    """A --by column must be in at least one of the two files."""
+    if not columns:
+        return
+    seen: set[str] = set()
+    names: list[str] = []
+    for path in paths:
+        with open_input(path, csv or CsvOptions()) as data:
+            names = data.frame.collect_schema().names()
+            seen |= set(names)
+    check_by([[c for c in columns if c not in seen]], sorted(seen), f"{paths[0]} and {paths[1]}")

@@ -76,9 +76,11 @@ def open_snapshot(
     id_column: str | None = None,
     value_column: str | None = None,
     role: str = "snapshot",
+    extra: list[str] | None = None,
 ) -> Iterator[Snapshot]:
     """Open a scored or raw file as a Snapshot. `role` names it in messages; `id_column`
-    and `value_column` override what the file records."""
+    and `value_column` override what the file records; `extra` columns are kept (for
+    roll-ups), null where the file lacks them."""
     path = Path(path)
     csv = csv or CsvOptions()
     info = recorded(path)
@@ -113,6 +115,7 @@ def open_snapshot(
                 None,
                 rescored=True,
                 rejected=rejected,
+                extra=extra or [],
             )
             return
         ident = id_column or info.get("id") or (scheme.id if scheme else None) or columns[0]
@@ -132,7 +135,7 @@ def open_snapshot(
         )
         as_of = info.get("as_of") or (_first(data.frame, "as_of") if "as_of" in columns else None)
         frame = data.with_text([ident])
-        yield _snapshot(path, frame, columns, ident, value, name, digest, as_of)
+        yield _snapshot(path, frame, columns, ident, value, name, digest, as_of, extra=extra or [])
 
 
 def _text_columns(scheme: Scheme) -> list[str]:
@@ -153,6 +156,7 @@ def _snapshot(
     *,
     rescored: bool = False,
     rejected: int = 0,
+    extra: list[str] | None = None,
 ) -> Snapshot:
     signals = [c.removeprefix("points_") for c in columns if c.startswith("points_")]
     keep = [
@@ -163,6 +167,10 @@ def _snapshot(
         (pl.col(value).cast(pl.Float64, strict=False) if value else pl.lit(None, pl.Float64)).alias(
             "__value"
         ),
+        *[
+            (pl.col(c) if c in columns else pl.lit(None, pl.String)).alias(f"__extra_{c}")
+            for c in dict.fromkeys(extra or [])
+        ],
     ]
     return Snapshot(
         path=path,

@@ -52,6 +52,10 @@ def diff(
         str | None,
         typer.Option("--value", help="Value column of scored CSV files (Parquet ones record it)."),
     ] = None,
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help="Roll up by these columns: segment,region (a+b: both at once)."),
+    ] = None,
     top: Annotated[int, typer.Option("--top", help="How many customers each list shows.")] = 10,
     json: JsonOpt = False,
     separator: SeparatorOpt = ",",
@@ -61,6 +65,7 @@ def diff(
 ) -> None:
     from chs.cli import render
     from chs.diff import diff_files
+    from chs.rollup import parse_by
     from chs.scheme import load_scheme
 
     result = diff_files(
@@ -72,6 +77,7 @@ def diff(
         id_column=id_column,
         value_column=value_column,
         top=top,
+        by=parse_by(by),
     )
     warn(result["warnings"])
     if json:

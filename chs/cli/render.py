@@ -191,7 +191,10 @@ def _table(con: Console, title: str, columns: list[str], rows: list[list[Any]]) 
     numeric = {
         i
         for i, _ in enumerate(columns)
-        if rows and all(isinstance(r[i], int | float) or r[i] is None for r in rows)
+        if rows
+        and all(
+            isinstance(r[i], int | float) or r[i] is None or str(r[i]).endswith(" %") for r in rows
+        )
     }
     for i, name in enumerate(columns):
         table.add_column(name, justify="right" if i in numeric else "left")
@@ -378,6 +381,7 @@ def diff(con: Console, d: dict[str, Any]) -> None:
         [["score", drift["score"]["psi"], drift["score"]["label"]]]
         + [[f"points_{n}", v["psi"], v["label"]] for n, v in drift["signals"].items()],
     )
+    rollups(con, d["rollups"], d["bands"], "value")
     if d.get("output"):
         _say(con, f"Per-customer comparison written to {d['output']}")
 
