@@ -77,7 +77,15 @@ def test_help_lists_the_commands() -> None:
     lines = result.stdout.splitlines()
     after = lines[lines.index("Commands:") + 1 :]
     commands = after[: after.index("")] if "" in after else after
-    assert [line.split()[0] for line in commands] == ["score", "diff", "history", "check", "schema"]
+    assert [line.split()[0] for line in commands] == [
+        "score",
+        "explain",
+        "diff",
+        "history",
+        "report",
+        "check",
+        "schema",
+    ]
     assert "Example: chs score customers.csv --scheme saas.yaml -o scored.parquet" in [
         line.strip() for line in lines
     ]

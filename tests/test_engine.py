@@ -66,6 +66,7 @@ def strategy_customer() -> pl.DataFrame:
         {
             "customer_id": ["S1"],
             "mrr": [900.0],
+            "parent_id": [None],
             "logins_week": [3.0],  # "se connecte 3 fois/semaine"        -> 75
             "feature_adoption_pct": [80.0],  # "utilise 80 % des fonctionnalités" -> 100
             "reporting_module_used": ["no"],  # "a cessé ... le module de reporting" -> 0

@@ -901,9 +901,9 @@ def test_weight_notes_for_shipped_schemes() -> None:
     # satisfaction 2+1 = 3 (2/3 = 66.7 %, 1/3 = 33.3 %); the others sum to 100.
     path = str(SIMPLE_CRM)
     assert load_scheme(SIMPLE_CRM).notes == [
-        f"{path}:83: group 'marketing' signal weights sum to 3, not 100; "
+        f"{path}:84: group 'marketing' signal weights sum to 3, not 100; "
         "normalised to email_opens 33.3%, email_clicks 33.3%, webinars 33.3%",
-        f"{path}:110: group 'satisfaction' signal weights sum to 3, not 100; "
+        f"{path}:111: group 'satisfaction' signal weights sum to 3, not 100; "
         "normalised to nps_rating 66.7%, negative_feedback 33.3%",
     ]
 
