@@ -35,6 +35,7 @@ COLUMNS = {
     "renewals_count": "int", "upsell_last_year": "int", "email_open_rate_pct": "f1",
     "email_click_rate_pct": "f1", "webinars_quarter": "int", "nps_rating": "int",
     "negative_feedback_count": "int", "parent_id": "str",
+    "integrations_active": "int", "customisations": "int", "automated_workflows": "int",
 }  # fmt: skip
 DTYPES = {"str": pl.String, "int": pl.Int64, "f1": pl.Float64, "f2": pl.Float64}
 
@@ -139,6 +140,23 @@ def snapshot_row(rng: random.Random, c: dict) -> dict:
     }
 
 
+def add_inertia(rows: list[dict], month: str) -> None:
+    """Inertia signals (integrations, customisations, automated workflows): how hard the
+    product would be to leave. Drawn from a stream of their own per customer (and month),
+    so adding them left every other sample value as it was. Larger, older customers are
+    more entrenched; inertia is mostly independent of health."""
+    for row in rows:
+        base = random.Random(f"{SEED}-inertia-{row['customer_id']}")
+        noise = random.Random(f"{SEED}-inertia-{row['customer_id']}-{month}")
+        depth = (
+            base.betavariate(2.0, 3.0)
+            * {"SMB": 0.7, "Mid-Market": 1.0, "Enterprise": 1.3}[row["segment"]]
+        )
+        row["integrations_active"] = r0(depth * 10 + noise.gauss(0, 0.7), 0, 12)
+        row["customisations"] = r0(depth * 18 + noise.gauss(0, 1.5), 0, 25)
+        row["automated_workflows"] = r0(depth * 30 + noise.gauss(0, 2.5), 0, 40)
+
+
 def build_portfolio(rng: random.Random, names: set[str]) -> list[dict]:
     """The 2026-09 portfolio, with parent accounts and the declining/recovering customers."""
     customers = []
@@ -203,6 +221,7 @@ def main() -> None:
             customers, churned, added = step_month(rng, customers, names)
             print(f"{MONTHS[n - 1]} -> {month}: {churned} churned, {added} new")
         rows = [snapshot_row(rng, c) for c in customers]
+        add_inertia(rows, month)
         (OUT / "months" / f"customers_{month}.csv").write_bytes(to_csv(rows).encode("utf-8"))
         print(f"{month}: {len(rows)} customers")
     (OUT / "customers.csv").write_bytes(to_csv(rows).encode("utf-8"))  # == 2026-11
