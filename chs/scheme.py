@@ -331,6 +331,81 @@ class FlatSignal:
     missing: str | float  # the policy in force, after scheme and group defaults
 
 
+def check_bands(bands: list[Band]) -> list[Band]:
+    """Unique names, highest first, decreasing thresholds, the last from 0."""
+    names = [b.name for b in bands]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ValueError(f"band names must be unique (repeated: {', '.join(dupes)})")
+    keys = [(b.threshold, b.strict) for b in bands]
+    if any(b >= a for a, b in pairwise(keys)):
+        raise ValueError(
+            "bands must be listed highest first with decreasing thresholds "
+            f"(got {', '.join(f'{b.name} {b.text()}' for b in bands)})"
+        )
+    last = bands[-1]
+    if last.strict or last.threshold != 0:
+        raise ValueError(
+            f"the last band must start at 0 (`from: 0`) so every score has a band; "
+            f"{last.name!r} starts at {last.text()}"
+        )
+    return bands
+
+
+def _one_definition(
+    signals: dict[str, Signal] | None, groups: dict[str, Group] | None, loc: tuple[str, ...]
+) -> None:
+    """Exactly one of signals or groups, and signal names unique across groups."""
+    if (signals is None) == (groups is None):
+        where = (*loc, "groups") if groups is not None else loc
+        raise LocatedError(where, "takes exactly one of `signals` or `groups`")
+    seen: dict[str, str] = {}
+    for group_name, group in (groups or {}).items():
+        for name in group.signals:
+            if name in seen:
+                raise LocatedError(
+                    (*loc, "groups", group_name, "signals", name),
+                    f"signal {name!r} is in both groups {seen[name]!r} and {group_name!r}; "
+                    "signal names must be unique",
+                )
+            seen[name] = group_name
+
+
+class Segment(_Strict):
+    """A definition for the customers matching `when` (first match wins; no `when`: all
+    the others, and it must come last). Segments share the scheme's bands."""
+
+    name: Name
+    when: str | None = Field(None, description="SQL condition over input columns")
+    missing: Missing | None = None
+    reasons: int | None = Field(None, ge=0, le=20)
+    signals: dict[Name, Signal] | None = Field(None, min_length=1)
+    groups: dict[Name, Group] | None = Field(None, min_length=1)
+
+    @field_validator("when")
+    @classmethod
+    def _parse_when(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_sql_expr(value)
+        return value
+
+
+class ExtraScore(_Strict):
+    """A score computed beside the main one, written as `<name>_score`, `<name>_band`…"""
+
+    label: str | None = None
+    missing: Missing | None = None
+    reasons: int | None = Field(None, ge=0, le=20)
+    signals: dict[Name, Signal] | None = Field(None, min_length=1)
+    groups: dict[Name, Group] | None = Field(None, min_length=1)
+    bands: list[Band] = Field(min_length=1)
+
+    @field_validator("bands")
+    @classmethod
+    def _bands_order(cls, bands: list[Band]) -> list[Band]:
+        return check_bands(bands)
+
+
 class Scheme(_Strict):
     """A health-score definition: signals (or groups of signals), weights, bands."""
 
@@ -348,6 +423,12 @@ class Scheme(_Strict):
     reasons: int = Field(3, ge=0, le=20, description="how many reasons each row lists")
     signals: dict[Name, Signal] | None = Field(None, min_length=1)
     groups: dict[Name, Group] | None = Field(None, min_length=1)
+    segments: list[Segment] | None = Field(
+        None, min_length=1, description="definitions by segment, first match wins"
+    )
+    scores: dict[Name, ExtraScore] | None = Field(
+        None, description="more scores beside the main one, each under its own prefix"
+    )
     bands: list[Band] = Field(min_length=1)
     parent: str | None = Field(None, description="parent account column, for account roll-ups")
     trends: list[Annotated[int, Field(gt=0, le=3660)]] = Field(
@@ -360,55 +441,93 @@ class Scheme(_Strict):
     _warnings: list[str] = PrivateAttr(default_factory=list)
     _notes: list[str] = PrivateAttr(default_factory=list)
     _lines: dict[tuple[str, ...], int] = PrivateAttr(default_factory=dict)
+    _subs: dict[str, Scheme] | None = PrivateAttr(None)
 
     @model_validator(mode="after")
     def _structure(self) -> Scheme:
-        if (self.signals is None) == (self.groups is None):
-            where = ("groups",) if self.groups is not None else ()
-            raise LocatedError(where, "a scheme takes exactly one of `signals` or `groups`")
+        kinds = [k for k in ("signals", "groups", "segments") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            where = (kinds[-1],) if kinds else ()
+            raise LocatedError(
+                where, "a scheme takes exactly one of `signals`, `groups` or `segments`"
+            )
+        for i, seg in enumerate(self.segments or []):
+            _one_definition(seg.signals, seg.groups, ("segments", str(i)))
+            if seg.name in [s.name for s in (self.segments or [])[:i]]:
+                raise LocatedError(
+                    ("segments", str(i), "name"),
+                    f"segment names must be unique ({seg.name!r} repeats)",
+                )
+            if seg.when is None and i != len(self.segments or []) - 1:
+                raise LocatedError(
+                    ("segments", str(i)),
+                    f"segment {seg.name!r} has no `when`, so it takes every customer left: "
+                    "it must come last",
+                )
+        for name, extra in (self.scores or {}).items():
+            _one_definition(extra.signals, extra.groups, ("scores", name))
         names = [a.name for a in self.alerts]
         for i, name in enumerate(names):
             if name in names[:i]:
                 raise LocatedError(
                     ("alerts", str(i), "name"), f"alert names must be unique ({name!r} repeats)"
                 )
-        seen: dict[str, str] = {}
-        for group_name, group in (self.groups or {}).items():
-            for name in group.signals:
-                if name in seen:
-                    raise LocatedError(
-                        ("groups", group_name, "signals", name),
-                        f"signal {name!r} is in both groups {seen[name]!r} and {group_name!r}; "
-                        "signal names must be unique",
-                    )
-                seen[name] = group_name
+        if self.segments is None:
+            _one_definition(self.signals, self.groups, ())
         return self
 
     @field_validator("bands")
     @classmethod
     def _bands_order(cls, bands: list[Band]) -> list[Band]:
-        names = [b.name for b in bands]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError(f"band names must be unique (repeated: {', '.join(dupes)})")
-        keys = [(b.threshold, b.strict) for b in bands]
-        if any(b >= a for a, b in pairwise(keys)):
-            raise ValueError(
-                "bands must be listed highest first with decreasing thresholds "
-                f"(got {', '.join(f'{b.name} {b.text()}' for b in bands)})"
-            )
-        last = bands[-1]
-        if last.strict or last.threshold != 0:
-            raise ValueError(
-                f"the last band must start at 0 (`from: 0`) so every score has a band; "
-                f"{last.name!r} starts at {last.text()}"
-            )
-        return bands
+        return check_bands(bands)
 
     # -- derived views -------------------------------------------------------------------
 
+    def definitions(self) -> list[tuple[str, Scheme]]:
+        """The score definitions rows are routed to: one per segment, or the scheme."""
+        if self.segments is None:
+            return [(self.name, self)]
+        return [(seg.name, self._sub(seg.name, seg, self.bands)) for seg in self.segments]
+
+    def extra_scores(self) -> list[tuple[str, Scheme]]:
+        """The scores computed beside the main one (`scores:`), each with its bands."""
+        return [(n, self._sub(n, extra, extra.bands)) for n, extra in (self.scores or {}).items()]
+
+    def _sub(self, name: str, part: Segment | ExtraScore, bands: list[Band]) -> Scheme:
+        """A segment or an extra score as a scheme of its own (same id and value)."""
+        if self._subs is None:
+            self._subs = {}
+        key = f"{type(part).__name__}:{name}"
+        if key not in self._subs:
+            data = {
+                "name": f"{self.name}:{name}",
+                "id": self.id,
+                "value": self.value,
+                "missing": part.missing if part.missing is not None else self.missing,
+                "reasons": part.reasons if part.reasons is not None else self.reasons,
+                "signals": part.signals,
+                "groups": part.groups,
+                "bands": bands,
+            }
+            self._subs[key] = Scheme.model_validate(data)
+        return self._subs[key]
+
+    def all_signals(self) -> list[FlatSignal]:
+        """Every signal of every definition and extra score (for the columns to read)."""
+        out: list[FlatSignal] = []
+        for _, d in self.definitions() + self.extra_scores():
+            out += d.flat_signals()
+        return out
+
     def flat_signals(self) -> list[FlatSignal]:
-        """Every signal in scheme order with its group, nominal share and missing policy."""
+        """Every signal in scheme order with its group, nominal share and missing policy.
+        For a scheme with segments: the signals of every segment, each name once."""
+        if self.segments is not None:
+            seen: dict[str, FlatSignal] = {}
+            for _, d in self.definitions():
+                for f in d.flat_signals():
+                    seen.setdefault(f.name, f)
+            return list(seen.values())
         if self.signals is not None:
             total = sum(s.weight for s in self.signals.values())
             return [
@@ -604,7 +723,7 @@ def parse_scheme(text: str, path: str | Path = "<scheme>") -> Scheme:
 
 def _known_keys() -> set[str]:
     keys: set[str] = set()
-    for model in (Scheme, Signal, Group, Tier, Band, Alert):
+    for model in (Scheme, Signal, Group, Tier, Band, Alert, Segment, ExtraScore):
         for name, field in model.model_fields.items():
             keys.add(field.alias or name)
     return keys

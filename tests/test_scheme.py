@@ -533,14 +533,14 @@ bands:
     # `signals` is on line 3 and `groups` on line 5: the message must point at one of them
     assert re.fullmatch(
         r"s\.yaml:(3|5): (signals|groups): "
-        r"a scheme takes exactly one of `signals` or `groups`",
+        r"a scheme takes exactly one of `signals`, `groups` or `segments`",
         message,
     ), message
 
 
 def test_neither_signals_nor_groups() -> None:
     text = "name: t\nid: cid\nbands:\n  - {name: all, from: 0}\n"
-    assert scheme_error(text) == "s.yaml: a scheme takes exactly one of `signals` or `groups`"
+    assert scheme_error(text) == "s.yaml: a scheme takes exactly one of `signals`, `groups` or `segments`"
 
 
 @pytest.mark.parametrize("name", ["2x", "a-b"])
