@@ -24,17 +24,24 @@ from chs.scheme import FlatSignal, Scheme, Signal, parse_sql_expr
 
 ROW = "row"  # 1-based data row number (the first row after the header is 1)
 REASON = "reason"
+DEFINITION = "definition"  # with segments: which one scored the row
 OK = "__ok"  # the row can be scored
 SCORE_COLUMNS = ("score", "band", "coverage", "reasons", "scheme", "scheme_hash")
 _NUMERIC = (pl.Float32, pl.Float64, pl.Decimal)
 
 
-def points_column(signal: str) -> str:
-    return f"points_{signal}"
+def points_column(signal: str, prefix: str = "") -> str:
+    return f"{prefix}points_{signal}"
 
 
-def group_column(group: str) -> str:
-    return f"group_{group}"
+def group_column(group: str, prefix: str = "") -> str:
+    return f"{prefix}group_{group}"
+
+
+def internal(kind: str, name: str = "", prefix: str = "") -> str:
+    """Working column names: `__v_logins`, `__score`; under a prefix `__v_logins@inertia_`."""
+    base = f"__{kind}_{name}" if name else f"__{kind}"
+    return f"{base}@{prefix}" if prefix else base
 
 
 @dataclass
@@ -57,6 +64,9 @@ class ScoringPlan:
     signal_columns: list[str]
     group_columns: list[str]
     warnings: list[str] = field(default_factory=list)
+    # definition name -> (its scheme, its column prefix); one entry unless segmented
+    definitions: dict[str, tuple[Scheme, str]] = field(default_factory=dict)
+    extras: list[tuple[str, Scheme]] = field(default_factory=list)  # extra scores
 
     def finish(self, frame: pl.LazyFrame) -> pl.LazyFrame:
         """Output rows (input columns, points, score, band, reasons…) for accepted rows."""
@@ -112,7 +122,13 @@ class _Value:
 
 
 def _value(
-    flat: FlatSignal, lf: pl.LazyFrame, columns: list[str], source: str, *, decimal_comma: bool
+    flat: FlatSignal,
+    lf: pl.LazyFrame,
+    columns: list[str],
+    source: str,
+    *,
+    decimal_comma: bool,
+    sfx: str = "",
 ) -> _Value:
     sig = flat.signal
     where = f"signal {flat.name}"
@@ -155,11 +171,11 @@ def _value(
     if dtype == pl.String:
         # Parsed in stages (text, then number, then the check) so each is computed once.
         stripped = raw.str.strip_chars()
-        text = pl.col(f"__t_{flat.name}")
+        text = pl.col(f"__t_{flat.name}{sfx}")
         number_text = text.str.replace_all(",", ".", literal=True) if decimal_comma else text
         value = number_text.cast(pl.Float64, strict=False).fill_nan(None)
         bad = (
-            text.is_not_null() & pl.col(f"__v_{flat.name}").is_null(),
+            text.is_not_null() & pl.col(f"__v_{flat.name}{sfx}").is_null(),
             pl.format(f"{flat.name}: '{{}}' is not a number ({origin})", text),
         )
         return _Value(value, bad, pl.when(stripped != "").then(stripped))
@@ -234,12 +250,14 @@ def build_plan(
     keep: list[str] | None = None,
     decimal_comma: bool = False,
     inferred: dict[str, pl.DataType] | None = None,
+    extra: list[tuple[str, Scheme]] | None = None,
 ) -> ScoringPlan:
     """Check the columns against the scheme and build the lazy scoring plan.
 
     `keep` selects the input columns carried to the output (default: all of them).
     `inferred` gives the types of columns read as text from a CSV; they are restored in
-    the output (but for the id, kept as text so that `00123` stays `00123`).
+    the output (but for the id, kept as text so that `00123` stays `00123`). `extra`:
+    more scores (name, scheme) computed beside the main one, under `<name>_`.
     Raises DataError for problems that concern the whole file (a missing column, a
     wrong type); row-level problems become reject reasons.
     """
@@ -250,17 +268,17 @@ def build_plan(
         _require(scheme.value, "the scheme's value", columns, source)
     if scheme.parent is not None:
         _require(scheme.parent, "the scheme's parent", columns, source)
-    flats = scheme.flat_signals()
-
     fixed = [scheme.id] + [c for c in (scheme.value, scheme.parent) if c is not None]
     # The id goes first: a scored file read back without its scheme finds its id there.
     carried = list(dict.fromkeys([scheme.id, *(columns if keep is None else [*fixed, *keep])]))
     for name in carried:
         _require(name, "asked for with --keep", columns, source)
-    signal_columns = [points_column(f.name) for f in flats]
-    groups = list(dict.fromkeys(f.group for f in flats if f.group is not None))
-    group_columns = [group_column(g) for g in groups]
-    produced = {*signal_columns, *group_columns, *SCORE_COLUMNS}
+    produced = {
+        *[points_column(f.name) for f in scheme.all_signals()],
+        *[group_column(g) for _, d in scheme.definitions() for g in (d.groups or {})],
+        *SCORE_COLUMNS,
+        DEFINITION,
+    }
     clashing = [c for c in carried if c in produced and c != scheme.id]
     if clashing:
         warnings.append(
@@ -318,17 +336,165 @@ def build_plan(
             )
         )
 
+    # Each definition (the scheme, or each of its segments) and each extra score is
+    # compiled under a prefix, over the same rows.
+    definitions = scheme.definitions()
+    segmented = scheme.segments is not None
+    compiled: list[_Compiled] = []
+    for i, (name, d) in enumerate(definitions):
+        lf, comp = _compile(
+            lf, d, f"__seg{i}_" if segmented else "", name, columns, source, decimal_comma
+        )
+        compiled.append(comp)
+    extras: list[_Compiled] = []
+    for name, d in [*scheme.extra_scores(), *(extra or [])]:
+        lf, comp = _compile(lf, d, f"{name}_", name, columns, source, decimal_comma)
+        extras.append(comp)
+        problems += comp.problems
+        problems.append(
+            (
+                pl.col(internal("score", prefix=comp.prefix)).is_null(),
+                pl.lit(f"{name}: no signal has a value"),
+            )
+        )
+
+    if segmented:
+        assert scheme.segments is not None
+        route = None
+        for seg in scheme.segments:
+            cond = parse_sql_expr(seg.when).fill_null(False) if seg.when else pl.lit(True)
+            route = (
+                pl.when(cond).then(pl.lit(seg.name))
+                if route is None
+                else route.when(cond).then(pl.lit(seg.name))
+            )  # type: ignore[attr-defined]
+        try:
+            lf = lf.with_columns(route.alias(DEFINITION))  # type: ignore[union-attr]
+            lf.collect_schema()
+        except pl.exceptions.PolarsError as exc:
+            raise DataError(f"{source}: a segment condition cannot be evaluated: {exc}") from None
+        routed = pl.col(DEFINITION)
+        for comp in compiled:
+            problems += [(flag & (routed == comp.name), message) for flag, message in comp.problems]
+        problems.append(
+            (routed.is_null(), pl.lit("no segment matches (give the last segment no `when`)"))
+        )
+        primary = _route(compiled, routed)
+        lf = lf.with_columns(primary.materialise)
+    else:
+        primary = compiled[0]
+        problems += primary.problems
+
+    signal_columns = [points_column(f.name) for f in primary.flats]
+    group_columns = [group_column(g) for g in primary.groups]
+
+    flags = [flag for flag, _ in problems]
+    found = pl.concat_str(
+        [pl.when(flag).then(message) for flag, message in problems],
+        separator="; ",
+        ignore_nulls=True,
+    )
+    reason = pl.when(found != "").then(found).otherwise(pl.lit("no signal has a value"))
+    # cache(): the output, the rejects and the summary all read this frame; computed once.
+    checked = lf.with_columns(
+        (~pl.any_horizontal(flags) & pl.col("__score").is_not_null()).alias(OK),
+    ).cache()
+    output = [
+        *[restored[c].alias(c) if c in restored else pl.col(c) for c in carried],
+        *primary.outputs(""),
+        *([pl.col(DEFINITION)] if segmented else []),
+        *[e for comp in extras for e in comp.outputs(comp.prefix)],
+        pl.lit(scheme.name).alias("scheme"),
+        pl.lit(scheme.digest).alias("scheme_hash"),
+    ]
+    accepted = checked.filter(pl.col(OK))
+    rejected = checked.filter(~pl.col(OK)).with_columns(reason.alias(REASON))
+    return ScoringPlan(
+        accepted=accepted,
+        rejected=rejected,
+        output=output,
+        columns=columns,
+        checked=checked,
+        value=None
+        if scheme.value is None
+        else (
+            restored[scheme.value]
+            if scheme.value in restored
+            else pl.col(scheme.value).cast(pl.Float64)
+        ),
+        id_column=scheme.id,
+        value_column=scheme.value if scheme.value in carried else None,
+        signal_columns=signal_columns,
+        group_columns=group_columns,
+        warnings=warnings,
+        definitions={c.name: (c.scheme, c.prefix) for c in compiled},
+        extras=[(c.name, c.scheme) for c in extras],
+    )
+
+
+@dataclass
+class _Compiled:
+    """One score definition compiled over the rows: its checks and its output pieces."""
+
+    name: str
+    scheme: Scheme
+    prefix: str
+    flats: list[FlatSignal]
+    problems: list[tuple[pl.Expr, pl.Expr]]
+    points: dict[str, pl.Expr]  # signal -> its points column
+    groups: dict[str, str]  # group -> the column holding its score
+    score: pl.Expr  # the raw (unrounded) score column
+    band: pl.Expr
+    coverage: pl.Expr
+    reasons: pl.Expr
+    materialise: list[pl.Expr] = field(default_factory=list)  # columns a router adds
+
+    def outputs(self, prefix: str) -> list[pl.Expr]:
+        """Output columns under `prefix`: points, group scores, score, band, coverage, reasons."""
+        return [
+            *[e.round(2).alias(points_column(n, prefix)) for n, e in self.points.items()],
+            *[
+                pl.col(c).round(1, mode="half_away_from_zero").alias(group_column(g, prefix))
+                for g, c in self.groups.items()
+            ],
+            self.score.round(1, mode="half_away_from_zero").alias(f"{prefix}score"),
+            self.band.alias(f"{prefix}band"),
+            self.coverage.round(3).alias(f"{prefix}coverage"),
+            self.reasons.alias(f"{prefix}reasons"),
+        ]
+
+
+def _compile(
+    lf: pl.LazyFrame,
+    d: Scheme,
+    prefix: str,
+    name: str,
+    columns: list[str],
+    source: str,
+    decimal_comma: bool,
+) -> tuple[pl.LazyFrame, _Compiled]:
+    """Values, points, weighted means, band, coverage and reasons of one definition, with
+    every working column named under `prefix` so that several can share the rows."""
+    flats = d.flat_signals()
+
+    def col(kind: str, n: str = "") -> str:
+        return internal(kind, n, prefix)
+
+    problems: list[tuple[pl.Expr, pl.Expr]] = []
     # Values are materialised as columns first, so tiers and checks read a plain column.
-    parsed = {f.name: _value(f, lf, columns, source, decimal_comma=decimal_comma) for f in flats}
+    sfx = f"@{prefix}" if prefix else ""
+    parsed = {
+        f.name: _value(f, lf, columns, source, decimal_comma=decimal_comma, sfx=sfx) for f in flats
+    }
     lf = lf.with_columns(
-        [v.text.alias(f"__t_{n}") for n, v in parsed.items() if v.text is not None]
-    ).with_columns([v.value.alias(f"__v_{n}") for n, v in parsed.items()])
+        [v.text.alias(col("t", n)) for n, v in parsed.items() if v.text is not None]
+    ).with_columns([v.value.alias(col("v", n)) for n, v in parsed.items()])
 
     points: dict[str, pl.Expr] = {}
     has_data: dict[str, pl.Expr] = {}
     for flat in flats:
         val = parsed[flat.name]
-        value = pl.col(f"__v_{flat.name}")
+        value = pl.col(col("v", flat.name))
         raw_points, unknown = points_expr(flat.signal, value)
         if val.bad is not None:
             problems.append(val.bad)
@@ -358,10 +524,10 @@ def build_plan(
 
     # Weighted means, level by level. Points are materialised first so each is computed once.
     lf = lf.with_columns(
-        [expr.alias(points_column(n)) for n, expr in points.items()]
-        + [expr.alias(f"__has_{n}") for n, expr in has_data.items()]
+        [expr.alias(points_column(n, prefix)) for n, expr in points.items()]
+        + [expr.alias(col("has", n)) for n, expr in has_data.items()]
     )
-    p = {f.name: pl.col(points_column(f.name)) for f in flats}
+    p = {f.name: pl.col(points_column(f.name, prefix)) for f in flats}
     present = {n: e.is_not_null() for n, e in p.items()}
 
     def wmean(items: list[tuple[pl.Expr, pl.Expr, float]]) -> tuple[pl.Expr, pl.Expr]:
@@ -369,105 +535,124 @@ def build_plan(
         den = pl.sum_horizontal([pl.when(ok).then(pl.lit(w)).otherwise(0.0) for _, ok, w in items])
         return pl.when(den > 0).then(num / den), den
 
-    if scheme.groups is None:
+    groups: dict[str, str] = {}
+    if d.groups is None:
         raw_score, den = wmean([(p[f.name], present[f.name], f.signal.weight) for f in flats])
-        lf = lf.with_columns(raw_score.alias("__score"), den.alias("__den"))
+        lf = lf.with_columns(raw_score.alias(col("score")), den.alias(col("den")))
         effective = {
-            f.name: pl.when(present[f.name]).then(f.signal.weight / pl.col("__den")).otherwise(0.0)
+            f.name: pl.when(present[f.name])
+            .then(f.signal.weight / pl.col(col("den")))
+            .otherwise(0.0)
             for f in flats
         }
-        group_exprs: list[pl.Expr] = []
     else:
         group_exprs = []
-        gdens: dict[str, pl.Expr] = {}
-        for gname, group in scheme.groups.items():
+        for gname, group in d.groups.items():
             gscore, gden = wmean([(p[n], present[n], s.weight) for n, s in group.signals.items()])
-            group_exprs.append(gscore.alias(group_column(gname)))
-            gdens[gname] = gden.alias(f"__den_{gname}")
-        lf = lf.with_columns(group_exprs + list(gdens.values()))
-        g = {gname: pl.col(group_column(gname)) for gname in scheme.groups}
+            groups[gname] = group_column(gname, prefix)
+            group_exprs += [gscore.alias(groups[gname]), gden.alias(col("den", gname))]
+        lf = lf.with_columns(group_exprs)
+        g = {gname: pl.col(groups[gname]) for gname in d.groups}
         raw_score, den = wmean(
-            [(g[n], g[n].is_not_null(), grp.weight) for n, grp in scheme.groups.items()]
+            [(g[n], g[n].is_not_null(), grp.weight) for n, grp in d.groups.items()]
         )
-        lf = lf.with_columns(raw_score.alias("__score"), den.alias("__den"))
+        lf = lf.with_columns(raw_score.alias(col("score")), den.alias(col("den")))
         effective = {}
         for f in flats:
             assert f.group is not None
-            gw = scheme.groups[f.group].weight
+            gw = d.groups[f.group].weight
             effective[f.name] = (
                 pl.when(present[f.name])
-                .then((gw / pl.col("__den")) * (f.signal.weight / pl.col(f"__den_{f.group}")))
+                .then((gw / pl.col(col("den"))) * (f.signal.weight / pl.col(col("den", f.group))))
                 .otherwise(0.0)
             )
+    names = [f.name for f in flats]
+    lf = lf.with_columns(
+        *[effective[n].alias(col("eff", n)) for n in names],
+        *[(effective[n] * (100.0 - p[n].fill_null(100.0))).alias(col("loss", n)) for n in names],
+    )
 
-    score = pl.col("__score").round(1, mode="half_away_from_zero")
+    score = pl.col(col("score")).round(1, mode="half_away_from_zero")
     coverage = pl.sum_horizontal(
-        [pl.when(pl.col(f"__has_{f.name}")).then(f.share).otherwise(0.0) for f in flats]
+        [pl.when(pl.col(col("has", f.name))).then(f.share).otherwise(0.0) for f in flats]
     )
     band = None
-    for b in scheme.bands:
+    for b in d.bands:
         cond = (score > b.threshold) if b.strict else (score >= b.threshold)
         band = (
             pl.when(cond).then(pl.lit(b.name))
             if band is None
             else band.when(cond).then(pl.lit(b.name))
         )
-
     # Reasons: the signals that cost the most weighted points, most first.
-    names = [f.name for f in flats]
-    loss = {n: pl.col(f"__loss_{n}") for n in names}
+    loss = {n: pl.col(col("loss", n)) for n in names}
     texts = {
         n: pl.format(
             "{} -{}",
-            pl.when(pl.col(f"__has_{n}")).then(pl.lit(n)).otherwise(pl.lit(f"{n} (missing)")),
+            pl.when(pl.col(col("has", n))).then(pl.lit(n)).otherwise(pl.lit(f"{n} (missing)")),
             loss[n].round(1, mode="half_away_from_zero"),
         )
         for n in names
     }
-    reasons = ranked_texts(loss, texts, scheme.reasons, at_least=0.05)
-
-    flags = [flag for flag, _ in problems]
-    found = pl.concat_str(
-        [pl.when(flag).then(message) for flag, message in problems],
-        separator="; ",
-        ignore_nulls=True,
+    reasons = ranked_texts(loss, texts, d.reasons, at_least=0.05)
+    assert band is not None
+    return lf, _Compiled(
+        name=name,
+        scheme=d,
+        prefix=prefix,
+        flats=flats,
+        problems=problems,
+        points=p,
+        groups=groups,
+        score=pl.col(col("score")),
+        band=band,
+        coverage=coverage,
+        reasons=reasons,
     )
-    reason = pl.when(found != "").then(found).otherwise(pl.lit("no signal has a value"))
-    # cache(): the output, the rejects and the summary all read this frame; computed once.
-    checked = lf.with_columns(
-        (~pl.any_horizontal(flags) & pl.col("__score").is_not_null()).alias(OK),
-        *[effective[n].alias(f"__eff_{n}") for n in names],
-        *[(effective[n] * (100.0 - p[n].fill_null(100.0))).alias(f"__loss_{n}") for n in names],
-    ).cache()
-    output = [
-        *[restored[c].alias(c) if c in restored else pl.col(c) for c in carried],
-        *[pl.col(c).round(2) for c in signal_columns],
-        *[pl.col(c).round(1, mode="half_away_from_zero") for c in group_columns],
-        score.alias("score"),
-        band.alias("band"),  # type: ignore[union-attr]
-        coverage.round(3).alias("coverage"),
-        reasons.alias("reasons"),
-        pl.lit(scheme.name).alias("scheme"),
-        pl.lit(scheme.digest).alias("scheme_hash"),
+
+
+def _route(compiled: list[_Compiled], routed: pl.Expr) -> _Compiled:
+    """The segments' definitions combined: each row takes the columns of its own."""
+
+    def pick(pieces: list[tuple[str, pl.Expr]]) -> pl.Expr:
+        chain = None
+        for name, expr in pieces:
+            cond = routed == name
+            chain = pl.when(cond).then(expr) if chain is None else chain.when(cond).then(expr)
+        return chain if chain is not None else pl.lit(None)
+
+    flats: dict[str, FlatSignal] = {}
+    groups: list[str] = []
+    for comp in compiled:
+        for f in comp.flats:
+            flats.setdefault(f.name, f)
+        groups += [g for g in comp.groups if g not in groups]
+    materialise = [
+        pick([(c.name, c.points[n]) for c in compiled if n in c.points])
+        .cast(pl.Float64)
+        .alias(points_column(n))
+        for n in flats
     ]
-    accepted = checked.filter(pl.col(OK))
-    rejected = checked.filter(~pl.col(OK)).with_columns(reason.alias(REASON))
-    return ScoringPlan(
-        accepted=accepted,
-        rejected=rejected,
-        output=output,
-        columns=columns,
-        checked=checked,
-        value=None
-        if scheme.value is None
-        else (
-            restored[scheme.value]
-            if scheme.value in restored
-            else pl.col(scheme.value).cast(pl.Float64)
-        ),
-        id_column=scheme.id,
-        value_column=scheme.value if scheme.value in carried else None,
-        signal_columns=signal_columns,
-        group_columns=group_columns,
-        warnings=warnings,
+    materialise += [
+        pick([(c.name, pl.col(c.groups[g])) for c in compiled if g in c.groups])
+        .cast(pl.Float64)
+        .alias(group_column(g))
+        for g in groups
+    ]
+    materialise.append(
+        pick([(c.name, c.score) for c in compiled]).cast(pl.Float64).alias("__score")
+    )
+    return _Compiled(
+        name="routed",
+        scheme=compiled[0].scheme,
+        prefix="",
+        flats=list(flats.values()),
+        problems=[],
+        points={n: pl.col(points_column(n)) for n in flats},
+        groups={g: group_column(g) for g in groups},
+        score=pl.col("__score"),
+        band=pick([(c.name, c.band) for c in compiled]),
+        coverage=pick([(c.name, c.coverage) for c in compiled]),
+        reasons=pick([(c.name, c.reasons) for c in compiled]),
+        materialise=materialise,
     )

@@ -800,28 +800,50 @@ def weight_notes(scheme: Scheme, lines: dict[tuple[str, ...], int]) -> list[tupl
             )
             out.append((_line_for(loc, lines) or 0, message))
 
-    if scheme.groups is not None:
-        weights("group", ("groups",), scheme.groups)
-        for gname, group in scheme.groups.items():
-            weights(f"group {gname!r} signal", ("groups", gname, "signals"), group.signals)
-    else:
-        assert scheme.signals is not None
-        weights("signal", ("signals",), scheme.signals)
+    for label, loc, signals, groups in _parts(scheme):
+        if groups is not None:
+            weights(f"{label}group", (*loc, "groups"), groups)
+            for gname, group in groups.items():
+                weights(
+                    f"{label}group {gname!r} signal",
+                    (*loc, "groups", gname, "signals"),
+                    group.signals,
+                )
+        else:
+            assert signals is not None
+            weights(f"{label}signal", (*loc, "signals"), signals)
     return out
+
+
+def _parts(
+    scheme: Scheme,
+) -> list[tuple[str, tuple[str, ...], dict[str, Signal] | None, dict[str, Group] | None]]:
+    """Each definition with a label and its key path: the scheme, its segments, its scores."""
+    parts = []
+    if scheme.segments is None:
+        parts.append(("", (), scheme.signals, scheme.groups))
+    for i, seg in enumerate(scheme.segments or []):
+        parts.append((f"segment {seg.name!r} ", ("segments", str(i)), seg.signals, seg.groups))
+    for name, extra in (scheme.scores or {}).items():
+        parts.append((f"score {name!r} ", ("scores", name), extra.signals, extra.groups))
+    return parts
 
 
 def scheme_warnings(scheme: Scheme, lines: dict[tuple[str, ...], int]) -> list[tuple[int, str]]:
     """Tiers that overlap or that no value can reach: likely mistakes, shown on every run."""
     out: list[tuple[int, str]] = []
-    for flat in scheme.flat_signals():
-        base = (
-            ("signals", flat.name)
-            if flat.group is None
-            else ("groups", flat.group, "signals", flat.name)
-        )
-        for index, message in tier_problems(flat.signal.points or []):
-            line = _line_for((*base, "points", str(index)), lines) or 0
-            out.append((line, f"{_key_path((*base, 'points', str(index)))}: {message}"))
+    for _, loc, signals, groups in _parts(scheme):
+        where: list[tuple[tuple[str, ...], Signal]] = [
+            ((*loc, "signals", n), sig) for n, sig in (signals or {}).items()
+        ]
+        for gname, group in (groups or {}).items():
+            where += [
+                ((*loc, "groups", gname, "signals", n), sig) for n, sig in group.signals.items()
+            ]
+        for base, sig in where:
+            for index, message in tier_problems(sig.points or []):
+                line = _line_for((*base, "points", str(index)), lines) or 0
+                out.append((line, f"{_key_path((*base, 'points', str(index)))}: {message}"))
     return sorted(out, key=lambda p: p[0])
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,8 +37,10 @@ from chs.snapshot import Snapshot, metadata, open_snapshot, scheme_mismatch
 from chs.summary import (
     alert_queries,
     build_alerts,
+    build_matrices,
     build_movement,
     build_summary,
+    matrix_queries,
     movement_queries,
     reject_lines,
     summary_queries,
@@ -56,12 +59,31 @@ class ScoreOptions:
     as_of: dt.date | None = None  # this snapshot's date (default with --history: today)
     alerts: Path | None = None  # where to write one line per fired alert
     by: list[list[str]] = field(default_factory=list)  # roll-ups: [["segment"], ["region"]]
+    more: list[Scheme] = field(default_factory=list)  # schemes scored beside, under <name>_
+
+
+def side_scores(scheme: Scheme, more: list[Scheme]) -> list[tuple[str, Scheme]]:
+    """Schemes given after the first `--scheme`: scored beside it, under `<name>_`."""
+    out = []
+    taken = {name for name, _ in scheme.extra_scores()}
+    for other in more:
+        if other.id != scheme.id:
+            raise OptionError(
+                f"{other.source}: its id column {other.id!r} differs from {scheme.source}'s "
+                f"{scheme.id!r}; schemes scored together must share the id"
+            )
+        name = re.sub(r"\W", "_", other.name)
+        if name in taken or name == scheme.name:
+            raise OptionError(f"{other.source}: two scores are named {name!r}; rename one scheme")
+        taken.add(name)
+        out.append((name, other))
+    return out
 
 
 def scheme_text_columns(scheme: Scheme) -> list[str]:
     """Columns to read as text from CSV so that a bad value rejects one row, not the file."""
     cols = [scheme.id] + ([scheme.value] if scheme.value else [])
-    cols += [f.signal.column for f in scheme.flat_signals() if f.signal.column is not None]
+    cols += [f.signal.column for f in scheme.all_signals() if f.signal.column is not None]
     return cols
 
 
@@ -101,8 +123,10 @@ def score_file(
     check_outputs(outputs, inputs)
     warnings: list[str] = list(scheme.warnings) + (listing.warnings if listing else [])
 
+    extra = side_scores(scheme, options.more)
+    text_columns = [c for s in [scheme, *options.more] for c in scheme_text_columns(s)]
     with contextlib.ExitStack() as stack:
-        data = stack.enter_context(open_input(source, options.csv, scheme_text_columns(scheme)))
+        data = stack.enter_context(open_input(source, options.csv, text_columns))
         plan = build_plan(
             data.frame,
             scheme,
@@ -110,6 +134,7 @@ def score_file(
             keep=options.keep,
             decimal_comma=options.csv.decimal_comma,
             inferred=data.inferred,
+            extra=extra,
         )
         warnings += plan.warnings
         frame = plan.scored
@@ -156,6 +181,7 @@ def score_file(
                     frame, previous.frame, scheme.id, plan.value_column, lowest, options.top
                 )
             queries |= alert_queries(frame, scheme)
+            queries |= matrix_queries(frame, [*scheme.extra_scores(), *extra], plan.value_column)
             bands = [b.name for b in scheme.bands]
             if options.by:
                 check_by(options.by, frame.collect_schema().names(), str(source))
@@ -209,6 +235,9 @@ def score_file(
         },
         "trends": trend_dates,
         "alerts": build_alerts(scheme, frames, inactive),
+        "matrices": build_matrices(
+            frames, scheme, [*scheme.extra_scores(), *extra], plan.value_column
+        ),
         "rollups": build_rollups(
             frames,
             options.by,

@@ -241,3 +241,53 @@ def build_alerts(
         }
         for a, n in zip(scheme.alerts, counts, strict=True)
     ]
+
+
+def matrix_queries(
+    frame: pl.LazyFrame, extras: list[tuple[str, Scheme]], value_column: str | None
+) -> dict[str, pl.LazyFrame]:
+    """Main band x each extra score's band: customers and value (health x inertia)."""
+    value = pl.col(value_column).cast(pl.Float64) if value_column else pl.lit(None, pl.Float64)
+    return {
+        f"matrix_{name}": frame.group_by("band", pl.col(f"{name}_band").alias("other")).agg(
+            pl.len().alias("customers"), value.sum().alias("value")
+        )
+        for name, _ in extras
+    }
+
+
+def build_matrices(
+    frames: dict[str, pl.DataFrame],
+    scheme: Scheme,
+    extras: list[tuple[str, Scheme]],
+    value_column: str | None,
+) -> list[dict[str, Any]]:
+    out = []
+    for name, other in extras:
+        cells = {(r["band"], r["other"]): r for r in frames[f"matrix_{name}"].iter_rows(named=True)}
+        out.append(
+            {
+                "score": name,
+                "rows": [b.name for b in scheme.bands],
+                "columns": [b.name for b in other.bands],
+                "cells": [
+                    {
+                        "band": b.name,
+                        "other": o.name,
+                        "customers": int(cells[(b.name, o.name)]["customers"])
+                        if (b.name, o.name) in cells
+                        else 0,
+                        "value": (
+                            _r(cells[(b.name, o.name)]["value"], 2)
+                            if (b.name, o.name) in cells
+                            else 0.0
+                        )
+                        if value_column
+                        else None,
+                    }
+                    for b in scheme.bands
+                    for o in other.bands
+                ],
+            }
+        )
+    return out

@@ -540,7 +540,10 @@ bands:
 
 def test_neither_signals_nor_groups() -> None:
     text = "name: t\nid: cid\nbands:\n  - {name: all, from: 0}\n"
-    assert scheme_error(text) == "s.yaml: a scheme takes exactly one of `signals`, `groups` or `segments`"
+    assert (
+        scheme_error(text)
+        == "s.yaml: a scheme takes exactly one of `signals`, `groups` or `segments`"
+    )
 
 
 @pytest.mark.parametrize("name", ["2x", "a-b"])

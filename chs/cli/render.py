@@ -91,6 +91,7 @@ def score_summary(con: Console, s: dict[str, Any]) -> None:
     bands = [b["band"] for b in s["bands"]]
     rollups(con, s["rollups"], bands, value_col)
     parents(con, s["parents"], bands, value_col)
+    matrices(con, s)
     alerts(con, s)
 
 
@@ -549,3 +550,21 @@ def report(con: Console, r: dict[str, Any]) -> None:
     parents(con, r["parents"], r["bands"], r["value_column"])
     if r.get("output"):
         _say(con, f"Roll-ups written to {r['output']}")
+
+
+def matrices(con: Console, s: dict[str, Any]) -> None:
+    """Main band (rows) x each other score's band (columns): customers (value)."""
+    for m in s.get("matrices") or []:
+        cells = {(c["band"], c["other"]): c for c in m["cells"]}
+
+        def cell(c: dict[str, Any]) -> str:
+            if c["value"] is None:
+                return str(c["customers"])
+            return f"{c['customers']} ({_money(c['value'])})"
+
+        _table(
+            con,
+            f"{s['scheme']['name']} band (rows) x {m['score']} band (columns): customers (value)",
+            [f"{s['scheme']['name']} \\ {m['score']}", *m["columns"]],
+            [[b, *[cell(cells[(b, o)]) for o in m["columns"]]] for b in m["rows"]],
+        )

@@ -12,7 +12,6 @@ from chs.cli.common import (
     EncodingOpt,
     JsonOpt,
     NaOpt,
-    SchemeOpt,
     SeparatorOpt,
     console,
     csv_options,
@@ -38,7 +37,12 @@ def score(
     input: Annotated[
         Path, typer.Argument(metavar="INPUT", help="Customer-signal export: .csv or .parquet.")
     ],
-    scheme: SchemeOpt,
+    scheme: Annotated[
+        list[Path],
+        typer.Option(
+            "--scheme", "-s", help="Scheme file (YAML); repeat to score others beside the first."
+        ),
+    ],
     output: Annotated[
         Path | None,
         typer.Option("--output", "-o", help="Scored output: .csv, .parquet or .ndjson."),
@@ -95,7 +99,7 @@ def score(
     from chs.scheme import load_scheme
     from chs.score import ScoreOptions, score_file
 
-    loaded = load_scheme(scheme)
+    loaded, *more = [load_scheme(path) for path in scheme]
     options = ScoreOptions(
         output=output,
         rejects=rejects,
@@ -107,6 +111,7 @@ def score(
         as_of=parse_date(as_of) if as_of else None,
         alerts=alerts,
         by=parse_by(by),
+        more=more,
     )
     summary = score_file(input, loaded, options)
     warn(summary["warnings"])
