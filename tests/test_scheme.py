@@ -88,8 +88,9 @@ def test_example_scheme_loads_with_shares_and_bands() -> None:
 def test_every_shipped_scheme_loads_without_warnings(path: Path) -> None:
     scheme = load_scheme(path)
     assert scheme.warnings == []
-    # every shipped scheme's shares add up to the whole score
-    assert sum(f.share for f in scheme.flat_signals()) == pytest.approx(1.0)
+    # in every definition (each segment, each extra score) the shares make the whole score
+    for _, definition in scheme.definitions() + scheme.extra_scores():
+        assert sum(f.share for f in definition.flat_signals()) == pytest.approx(1.0)
 
 
 def test_saas_scheme_shares_and_above_band() -> None:
