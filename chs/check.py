@@ -12,7 +12,7 @@ from typing import Any
 import polars as pl
 
 from chs.alerts import add_alerts
-from chs.engine import OK, REASON, build_plan
+from chs.engine import DEFINITION, OK, REASON, build_plan, internal
 from chs.files import CsvOptions, open_input
 from chs.scheme import Scheme, Signal, number_text
 from chs.score import collect, scheme_text_columns
@@ -59,10 +59,10 @@ def band_ranges(scheme: Scheme) -> list[dict[str, Any]]:
     return out
 
 
-def describe(scheme: Scheme) -> dict[str, Any]:
-    """The scheme's effective weights (percent of the whole score), rules and bands."""
+def _definition(d: Scheme) -> dict[str, Any]:
+    """One definition's groups and signals with their effective shares and rules."""
     signals = []
-    for flat in scheme.flat_signals():
+    for flat in d.flat_signals():
         sig = flat.signal
         signals.append(
             {
@@ -78,8 +78,8 @@ def describe(scheme: Scheme) -> dict[str, Any]:
             }
         )
     groups = None
-    if scheme.groups is not None:
-        total = sum(g.weight for g in scheme.groups.values())
+    if d.groups is not None:
+        total = sum(g.weight for g in d.groups.values())
         groups = [
             {
                 "name": n,
@@ -87,8 +87,15 @@ def describe(scheme: Scheme) -> dict[str, Any]:
                 "weight": g.weight,
                 "share": round(g.weight / total * 100, 2),
             }
-            for n, g in scheme.groups.items()
+            for n, g in d.groups.items()
         ]
+    return {"groups": groups, "signals": signals}
+
+
+def describe(scheme: Scheme) -> dict[str, Any]:
+    """The scheme's effective weights (percent of the whole score), rules and bands; each
+    segment's definition and each extra score's."""
+    main = _definition(scheme) if scheme.segments is None else {"groups": None, "signals": None}
     return {
         "scheme": {
             "name": scheme.name,
@@ -99,8 +106,17 @@ def describe(scheme: Scheme) -> dict[str, Any]:
             "missing": scheme.missing,
             "source": str(scheme.source) if scheme.source else None,
         },
-        "groups": groups,
-        "signals": signals,
+        **main,
+        "segments": None
+        if scheme.segments is None
+        else [
+            {"name": seg.name, "when": seg.when, **_definition(d)}
+            for seg, (_, d) in zip(scheme.segments, scheme.definitions(), strict=True)
+        ],
+        "scores": [
+            {"name": name, **_definition(d), "bands": band_ranges(d)}
+            for name, d in scheme.extra_scores()
+        ],
         "bands": band_ranges(scheme),
         "trends": [f"change_{n}d" for n in scheme.trend_spans()],
         "alerts": [a.model_dump() for a in scheme.alerts],
@@ -112,7 +128,6 @@ def check_data(scheme: Scheme, path: str | Path, csv: CsvOptions | None = None) 
     """Score `path` without writing: columns and types, missing shares, the distribution."""
     source = Path(path)
     csv = csv or CsvOptions()
-    flats = scheme.flat_signals()
     with open_input(source, csv, scheme_text_columns(scheme)) as data:
         plan = build_plan(
             data.frame,
@@ -126,11 +141,29 @@ def check_data(scheme: Scheme, path: str | Path, csv: CsvOptions | None = None) 
         bins = (
             (pl.col("score") // (100 / HISTOGRAM_BINS)).clip(0, HISTOGRAM_BINS - 1).cast(pl.Int32)
         )
+        # Missing shares per definition (with segments: among the rows routed to it).
+        segmented = scheme.segments is not None
+        signals = [
+            (dname, f, prefix)
+            for dname, (d, prefix) in plan.definitions.items()
+            for f in d.flat_signals()
+        ]
+        routed = {
+            dname: (pl.col(DEFINITION) == dname) if segmented else pl.lit(True)
+            for dname in plan.definitions
+        }
         queries = [
             plan.checked.select(
                 pl.len().alias("read"),
                 (~pl.col(OK)).sum().alias("rejected"),
-                *[(~pl.col(f"__has_{f.name}")).mean().alias(f.name) for f in flats],
+                *[
+                    (~pl.col(internal("has", f.name, prefix)))
+                    .filter(routed[dname])
+                    .mean()
+                    .alias(f"{dname}/{f.name}")
+                    for dname, f, prefix in signals
+                ],
+                *[routed[dname].sum().alias(f"routed/{dname}") for dname in plan.definitions],
             ),
             plan.rejected.head(REJECT_SAMPLE).select(
                 "row", pl.col(scheme.id).cast(pl.String).alias("id"), REASON
@@ -145,16 +178,17 @@ def check_data(scheme: Scheme, path: str | Path, csv: CsvOptions | None = None) 
     per_bin = dict(hist.iter_rows())
     width = 100 // HISTOGRAM_BINS
     columns = []
-    for f in flats:
+    for dname, f, _ in signals:
         sig = f.signal
         col = sig.column
         dtype = data.inferred.get(col, schema[col]) if col is not None else None
         columns.append(
             {
+                **({"definition": dname} if segmented else {}),
                 "signal": f.name,
                 "column": col if col is not None else f"expr {sig.expr}",
                 "type": str(dtype) if dtype is not None else "expression",
-                "missing_share": round(float(head[f.name] or 0.0), 4),
+                "missing_share": round(float(head[f"{dname}/{f.name}"] or 0.0), 4),
             }
         )
     return {
@@ -172,5 +206,8 @@ def check_data(scheme: Scheme, path: str | Path, csv: CsvOptions | None = None) 
             }
             for i in range(HISTOGRAM_BINS)
         ],
+        "definitions": {d: int(head[f"routed/{d}"]) for d in plan.definitions}
+        if segmented
+        else None,
         "warnings": plan.warnings,
     }

@@ -19,7 +19,15 @@ from typing import Any
 
 import polars as pl
 
-from chs.engine import ROW, build_plan, group_column, points_column, points_expr
+from chs.engine import (
+    DEFINITION,
+    ROW,
+    build_plan,
+    group_column,
+    internal,
+    points_column,
+    points_expr,
+)
 from chs.errors import DataError, OptionError
 from chs.files import CsvOptions, open_input
 from chs.scheme import FlatSignal, Scheme, Signal, number_text
@@ -130,7 +138,6 @@ def explain_file(
         raise OptionError("give at least one customer id")
     source = Path(input_path)
     csv = csv or CsvOptions()
-    flats = scheme.flat_signals()
     key = pl.col(scheme.id).cast(pl.String).str.strip_chars()
     with open_input(source, csv, scheme_text_columns(scheme)) as data:
         plan = build_plan(
@@ -162,7 +169,18 @@ def explain_file(
         if cid in reasons:
             customers.append({"id": cid, "scored": False, "reason": reasons[cid]})
             continue
-        customers.append(_explain_one(scheme, flats, cid, by_id[cid], out_rows[cid], raw[cid]))
+        row = by_id[cid]
+        definition, prefix = (
+            plan.definitions[row[DEFINITION]] if scheme.segments is not None else (scheme, "")
+        )
+        explained = _explain_one(scheme, definition, prefix, cid, row, out_rows[cid], raw[cid])
+        if scheme.segments is not None:
+            explained["definition"] = row[DEFINITION]
+        explained["other_scores"] = {
+            name: {"score": out_rows[cid][f"{name}_score"], "band": out_rows[cid][f"{name}_band"]}
+            for name, _ in plan.extras
+        }
+        customers.append(explained)
     return {
         "input": str(source),
         "scheme": {"name": scheme.name, "hash": scheme.digest},
@@ -182,14 +200,27 @@ def _next_band(scheme: Scheme, score: float) -> tuple[str, float, bool] | None:
 
 
 def _explain_one(
-    scheme: Scheme, flats: list[FlatSignal], cid: str, row: dict, out: dict, raw: dict
+    scheme: Scheme, d: Scheme, prefix: str, cid: str, row: dict, out: dict, raw: dict
 ) -> dict[str, Any]:
+    """`d` is the definition that scored the row (the scheme, or its segment) and
+    `prefix` names its working columns; rescoring goes through the whole scheme."""
+    flats = d.flat_signals()
+
+    def value_of(n: str) -> Any:
+        return row[internal("v", n, prefix)]
+
+    def points_of(n: str) -> Any:
+        return row[points_column(n, prefix)]
+
+    def weight_of(n: str) -> Any:
+        return row[internal("eff", n, prefix)]
+
     score = out["score"]
     signals = []
     for f in flats:
-        value = row[f"__v_{f.name}"]
-        points = row[points_column(f.name)]
-        eff = row[f"__eff_{f.name}"]
+        value = value_of(f.name)
+        points = points_of(f.name)
+        eff = weight_of(f.name)
         signals.append(
             {
                 "signal": f.name,
@@ -216,15 +247,16 @@ def _explain_one(
     for f in flats:
         if f.signal.column is None:
             continue  # an expression: which input to change is not ours to guess
-        moves = better_moves(f, row[f"__v_{f.name}"], row[points_column(f.name)])
+        moves = better_moves(f, value_of(f.name), points_of(f.name))
         if moves:
             nearest[f.name] = moves[0]
         candidates += moves
-        eff = row[f"__eff_{f.name}"]
+        eff = weight_of(f.name)
         if nxt is not None and f.signal.linear is not None and eff:
             need = (
-                row[points_column(f.name)]
-                + (nxt[1] - row["__score"] + (0.06 if nxt[2] else -0.049)) / eff
+                points_of(f.name)
+                + (nxt[1] - row[internal("score", prefix=prefix)] + (0.06 if nxt[2] else -0.049))
+                / eff
             )
             x = linear_value_for(f.signal, min(need, 100.0))
             if x is not None:
@@ -239,12 +271,12 @@ def _explain_one(
         takes.append(
             {
                 "signal": f.name,
-                "from": row[f"__v_{f.name}"],
+                "from": value_of(f.name),
                 "to": move.value,
                 "rule": move.label,
                 "score": new,
                 "gain": round(new - score, 1),
-                "text": f"{f.name} {_fmt(row[f'__v_{f.name}'])} -> {_fmt(move.value)}: {round(new - score, 1):+.1f}",
+                "text": f"{f.name} {_fmt(value_of(f.name))} -> {_fmt(move.value)}: {round(new - score, 1):+.1f}",
             }
         )
     band_move = None
@@ -253,21 +285,21 @@ def _explain_one(
         for move in candidates:
             new = variants[(move.signal, _fmt(move.value))]
             if new > nxt[1] if nxt[2] else new >= nxt[1]:
-                before = row[points_column(move.signal)] or 0.0
-                gained = _points_of(scheme, move) - before
+                before = points_of(move.signal) or 0.0
+                gained = _points_of(d, move) - before
                 reaching.append((gained, move, new))
         if reaching:
             gained, move, new = min(reaching, key=lambda r: (r[0], r[1].signal))
             band_move = {
                 "band": nxt[0],
                 "signal": move.signal,
-                "from": row[f"__v_{move.signal}"],
+                "from": value_of(move.signal),
                 "to": move.value,
                 "score": new,
-                "text": f"{move.signal} {_fmt(row[f'__v_{move.signal}'])} -> {_fmt(move.value)} "
+                "text": f"{move.signal} {_fmt(value_of(move.signal))} -> {_fmt(move.value)} "
                 f"reaches {nxt[0]} ({new:.1f})",
             }
-    groups = _groups(scheme, row, score, nxt, takes) if scheme.groups else None
+    groups = _groups(d, prefix, row, score, nxt, takes) if d.groups else None
     return {
         "id": cid,
         "scored": True,
@@ -293,20 +325,25 @@ def _points_of(scheme: Scheme, move: Move) -> float:
 
 
 def _groups(
-    scheme: Scheme, row: dict, score: float, nxt: tuple[str, float, bool] | None, takes: list[dict]
+    scheme: Scheme,
+    prefix: str,
+    row: dict,
+    score: float,
+    nxt: tuple[str, float, bool] | None,
+    takes: list[dict],
 ) -> list[dict[str, Any]]:
     """Per group: its score, effective weight, contribution, what it loses, and what it
     would take from the group alone to reach the next band."""
     assert scheme.groups is not None
-    den = row["__den"]
+    den = row[internal("den", prefix=prefix)]
     out = []
     for gname, group in scheme.groups.items():
-        gscore = row[group_column(gname)]
+        gscore = row[group_column(gname, prefix)]
         eff = group.weight / den if gscore is not None else 0.0
         need = None
         if nxt is not None and gscore is not None and eff:
             target = nxt[1] + (0.05 if nxt[2] else -0.05)
-            needed = gscore + (target - row["__score"]) / eff
+            needed = gscore + (target - row[internal("score", prefix=prefix)]) / eff
             need = round(math.ceil(needed * 10) / 10, 1) if needed <= 100 else None
         best = max(
             (t for t in takes if t["signal"] in group.signals),

@@ -96,14 +96,40 @@ def score_summary(con: Console, s: dict[str, Any]) -> None:
 
 
 def scheme_description(con: Console, d: dict[str, Any]) -> None:
-    """The `chs check` view of a scheme: effective weights, rules, bands."""
+    """The `chs check` view of a scheme: effective weights, rules, bands, each definition."""
     sch = d["scheme"]
     _say(con, f"Scheme {sch['name']} ({sch['hash']}) from {sch['source']}: valid")
     if sch["description"]:
         _say(con, sch["description"])
     _say(con, f"id: {sch['id']}   value: {sch['value'] or '-'}   missing: {sch['missing']}")
+    if d["signals"] is not None:
+        _definition(con, d, "")
+    for seg in d["segments"] or []:
+        when = f"when {seg['when']}" if seg["when"] else "every customer left"
+        _say(con, f"Segment {seg['name']} ({when})")
+        _definition(con, seg, f"{seg['name']}: ")
+    _bands(con, "Bands", d["bands"])
+    for score in d["scores"]:
+        _say(
+            con,
+            f"Score {score['name']} (written as {score['name']}_score, {score['name']}_band, ...)",
+        )
+        _definition(con, score, f"{score['name']}: ")
+        _bands(con, f"{score['name']}: bands", score["bands"])
+    if d["trends"]:
+        _say(con, f"Trend columns: {', '.join(d['trends'])}")
+    if d["alerts"]:
+        _table(
+            con,
+            "Alerts",
+            ["alert", "when", "severity", "owner", "action"],
+            [[a["name"], a["when"], a["severity"], a["owner"], a["action"]] for a in d["alerts"]],
+        )
+
+
+def _definition(con: Console, d: dict[str, Any], title: str) -> None:
     if d["groups"]:
-        groups = Table(title="Groups", box=_box(con), title_justify="left")
+        groups = Table(title=f"{title}Groups", box=_box(con), title_justify="left")
         for name, justify in (
             ("group", "left"),
             ("weight", "right"),
@@ -117,7 +143,9 @@ def scheme_description(con: Console, d: dict[str, Any]) -> None:
             )
         con.print(groups)
     table = Table(
-        title="Signals (share = effective weight in the score)", box=_box(con), title_justify="left"
+        title=f"{title}Signals (share = effective weight in the score)",
+        box=_box(con),
+        title_justify="left",
     )
     columns = (
         ["signal"]
@@ -133,23 +161,17 @@ def scheme_description(con: Console, d: dict[str, Any]) -> None:
         cells += [s["source"], f"{s['weight']:g}", f"{s['share']:.1f} %", missing, rules]
         table.add_row(*_cells(cells))
     con.print(table)
-    bands = Table(title="Bands", box=_box(con), title_justify="left")
+
+
+def _bands(con: Console, title: str, band_list: list[dict[str, Any]]) -> None:
+    bands = Table(title=title, box=_box(con), title_justify="left")
     bands.add_column("band")
     bands.add_column("range")
-    for b in d["bands"]:
+    for b in band_list:
         bands.add_row(
             *_cells([b["band"], b["range"]]), style=_style(b["color"]) if con.is_terminal else ""
         )
     con.print(bands)
-    if d["trends"]:
-        _say(con, f"Trend columns: {', '.join(d['trends'])}")
-    if d["alerts"]:
-        _table(
-            con,
-            "Alerts",
-            ["alert", "when", "severity", "owner", "action"],
-            [[a["name"], a["when"], a["severity"], a["owner"], a["action"]] for a in d["alerts"]],
-        )
 
 
 def _points(p: Any) -> str:
@@ -165,12 +187,24 @@ def data_check(con: Console, d: dict[str, Any]) -> None:
     )
     for line in d["rejected_sample"]:
         _say(con, f"  {line}")
-    cols = Table(title="Columns", box=_box(con), title_justify="left")
-    for name in ("signal", "column", "type", "missing"):
-        cols.add_column(name, justify="right" if name == "missing" else "left")
-    for c in d["columns"]:
-        cols.add_row(*_cells([c["signal"], c["column"], c["type"], _pct(c["missing_share"])]))
-    con.print(cols)
+    if d.get("definitions"):
+        _say(con, "Rows per segment: " + ", ".join(f"{k} {v}" for k, v in d["definitions"].items()))
+    segmented = bool(d.get("definitions"))
+    _table(
+        con,
+        "Columns",
+        [*(["segment"] if segmented else []), "signal", "column", "type", "missing"],
+        [
+            [
+                *([c["definition"]] if segmented else []),
+                c["signal"],
+                c["column"],
+                c["type"],
+                _pct(c["missing_share"]),
+            ]
+            for c in d["columns"]
+        ],
+    )
     total = max(rows["scored"], 1)
     dist = Table(title="Score distribution", box=_box(con), title_justify="left")
     dist.add_column("score")
