@@ -449,10 +449,14 @@ def explanation(con: Console, e: dict[str, Any]) -> None:
         if not c["scored"]:
             _say(con, f"{c['id']}: not scored: {c['reason']}")
             continue
+        segment = f", segment {c['definition']}" if c.get("definition") else ""
         _say(
             con,
-            f"{c['id']}: score {c['score']:.1f}, band {c['band']}, coverage {_pct(c['coverage'])}",
+            f"{c['id']}: score {c['score']:.1f}, band {c['band']}, "
+            f"coverage {_pct(c['coverage'])}{segment}",
         )
+        for name, other in (c.get("other_scores") or {}).items():
+            _say(con, f"{name}: score {other['score']:.1f}, band {other['band']}")
         _say(con, f"Reasons: {c['reasons'] or '-'}")
         has_groups = c["groups"] is not None
         _table(
