@@ -368,8 +368,20 @@ def build_plan(
                 if route is None
                 else route.when(cond).then(pl.lit(seg.name))
             )  # type: ignore[attr-defined]
+        # Conditions see columns with their real types: a CSV column the scheme also reads
+        # is held as text here (for row-level checks), so its typed copy is used.
+        roots = {
+            c
+            for seg in scheme.segments
+            if seg.when
+            for c in parse_sql_expr(seg.when).meta.root_names()
+        }
+        for name in roots:
+            _require(name, "used by a segment condition", columns, source)
+        typed = [(restored[c] if c in restored else pl.col(c)).alias(c) for c in sorted(roots)]
         try:
-            lf = lf.with_columns(route.alias(DEFINITION))  # type: ignore[union-attr]
+            routes = lf.select(typed).select(route.alias(DEFINITION))  # type: ignore[union-attr]
+            lf = pl.concat([lf, routes], how="horizontal")
             lf.collect_schema()
         except pl.exceptions.PolarsError as exc:
             raise DataError(f"{source}: a segment condition cannot be evaluated: {exc}") from None
