@@ -200,8 +200,10 @@ def report_file(
         if value is not None and value not in columns:
             raise DataError(f"{source}: value column {value!r} not found")
         delta = "delta" in columns
-        order = band_order([data.frame.group_by("band").agg(pl.col("score").max()).collect()])
-        risk = at_risk or [order[-1]]
+        seen = band_order([data.frame.group_by("band").agg(pl.col("score").max()).collect()])
+        # A chs Parquet file records its scheme's bands and at-risk bands; else infer.
+        order = info.get("bands") or seen
+        risk = at_risk or info.get("at_risk") or [order[-1]]
         unknown = [b for b in risk if b not in order]
         if unknown:
             raise DataError(

@@ -44,7 +44,14 @@ class Snapshot:
 
 def metadata(scheme: Scheme, as_of: str | None) -> dict[str, str]:
     """What a scored Parquet file records about itself."""
-    info = {"id": scheme.id, "value": scheme.value, "scheme": scheme.name, "hash": scheme.digest}
+    info = {
+        "id": scheme.id,
+        "value": scheme.value,
+        "scheme": scheme.name,
+        "hash": scheme.digest,
+        "bands": [b.name for b in scheme.bands],
+        "at_risk": scheme.at_risk_bands(),
+    }
     return {META_KEY: json.dumps({**info, "as_of": as_of})}
 
 
