@@ -56,6 +56,9 @@ def test_scored_parquet_records_its_identity_in_metadata(tmp_path):
         "value": "mrr",
         "scheme": "tiny",
         "hash": scheme.digest,
+        "bands": ["high", "low"],
+        # no band is flagged at_risk, so the lowest is
+        "at_risk": ["low"],
         "as_of": "2026-10-01",
     }
     with open_snapshot(out, None) as snap:
