@@ -16,7 +16,7 @@ Per group: customers and their share in each band, mean score, value, value at r
 the file has one. With --parent, each parent account gets the value-weighted score of
 its children and the share of their value in each band.
 
-Example: chs report scored.parquet --by segment,region,owner --parent parent_id
+Example: chs report scored.parquet --by segment,owner --parent parent_id
 """
 
 

@@ -1,0 +1,452 @@
+"""Portfolio roll-ups (`--by`, parent accounts, `chs report`, `chs diff --by`).
+
+The expected numbers are computed independently with Polars: for saas.yaml from the raw
+CSV with the scheme's tiers written out below; for simple-crm.yaml from the scored
+output file's score and band columns.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from chs.diff import diff_files
+from chs.errors import DataError, OutputError
+from chs.rollup import check_by, parse_by, report_file, rollup_table
+from chs.scheme import load_scheme, parse_scheme
+from chs.score import ScoreOptions, score_file
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "sample_data" / "customers.csv"
+OCT = ROOT / "sample_data" / "months" / "customers_2026-10.csv"
+NOV = ROOT / "sample_data" / "months" / "customers_2026-11.csv"
+SAAS = load_scheme(ROOT / "schemes" / "saas.yaml")
+CRM = load_scheme(ROOT / "schemes" / "simple-crm.yaml")
+SAAS_BANDS = ["green", "orange", "red"]
+CRM_BANDS = ["ambassador", "engaged", "alert", "critical"]
+
+
+# --- an independent saas.yaml scorer ---------------------------------------------------------
+def _tiers(column: str, tiers: list[tuple[str, float, float]], rest: float) -> pl.Expr:
+    """Tiers top to bottom, (op, bound, points), then the catch-all; null stays null."""
+    c = pl.col(column).cast(pl.Float64)
+    ops = {">=": c.__ge__, ">": c.__gt__, "<=": c.__le__}
+    expr = pl.when(c.is_null()).then(None)
+    for op, bound, points in tiers:
+        expr = expr.when(ops[op](bound)).then(pl.lit(points))
+    return expr.otherwise(pl.lit(rest))
+
+
+SAAS_SIGNALS = {  # signal: (weight, points expression)
+    "logins": (30, _tiers("logins_month", [(">=", 40, 100), (">=", 10, 50)], 0)),
+    "premium": (25, _tiers("premium_adoption_pct", [(">", 70, 100), (">=", 30, 50)], 0)),
+    "critical": (20, _tiers("critical_tickets_q", [("<=", 1, 100), ("<=", 4, 50)], 0)),
+    "nps": (15, _tiers("nps", [(">", 30, 100), (">=", 0, 50)], 0)),
+    "growth": (10, _tiers("usage_growth_yoy_pct", [(">=", 20, 100), (">=", 0, 50)], 0)),
+}
+
+
+def saas_scores(path: Path) -> pl.DataFrame:
+    """customer_id, segment, region, mrr, score (one decimal, half up) and band, per saas.yaml:
+    missing signals drop out and the others share their weight (redistribute)."""
+    frame = pl.read_csv(path, infer_schema_length=None)
+    points = frame.select(
+        "customer_id",
+        "segment",
+        "region",
+        "mrr",
+        *[expr.alias(name) for name, (_, expr) in SAAS_SIGNALS.items()],
+    )
+    num = pl.sum_horizontal([pl.col(n).fill_null(0) * w for n, (w, _) in SAAS_SIGNALS.items()])
+    den = pl.sum_horizontal(
+        [pl.when(pl.col(n).is_null()).then(0).otherwise(w) for n, (w, _) in SAAS_SIGNALS.items()]
+    )
+    # Numerators are multiples of 50 over 100, 90, 85, 80, 75 ...: never a tie at .x5.
+    score = (num / den).round(1)
+    band = (
+        pl.when(pl.col("score") > 70)
+        .then(pl.lit("green"))
+        .when(pl.col("score") >= 50)
+        .then(pl.lit("orange"))
+        .otherwise(pl.lit("red"))
+    )
+    return points.with_columns(score.alias("score")).with_columns(band.alias("band"))
+
+
+def aggregate(
+    frame: pl.DataFrame, by: str, bands: list[str], at_risk: list[str]
+) -> dict[str, dict]:
+    """The roll-up of one column, computed here: group -> expected numbers."""
+    out = {}
+    for key, g in frame.group_by(by):
+        n = g.height
+        counts = {b: g.filter(pl.col("band") == b).height for b in bands}
+        out[key[0]] = {
+            "customers": n,
+            "bands": counts,
+            "shares": {b: round(counts[b] / n, 4) for b in bands},
+            "at_risk_share": round(sum(counts[b] for b in at_risk) / n, 4),
+            "mean_score": round(g["score"].mean(), 1),
+            "value": g["mrr"].sum(),
+            "value_at_risk": g.filter(pl.col("band").is_in(at_risk))["mrr"].sum(),
+        }
+    return out
+
+
+def check_groups(rollup: dict, expected: dict[str, dict], column: str) -> None:
+    groups = {g["group"][column]: g for g in rollup["groups"]}
+    assert set(groups) == set(expected)
+    for key, exp in expected.items():
+        got = groups[key]
+        for field in ("customers", "bands", "shares", "at_risk_share", "mean_score"):
+            assert got[field] == exp[field], (key, field)
+        assert got["value"] == pytest.approx(exp["value"], abs=0.006), key
+        assert got["value_at_risk"] == pytest.approx(exp["value_at_risk"], abs=0.006), key
+
+
+# --- parse_by / check_by ------------------------------------------------------------------------
+def test_parse_by():
+    assert parse_by("segment,region") == [["segment"], ["region"]]
+    assert parse_by("segment+region, owner") == [["segment", "region"], ["owner"]]
+    assert parse_by(" segment , ,+region+ ") == [["segment"], ["region"]]
+    assert parse_by("") == []
+    assert parse_by(None) == []
+
+
+def test_check_by_unknown_column():
+    columns = ["segment", "region", "owner"]
+    check_by([["segment", "region"], ["owner"]], columns, "f.csv")  # all there: no error
+    with pytest.raises(DataError) as exc:
+        check_by([["segment"], ["regoin"]], columns, "f.csv")
+    assert exc.value.message == "f.csv: --by column 'regoin' not found. Did you mean 'region'?"
+    assert exc.value.exit_code == 4
+    with pytest.raises(DataError) as exc:
+        check_by([["zzz"]], columns, "f.csv")
+    assert exc.value.message == "f.csv: --by column 'zzz' not found."
+
+
+def test_score_file_unknown_by_column(tmp_path):
+    out = tmp_path / "out.parquet"
+    with pytest.raises(DataError) as exc:
+        score_file(SAMPLE, SAAS, ScoreOptions(by=[["segmnt"]], output=out))
+    assert exc.value.message == f"{SAMPLE}: --by column 'segmnt' not found. Did you mean 'segment'?"
+    assert not out.exists()
+
+
+# --- score --by --------------------------------------------------------------------------------
+def test_independent_scorer_agrees_with_chs(tmp_path):
+    out = tmp_path / "saas.parquet"
+    score_file(SAMPLE, SAAS, ScoreOptions(output=out))
+    written = pl.read_parquet(out).select("customer_id", "score", "band")
+    mine = saas_scores(SAMPLE).select("customer_id", "score", "band")
+    joined = written.join(mine, on="customer_id", suffix="_mine")
+    assert joined.height == 400
+    assert joined.filter(pl.col("score") != pl.col("score_mine")).height == 0
+    assert joined.filter(pl.col("band") != pl.col("band_mine")).height == 0
+
+
+def test_score_by_segment_saas(tmp_path):
+    out = tmp_path / "saas.parquet"
+    summary = score_file(
+        SAMPLE, SAAS, ScoreOptions(by=[["segment"], ["segment", "region"]], output=out)
+    )
+    rollup, both = summary["rollups"]
+    assert rollup["by"] == ["segment"]
+    assert rollup["at_risk_bands"] == ["red"]  # no band flagged: the lowest
+    assert [g["group"]["segment"] for g in rollup["groups"]] == ["Enterprise", "Mid-Market", "SMB"]
+    mine = saas_scores(SAMPLE)
+    check_groups(rollup, aggregate(mine, "segment", SAAS_BANDS, ["red"]), "segment")
+    # The same numbers from the scored output file itself.
+    check_groups(rollup, aggregate(pl.read_parquet(out), "segment", SAAS_BANDS, ["red"]), "segment")
+    assert all(g["mean_delta"] is None for g in rollup["groups"])  # no previous snapshot
+    assert sum(g["customers"] for g in rollup["groups"]) == 400
+    assert sum(g["value"] for g in rollup["groups"]) == pytest.approx(mine["mrr"].sum(), abs=0.02)
+    # segment + region: one group per pair present, sorted
+    pairs = mine.group_by("segment", "region").len().sort("segment", "region")
+    assert both["by"] == ["segment", "region"]
+    assert [
+        (g["group"]["segment"], g["group"]["region"], g["customers"]) for g in both["groups"]
+    ] == [tuple(r) for r in pairs.iter_rows()]
+
+
+def test_score_by_segment_simple_crm_at_risk_bands(tmp_path):
+    out = tmp_path / "crm.parquet"
+    summary = score_file(SAMPLE, CRM, ScoreOptions(by=[["segment"]], output=out))
+    assert CRM.at_risk_bands() == ["alert", "critical"]
+    [rollup] = summary["rollups"]
+    assert rollup["at_risk_bands"] == ["alert", "critical"]
+    scored = pl.read_parquet(out)
+    expected = aggregate(scored, "segment", CRM_BANDS, ["alert", "critical"])
+    check_groups(rollup, expected, "segment")
+    for g in rollup["groups"]:
+        seg = scored.filter(pl.col("segment") == g["group"]["segment"])
+        # value at risk sums both at-risk bands; at_risk_share counts both
+        alert = seg.filter(pl.col("band") == "alert")
+        critical = seg.filter(pl.col("band") == "critical")
+        assert g["value_at_risk"] == pytest.approx(
+            alert["mrr"].sum() + critical["mrr"].sum(), abs=0.006
+        )
+        assert g["at_risk_share"] == round((alert.height + critical.height) / seg.height, 4)
+        assert g["at_risk_share"] == pytest.approx(
+            g["shares"]["alert"] + g["shares"]["critical"], abs=1e-4
+        )
+    # Mid-Market has customers in both at-risk bands, so both are really summed.
+    mid = next(g for g in rollup["groups"] if g["group"]["segment"] == "Mid-Market")
+    assert mid["bands"]["alert"] > 0 and mid["bands"]["critical"] > 0
+
+
+def expected_deltas() -> dict[str, float]:
+    """Mean of (November - October) per November segment, over customers in both."""
+    oct_, nov = saas_scores(OCT), saas_scores(NOV)
+    both = nov.join(oct_.select("customer_id", pl.col("score").alias("last")), on="customer_id")
+    assert both.height == 388  # 396 in October, 400 in November, 388 in both
+    means = both.group_by("segment").agg((pl.col("score") - pl.col("last")).mean().alias("d"))
+    return {s: round(d, 1) for s, d in means.iter_rows()}
+
+
+def test_score_by_with_previous_mean_delta():
+    summary = score_file(NOV, SAAS, ScoreOptions(by=[["segment"]], previous=OCT))
+    [rollup] = summary["rollups"]
+    deltas = {g["group"]["segment"]: g["mean_delta"] for g in rollup["groups"]}
+    assert deltas == expected_deltas()
+    assert deltas == {"Enterprise": -2.6, "Mid-Market": -1.0, "SMB": -1.1}
+    # the groups are still this month's customers, new ones included
+    assert sum(g["customers"] for g in rollup["groups"]) == 400
+
+
+# --- parent accounts ------------------------------------------------------------------------------
+def test_parents_simple_crm(tmp_path):
+    out = tmp_path / "crm.parquet"
+    summary = score_file(SAMPLE, CRM, ScoreOptions(output=out, top=100))
+    scored = pl.read_parquet(out)
+    children = scored.filter(pl.col("parent_id").is_not_null())
+    assert children.height == 37  # 400 rows, 363 without a parent
+    expected = {}
+    for (parent,), g in children.group_by("parent_id"):
+        total = g["mrr"].sum()
+        expected[parent] = {
+            "children": g.height,
+            "score": round((g["mrr"] * g["score"]).sum() / total, 1),
+            "value": total,
+            "value_shares": {
+                b: round(g.filter(pl.col("band") == b)["mrr"].sum() / total, 4) for b in CRM_BANDS
+            },
+        }
+    parents = summary["parents"]
+    assert len(parents) == len(expected) == 30
+    for p in parents:
+        exp = expected[p["parent"]]
+        assert p["children"] == exp["children"]
+        assert p["score"] == exp["score"], p["parent"]
+        assert p["value"] == pytest.approx(exp["value"], abs=0.006)
+        assert p["value_shares"] == exp["value_shares"]
+        assert sum(p["value_shares"].values()) == pytest.approx(1.0, abs=5e-4)
+    # lowest score first, ties by parent id
+    assert [p["parent"] for p in parents] == sorted(
+        expected, key=lambda k: (expected[k]["score"], k)
+    )
+    assert parents[0]["score"] == min(e["score"] for e in expected.values())
+    # top limits the list
+    assert len(score_file(SAMPLE, CRM, ScoreOptions(top=5))["parents"]) == 5
+
+
+PARENTS = """\
+name: tiny
+id: id
+value: mrr
+parent: parent_id
+signals:
+  x: {column: x, weight: 1, linear: [[0, 0], [100, 100]]}
+bands:
+  - {name: high, from: 50}
+  - {name: low, from: 0}
+"""
+
+
+def test_empty_parent_is_not_a_group(tmp_path):
+    # score = x. P1's children: a (80, mrr 100) and b (20, mrr 300):
+    # (80*100 + 20*300) / 400 = 35.0; value shares high 100/400, low 300/400.
+    data = tmp_path / "in.csv"
+    data.write_text('id,mrr,x,parent_id\na,100,80,P1\nb,300,20,P1\nc,50,10,\nd,70,90,"  "\n')
+    summary = score_file(data, parse_scheme(PARENTS), ScoreOptions())
+    assert summary["parents"] == [
+        {
+            "parent": "P1",
+            "children": 2,
+            "score": 35.0,
+            "value": 400.0,
+            "value_shares": {"high": 0.25, "low": 0.75},
+        }
+    ]
+    # Neither the empty parent of c nor the blank one of d makes a group.
+    # (the roll-up by segment still counts them: see the score --by tests)
+    assert summary["rows"]["scored"] == 4
+
+
+# --- chs report -----------------------------------------------------------------------------------
+def test_report_matches_score_rollups(tmp_path):
+    out = tmp_path / "crm.parquet"
+    by = [["segment"], ["region"], ["owner"]]
+    summary = score_file(SAMPLE, CRM, ScoreOptions(by=by, output=out, top=100))
+    report = report_file(out, by=by, parent="parent_id", at_risk=["alert", "critical"])
+    assert report["bands"] == CRM_BANDS  # every band has customers in the file
+    assert report["at_risk_bands"] == ["alert", "critical"]
+    assert report["value_column"] == "mrr"  # recorded in the Parquet metadata
+    assert report["rollups"] == summary["rollups"]
+    assert report["parents"] == summary["parents"]
+    # Without --at-risk: the at-risk bands the Parquet file records (the scheme's).
+    default = report_file(out, by=by)
+    assert default["at_risk_bands"] == ["alert", "critical"]
+    assert default["rollups"] == summary["rollups"]
+    assert default["parents"] is None
+
+
+def test_report_on_scored_csv_defaults_to_lowest_band(tmp_path):
+    # A scored CSV records nothing: bands come from the file (best first, by their
+    # highest score), at risk is the lowest band, and the value column must be given.
+    out = tmp_path / "crm.csv"
+    score_file(SAMPLE, CRM, ScoreOptions(output=out))
+    report = report_file(out, by=[["segment"]], value_column="mrr")
+    assert report["bands"] == CRM_BANDS
+    assert report["at_risk_bands"] == ["critical"]
+    scored = pl.read_csv(out, infer_schema_length=None)
+    check_groups(
+        report["rollups"][0], aggregate(scored, "segment", CRM_BANDS, ["critical"]), "segment"
+    )
+    no_value = report_file(out, by=[["segment"]])
+    assert no_value["value_column"] is None
+    assert all(g["value"] is None for g in no_value["rollups"][0]["groups"])
+
+
+def test_report_mean_delta(tmp_path):
+    out = tmp_path / "nov.parquet"
+    summary = score_file(NOV, SAAS, ScoreOptions(by=[["segment"]], previous=OCT, output=out))
+    report = report_file(out, by=[["segment"]])
+    assert report["rollups"] == summary["rollups"]
+    deltas = {g["group"]["segment"]: g["mean_delta"] for g in report["rollups"][0]["groups"]}
+    assert deltas == expected_deltas()
+
+
+def test_report_unknown_at_risk_band(tmp_path):
+    out = tmp_path / "saas.parquet"
+    score_file(SAMPLE, SAAS, ScoreOptions(output=out))
+    with pytest.raises(DataError) as exc:
+        report_file(out, by=[["segment"]], at_risk=["red", "amber"])
+    assert exc.value.message == (
+        f"{out}: --at-risk band 'amber' is not a band of the file (green, orange, red)"
+    )
+    with pytest.raises(DataError) as exc:
+        report_file(out, by=[["segmnt"]])
+    assert exc.value.message == f"{out}: --by column 'segmnt' not found. Did you mean 'segment'?"
+
+
+def test_report_not_a_scored_file():
+    with pytest.raises(DataError) as exc:
+        report_file(SAMPLE, by=[["segment"]])
+    assert exc.value.message == (
+        f"{SAMPLE}: not a scored file (no score and band columns); run chs score first"
+    )
+    assert exc.value.exit_code == 4
+
+
+def test_report_output_table(tmp_path):
+    scored = tmp_path / "saas.parquet"
+    score_file(SAMPLE, SAAS, ScoreOptions(output=scored))
+    table_path = tmp_path / "rollups.csv"
+    report = report_file(scored, by=[["segment"], ["segment", "region"]], output=table_path)
+    assert report["output"] == str(table_path)
+    table = pl.read_csv(table_path)
+    assert table.columns == [
+        "by",
+        "group",
+        "customers",
+        "mean_score",
+        "share_green",
+        "share_orange",
+        "share_red",
+        "at_risk_share",
+        "value",
+        "value_at_risk",
+        "mean_delta",
+    ]
+    expected = aggregate(saas_scores(SAMPLE), "segment", SAAS_BANDS, ["red"])
+    segs = table.filter(pl.col("by") == "segment")
+    assert segs["group"].to_list() == ["Enterprise", "Mid-Market", "SMB"]
+    for r in segs.iter_rows(named=True):
+        exp = expected[r["group"]]
+        assert r["customers"] == exp["customers"]
+        assert r["mean_score"] == exp["mean_score"]
+        assert [r["share_green"], r["share_orange"], r["share_red"]] == [
+            exp["shares"][b] for b in SAAS_BANDS
+        ]
+        assert r["at_risk_share"] == exp["at_risk_share"]
+        assert r["value"] == pytest.approx(exp["value"], abs=0.006)
+        assert r["value_at_risk"] == pytest.approx(exp["value_at_risk"], abs=0.006)
+        assert r["mean_delta"] is None
+    pairs = table.filter(pl.col("by") == "segment+region")
+    assert pairs["customers"].sum() == 400
+    assert "Enterprise / APAC" in pairs["group"].to_list()
+    # the table is rollup_table's
+    assert table.height == rollup_table(report["rollups"], SAAS_BANDS).height
+
+
+def test_report_refuses_to_overwrite_its_input(tmp_path):
+    scored = tmp_path / "saas.parquet"
+    score_file(SAMPLE, SAAS, ScoreOptions(output=scored))
+    before = scored.read_bytes()
+    with pytest.raises(OutputError) as exc:
+        report_file(scored, by=[["segment"]], output=scored)
+    assert exc.value.message == f"{scored}: is an input of this run; inputs are never overwritten"
+    assert exc.value.exit_code == 5
+    assert scored.read_bytes() == before
+
+
+# --- chs diff --by ----------------------------------------------------------------------------------
+def test_diff_by_segment(tmp_path):
+    last, this = tmp_path / "oct.parquet", tmp_path / "nov.parquet"
+    score_file(OCT, SAAS, ScoreOptions(output=last))
+    score_file(NOV, SAAS, ScoreOptions(output=this))
+    result = diff_files(last, this, by=[["segment"]])
+    [rollup] = result["rollups"]
+    assert rollup["by"] == ["segment"]
+    assert rollup["at_risk_bands"] == ["red"]
+    # this month's customers: 400, new ones included (their delta is null, not counted)
+    mine = saas_scores(NOV)
+    check_groups(rollup, aggregate(mine, "segment", SAAS_BANDS, ["red"]), "segment")
+    assert sum(g["customers"] for g in rollup["groups"]) == 400
+    deltas = {g["group"]["segment"]: g["mean_delta"] for g in rollup["groups"]}
+    assert deltas == expected_deltas()
+    # the per-customer table is unchanged by --by (no segment column)
+    out = tmp_path / "diff.csv"
+    diff_files(last, this, by=[["segment"]], output=out)
+    assert "segment" not in pl.read_csv(out).columns
+
+
+def test_diff_unknown_by_column(tmp_path):
+    last, this = tmp_path / "oct.parquet", tmp_path / "nov.parquet"
+    score_file(OCT, SAAS, ScoreOptions(output=last))
+    score_file(NOV, SAAS, ScoreOptions(output=this))
+    with pytest.raises(DataError) as exc:
+        diff_files(last, this, by=[["segment"], ["segmnt"]])
+    assert exc.value.message == (
+        f"{last} and {this}: --by column 'segmnt' not found. Did you mean 'segment'?"
+    )
+
+
+def test_diff_by_uses_the_recorded_at_risk_bands(tmp_path):
+    # simple-crm flags alert and critical as at risk; its scored Parquet files record
+    # that (as chs report reads it). diff --by over two of them should count the same
+    # value at risk as score --previous --by on the same months.
+    last, this = tmp_path / "oct.parquet", tmp_path / "nov.parquet"
+    score_file(OCT, CRM, ScoreOptions(output=last))
+    summary = score_file(NOV, CRM, ScoreOptions(output=this, previous=OCT, by=[["segment"]]))
+    assert summary["rollups"][0]["at_risk_bands"] == ["alert", "critical"]
+    # With the scheme given, diff counts both bands and agrees with score.
+    with_scheme = diff_files(last, this, scheme=CRM, by=[["segment"]])
+    assert with_scheme["rollups"] == summary["rollups"]
+    # Without it, the files' own record should give the same roll-up.
+    recorded = diff_files(last, this, by=[["segment"]])
+    assert recorded["rollups"][0]["at_risk_bands"] == ["alert", "critical"]
+    assert recorded["rollups"] == summary["rollups"]
