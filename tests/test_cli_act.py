@@ -409,7 +409,7 @@ def test_check_shows_the_extra_score() -> None:
         ("explain", "Example: chs explain customers.csv C0042 --scheme saas.yaml"),
         (
             "report",
-            "Example: chs report scored.parquet --by segment,region,owner --parent parent_id",
+            "Example: chs report scored.parquet --by segment,owner --parent parent_id",
         ),
     ],
 )
