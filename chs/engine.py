@@ -524,7 +524,8 @@ def _compile(
         has_data[flat.name] = value.is_not_null()
         policy = flat.missing
         if policy == "reject":
-            problems.append((value.is_null(), pl.lit(f"{flat.name}: no value (missing: reject)")))
+            absent = value.is_null() if val.bad is None else value.is_null() & ~val.bad[0]
+            problems.append((absent, pl.lit(f"{flat.name}: no value (missing: reject)")))
             fallback: pl.Expr = pl.lit(None, pl.Float64)
         elif policy == "zero":
             fallback = pl.lit(0.0)
