@@ -19,7 +19,7 @@ from chs.errors import DataError, OptionError
 from chs.files import CsvOptions, PendingWrites, check_outputs, open_input
 from chs.rollup import build_rollups, check_by, rollup_queries
 from chs.scheme import Scheme
-from chs.snapshot import KEY, Snapshot, open_snapshot, recorded_value, scheme_mismatch
+from chs.snapshot import KEY, Snapshot, open_snapshot, recorded, recorded_value, scheme_mismatch
 
 PSI_BINS = 10
 PSI_FLOOR = 1e-4  # an empty bin counts as this share, so the logarithm stays finite
@@ -408,8 +408,10 @@ def diff_files(
             extra=extra,
         ) as b,
     ):
-        bands = [band.name for band in scheme.bands] if scheme else None
-        risk = scheme.at_risk_bands() if scheme else None
+        # Without a scheme, a chs Parquet file's recorded bands and at-risk bands serve.
+        info = recorded(this) or recorded(last)
+        bands = [band.name for band in scheme.bands] if scheme else info.get("bands")
+        risk = scheme.at_risk_bands() if scheme else info.get("at_risk")
         result, rows = compare(a, b, top=top, bands=bands, by=by, at_risk=risk)
         if output is not None:
             with PendingWrites([(rows, output)]) as pending:

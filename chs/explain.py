@@ -120,14 +120,16 @@ def better_moves(flat: FlatSignal, value: Any, points: float | None) -> list[Mov
     return out
 
 
-def linear_value_for(signal: Signal, points_needed: float) -> float | None:
-    """The smallest change along a linear mapping that gives `points_needed` (inverted)."""
+def linear_value_for(signal: Signal, points_needed: float, near: float) -> float | None:
+    """The value nearest to `near` at which a linear mapping gives `points_needed`: the
+    smallest change (a peaked mapping has a solution on each side)."""
     assert signal.linear is not None
-    for (xa, ya), (xb, yb) in pairwise(signal.linear):
-        lo, hi = sorted((ya, yb))
-        if yb != ya and lo <= points_needed <= hi:
-            return xa + (points_needed - ya) * (xb - xa) / (yb - ya)
-    return None
+    solutions = [
+        xa + (points_needed - ya) * (xb - xa) / (yb - ya)
+        for (xa, ya), (xb, yb) in pairwise(signal.linear)
+        if yb != ya and min(ya, yb) <= points_needed <= max(ya, yb)
+    ]
+    return min(solutions, key=lambda x: abs(x - near)) if solutions else None
 
 
 def explain_file(
@@ -258,7 +260,7 @@ def _explain_one(
                 + (nxt[1] - row[internal("score", prefix=prefix)] + (0.06 if nxt[2] else -0.049))
                 / eff
             )
-            x = linear_value_for(f.signal, min(need, 100.0))
+            x = linear_value_for(f.signal, min(need, 100.0), value_of(f.name))
             if x is not None:
                 candidates.append(Move(f.name, round(x, 2), "to the next band"))
     variants = _rescore(scheme, flats, raw, candidates)

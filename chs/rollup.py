@@ -110,11 +110,10 @@ def parent_query(
     """Per parent account: children, value-weighted score, value share per band."""
     value = _value(value_column)
     weight = value.fill_null(0.0) if value_column else pl.lit(1.0)
+    parent_id = pl.col(parent).cast(pl.String).str.strip_chars()  # " P1 " is P1
     return (
-        frame.filter(
-            pl.col(parent).is_not_null() & (pl.col(parent).cast(pl.String).str.strip_chars() != "")
-        )
-        .group_by(pl.col(parent).cast(pl.String).alias("parent"))
+        frame.filter(parent_id.is_not_null() & (parent_id != ""))
+        .group_by(parent_id.alias("parent"))
         .agg(
             pl.len().alias("children"),
             (pl.col("score") * weight).sum().alias("__weighted"),

@@ -447,8 +447,8 @@ def test_linear_signal_nearest_breakpoint(tmp_path):
 
 def test_linear_helpers():
     sig = parse_scheme(LINEAR).flat_signals()[0].signal
-    assert linear_value_for(sig, 30.0) == pytest.approx(25.0)  # 30 * 50/60
-    assert linear_value_for(sig, 80.0) == pytest.approx(75.0)  # 50 + 20 * 50/40
+    assert linear_value_for(sig, 30.0, 10.0) == pytest.approx(25.0)  # 30 * 50/60
+    assert linear_value_for(sig, 80.0, 60.0) == pytest.approx(75.0)  # 50 + 20 * 50/40
     assert matched_rule(sig, -5.0) == "<= 0"
     assert matched_rule(sig, 70.0) == "50 to 100"
     assert matched_rule(sig, 120.0) == ">= 100"
