@@ -5,12 +5,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint format clean schema
+.PHONY: demo test lint format clean schema bench
 
 $(BIN)/chs: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	touch $(BIN)/chs
 
 demo: $(BIN)/chs
@@ -29,6 +29,9 @@ format: $(BIN)/chs
 
 schema: $(BIN)/chs
 	$(BIN)/chs schema > schemes/chs-scheme.schema.json
+
+bench: $(BIN)/chs
+	$(BIN)/python bench/run.py --rows 10000000 --runs 3 --previous
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .ruff_cache build *.egg-info

@@ -92,13 +92,8 @@ def per_customer(last: Snapshot, this: Snapshot, extra: list[str] | None = None)
         *[pl.col(f"__extra_{c}").alias(f"__this_x_{c}") for c in extra],
     )
     drops = {s: (pl.col(f"__last_{s}") - pl.col(f"__this_{s}")).fill_null(0.0) for s in common}
-    texts = {
-        s: pl.format(
-            "{} {} -> {}",
-            pl.lit(s),
-            _points_text(pl.col(f"__last_{s}")),
-            _points_text(pl.col(f"__this_{s}")),
-        )
+    parts = {
+        s: [pl.lit(s), _points_text(pl.col(f"__last_{s}")), _points_text(pl.col(f"__this_{s}"))]
         for s in common
     }
     delta = (pl.col("this_score") - pl.col("last_score")).round(1, mode="half_away_from_zero")
@@ -109,7 +104,7 @@ def per_customer(last: Snapshot, this: Snapshot, extra: list[str] | None = None)
             _movement(pl.col("delta"), pl.col("last_score"), pl.col("this_score")).alias(
                 "movement"
             ),
-            ranked_texts(drops, texts, DRIVERS, at_least=0.005).alias("drivers")
+            ranked_texts(drops, parts, "{} {} -> {}", DRIVERS, at_least=0.005).alias("drivers")
             if common
             else pl.lit(""),
         )

@@ -215,11 +215,19 @@ def points_expr(sig: Signal, value: pl.Expr) -> tuple[pl.Expr, pl.Expr | None]:
 
 
 def ranked_texts(
-    keys: dict[str, pl.Expr], texts: dict[str, pl.Expr], k: int, *, at_least: float
+    keys: dict[str, pl.Expr],
+    parts: dict[str, list[pl.Expr]],
+    template: str,
+    k: int,
+    *,
+    at_least: float,
 ) -> pl.Expr:
-    """Per row, the texts of the k largest keys (ties in dict order), joined by `; `;
-    keys under `at_least` are left out. Ranks are counted with plain comparisons, far
-    cheaper than sorting a list in every row."""
+    """Per row, the k largest keys (ties in dict order) written with `template` from their
+    `parts`, joined by `; `; keys under `at_least` are left out.
+
+    Ranks are counted with plain comparisons; for each of the k places the parts of the
+    signal holding it are picked, and only then formatted, so a row formats k strings,
+    not one per signal."""
     names = list(keys)
     ranks = {
         n: pl.sum_horizontal(
@@ -232,14 +240,19 @@ def ranked_texts(
         )
         for i, n in enumerate(names)
     }
-    picks = []
+    width = len(next(iter(parts.values()))) if parts else 0
+    placed = []
     for rank in range(min(k, len(names))):
-        pick = None
-        for n in names:
-            cond = (ranks[n] == rank) & (keys[n] >= at_least)
-            pick = pl.when(cond).then(texts[n]) if pick is None else pick.when(cond).then(texts[n])
-        picks.append(pick)
-    return pl.concat_str(picks, separator="; ", ignore_nulls=True) if picks else pl.lit("")
+        fields = []
+        for f in range(width):
+            chain = None
+            for n in names:
+                cond = (ranks[n] == rank) & (keys[n] >= at_least)
+                value = parts[n][f]
+                chain = pl.when(cond).then(value) if chain is None else chain.when(cond).then(value)
+            fields.append(chain)
+        placed.append(pl.format(template, *fields))
+    return pl.concat_str(placed, separator="; ", ignore_nulls=True) if placed else pl.lit("")
 
 
 def build_plan(
@@ -287,6 +300,20 @@ def build_plan(
         carried = [c for c in carried if c not in clashing]
 
     lf = lf.with_row_index(ROW, offset=1)
+    # Duplicate ids by group-bys joined back, not a window over the whole column, so the
+    # rows need not be held in memory: first over a 64-bit hash of the id (a small
+    # table), then, exactly, over the ids of the few rows whose hash repeats.
+    hashed = pl.col(scheme.id).hash().alias("__h")
+    repeated = lf.group_by(hashed).agg(pl.len().alias("__n")).filter(pl.col("__n") > 1)
+    dups = (
+        lf.with_columns(hashed)
+        .join(repeated.select("__h"), on="__h", how="semi")
+        .group_by(scheme.id)
+        .agg(pl.len().alias("__n"))
+        .filter(pl.col("__n") > 1)
+        .select(scheme.id, pl.lit(True).alias("__dup"))
+    )
+    lf = lf.join(dups, on=scheme.id, how="left", maintain_order="left", nulls_equal=False)
     id_col = pl.col(scheme.id)
     id_text = id_col.cast(pl.String).str.strip_chars()
     # A problem is a (flag, message) pair: flags are cheap booleans computed on every row;
@@ -294,7 +321,7 @@ def build_plan(
     problems: list[tuple[pl.Expr, pl.Expr]] = [
         (id_text.is_null() | (id_text == ""), pl.lit(f"empty {scheme.id}")),
         (
-            id_text.is_not_null() & (id_text != "") & id_col.is_duplicated(),
+            id_text.is_not_null() & (id_text != "") & pl.col("__dup").fill_null(False),
             pl.format(f"duplicate {scheme.id} '{{}}'", id_text),
         ),
     ]
@@ -378,10 +405,15 @@ def build_plan(
         }
         for name in roots:
             _require(name, "used by a segment condition", columns, source)
-        typed = [(restored[c] if c in restored else pl.col(c)).alias(c) for c in sorted(roots)]
+        swap = sorted(c for c in roots if c in restored)
         try:
-            routes = lf.select(typed).select(route.alias(DEFINITION))  # type: ignore[union-attr]
-            lf = pl.concat([lf, routes], how="horizontal")
+            lf = (
+                lf.with_columns([pl.col(c).alias(f"__text_{c}") for c in swap])
+                .with_columns([restored[c].alias(c) for c in swap])
+                .with_columns(route.alias(DEFINITION))  # type: ignore[union-attr]
+                .with_columns([pl.col(f"__text_{c}").alias(c) for c in swap])
+                .drop([f"__text_{c}" for c in swap])
+            )
             lf.collect_schema()
         except pl.exceptions.PolarsError as exc:
             raise DataError(f"{source}: a segment condition cannot be evaluated: {exc}") from None
@@ -410,7 +442,7 @@ def build_plan(
     # cache(): the output, the rejects and the summary all read this frame; computed once.
     checked = lf.with_columns(
         (~pl.any_horizontal(flags) & pl.col("__score").is_not_null()).alias(OK),
-    ).cache()
+    )
     output = [
         *[restored[c].alias(c) if c in restored else pl.col(c) for c in carried],
         *primary.outputs(""),
@@ -599,15 +631,14 @@ def _compile(
         )
     # Reasons: the signals that cost the most weighted points, most first.
     loss = {n: pl.col(col("loss", n)) for n in names}
-    texts = {
-        n: pl.format(
-            "{} -{}",
+    parts = {
+        n: [
             pl.when(pl.col(col("has", n))).then(pl.lit(n)).otherwise(pl.lit(f"{n} (missing)")),
             loss[n].round(1, mode="half_away_from_zero"),
-        )
+        ]
         for n in names
     }
-    reasons = ranked_texts(loss, texts, d.reasons, at_least=0.05)
+    reasons = ranked_texts(loss, parts, "{} -{}", d.reasons, at_least=0.05)
     assert band is not None
     return lf, _Compiled(
         name=name,

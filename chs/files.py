@@ -14,7 +14,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 import polars as pl
 
@@ -85,6 +85,7 @@ class Input:
     inferred: dict[str, pl.DataType]
     widths: pl.LazyFrame | None = None
     text_scan: Callable[[Sequence[str]], pl.LazyFrame] | None = None
+    text_mode: bool = False  # the scheme's columns are read as text (the careful path)
 
     def with_text(self, columns: Sequence[str]) -> pl.LazyFrame:
         """The same scan with these columns read as text (a CSV's ids: `0001` stays)."""
@@ -158,7 +159,8 @@ def _scan_csv(path: Path, readable: Path, csv: CsvOptions, text_columns: Sequenc
         more = {c: pl.String for c in [*text_columns, *columns] if c in header}
         return pl.scan_csv(readable, schema_overrides=more, **options)  # type: ignore[arg-type]
 
-    return Input(path, lf, inferred, _widths(readable, separator), text_scan)
+    text_mode = any(c in overrides for c in text_columns[1:])
+    return Input(path, lf, inferred, _widths(readable, separator), text_scan, text_mode)
 
 
 def _widths(readable: Path, separator: str) -> pl.LazyFrame:
@@ -217,6 +219,23 @@ def _utf8_copy(path: Path, encoding: str) -> Iterator[Path]:
         except UnicodeDecodeError as exc:
             raise DataError(f"{path}: not valid {encoding}: {exc.reason}") from None
         yield target
+
+
+class ParseFailure(Exception):
+    """A CSV value did not parse as its column's inferred type (typed fast path)."""
+
+
+T = TypeVar("T")
+
+
+def typed_first(run: Callable[[bool], T]) -> T:
+    """Run with the CSV's columns typed as Polars infers them (fast); if a value does not
+    parse, run again reading the scheme's columns as text, which names the bad rows.
+    `run(text)` gets whether to read as text."""
+    try:
+        return run(False)
+    except ParseFailure:
+        return run(True)
 
 
 def encoding_hint(exc: BaseException) -> str:

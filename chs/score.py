@@ -21,7 +21,16 @@ from chs.alerts import add_alerts, alert_rows, flag_columns
 from chs.diff import attach_previous
 from chs.engine import build_plan
 from chs.errors import DataError, OptionError
-from chs.files import CsvOptions, Input, PendingWrites, check_outputs, open_input, read_error
+from chs.files import (
+    CsvOptions,
+    Input,
+    ParseFailure,
+    PendingWrites,
+    check_outputs,
+    open_input,
+    read_error,
+    typed_first,
+)
 from chs.history import (
     Listing,
     list_snapshots,
@@ -93,6 +102,8 @@ def collect(queries: list[pl.LazyFrame], data: Input) -> list[pl.DataFrame]:
     try:
         frames = pl.collect_all([*queries, *extra])
     except pl.exceptions.PolarsError as exc:
+        if data.text_scan is not None and not data.text_mode and "could not parse" in str(exc):
+            raise ParseFailure from None  # typed fast path: rerun reading as text
         raise read_error(exc, data) from None
     if extra:
         problem = data.width_problem(frames[-1])
@@ -121,141 +132,151 @@ def score_file(
     ]
     inputs = [source] + [p for p in (scheme.source, previous_path) if p is not None]
     check_outputs(outputs, inputs)
-    warnings: list[str] = list(scheme.warnings) + (listing.warnings if listing else [])
-
     extra = side_scores(scheme, options.more)
-    text_columns = [c for s in [scheme, *options.more] for c in scheme_text_columns(s)]
-    with contextlib.ExitStack() as stack:
-        data = stack.enter_context(open_input(source, options.csv, text_columns))
-        plan = build_plan(
-            data.frame,
-            scheme,
-            source=str(source),
-            keep=options.keep,
-            decimal_comma=options.csv.decimal_comma,
-            inferred=data.inferred,
-            extra=extra,
-        )
-        warnings += plan.warnings
-        frame = plan.scored
-        if as_of is not None:
-            frame = frame.with_columns(pl.lit(as_of).alias("as_of"))
-        previous = None
-        if previous_path is not None:
-            previous = stack.enter_context(
-                open_snapshot(previous_path, scheme, options.csv, role="previous snapshot")
-            )
-            frame = attach_previous(frame, scheme.id, previous)
-            mismatch = scheme_mismatch(previous, _this(scheme, source))
-            warnings += [mismatch] if mismatch else []
-            if previous.rejected:
-                warnings.append(
-                    f"{previous_path}: {previous.rejected} rows of the previous export cannot be scored; they count as absent"
-                )
-        trend_dates: dict[str, str | None] = {}
-        if as_of is not None and (listing is not None or previous is not None):
-            past = _past(stack, listing, as_of, previous, scheme)
-            frame, trend_dates = with_trends(
-                frame, scheme.id, as_of, past, scheme.trend_spans(), previous
-            )
-        frame, inactive = add_alerts(frame, scheme)
-        frame = frame.cache()
-        written = frame.drop(flag_columns(scheme))
+    careful = [c for s in [scheme, *options.more] for c in scheme_text_columns(s)]
 
-        writes = [(written, options.output)] if options.output else []
-        writes += [(plan.rejects, options.rejects)] if options.rejects else []
-        writes += (
-            [(alert_rows(frame, scheme, plan.value_column), options.alerts)]
-            if options.alerts
-            else []
-        )
-        writes += [(written, target)] if target else []
-        meta = metadata(scheme, as_of.isoformat() if as_of else None)
-        # One pass: the sinks write to temporary files while the summary is computed;
-        # the files are renamed into place only if the run stands.
-        with PendingWrites(writes, dict.fromkeys(outputs, meta)) as pending:
-            queries = summary_queries(plan, options.top)
-            if previous is not None:
-                lowest = scheme.bands[-1].name
-                queries |= movement_queries(
-                    frame, previous.frame, scheme.id, plan.value_column, lowest, options.top
+    def run(text: bool) -> dict[str, Any]:
+        """One scoring run; `text`: read the scheme's CSV columns as text (careful path)."""
+        warnings: list[str] = list(scheme.warnings) + (listing.warnings if listing else [])
+
+        text_columns = careful if text else [scheme.id]
+        with contextlib.ExitStack() as stack:
+            data = stack.enter_context(open_input(source, options.csv, text_columns))
+            plan = build_plan(
+                data.frame,
+                scheme,
+                source=str(source),
+                keep=options.keep,
+                decimal_comma=options.csv.decimal_comma,
+                inferred=data.inferred,
+                extra=extra,
+            )
+            warnings += plan.warnings
+            frame = plan.scored
+            if as_of is not None:
+                frame = frame.with_columns(pl.lit(as_of).alias("as_of"))
+            previous = None
+            if previous_path is not None:
+                previous = stack.enter_context(
+                    open_snapshot(previous_path, scheme, options.csv, role="previous snapshot")
                 )
-            queries |= alert_queries(frame, scheme)
-            queries |= matrix_queries(frame, [*scheme.extra_scores(), *extra], plan.value_column)
-            bands = [b.name for b in scheme.bands]
-            if options.by:
-                check_by(options.by, frame.collect_schema().names(), str(source))
-                queries |= rollup_queries(
-                    frame, options.by, bands, plan.value_column, delta=previous is not None
-                )
-            if scheme.parent is not None:
-                queries["parents"] = parent_query(frame, scheme.parent, bands, plan.value_column)
-            frames_list = collect([*queries.values(), *pending.sinks], data)
-            frames = dict(zip(queries, frames_list, strict=False))
-            summary = build_summary(scheme, plan, frames)
-            rows = summary["rows"]
-            if rows["read"] == 0:
-                raise DataError(f"{source}: the file has a header but no data rows")
-            if rows["rejected"] and options.rejects is None:
-                lines = reject_lines(frames)
-                more = rows["rejected"] - len(lines)
-                raise DataError(
-                    f"{source}: {rows['rejected']} of {rows['read']} rows cannot be scored; nothing was written.\n  "
-                    + "\n  ".join(lines)
-                    + (f"\n  … and {more} more" if more > 0 else "")
-                    + "\nFix the data, or pass --rejects FILE to write these rows there and score the rest."
-                )
-            if previous is not None:
-                moves = build_movement(frames)
-                prev_rows = int(frames["previous_rows"].item())
-                common = rows["scored"] - moves["movement"]["new"]
-                if prev_rows and rows["scored"] and not common:
-                    raise DataError(
-                        f"{source} and the previous snapshot {previous.path} have no customer in common; "
-                        f"are they the same portfolio, with the same id column ({scheme.id})?"
+                frame = attach_previous(frame, scheme.id, previous)
+                mismatch = scheme_mismatch(previous, _this(scheme, source))
+                warnings += [mismatch] if mismatch else []
+                if previous.rejected:
+                    warnings.append(
+                        f"{previous_path}: {previous.rejected} rows of the previous export cannot be scored; they count as absent"
                     )
-            pending.commit()
-    return {
-        "input": str(source),
-        "output": str(options.output) if options.output else None,
-        "rejects": str(options.rejects) if options.rejects else None,
-        "alerts_file": str(options.alerts) if options.alerts else None,
-        "as_of": as_of.isoformat() if as_of else None,
-        "history": str(target) if target else None,
-        **summary,
-        "previous": None
-        if previous is None
-        else {
-            "path": str(previous.path),
-            "as_of": previous.as_of,
-            "scheme": previous.scheme_name,
-            "hash": previous.scheme_hash,
-            "rescored": previous.rescored,
-            **moves,
-        },
-        "trends": trend_dates,
-        "alerts": build_alerts(scheme, frames, inactive),
-        "matrices": build_matrices(
-            frames, scheme, [*scheme.extra_scores(), *extra], plan.value_column
-        ),
-        "rollups": build_rollups(
-            frames,
-            options.by,
-            [b.name for b in scheme.bands],
-            scheme.at_risk_bands(),
-            has_value=plan.value_column is not None,
-            delta=previous is not None,
-        ),
-        "parents": build_parents(
-            frames["parents"],
-            [b.name for b in scheme.bands],
-            has_value=plan.value_column is not None,
-        )[: options.top]
-        if scheme.parent is not None
-        else None,
-        "rejected_sample": reject_lines(frames),
-        "warnings": warnings,
-    }
+            trend_dates: dict[str, str | None] = {}
+            if as_of is not None and (listing is not None or previous is not None):
+                past = _past(stack, listing, as_of, previous, scheme)
+                frame, trend_dates = with_trends(
+                    frame, scheme.id, as_of, past, scheme.trend_spans(), previous
+                )
+            frame, inactive = add_alerts(frame, scheme)
+            frame = frame.cache()
+            written = frame.drop(flag_columns(scheme))
+
+            writes = [(written, options.output)] if options.output else []
+            writes += [(plan.rejects, options.rejects)] if options.rejects else []
+            writes += (
+                [(alert_rows(frame, scheme, plan.value_column), options.alerts)]
+                if options.alerts
+                else []
+            )
+            writes += [(written, target)] if target else []
+            meta = metadata(scheme, as_of.isoformat() if as_of else None)
+            # One pass: the sinks write to temporary files while the summary is computed;
+            # the files are renamed into place only if the run stands.
+            with PendingWrites(writes, dict.fromkeys(outputs, meta)) as pending:
+                queries = summary_queries(plan, options.top)
+                if previous is not None:
+                    lowest = scheme.bands[-1].name
+                    queries |= movement_queries(
+                        frame, previous.frame, scheme.id, plan.value_column, lowest, options.top
+                    )
+                queries |= alert_queries(frame, scheme)
+                queries |= matrix_queries(
+                    frame, [*scheme.extra_scores(), *extra], plan.value_column
+                )
+                bands = [b.name for b in scheme.bands]
+                if options.by:
+                    check_by(options.by, frame.collect_schema().names(), str(source))
+                    queries |= rollup_queries(
+                        frame, options.by, bands, plan.value_column, delta=previous is not None
+                    )
+                if scheme.parent is not None:
+                    queries["parents"] = parent_query(
+                        frame, scheme.parent, bands, plan.value_column
+                    )
+                frames_list = collect([*queries.values(), *pending.sinks], data)
+                frames = dict(zip(queries, frames_list, strict=False))
+                summary = build_summary(scheme, plan, frames)
+                rows = summary["rows"]
+                if rows["read"] == 0:
+                    raise DataError(f"{source}: the file has a header but no data rows")
+                if rows["rejected"] and options.rejects is None:
+                    lines = reject_lines(frames)
+                    more = rows["rejected"] - len(lines)
+                    raise DataError(
+                        f"{source}: {rows['rejected']} of {rows['read']} rows cannot be scored; nothing was written.\n  "
+                        + "\n  ".join(lines)
+                        + (f"\n  … and {more} more" if more > 0 else "")
+                        + "\nFix the data, or pass --rejects FILE to write these rows there and score the rest."
+                    )
+                if previous is not None:
+                    moves = build_movement(frames)
+                    prev_rows = int(frames["previous_rows"].item())
+                    common = rows["scored"] - moves["movement"]["new"]
+                    if prev_rows and rows["scored"] and not common:
+                        raise DataError(
+                            f"{source} and the previous snapshot {previous.path} have no customer in common; "
+                            f"are they the same portfolio, with the same id column ({scheme.id})?"
+                        )
+                pending.commit()
+        return {
+            "input": str(source),
+            "output": str(options.output) if options.output else None,
+            "rejects": str(options.rejects) if options.rejects else None,
+            "alerts_file": str(options.alerts) if options.alerts else None,
+            "as_of": as_of.isoformat() if as_of else None,
+            "history": str(target) if target else None,
+            **summary,
+            "previous": None
+            if previous is None
+            else {
+                "path": str(previous.path),
+                "as_of": previous.as_of,
+                "scheme": previous.scheme_name,
+                "hash": previous.scheme_hash,
+                "rescored": previous.rescored,
+                **moves,
+            },
+            "trends": trend_dates,
+            "alerts": build_alerts(scheme, frames, inactive),
+            "matrices": build_matrices(
+                frames, scheme, [*scheme.extra_scores(), *extra], plan.value_column
+            ),
+            "rollups": build_rollups(
+                frames,
+                options.by,
+                [b.name for b in scheme.bands],
+                scheme.at_risk_bands(),
+                has_value=plan.value_column is not None,
+                delta=previous is not None,
+            ),
+            "parents": build_parents(
+                frames["parents"],
+                [b.name for b in scheme.bands],
+                has_value=plan.value_column is not None,
+            )[: options.top]
+            if scheme.parent is not None
+            else None,
+            "rejected_sample": reject_lines(frames),
+            "warnings": warnings,
+        }
+
+    return typed_first(run)
 
 
 def _this(scheme: Scheme, source: Path) -> Snapshot:

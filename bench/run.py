@@ -1,0 +1,217 @@
+"""Benchmark chs against the floor, pandas and DuckDB on the same files.
+
+    python bench/run.py --rows 10000000 --runs 3
+
+Generates the data if needed (bench/generate.py), then times each command several times
+in a subprocess and prints medians, ratios to the floor and peak resident memory:
+
+- floor: Polars alone reads the CSV and writes it as Parquet;
+- chs: `chs score` with bench/scheme.yaml (10 signals), CSV to Parquet;
+- pandas / duckdb: the same scheme written by hand (bench/pandas_score.py, duckdb_score.py);
+- with --previous: the floor of reading both inputs, and `chs score --previous`;
+- diff: the floor of reading two scored files, and `chs diff`.
+
+Benchmark-only dependencies: numpy, pandas, pyarrow, duckdb (pip install -e '.[bench]').
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PY = sys.executable
+CHS = str(Path(sys.executable).parent / "chs")
+
+
+@dataclass
+class Result:
+    name: str
+    times: list[float]
+    peak_mb: float
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.times)
+
+
+def measure(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Wall time (s) and peak resident memory (MB) of one run of a command."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 10):
+        raise SystemExit(f"{' '.join(cmd)} failed ({code}):\n{err}")
+    return elapsed, usage.ru_maxrss / 1024  # Linux reports kilobytes
+
+
+def bench(name: str, cmd: list[str], runs: int) -> Result:
+    times, peak = [], 0.0
+    for _ in range(runs):
+        t, mem = measure(cmd)
+        times.append(t)
+        peak = max(peak, mem)
+    print(f"  {name:<34} median {statistics.median(times):7.2f} s  peak {peak:8.0f} MB", flush=True)
+    return Result(name, times, peak)
+
+
+def floor_cmd(*inputs: Path, out: Path) -> list[str]:
+    """Polars reads every input (CSV or Parquet) and writes the first as Parquet."""
+    scans = [f"pl.scan_{'csv' if p.suffix == '.csv' else 'parquet'}({str(p)!r})" for p in inputs]
+    code = "import polars as pl\n"
+    code += f"pl.collect_all([{scans[0]}.sink_parquet({str(out)!r}, lazy=True)"
+    code += "".join(
+        f", {s}.sink_parquet({str(out)!r} + '.{i}', lazy=True)" for i, s in enumerate(scans[1:])
+    )
+    code += "])"
+    return [PY, "-c", code]
+
+
+def run(rows: int, runs: int, data: Path, *, previous: bool, tools: list[str]) -> dict:
+    data.mkdir(parents=True, exist_ok=True)
+    customers, prev = data / "customers.csv", data / "previous.csv"
+    stamp = data / "rows.txt"
+    if not (customers.exists() and stamp.exists() and stamp.read_text() == str(rows)) or (
+        previous and not prev.exists()
+    ):
+        print(f"generating {rows:,} rows in {data} ...", flush=True)
+        gen = [PY, str(HERE / "generate.py"), "--rows", str(rows), "--out", str(data)]
+        subprocess.run([*gen, *(["--previous"] if previous else [])], check=True)
+        stamp.write_text(str(rows))
+    out = data / "out"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir()
+    scheme = str(HERE / "scheme.yaml")
+    results: dict[str, Result] = {}
+    print(f"{rows:,} customers x 10 signals, {runs} runs each", flush=True)
+    results["floor"] = bench(
+        "floor (Polars read CSV, write Parquet)",
+        floor_cmd(customers, out=out / "floor.parquet"),
+        runs,
+    )
+    results["chs"] = bench(
+        "chs score",
+        [CHS, "score", str(customers), "-s", scheme, "-o", str(out / "chs.parquet")],
+        runs,
+    )
+    if "pandas" in tools:
+        results["pandas"] = bench(
+            "pandas (by hand)",
+            [PY, str(HERE / "pandas_score.py"), str(customers), str(out / "pandas.parquet")],
+            runs,
+        )
+    if "duckdb" in tools:
+        results["duckdb"] = bench(
+            "DuckDB (by hand)",
+            [PY, str(HERE / "duckdb_score.py"), str(customers), str(out / "duckdb.parquet")],
+            runs,
+        )
+    if previous:
+        last = out / "previous_scored.parquet"
+        subprocess.run(
+            [CHS, "score", str(prev), "-s", scheme, "-o", str(last)],
+            check=True,
+            capture_output=True,
+        )
+        results["floor_previous"] = bench(
+            "floor of both inputs", floor_cmd(customers, last, out=out / "floor2.parquet"), runs
+        )
+        results["chs_previous"] = bench(
+            "chs score --previous",
+            [
+                CHS,
+                "score",
+                str(customers),
+                "-s",
+                scheme,
+                "-o",
+                str(out / "chs_prev.parquet"),
+                "--previous",
+                str(last),
+            ],
+            runs,
+        )
+        results["floor_diff"] = bench(
+            "floor of two scored files",
+            floor_cmd(last, out / "chs.parquet", out=out / "floor3.parquet"),
+            runs,
+        )
+        results["chs_diff"] = bench(
+            "chs diff",
+            [CHS, "diff", str(last), str(out / "chs.parquet"), "-o", str(out / "diff.parquet")],
+            runs,
+        )
+    return {"rows": rows, "runs": runs, "results": results}
+
+
+def report(outcome: dict) -> str:
+    r = outcome["results"]
+    lines = [
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}",
+        "",
+        "| run | median | vs floor | peak memory |",
+        "| --- | --- | --- | --- |",
+    ]
+
+    def row(key: str, floor: str) -> None:
+        if key in r:
+            lines.append(
+                f"| {r[key].name} | {r[key].median:.2f} s | {r[key].median / r[floor].median:.2f} x | {r[key].peak_mb:,.0f} MB |"
+            )
+
+    for key in ("floor", "chs", "pandas", "duckdb"):
+        row(key, "floor")
+    for key in ("floor_previous", "chs_previous"):
+        row(key, "floor_previous")
+    for key in ("floor_diff", "chs_diff"):
+        row(key, "floor_diff")
+    if "pandas" in r:
+        lines.append(f"\nchs is {r['pandas'].median / r['chs'].median:.2f} x faster than pandas")
+    if "duckdb" in r:
+        lines.append(f"chs is {r['duckdb'].median / r['chs'].median:.2f} x faster than DuckDB")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--data", type=Path, default=HERE / "data")
+    parser.add_argument("--previous", action="store_true", help="also time --previous and chs diff")
+    parser.add_argument(
+        "--tools", default="pandas,duckdb", help="competitors to run (comma-separated)"
+    )
+    parser.add_argument("--json", type=Path, help="also write the measurements here")
+    args = parser.parse_args()
+    outcome = run(
+        args.rows, args.runs, args.data, previous=args.previous, tools=args.tools.split(",")
+    )
+    print()
+    print(report(outcome))
+    if args.json:
+        payload = {
+            **outcome,
+            "results": {
+                k: {"name": v.name, "times": v.times, "peak_mb": v.peak_mb}
+                for k, v in outcome["results"].items()
+            },
+        }
+        args.json.write_text(json.dumps(payload, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""A smoke run of the benchmark, so that it cannot rot, and a check that its hand-written
+pandas and DuckDB competitors compute what chs computes (the comparison is fair)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+BENCH = REPO / "bench"
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    data = tmp_path_factory.mktemp("bench")
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(BENCH / "run.py"),
+            "--rows",
+            "3000",
+            "--runs",
+            "1",
+            "--data",
+            str(data),
+            "--previous",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout, data
+
+
+def test_the_benchmark_runs_every_tool_and_prints_the_table(smoke: tuple[str, Path]) -> None:
+    out, data = smoke
+    assert "3,000 customers x 10 signals, 1 runs each" in out
+    table = [line for line in out.splitlines() if line.startswith("| ") and "---" not in line]
+    names = [line.split(" | ")[0].removeprefix("| ") for line in table[1:]]
+    assert names == [
+        "floor (Polars read CSV, write Parquet)",
+        "chs score",
+        "pandas (by hand)",
+        "DuckDB (by hand)",
+        "floor of both inputs",
+        "chs score --previous",
+        "floor of two scored files",
+        "chs diff",
+    ]
+    # every floor is its own yardstick
+    assert [line.split(" | ")[2] for line in table[1:] if line.startswith("| floor")] == [
+        "1.00 x"
+    ] * 3
+    assert pl.read_csv(data / "customers.csv").height == 3000
+
+
+def test_competitors_compute_what_chs_computes(smoke: tuple[str, Path]) -> None:
+    _, data = smoke
+    out = data / "out"
+    chs = pl.read_parquet(out / "chs.parquet").sort("customer_id")
+    assert chs.height == 3000
+    points = [c for c in chs.columns if c.startswith("points_")]
+    assert len(points) == 10
+    for name in ("pandas", "duckdb"):
+        other = pl.read_parquet(out / f"{name}.parquet").sort("customer_id")
+        assert other["customer_id"].to_list() == chs["customer_id"].to_list()
+        assert other["band"].to_list() == chs["band"].to_list(), name
+        for col in ["score", "coverage", *points]:
+            diff = (other[col] - chs[col]).abs().fill_null(0.0).max()
+            assert diff is not None and diff <= 1e-9, (name, col)
+            assert other[col].null_count() == chs[col].null_count(), (name, col)
+
+        # reasons: the same signals in the same order; the figures may differ by 0.1 where
+        # a loss sits on a rounding tie (6.75 from 45.9999... points or from 46.0)
+        def parts(frame: pl.DataFrame) -> list[list[tuple[str, float]]]:
+            return [
+                [(p.rsplit(" -", 1)[0], float(p.rsplit(" -", 1)[1])) for p in r.split("; ") if p]
+                for r in frame["reasons"].to_list()
+            ]
+
+        for mine, theirs in zip(parts(chs), parts(other), strict=True):
+            assert [n for n, _ in mine] == [n for n, _ in theirs], name
+            assert all(
+                abs(a - b) <= 0.1 + 1e-9 for (_, a), (_, b) in zip(mine, theirs, strict=True)
+            )
