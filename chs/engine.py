@@ -1,7 +1,7 @@
 """The scoring engine: a scheme becomes Polars expressions over a lazy frame.
 
 Everything is vectorised: tiers are `when/then` chains, linear mappings are piecewise
-interpolations, categories a `replace_strict`, weights a horizontal sum. The engine
+interpolations, categories a `when/then` chain, weights a horizontal sum. The engine
 never collects; it returns lazy frames that the caller sinks, so Polars can stream.
 
 Per row, with p_s the points of signal s and w_s its relative weight in its group:
@@ -209,7 +209,15 @@ def points_expr(sig: Signal, value: pl.Expr) -> tuple[pl.Expr, pl.Expr | None]:
     assert sig.map is not None
     mapping = sig.map
     known = value.is_in(list(mapping))
-    points = value.replace_strict(mapping, default=sig.other, return_dtype=pl.Float64)
+    # a when/then chain rather than replace_strict, which does not stream
+    chain = None
+    for category, pts in mapping.items():
+        cond = value == category
+        chain = (
+            pl.when(cond).then(pl.lit(pts)) if chain is None else chain.when(cond).then(pl.lit(pts))
+        )
+    assert chain is not None  # a map has at least one category
+    points = chain.otherwise(pl.lit(sig.other, pl.Float64)).cast(pl.Float64)
     unknown = None if sig.other is not None else (value.is_not_null() & ~known)
     return points, unknown
 
@@ -255,6 +263,17 @@ def ranked_texts(
     return pl.concat_str(placed, separator="; ", ignore_nulls=True) if placed else pl.lit("")
 
 
+def duplicate_ids(lf: pl.LazyFrame, id_column: str) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """Queries for the duplicated ids, cheap in memory: a group-by over a 64-bit hash of
+    each id (a small table), then, exactly, over the ids whose hash repeats. Collect the
+    first; only if it is not empty, collect the second (`exact(hashes)`)."""
+    hashed = pl.col(id_column).cast(pl.String).str.strip_chars().hash().alias("h")
+    repeated = lf.group_by(hashed).agg(pl.len().alias("n")).filter(pl.col("n") > 1).select("h")
+    return repeated, lf.select(
+        pl.col(id_column).cast(pl.String).str.strip_chars().alias("id"), hashed
+    )
+
+
 def build_plan(
     lf: pl.LazyFrame,
     scheme: Scheme,
@@ -264,6 +283,7 @@ def build_plan(
     decimal_comma: bool = False,
     inferred: dict[str, pl.DataType] | None = None,
     extra: list[tuple[str, Scheme]] | None = None,
+    duplicates: list[str] | None = None,
 ) -> ScoringPlan:
     """Check the columns against the scheme and build the lazy scoring plan.
 
@@ -271,6 +291,8 @@ def build_plan(
     `inferred` gives the types of columns read as text from a CSV; they are restored in
     the output (but for the id, kept as text so that `00123` stays `00123`). `extra`:
     more scores (name, scheme) computed beside the main one, under `<name>_`.
+    `duplicates`: the duplicated ids, found beforehand (`duplicate_ids`), so that the
+    plan streams; without it they are found by a group-by joined back.
     Raises DataError for problems that concern the whole file (a missing column, a
     wrong type); row-level problems become reject reasons.
     """
@@ -303,17 +325,18 @@ def build_plan(
     # Duplicate ids by group-bys joined back, not a window over the whole column, so the
     # rows need not be held in memory: first over a 64-bit hash of the id (a small
     # table), then, exactly, over the ids of the few rows whose hash repeats.
-    hashed = pl.col(scheme.id).hash().alias("__h")
-    repeated = lf.group_by(hashed).agg(pl.len().alias("__n")).filter(pl.col("__n") > 1)
-    dups = (
-        lf.with_columns(hashed)
-        .join(repeated.select("__h"), on="__h", how="semi")
-        .group_by(scheme.id)
-        .agg(pl.len().alias("__n"))
-        .filter(pl.col("__n") > 1)
-        .select(scheme.id, pl.lit(True).alias("__dup"))
-    )
-    lf = lf.join(dups, on=scheme.id, how="left", maintain_order="left", nulls_equal=False)
+    if duplicates is not None:
+        lf = lf.with_columns(
+            pl.col(scheme.id).cast(pl.String).str.strip_chars().is_in(duplicates).alias("__dup")
+        )
+    else:
+        dups = (
+            lf.group_by(scheme.id)
+            .agg(pl.len().alias("__n"))
+            .filter(pl.col("__n") > 1)
+            .select(scheme.id, pl.lit(True).alias("__dup"))
+        )
+        lf = lf.join(dups, on=scheme.id, how="left", maintain_order="left", nulls_equal=False)
     id_col = pl.col(scheme.id)
     id_text = id_col.cast(pl.String).str.strip_chars()
     # A problem is a (flag, message) pair: flags are cheap booleans computed on every row;

@@ -160,10 +160,12 @@ def _scan_csv(path: Path, readable: Path, csv: CsvOptions, text_columns: Sequenc
         return pl.scan_csv(readable, schema_overrides=more, **options)  # type: ignore[arg-type]
 
     text_mode = any(c in overrides for c in text_columns[1:])
-    return Input(path, lf, inferred, _widths(readable, separator), text_scan, text_mode)
+    return Input(
+        path, lf, inferred, _widths(readable, separator, len(header)), text_scan, text_mode
+    )
 
 
-def _widths(readable: Path, separator: str) -> pl.LazyFrame:
+def _widths(readable: Path, separator: str, header: int) -> pl.LazyFrame:
     """Fields per line, counted outside quotes, vectorised. Polars fills a short row with
     nulls and may not see an extra field in a column it does not read, so this is how a
     broken row is caught. A quoted field spanning lines makes the count meaningless, so
@@ -183,13 +185,10 @@ def _widths(readable: Path, separator: str) -> pl.LazyFrame:
     counted = lines.with_columns(
         fields.alias("fields"), (line.str.count_matches('"', literal=True) % 2 == 1).alias("odd")
     )
-    bad = (
-        (pl.col("row") > 0)
-        & pl.col("line").is_not_null()
-        & (pl.col("fields") != pl.col("fields").first())
-    )
+    # the header's width is a literal: comparing with `.first()` would hold every line
+    bad = (pl.col("row") > 0) & pl.col("line").is_not_null() & (pl.col("fields") != header)
     return counted.select(
-        pl.col("fields").first().alias("header"),
+        pl.lit(header).alias("header"),
         pl.col("odd").any().alias("multiline"),
         pl.col("row").filter(bad).first().alias("bad_row"),
         pl.col("fields").filter(bad).first().alias("bad_fields"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import re
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ import polars as pl
 
 from chs.alerts import add_alerts, alert_rows, flag_columns
 from chs.diff import attach_previous
-from chs.engine import build_plan
+from chs.engine import REASON, ROW, build_plan, duplicate_ids
 from chs.errors import DataError, OptionError
 from chs.files import (
     CsvOptions,
@@ -96,11 +97,14 @@ def scheme_text_columns(scheme: Scheme) -> list[str]:
     return cols
 
 
-def collect(queries: list[pl.LazyFrame], data: Input) -> list[pl.DataFrame]:
-    """Collect queries together with the row-width check; a read error is a DataError."""
-    extra = [data.widths] if data.widths is not None else []
+def collect(
+    queries: list[pl.LazyFrame], data: Input, *, engine: str = "auto", widths: bool = True
+) -> list[pl.DataFrame]:
+    """Collect queries together with the row-width check (unless done already, `widths`);
+    a read error is a DataError."""
+    extra = [data.widths] if data.widths is not None and widths else []
     try:
-        frames = pl.collect_all([*queries, *extra])
+        frames = pl.collect_all([*queries, *extra], engine=engine)  # type: ignore[arg-type]
     except pl.exceptions.PolarsError as exc:
         if data.text_scan is not None and not data.text_mode and "could not parse" in str(exc):
             raise ParseFailure from None  # typed fast path: rerun reading as text
@@ -142,6 +146,7 @@ def score_file(
         text_columns = careful if text else [scheme.id]
         with contextlib.ExitStack() as stack:
             data = stack.enter_context(open_input(source, options.csv, text_columns))
+            duplicates = _duplicates(data, scheme.id)
             plan = build_plan(
                 data.frame,
                 scheme,
@@ -150,6 +155,7 @@ def score_file(
                 decimal_comma=options.csv.decimal_comma,
                 inferred=data.inferred,
                 extra=extra,
+                duplicates=duplicates,
             )
             warnings += plan.warnings
             frame = plan.scored
@@ -174,7 +180,8 @@ def score_file(
                     frame, scheme.id, as_of, past, scheme.trend_spans(), previous
                 )
             frame, inactive = add_alerts(frame, scheme)
-            frame = frame.cache()
+            if options.by:
+                check_by(options.by, frame.collect_schema().names(), str(source))
             written = frame.drop(flag_columns(scheme))
 
             writes = [(written, options.output)] if options.output else []
@@ -186,32 +193,50 @@ def score_file(
             )
             writes += [(written, target)] if target else []
             meta = metadata(scheme, as_of.isoformat() if as_of else None)
-            # One pass: the sinks write to temporary files while the summary is computed;
-            # the files are renamed into place only if the run stands.
+            work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="chs-")))
+            narrow_path, rejects_path = work / "summary.parquet", work / "rejects.parquet"
+            # One streaming pass over the input writes every output to a temporary file,
+            # and, for the summary, the few columns it reads and the rejected rows. The
+            # files are renamed into place only if the run stands.
             with PendingWrites(writes, dict.fromkeys(outputs, meta)) as pending:
-                queries = summary_queries(plan, options.top)
+                keep = _summary_columns(frame, scheme, plan.value_column, options.by)
+                collect(
+                    [
+                        *pending.sinks,
+                        frame.select(keep).sink_parquet(narrow_path, lazy=True),
+                        plan.rejected.select(ROW, REASON, scheme.id).sink_parquet(
+                            rejects_path, lazy=True
+                        ),
+                    ],
+                    data,
+                    engine="streaming",
+                    widths=False,  # checked by the duplicates pass
+                )
+                scored = pl.scan_parquet(narrow_path)
+                rejected = pl.scan_parquet(rejects_path)
+                queries = summary_queries(
+                    scored, rejected, scheme.id, plan.value_column, options.top
+                )
                 if previous is not None:
                     lowest = scheme.bands[-1].name
                     queries |= movement_queries(
-                        frame, previous.frame, scheme.id, plan.value_column, lowest, options.top
+                        scored, previous.frame, scheme.id, plan.value_column, lowest, options.top
                     )
-                queries |= alert_queries(frame, scheme)
+                queries |= alert_queries(scored, scheme)
                 queries |= matrix_queries(
-                    frame, [*scheme.extra_scores(), *extra], plan.value_column
+                    scored, [*scheme.extra_scores(), *extra], plan.value_column
                 )
                 bands = [b.name for b in scheme.bands]
                 if options.by:
-                    check_by(options.by, frame.collect_schema().names(), str(source))
                     queries |= rollup_queries(
-                        frame, options.by, bands, plan.value_column, delta=previous is not None
+                        scored, options.by, bands, plan.value_column, delta=previous is not None
                     )
                 if scheme.parent is not None:
                     queries["parents"] = parent_query(
-                        frame, scheme.parent, bands, plan.value_column
+                        scored, scheme.parent, bands, plan.value_column
                     )
-                frames_list = collect([*queries.values(), *pending.sinks], data)
-                frames = dict(zip(queries, frames_list, strict=False))
-                summary = build_summary(scheme, plan, frames)
+                frames = dict(zip(queries, pl.collect_all(list(queries.values())), strict=True))
+                summary = build_summary(scheme, scheme.id, plan.value_column, frames)
                 rows = summary["rows"]
                 if rows["read"] == 0:
                     raise DataError(f"{source}: the file has a header but no data rows")
@@ -277,6 +302,45 @@ def score_file(
         }
 
     return typed_first(run)
+
+
+def _duplicates(data: Input, id_column: str) -> list[str]:
+    """The duplicated ids, by a pass over the id column alone (with the row-width check):
+    a group-by of 64-bit hashes, then the exact ids among the rows whose hash repeats."""
+    repeated_q, ids = duplicate_ids(data.frame, id_column)
+    (repeated,) = collect([repeated_q], data, engine="streaming")
+    if repeated.height == 0:
+        return []
+    exact = (
+        ids.filter(pl.col("h").is_in(repeated["h"].to_list()))
+        .group_by("id")
+        .agg(pl.len().alias("n"))
+        .filter(pl.col("n") > 1)
+    )
+    (found,) = collect([exact], data)
+    return [i for i in found["id"].to_list() if i]
+
+
+def _summary_columns(
+    frame: pl.LazyFrame, scheme: Scheme, value: str | None, by: list[list[str]]
+) -> list[str]:
+    """The columns the summary reads, among those the scored rows have."""
+    from chs.alerts import ALERTS_COLUMN
+
+    have = frame.collect_schema().names()
+    wanted = [scheme.id, value, scheme.parent, *[c for spec in by for c in spec]]
+    wanted += [
+        "score",
+        "band",
+        "coverage",
+        "reasons",
+        "previous_score",
+        "delta",
+        "previous_band",
+        "movement",
+    ]
+    wanted += [c for c in have if c.endswith("_band") or c.startswith("__alert_")]
+    return [c for c in dict.fromkeys(wanted) if c is not None and c in have and c != ALERTS_COLUMN]
 
 
 def _this(scheme: Scheme, source: Path) -> Snapshot:

@@ -10,28 +10,27 @@ from typing import Any
 
 import polars as pl
 
-from chs.engine import OK, REASON, ROW, ScoringPlan
+from chs.engine import REASON, ROW
 from chs.scheme import Scheme
 
 REJECT_SAMPLE = 10
 
 
-def summary_queries(plan: ScoringPlan, top: int) -> dict[str, pl.LazyFrame]:
-    """Lazy aggregate queries; collect them together (pl.collect_all)."""
-    value = (
-        pl.col(plan.value_column).cast(pl.Float64)
-        if plan.value_column
-        else pl.lit(None, pl.Float64)
-    )
-    scored = plan.scored
-    queries = {
-        "counts": plan.checked.select(
-            pl.len().alias("read"),
-            (~pl.col(OK)).sum().alias("rejected"),
-        ),
-        "reject_sample": plan.rejected.head(REJECT_SAMPLE).select(
-            ROW, pl.col(plan.id_column).cast(pl.String).alias("id"), REASON
-        ),
+def summary_queries(
+    scored: pl.LazyFrame,
+    rejected: pl.LazyFrame,
+    id_column: str,
+    value_column: str | None,
+    top: int,
+) -> dict[str, pl.LazyFrame]:
+    """Aggregate queries over the scored rows (score, band, coverage, reasons, the id and
+    value columns) and the rejected rows (row, reason, the id); collect them together."""
+    value = pl.col(value_column).cast(pl.Float64) if value_column else pl.lit(None, pl.Float64)
+    ident = pl.col(id_column).cast(pl.String)
+    return {
+        "scored_n": scored.select(pl.len().alias("n")),
+        "rejected_n": rejected.select(pl.len().alias("n")),
+        "reject_sample": rejected.head(REJECT_SAMPLE).select(ROW, ident.alias("id"), REASON),
         "bands": scored.group_by("band").agg(
             pl.len().alias("customers"), value.sum().alias("value")
         ),
@@ -44,16 +43,12 @@ def summary_queries(plan: ScoringPlan, top: int) -> dict[str, pl.LazyFrame]:
             (pl.col("coverage") < 0.5).sum().alias("coverage_below_half"),
             value.sum().alias("value"),
         ),
-        "at_risk": plan.at_risk(top).select(
-            pl.col(plan.id_column).cast(pl.String).alias("id"),
-            "score",
-            "band",
-            value.alias("value"),
-            "coverage",
-            "reasons",
-        ),
+        # lowest score first; on a tie the bigger value, then the id
+        "at_risk": scored.with_columns(value.fill_null(0.0).alias("__v"), ident.alias("__id"))
+        .bottom_k(top, by=["score", "__v", "__id"], reverse=[False, True, False])
+        .sort(["score", "__v", "__id"], descending=[False, True, False])
+        .select(ident.alias("id"), "score", "band", value.alias("value"), "coverage", "reasons"),
     }
-    return queries
 
 
 def _r(x: float | None, digits: int = 1) -> float | None:
@@ -61,14 +56,13 @@ def _r(x: float | None, digits: int = 1) -> float | None:
 
 
 def build_summary(
-    scheme: Scheme, plan: ScoringPlan, frames: dict[str, pl.DataFrame]
+    scheme: Scheme, id_column: str, value_column: str | None, frames: dict[str, pl.DataFrame]
 ) -> dict[str, Any]:
     """Plain data (JSON-ready) from the collected aggregates."""
-    counts = frames["counts"].row(0, named=True)
-    read, rejected = int(counts["read"]), int(counts["rejected"])
-    scored = read - rejected
+    scored, rejected = int(frames["scored_n"].item()), int(frames["rejected_n"].item())
+    read = scored + rejected
     stats = frames["stats"].row(0, named=True)
-    has_value = plan.value_column is not None
+    has_value = value_column is not None
     total_value = float(stats["value"] or 0.0)
     per_band = {r["band"]: r for r in frames["bands"].iter_rows(named=True)}
     bands = []
@@ -102,7 +96,7 @@ def build_summary(
     ]
     return {
         "scheme": {"name": scheme.name, "hash": scheme.digest},
-        "id_column": plan.id_column,
+        "id_column": id_column,
         "rows": {"read": read, "scored": scored, "rejected": rejected},
         "score": {
             "mean": _r(stats["mean"], 1),
@@ -114,7 +108,7 @@ def build_summary(
             "mean": _r(stats["coverage_mean"], 3),
             "below_half": int(stats["coverage_below_half"] or 0),
         },
-        "value": {"column": plan.value_column, "total": _r(total_value, 2) if has_value else None},
+        "value": {"column": value_column, "total": _r(total_value, 2) if has_value else None},
         "bands": bands,
         "at_risk": at_risk,
     }
