@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -112,3 +113,24 @@ def csv_options(separator: str, decimal_comma: bool, encoding: str, na: list[str
         encoding=encoding,
         null_values=tuple(na) if na else DEFAULT_NULLS,
     )
+
+
+@contextlib.contextmanager
+def progress(message: str) -> Iterator[None]:
+    """A spinner with the elapsed time while a long run works, on a terminal only: cron
+    and pipes stay silent."""
+    err = console(stderr=True)
+    if not err.is_terminal:
+        yield
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        bar.add_task(message, total=None)
+        yield

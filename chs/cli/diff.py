@@ -17,6 +17,7 @@ from chs.cli.common import (
     csv_options,
     guarded,
     print_json,
+    progress,
     warn,
 )
 
@@ -68,17 +69,18 @@ def diff(
     from chs.rollup import parse_by
     from chs.scheme import load_scheme
 
-    result = diff_files(
-        last,
-        this,
-        scheme=load_scheme(scheme) if scheme else None,
-        output=output,
-        csv=csv_options(separator, decimal_comma, encoding, na),
-        id_column=id_column,
-        value_column=value_column,
-        top=top,
-        by=parse_by(by),
-    )
+    with progress(f"Comparing {last} with {this}"):
+        result = diff_files(
+            last,
+            this,
+            scheme=load_scheme(scheme) if scheme else None,
+            output=output,
+            csv=csv_options(separator, decimal_comma, encoding, na),
+            id_column=id_column,
+            value_column=value_column,
+            top=top,
+            by=parse_by(by),
+        )
     warn(result["warnings"])
     if json:
         print_json(result)

@@ -17,6 +17,7 @@ from chs.cli.common import (
     csv_options,
     guarded,
     print_json,
+    progress,
     warn,
 )
 
@@ -113,7 +114,8 @@ def score(
         by=parse_by(by),
         more=more,
     )
-    summary = score_file(input, loaded, options)
+    with progress(f"Scoring {input}"):
+        summary = score_file(input, loaded, options)
     warn(summary["warnings"])
     if json:
         print_json(summary)
