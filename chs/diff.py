@@ -8,7 +8,9 @@ in only one snapshot.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -92,10 +94,8 @@ def per_customer(last: Snapshot, this: Snapshot, extra: list[str] | None = None)
         *[pl.col(f"__extra_{c}").alias(f"__this_x_{c}") for c in extra],
     )
     drops = {s: (pl.col(f"__last_{s}") - pl.col(f"__this_{s}")).fill_null(0.0) for s in common}
-    parts = {
-        s: [pl.lit(s), _points_text(pl.col(f"__last_{s}")), _points_text(pl.col(f"__this_{s}"))]
-        for s in common
-    }
+    parts = {s: [pl.lit(s), pl.col(f"__last_{s}"), pl.col(f"__this_{s}")] for s in common}
+    shape = [lambda e: e, _points_text, _points_text]
     delta = (pl.col("this_score") - pl.col("last_score")).round(1, mode="half_away_from_zero")
     return (
         a.join(b, on=KEY, how="full", coalesce=True)
@@ -104,7 +104,9 @@ def per_customer(last: Snapshot, this: Snapshot, extra: list[str] | None = None)
             _movement(pl.col("delta"), pl.col("last_score"), pl.col("this_score")).alias(
                 "movement"
             ),
-            ranked_texts(drops, parts, "{} {} -> {}", DRIVERS, at_least=0.005).alias("drivers")
+            ranked_texts(drops, parts, "{} {} -> {}", DRIVERS, at_least=0.005, shape=shape).alias(
+                "drivers"
+            )
             if common
             else pl.lit(""),
         )
@@ -165,12 +167,19 @@ def compare(
     bands: list[str] | None = None,
     by: list[list[str]] | None = None,
     at_risk: list[str] | None = None,
+    work: Path | None = None,
 ) -> tuple[dict[str, Any], pl.LazyFrame]:
     """The diff summary (plain data) and the lazy per-customer frame. `by`: roll-ups of
     this snapshot's customers with their mean delta; `at_risk`: the bands counted in
     value at risk (default: the lowest)."""
     by = by or []
-    rows = per_customer(last, this, [c for spec in by for c in spec]).cache()
+    joined = per_customer(last, this, [c for spec in by for c in spec])
+    if work is not None:
+        # stream the joined rows to a file once; every query below then reads it
+        joined.sink_parquet(work / "rows.parquet", engine="streaming")
+        rows = pl.scan_parquet(work / "rows.parquet")
+    else:
+        rows = joined.collect().lazy()
     common = [s for s in this.signals if s in last.signals]
     value = pl.coalesce("this_value", "last_value")
     queries = {
@@ -383,31 +392,35 @@ def diff_files(
     borrowed = None if value_column else (recorded_value(this) or recorded_value(last))
     value_a = value_column or _if_in(borrowed, last, csv)
     value_b = value_column or _if_in(borrowed, this, csv)
-    with (
-        open_snapshot(
-            last,
-            scheme,
-            csv,
-            id_column=id_column,
-            value_column=value_a,
-            role="last snapshot",
-            extra=extra,
-        ) as a,
-        open_snapshot(
-            this,
-            scheme,
-            csv,
-            id_column=id_column,
-            value_column=value_b,
-            role="this snapshot",
-            extra=extra,
-        ) as b,
-    ):
+    with contextlib.ExitStack() as stack:
+        a = stack.enter_context(
+            open_snapshot(
+                last,
+                scheme,
+                csv,
+                id_column=id_column,
+                value_column=value_a,
+                role="last snapshot",
+                extra=extra,
+            )
+        )
+        b = stack.enter_context(
+            open_snapshot(
+                this,
+                scheme,
+                csv,
+                id_column=id_column,
+                value_column=value_b,
+                role="this snapshot",
+                extra=extra,
+            )
+        )
         # Without a scheme, a chs Parquet file's recorded bands and at-risk bands serve.
         info = recorded(this) or recorded(last)
         bands = [band.name for band in scheme.bands] if scheme else info.get("bands")
         risk = scheme.at_risk_bands() if scheme else info.get("at_risk")
-        result, rows = compare(a, b, top=top, bands=bands, by=by, at_risk=risk)
+        work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="chs-")))
+        result, rows = compare(a, b, top=top, bands=bands, by=by, at_risk=risk, work=work)
         if output is not None:
             with PendingWrites([(rows, output)]) as pending:
                 pl.collect_all(pending.sinks)

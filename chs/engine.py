@@ -14,6 +14,7 @@ absorb its weight. `coverage` is the nominal share of the weight that had data.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import pairwise
 
@@ -229,13 +230,15 @@ def ranked_texts(
     k: int,
     *,
     at_least: float,
+    shape: list[Callable[[pl.Expr], pl.Expr]] | None = None,
 ) -> pl.Expr:
     """Per row, the k largest keys (ties in dict order) written with `template` from their
     `parts`, joined by `; `; keys under `at_least` are left out.
 
     Ranks are counted with plain comparisons; for each of the k places the parts of the
     signal holding it are picked, and only then formatted, so a row formats k strings,
-    not one per signal."""
+    not one per signal. `shape[f]`, if given, turns the picked field f into text (after
+    the pick, so once per place rather than once per signal)."""
     names = list(keys)
     ranks = {
         n: pl.sum_horizontal(
@@ -258,7 +261,7 @@ def ranked_texts(
                 cond = (ranks[n] == rank) & (keys[n] >= at_least)
                 value = parts[n][f]
                 chain = pl.when(cond).then(value) if chain is None else chain.when(cond).then(value)
-            fields.append(chain)
+            fields.append(shape[f](chain) if shape else chain)  # type: ignore[arg-type]
         placed.append(pl.format(template, *fields))
     return pl.concat_str(placed, separator="; ", ignore_nulls=True) if placed else pl.lit("")
 
