@@ -50,8 +50,7 @@ class ScoringPlan:
     """Lazy frames over the input: every row checked, the accepted and the rejected ones.
 
     `accepted` and `rejected` keep the engine's working columns; `finish` turns any
-    subset of accepted rows into output rows, so a caller can pick rows first (the ten
-    most at risk) and pay for the output columns only on those.
+    subset of accepted rows into output rows.
     """
 
     accepted: pl.LazyFrame
@@ -72,18 +71,6 @@ class ScoringPlan:
     def finish(self, frame: pl.LazyFrame) -> pl.LazyFrame:
         """Output rows (input columns, points, score, band, reasons…) for accepted rows."""
         return frame.select(self.output)
-
-    def at_risk(self, top: int) -> pl.LazyFrame:
-        """The `top` lowest scores (as written), the bigger value first on a tie, as output rows."""
-        written = pl.col("__score").round(1, mode="half_away_from_zero")
-        value = self.value if self.value is not None else pl.lit(0.0)
-        picked = self.accepted.with_columns(written.alias("__written"), value.alias("__rank_value"))
-        picked = picked.bottom_k(
-            top,
-            by=["__written", "__rank_value", pl.col(self.id_column).cast(pl.String)],
-            reverse=[False, True, False],
-        ).sort(["__written", "__rank_value", self.id_column], descending=[False, True, False])
-        return self.finish(picked)
 
     @property
     def scored(self) -> pl.LazyFrame:
