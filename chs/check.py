@@ -12,10 +12,10 @@ from typing import Any
 import polars as pl
 
 from chs.alerts import add_alerts
-from chs.engine import DEFINITION, OK, REASON, build_plan, internal
-from chs.files import CsvOptions, open_input
+from chs.engine import DEFINITION, OK, REASON, internal
+from chs.files import CsvOptions
 from chs.scheme import Scheme, Signal, number_text
-from chs.score import collect, scheme_text_columns
+from chs.score import collect, planned
 from chs.summary import REJECT_SAMPLE, reject_lines
 
 HISTOGRAM_BINS = 10
@@ -128,14 +128,7 @@ def check_data(scheme: Scheme, path: str | Path, csv: CsvOptions | None = None) 
     """Score `path` without writing: columns and types, missing shares, the distribution."""
     source = Path(path)
     csv = csv or CsvOptions()
-    with open_input(source, csv, scheme_text_columns(scheme)) as data:
-        plan = build_plan(
-            data.frame,
-            scheme,
-            source=str(source),
-            decimal_comma=csv.decimal_comma,
-            inferred=data.inferred,
-        )
+    with planned(source, scheme, csv) as (data, plan):
         schema = data.frame.collect_schema()
         add_alerts(plan.scored, scheme)  # an alert naming a column the rows lack is an error
         bins = (

@@ -254,14 +254,11 @@ def ranked_texts(
 
 
 def duplicate_ids(lf: pl.LazyFrame, id_column: str) -> tuple[pl.LazyFrame, pl.LazyFrame]:
-    """Queries for the duplicated ids, cheap in memory: a group-by over a 64-bit hash of
-    each id (a small table), then, exactly, over the ids whose hash repeats. Collect the
-    first; only if it is not empty, collect the second (`exact(hashes)`)."""
-    hashed = pl.col(id_column).cast(pl.String).str.strip_chars().hash().alias("h")
-    repeated = lf.group_by(hashed).agg(pl.len().alias("n")).filter(pl.col("n") > 1).select("h")
-    return repeated, lf.select(
-        pl.col(id_column).cast(pl.String).str.strip_chars().alias("id"), hashed
-    )
+    """Queries for finding duplicated ids with little memory: every id's 64-bit hash (`h`),
+    to sort and compare with its neighbour, and the ids with their hashes, to find the
+    exact duplicates among the rows whose hash repeats."""
+    key = pl.col(id_column).cast(pl.String).str.strip_chars()
+    return lf.select(key.hash().alias("h")), lf.select(key.alias("id"), key.hash().alias("h"))
 
 
 def build_plan(

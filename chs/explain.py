@@ -22,16 +22,15 @@ import polars as pl
 from chs.engine import (
     DEFINITION,
     ROW,
-    build_plan,
     group_column,
     internal,
     points_column,
     points_expr,
 )
 from chs.errors import DataError, OptionError
-from chs.files import CsvOptions, open_input
+from chs.files import CsvOptions
 from chs.scheme import FlatSignal, Scheme, Signal, number_text
-from chs.score import collect, scheme_text_columns, score_frame
+from chs.score import collect, planned, score_frame
 
 
 @dataclass(frozen=True)
@@ -141,14 +140,7 @@ def explain_file(
     source = Path(input_path)
     csv = csv or CsvOptions()
     key = pl.col(scheme.id).cast(pl.String).str.strip_chars()
-    with open_input(source, csv, scheme_text_columns(scheme)) as data:
-        plan = build_plan(
-            data.frame,
-            scheme,
-            source=str(source),
-            decimal_comma=csv.decimal_comma,
-            inferred=data.inferred,
-        )
+    with planned(source, scheme, csv) as (data, plan):
         wanted = plan.checked.filter(key.is_in(ids))
         raw_rows, rows = collect(
             [data.frame.with_row_index(ROW, offset=1).filter(key.is_in(ids)), wanted], data

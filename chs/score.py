@@ -12,6 +12,7 @@ import contextlib
 import datetime as dt
 import re
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ import polars as pl
 
 from chs.alerts import add_alerts, alert_rows, flag_columns
 from chs.diff import attach_previous
-from chs.engine import REASON, ROW, build_plan, duplicate_ids
+from chs.engine import REASON, ROW, ScoringPlan, build_plan, duplicate_ids
 from chs.errors import DataError, OptionError
 from chs.files import (
     CsvOptions,
@@ -235,7 +236,13 @@ def score_file(
                     queries["parents"] = parent_query(
                         scored, scheme.parent, bands, plan.value_column
                     )
-                frames = dict(zip(queries, pl.collect_all(list(queries.values())), strict=True))
+                frames = dict(
+                    zip(
+                        queries,
+                        pl.collect_all(list(queries.values()), engine="streaming"),
+                        strict=True,
+                    )
+                )
                 summary = build_summary(scheme, scheme.id, plan.value_column, frames)
                 rows = summary["rows"]
                 if rows["read"] == 0:
@@ -306,13 +313,16 @@ def score_file(
 
 def _duplicates(data: Input, id_column: str) -> list[str]:
     """The duplicated ids, by a pass over the id column alone (with the row-width check):
-    a group-by of 64-bit hashes, then the exact ids among the rows whose hash repeats."""
+    its 64-bit hashes, sorted, show the repeats (8 bytes a customer, no hash table); the
+    exact ids are then found among the few rows whose hash repeats."""
     repeated_q, ids = duplicate_ids(data.frame, id_column)
-    (repeated,) = collect([repeated_q], data, engine="streaming")
-    if repeated.height == 0:
+    (hashes,) = collect([repeated_q], data, engine="streaming")
+    ordered = hashes["h"].sort()
+    repeated = ordered.filter(ordered == ordered.shift(1)).unique()
+    if repeated.len() == 0:
         return []
     exact = (
-        ids.filter(pl.col("h").is_in(repeated["h"].to_list()))
+        ids.filter(pl.col("h").is_in(repeated.to_list()))
         .group_by("id")
         .agg(pl.len().alias("n"))
         .filter(pl.col("n") > 1)
@@ -341,6 +351,21 @@ def _summary_columns(
     ]
     wanted += [c for c in have if c.endswith("_band") or c.startswith("__alert_")]
     return [c for c in dict.fromkeys(wanted) if c is not None and c in have and c != ALERTS_COLUMN]
+
+
+@contextlib.contextmanager
+def planned(source: Path, scheme: Scheme, csv: CsvOptions) -> Iterator[tuple[Input, ScoringPlan]]:
+    """The input (the scheme's CSV columns as text, which names bad rows) and its scoring
+    plan: for `chs check --data` and `chs explain`, which look at rows rather than stream."""
+    with open_input(source, csv, scheme_text_columns(scheme)) as data:
+        plan = build_plan(
+            data.frame,
+            scheme,
+            source=str(source),
+            decimal_comma=csv.decimal_comma,
+            inferred=data.inferred,
+        )
+        yield data, plan
 
 
 def _this(scheme: Scheme, source: Path) -> Snapshot:
