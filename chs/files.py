@@ -298,10 +298,14 @@ class PendingWrites:
         """`metadata`: key-value pairs written into the Parquet files at those paths."""
         self.temps: list[tuple[Path, Path]] = []
         self.sinks: list[pl.LazyFrame] = []
+        self.created: list[Path] = []  # folders made for the outputs, deepest last
+        self.committed = False
         try:
             for lf, path in frames:
                 fmt = output_format(path)
+                missing = [d for d in (path.parent, *path.parent.parents) if not d.exists()]
                 path.parent.mkdir(parents=True, exist_ok=True)
+                self.created += [d for d in reversed(missing) if d not in self.created]
                 fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
                 os.close(fd)
                 tmp = Path(name)
@@ -321,15 +325,23 @@ class PendingWrites:
         try:
             for tmp, path in self.temps:
                 os.replace(tmp, path)
+            self.committed = True
         except OSError as exc:
             raise _output_error(exc, [p for _, p in self.temps]) from None
         finally:
             self.discard()
 
     def discard(self) -> None:
+        """Remove the temporary files, and, when nothing was committed, the folders made
+        for the outputs: a failed run leaves nothing behind."""
         for tmp, _ in self.temps:
             tmp.unlink(missing_ok=True)
         self.temps = []
+        if not self.committed:
+            for folder in reversed(self.created):
+                with contextlib.suppress(OSError):  # not empty: something else is there
+                    folder.rmdir()
+            self.created = []
 
     def __enter__(self) -> PendingWrites:
         return self

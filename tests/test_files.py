@@ -203,3 +203,27 @@ def test_discarded_writes_leave_the_target_untouched(tmp_path):
         pl.collect_all(pending.sinks)
     assert target.read_bytes() == b"last month"
     assert [p.name for p in tmp_path.iterdir()] == ["out.parquet"]
+
+
+def test_discarded_writes_remove_the_folders_they_made_but_no_other(tmp_path):
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    (kept / "other.txt").write_text("mine")
+    frames = [
+        (pl.LazyFrame({"a": [1]}), tmp_path / "new" / "deep" / "out.parquet"),
+        (pl.LazyFrame({"a": [1]}), kept / "sub" / "out.csv"),
+    ]
+    with PendingWrites(frames) as pending:
+        pl.collect_all(pending.sinks)
+        assert (tmp_path / "new" / "deep").is_dir()
+    # nothing committed: the folders made for the outputs are gone, the others stay
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kept"]
+    assert [p.name for p in kept.iterdir()] == ["other.txt"]
+
+
+def test_committed_writes_keep_their_folders(tmp_path):
+    target = tmp_path / "new" / "out.parquet"
+    with PendingWrites([(pl.LazyFrame({"a": [1]}), target)]) as pending:
+        pl.collect_all(pending.sinks)
+        pending.commit()
+    assert pl.read_parquet(target)["a"].to_list() == [1]
