@@ -15,8 +15,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from cli_support import PLAIN_ENV, assert_failed, invoke, leftovers, runner, write
 from polars.testing import assert_frame_equal
-from typer.testing import CliRunner
 
 import chs
 from chs.check import check_data, describe
@@ -29,9 +29,6 @@ REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "sample_data"
 SCHEMES = REPO / "schemes"
 
-runner = CliRunner()
-# Environment variables that would make rich colour a pipe; removed for every run.
-PLAIN_ENV: dict[str, str | None] = {"NO_COLOR": None, "FORCE_COLOR": None, "TTY_COMPATIBLE": None}
 
 # Line numbers matter: the scheme error messages below name them.
 SCHEME = """\
@@ -95,24 +92,10 @@ REJECT_LINES = [
 ]
 
 
-def invoke(*args: object, env: dict[str, str | None] | None = None):
-    return runner.invoke(app, [str(a) for a in args], env={**PLAIN_ENV, **(env or {})})
-
-
-def write(path: Path, text: str) -> Path:
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 def variant(old: str, new: str) -> str:
     """SCHEME with one exact edit (the edit must match once, so line numbers stay known)."""
     assert SCHEME.count(old) == 1, old
     return SCHEME.replace(old, new)
-
-
-def leftovers(directory: Path) -> list[str]:
-    """Temporary files an output writer could leave behind (`.<name>.<random>.tmp`)."""
-    return sorted(p.name for p in directory.iterdir() if p.name.endswith(".tmp"))
 
 
 @pytest.fixture
@@ -128,17 +111,6 @@ def data(tmp_path: Path) -> Path:
 @pytest.fixture
 def out(tmp_path: Path) -> Path:
     return tmp_path / "out" / "scored.csv"
-
-
-def assert_failed(result, code: int, message: str, *outputs: Path) -> None:
-    """Exit code, the exact stderr, nothing on stdout, and no output file or temp file."""
-    assert result.exit_code == code, result.output
-    assert result.stderr == message + "\n"
-    assert result.stdout == ""
-    for path in outputs:
-        assert not path.exists()
-        if path.parent.exists():
-            assert leftovers(path.parent) == []
 
 
 # -- version and help ----------------------------------------------------------------------

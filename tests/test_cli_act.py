@@ -16,9 +16,8 @@ from typing import Any
 
 import polars as pl
 import pytest
-from typer.testing import CliRunner
+from cli_support import invoke
 
-from chs.cli import app
 from chs.diff import diff_files
 from chs.explain import explain_file
 from chs.rollup import report_file
@@ -30,13 +29,6 @@ SAMPLE = ROOT / "sample_data" / "customers.csv"
 MONTHS = ROOT / "sample_data" / "months"
 SCHEMES = ROOT / "schemes"
 SAAS = SCHEMES / "saas.yaml"
-
-runner = CliRunner()
-PLAIN_ENV: dict[str, str | None] = {"NO_COLOR": None, "FORCE_COLOR": None, "TTY_COMPATIBLE": None}
-
-
-def invoke(*args: object):
-    return runner.invoke(app, [str(a) for a in args], env=PLAIN_ENV)
 
 
 def as_json(data: Any) -> Any:

@@ -14,17 +14,18 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from typer.testing import CliRunner
+from cli_support import (
+    assert_failed,
+    invoke,
+    leftovers,
+    table_rows,
+    write,
+)
 
-from chs.cli import app
 from chs.diff import diff_files
 from chs.history import history_report
 from chs.scheme import load_scheme
 from chs.score import ScoreOptions, score_file
-
-runner = CliRunner()
-# Environment variables that would make rich colour a pipe; removed for every run.
-PLAIN_ENV: dict[str, str | None] = {"NO_COLOR": None, "FORCE_COLOR": None, "TTY_COMPATIBLE": None}
 
 # Line numbers matter: the alert error messages name them (see `line_of`).
 SCHEME = """\
@@ -123,16 +124,6 @@ ALERT_COLUMNS = ["id", "alert", "severity", "owner", "action", "score", "band", 
 QUIET = "id,logins,nps,mrr\nC01,12,8,100\nC02,7,6,200\n"
 
 
-def invoke(*args: object):
-    return runner.invoke(app, [str(a) for a in args], env=PLAIN_ENV)
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
 def variant(old: str, new: str) -> str:
     """SCHEME with one exact edit (the edit must match once, so line numbers stay known)."""
     assert SCHEME.count(old) == 1, old
@@ -144,43 +135,6 @@ def line_of(text: str, fragment: str) -> int:
     hits = [i for i, line in enumerate(text.splitlines(), 1) if fragment in line]
     assert len(hits) == 1, fragment
     return hits[0]
-
-
-def leftovers(directory: Path) -> list[str]:
-    """Temporary files an output writer could leave behind (`.<name>.<random>.tmp`)."""
-    return sorted(p.name for p in directory.rglob("*") if p.name.endswith(".tmp"))
-
-
-def cells(line: str) -> list[str]:
-    """The cells of one ASCII table row, `| a | b |` -> ['a', 'b']."""
-    assert line.startswith("|") and line.endswith("|"), line
-    return [c.strip() for c in line[1:-1].split("|")]
-
-
-def table_rows(stdout: str, title: str) -> list[list[str]]:
-    """Header and body rows of the ASCII table printed under `title`."""
-    lines = stdout.splitlines()
-    start = lines.index(title)
-    assert lines[start + 1].startswith("+-"), lines[start + 1]
-    rows = []
-    for line in lines[start + 2 :]:
-        if line.startswith("+-"):
-            break
-        if line.startswith("|-"):
-            continue
-        rows.append(cells(line))
-    return rows
-
-
-def assert_failed(result, code: int, message: str, *outputs: Path) -> None:
-    """Exit code, the exact stderr, nothing on stdout, and no output file or temp file."""
-    assert result.exit_code == code, result.output
-    assert result.stderr == message + "\n"
-    assert result.stdout == ""
-    for path in outputs:
-        assert not path.exists(), path
-        if path.parent.exists():
-            assert leftovers(path.parent) == []
 
 
 @pytest.fixture
