@@ -16,7 +16,7 @@ from typing import Any
 
 import polars as pl
 
-from chs.engine import ranked_texts
+from chs.engine import labelled, pick, top_keys
 from chs.errors import DataError, OptionError
 from chs.files import CsvOptions, PendingWrites, check_outputs, open_input
 from chs.rollup import build_rollups, check_by, rollup_queries
@@ -93,22 +93,30 @@ def per_customer(last: Snapshot, this: Snapshot, extra: list[str] | None = None)
         *[pl.col(f"points_{s}").alias(f"__this_{s}") for s in common],
         *[pl.col(f"__extra_{c}").alias(f"__this_x_{c}") for c in extra],
     )
-    drops = {s: (pl.col(f"__last_{s}") - pl.col(f"__this_{s}")).fill_null(0.0) for s in common}
-    parts = {s: [pl.lit(s), pl.col(f"__last_{s}"), pl.col(f"__this_{s}")] for s in common}
-    shape = [lambda e: e, _points_text, _points_text]
+    drops = {s: pl.col(f"__last_{s}") - pl.col(f"__this_{s}") for s in common}
     delta = (pl.col("this_score") - pl.col("last_score")).round(1, mode="half_away_from_zero")
+    joined = a.join(b, on=KEY, how="full", coalesce=True)
+    # Drivers: the signals whose points fell most, `logins 100 -> 50`.
+    joined, places = top_keys(joined, drops, DRIVERS, at_least=0.005, work="__drop")
+    texts = [
+        pl.when(p.shown).then(
+            pl.format(
+                "{} {} -> {}",
+                labelled(p.index, common),
+                _points_text(pick(p.index, [pl.col(f"__last_{s}") for s in common])),
+                _points_text(pick(p.index, [pl.col(f"__this_{s}") for s in common])),
+            )
+        )
+        for p in places
+    ]
+    drivers = pl.concat_str(texts, separator="; ", ignore_nulls=True) if texts else pl.lit("")
     return (
-        a.join(b, on=KEY, how="full", coalesce=True)
-        .with_columns(delta.alias("delta"))
+        joined.with_columns(delta.alias("delta"))
         .with_columns(
             _movement(pl.col("delta"), pl.col("last_score"), pl.col("this_score")).alias(
                 "movement"
             ),
-            ranked_texts(drops, parts, "{} {} -> {}", DRIVERS, at_least=0.005, shape=shape).alias(
-                "drivers"
-            )
-            if common
-            else pl.lit(""),
+            drivers.alias("drivers"),
         )
         .select(
             pl.col(KEY).alias("id"),
