@@ -54,6 +54,7 @@ class ScoringPlan:
 
     accepted: pl.LazyFrame
     rejected: pl.LazyFrame  # with the REASON column
+    reason: pl.Expr  # why a row is rejected, over `checked`
     output: list[pl.Expr]
     columns: list[str]  # the input's columns
     checked: pl.LazyFrame  # every row, with the OK flag
@@ -66,10 +67,33 @@ class ScoringPlan:
     # definition name -> (its scheme, its column prefix); one entry unless segmented
     definitions: dict[str, tuple[Scheme, str]] = field(default_factory=dict)
     extras: list[tuple[str, Scheme]] = field(default_factory=list)  # extra scores
+    # The reasons text, and the working columns it is made from: a summary keeps these
+    # (a few integers a row) and writes the text only for the rows it lists.
+    reasons: pl.Expr = field(default_factory=lambda: pl.col("reasons"))
+    working: list[str] = field(default_factory=list)
 
     def finish(self, frame: pl.LazyFrame) -> pl.LazyFrame:
         """Output rows (input columns, points, score, band, reasons…) for accepted rows."""
         return frame.select(self.output)
+
+    def split(self) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+        """(output rows followed by the `working` columns, rejected rows with REASON and
+        the input's columns), both from one cached evaluation of every row: collected
+        together, with any number of sinks on either, the rows are scored once. (Left to
+        itself, Polars' common-subplan elimination computes the scoring twice when three
+        sinks hang off the two sides of the accept/reject filter.)"""
+        exprs = [*self.output, *[pl.col(c) for c in self.working]]
+        names = [e.meta.output_name() for e in exprs]
+        evaluated = self.checked.with_columns(
+            [e.alias(f"__out_{i}") for i, e in enumerate(exprs)]
+        ).cache()
+        scored = evaluated.filter(pl.col(OK)).select(
+            [pl.col(f"__out_{i}").alias(n) for i, n in enumerate(names)]
+        )
+        rejected = evaluated.filter(~pl.col(OK)).select(
+            ROW, self.reason.alias(REASON), *self.columns
+        )
+        return scored, rejected
 
     @property
     def scored(self) -> pl.LazyFrame:
@@ -505,6 +529,7 @@ def build_plan(
     return ScoringPlan(
         accepted=accepted,
         rejected=rejected,
+        reason=reason,
         output=output,
         columns=columns,
         checked=checked,
@@ -522,6 +547,12 @@ def build_plan(
         warnings=warnings,
         definitions={c.name: (c.scheme, c.prefix) for c in compiled},
         extras=[(c.name, c.scheme) for c in extras],
+        reasons=primary.reasons,
+        working=[
+            c
+            for c in dict.fromkeys(primary.reasons.meta.root_names())
+            if c not in {e.meta.output_name() for e in output}
+        ],
     )
 
 

@@ -159,7 +159,7 @@ def score_file(
                 duplicates=duplicates,
             )
             warnings += plan.warnings
-            frame = plan.scored
+            frame, rejected_rows = plan.split()
             if as_of is not None:
                 frame = frame.with_columns(pl.lit(as_of).alias("as_of"))
             previous = None
@@ -183,10 +183,10 @@ def score_file(
             frame, inactive = add_alerts(frame, scheme)
             if options.by:
                 check_by(options.by, frame.collect_schema().names(), str(source))
-            written = frame.drop(flag_columns(scheme))
+            written = frame.drop([*flag_columns(scheme), *plan.working])
 
             writes = [(written, options.output)] if options.output else []
-            writes += [(plan.rejects, options.rejects)] if options.rejects else []
+            writes += [(rejected_rows, options.rejects)] if options.rejects else []
             writes += (
                 [(alert_rows(frame, scheme, plan.value_column), options.alerts)]
                 if options.alerts
@@ -200,12 +200,12 @@ def score_file(
             # and, for the summary, the few columns it reads and the rejected rows. The
             # files are renamed into place only if the run stands.
             with PendingWrites(writes, dict.fromkeys(outputs, meta)) as pending:
-                keep = _summary_columns(frame, scheme, plan.value_column, options.by)
+                keep = _summary_columns(frame, scheme, plan, options.by)
                 collect(
                     [
                         *pending.sinks,
                         frame.select(keep).sink_parquet(narrow_path, lazy=True),
-                        plan.rejected.select(ROW, REASON, scheme.id).sink_parquet(
+                        rejected_rows.select(ROW, REASON, scheme.id).sink_parquet(
                             rejects_path, lazy=True
                         ),
                     ],
@@ -216,12 +216,18 @@ def score_file(
                 scored = pl.scan_parquet(narrow_path)
                 rejected = pl.scan_parquet(rejects_path)
                 queries = summary_queries(
-                    scored, rejected, scheme.id, plan.value_column, options.top
+                    scored, rejected, scheme.id, plan.value_column, options.top, plan.reasons
                 )
                 if previous is not None:
                     lowest = scheme.bands[-1].name
                     queries |= movement_queries(
-                        scored, previous.frame, scheme.id, plan.value_column, lowest, options.top
+                        scored,
+                        previous.frame,
+                        scheme.id,
+                        plan.value_column,
+                        lowest,
+                        options.top,
+                        plan.reasons,
                     )
                 queries |= alert_queries(scored, scheme)
                 queries |= matrix_queries(
@@ -332,18 +338,19 @@ def _duplicates(data: Input, id_column: str) -> list[str]:
 
 
 def _summary_columns(
-    frame: pl.LazyFrame, scheme: Scheme, value: str | None, by: list[list[str]]
+    frame: pl.LazyFrame, scheme: Scheme, plan: ScoringPlan, by: list[list[str]]
 ) -> list[str]:
-    """The columns the summary reads, among those the scored rows have."""
+    """The columns the summary reads, among those the scored rows have (for the reasons,
+    their working columns: the text is written only for the rows the summary lists)."""
     from chs.alerts import ALERTS_COLUMN
 
     have = frame.collect_schema().names()
-    wanted = [scheme.id, value, scheme.parent, *[c for spec in by for c in spec]]
+    wanted = [scheme.id, plan.value_column, scheme.parent, *[c for spec in by for c in spec]]
     wanted += [
         "score",
         "band",
         "coverage",
-        "reasons",
+        *plan.reasons.meta.root_names(),
         "previous_score",
         "delta",
         "previous_band",

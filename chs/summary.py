@@ -22,9 +22,11 @@ def summary_queries(
     id_column: str,
     value_column: str | None,
     top: int,
+    reasons: pl.Expr,
 ) -> dict[str, pl.LazyFrame]:
-    """Aggregate queries over the scored rows (score, band, coverage, reasons, the id and
-    value columns) and the rejected rows (row, reason, the id); collect them together."""
+    """Aggregate queries over the scored rows (score, band, coverage, the id and value
+    columns, what `reasons` reads) and the rejected rows (row, reason, the id); collect
+    them together."""
     value = pl.col(value_column).cast(pl.Float64) if value_column else pl.lit(None, pl.Float64)
     ident = pl.col(id_column).cast(pl.String)
     return {
@@ -47,7 +49,14 @@ def summary_queries(
         "at_risk": scored.with_columns(value.fill_null(0.0).alias("__v"), ident.alias("__id"))
         .bottom_k(top, by=["score", "__v", "__id"], reverse=[False, True, False])
         .sort(["score", "__v", "__id"], descending=[False, True, False])
-        .select(ident.alias("id"), "score", "band", value.alias("value"), "coverage", "reasons"),
+        .select(
+            ident.alias("id"),
+            "score",
+            "band",
+            value.alias("value"),
+            "coverage",
+            reasons.alias("reasons"),
+        ),
     }
 
 
@@ -132,9 +141,11 @@ def movement_queries(
     value_column: str | None,
     lowest: str,
     top: int,
+    reasons: pl.Expr,
 ) -> dict[str, pl.LazyFrame]:
-    """Queries over scored rows that carry previous_score/delta/previous_band/movement;
-    `previous` is the previous snapshot's frame (KEY, score, band, __value)."""
+    """Queries over scored rows that carry previous_score/delta/previous_band/movement
+    (and what `reasons` reads); `previous` is the previous snapshot's frame (KEY, score,
+    band, __value)."""
     from chs.snapshot import KEY
 
     value = pl.col(value_column).cast(pl.Float64) if value_column else pl.lit(None, pl.Float64)
@@ -147,7 +158,7 @@ def movement_queries(
         "previous_band",
         "band",
         value.alias("value"),
-        "reasons",
+        reasons.alias("reasons"),
     ]
     into = (
         (pl.col("band") == lowest)
