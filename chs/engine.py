@@ -76,12 +76,12 @@ class ScoringPlan:
         """Output rows (input columns, points, score, band, reasons…) for accepted rows."""
         return frame.select(self.output)
 
-    def split(self) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    def split(self) -> tuple[pl.LazyFrame, pl.LazyFrame, pl.LazyFrame]:
         """(output rows followed by the `working` columns, rejected rows with REASON and
-        the input's columns), both from one cached evaluation of every row: collected
-        together, with any number of sinks on either, the rows are scored once. (Left to
-        itself, Polars' common-subplan elimination computes the scoring twice when three
-        sinks hang off the two sides of the accept/reject filter.)"""
+        the input's columns, every row), all from one cached evaluation of every row:
+        collected together, with any number of sinks on each, the rows are scored once.
+        (Left to itself, Polars' common-subplan elimination computes the scoring twice
+        when three sinks hang off the two sides of the accept/reject filter.)"""
         exprs = [*self.output, *[pl.col(c) for c in self.working]]
         names = [e.meta.output_name() for e in exprs]
         evaluated = self.checked.with_columns(
@@ -93,7 +93,7 @@ class ScoringPlan:
         rejected = evaluated.filter(~pl.col(OK)).select(
             ROW, self.reason.alias(REASON), *self.columns
         )
-        return scored, rejected
+        return scored, rejected, evaluated
 
     @property
     def scored(self) -> pl.LazyFrame:
@@ -316,12 +316,10 @@ def labelled(index: pl.Expr, labels: list[str]) -> pl.Expr:
     return pl.lit(pl.Series(labels, dtype=pl.String)).gather(index)
 
 
-def duplicate_ids(lf: pl.LazyFrame, id_column: str) -> tuple[pl.LazyFrame, pl.LazyFrame]:
-    """Queries for finding duplicated ids with little memory: every id's 64-bit hash (`h`),
-    to sort and compare with its neighbour, and the ids with their hashes, to find the
-    exact duplicates among the rows whose hash repeats."""
+def id_key(id_column: str) -> pl.Expr:
+    """The id as compared for duplicates: text, trimmed; null when empty."""
     key = pl.col(id_column).cast(pl.String).str.strip_chars()
-    return lf.select(key.hash().alias("h")), lf.select(key.alias("id"), key.hash().alias("h"))
+    return pl.when(key != "").then(key)
 
 
 def build_plan(
@@ -341,8 +339,8 @@ def build_plan(
     `inferred` gives the types of columns read as text from a CSV; they are restored in
     the output (but for the id, kept as text so that `00123` stays `00123`). `extra`:
     more scores (name, scheme) computed beside the main one, under `<name>_`.
-    `duplicates`: the duplicated ids, found beforehand (`duplicate_ids`), so that the
-    plan streams; without it they are found by a group-by joined back.
+    `duplicates`: the duplicated ids, found beforehand, so that the plan streams;
+    without it they are found by a group-by joined back.
     Raises DataError for problems that concern the whole file (a missing column, a
     wrong type); row-level problems become reject reasons.
     """
@@ -376,9 +374,8 @@ def build_plan(
     # rows need not be held in memory: first over a 64-bit hash of the id (a small
     # table), then, exactly, over the ids of the few rows whose hash repeats.
     if duplicates is not None:
-        lf = lf.with_columns(
-            pl.col(scheme.id).cast(pl.String).str.strip_chars().is_in(duplicates).alias("__dup")
-        )
+        repeated = id_key(scheme.id).is_in(duplicates) if duplicates else pl.lit(False)
+        lf = lf.with_columns(repeated.alias("__dup"))
     else:
         dups = (
             lf.group_by(scheme.id)

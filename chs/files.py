@@ -91,6 +91,20 @@ class Input:
         """The same scan with these columns read as text (a CSV's ids: `0001` stays)."""
         return self.frame if self.text_scan is None else self.text_scan(columns)
 
+    def width_proxy(self, rows: pl.LazyFrame) -> pl.LazyFrame | None:
+        """A cheap stand-in for `widths`, collected with a pass over `rows` (the scan, or
+        a frame keeping all its columns): it reads every column, so Polars itself fails
+        on a row with too many fields, and counts the nulls of the last column, which a
+        row with too few fields has. Only when there are some (`short` > 0) must the lines
+        be counted."""
+        if self.widths is None:
+            return None
+        names = self.frame.collect_schema().names()
+        return rows.select(
+            pl.col(names[-1]).is_null().sum().alias("short"),
+            *[pl.col(c).is_null().any().alias(f"__read_{i}") for i, c in enumerate(names)],
+        )
+
     def width_problem(self, widths: pl.DataFrame) -> DataError | None:
         """The error for the collected `widths` query, if a row is too short or too long."""
         row = widths.row(0, named=True)
@@ -179,10 +193,16 @@ def _widths(readable: Path, separator: str, header: int) -> pl.LazyFrame:
         truncate_ragged_lines=True,
         glob=False,
     ).with_row_index("row")  # the header is row 0, so data rows count from 1
-    line = pl.col("line").str.strip_suffix("\r")
+    line = pl.col("line")
+    plain = line.str.count_matches(separator, literal=True) + 1
+    # Only a line with a quote or the wrong number of separators needs a closer look
+    # (most files have neither): the filter keeps the rest out of the regex below.
+    suspect = lines.filter(
+        line.str.contains('"', literal=True) | ((plain != header) & (pl.col("row") > 0))
+    )
     unquoted = line.str.replace_all('"[^"]*"', "")
     fields = unquoted.str.count_matches(separator, literal=True) + 1
-    counted = lines.with_columns(
+    counted = suspect.with_columns(
         fields.alias("fields"), (line.str.count_matches('"', literal=True) % 2 == 1).alias("odd")
     )
     # the header's width is a literal: comparing with `.first()` would hold every line

@@ -21,7 +21,7 @@ import polars as pl
 
 from chs.alerts import add_alerts, alert_rows, flag_columns
 from chs.diff import attach_previous
-from chs.engine import REASON, ROW, ScoringPlan, build_plan, duplicate_ids
+from chs.engine import REASON, ROW, ScoringPlan, build_plan, id_key
 from chs.errors import DataError, OptionError
 from chs.files import (
     CsvOptions,
@@ -140,14 +140,15 @@ def score_file(
     extra = side_scores(scheme, options.more)
     careful = [c for s in [scheme, *options.more] for c in scheme_text_columns(s)]
 
-    def run(text: bool) -> dict[str, Any]:
-        """One scoring run; `text`: read the scheme's CSV columns as text (careful path)."""
+    def run(text: bool, duplicates: list[str] | None) -> dict[str, Any]:
+        """One scoring run; `text`: read the scheme's CSV columns as text (careful path).
+        `duplicates`: the repeated ids, if known; if not (None), the run assumes there
+        are none and checks after its pass, raising `_Repeated` to be run again."""
         warnings: list[str] = list(scheme.warnings) + (listing.warnings if listing else [])
 
         text_columns = careful if text else [scheme.id]
         with contextlib.ExitStack() as stack:
             data = stack.enter_context(open_input(source, options.csv, text_columns))
-            duplicates = _duplicates(data, scheme.id)
             plan = build_plan(
                 data.frame,
                 scheme,
@@ -156,10 +157,10 @@ def score_file(
                 decimal_comma=options.csv.decimal_comma,
                 inferred=data.inferred,
                 extra=extra,
-                duplicates=duplicates,
+                duplicates=duplicates or [],
             )
             warnings += plan.warnings
-            frame, rejected_rows = plan.split()
+            frame, rejected_rows, every_row = plan.split()
             if as_of is not None:
                 frame = frame.with_columns(pl.lit(as_of).alias("as_of"))
             previous = None
@@ -201,18 +202,27 @@ def score_file(
             # files are renamed into place only if the run stands.
             with PendingWrites(writes, dict.fromkeys(outputs, meta)) as pending:
                 keep = _summary_columns(frame, scheme, plan, options.by)
-                collect(
+                hashed = id_key(scheme.id).hash().alias(_HASH)
+                proxy = data.width_proxy(every_row)
+                done = collect(
                     [
                         *pending.sinks,
-                        frame.select(keep).sink_parquet(narrow_path, lazy=True),
-                        rejected_rows.select(ROW, REASON, scheme.id).sink_parquet(
-                            rejects_path, lazy=True
+                        frame.select(*keep, hashed).sink_parquet(narrow_path, **_WORK_FILE),
+                        rejected_rows.select(ROW, REASON, scheme.id, hashed).sink_parquet(
+                            rejects_path, **_WORK_FILE
                         ),
+                        *([proxy] if proxy is not None else []),
                     ],
                     data,
                     engine="streaming",
-                    widths=False,  # checked by the duplicates pass
+                    widths=False,  # the proxy tells whether the lines must be counted
                 )
+                if proxy is not None and done[-1]["short"].item():
+                    collect([], data, engine="streaming")  # raises for a short row
+                if duplicates is None:
+                    repeated = _repeated_ids([narrow_path, rejects_path], scheme.id)
+                    if repeated:
+                        raise _Repeated(repeated)
                 scored = pl.scan_parquet(narrow_path)
                 rejected = pl.scan_parquet(rejects_path)
                 queries = summary_queries(
@@ -314,27 +324,46 @@ def score_file(
             "warnings": warnings,
         }
 
-    return typed_first(run)
+    def attempt(text: bool) -> dict[str, Any]:
+        try:
+            return run(text, None)
+        except _Repeated as found:  # rare: run again, rejecting the repeated ids
+            return run(text, found.ids)
+
+    return typed_first(attempt)
 
 
-def _duplicates(data: Input, id_column: str) -> list[str]:
-    """The duplicated ids, by a pass over the id column alone (with the row-width check):
-    its 64-bit hashes, sorted, show the repeats (8 bytes a customer, no hash table); the
-    exact ids are then found among the few rows whose hash repeats."""
-    repeated_q, ids = duplicate_ids(data.frame, id_column)
-    (hashes,) = collect([repeated_q], data, engine="streaming")
-    ordered = hashes["h"].sort()
+_HASH = "__id_hash"
+# Working files of a run (read back once, then deleted): fast to write rather than small.
+_WORK_FILE: dict[str, Any] = {"lazy": True, "compression": "lz4", "statistics": False}
+
+
+class _Repeated(Exception):
+    """The pass found repeated ids: the run is done again with them known."""
+
+    def __init__(self, ids: list[str]) -> None:
+        super().__init__(f"{len(ids)} repeated ids")
+        self.ids = ids
+
+
+def _repeated_ids(paths: list[Path], id_column: str) -> list[str]:
+    """The repeated ids among the rows a pass wrote (scored and rejected): their 64-bit
+    hashes, sorted, show the repeats (8 bytes a row, no hash table); the exact ids are
+    then found among the few rows whose hash repeats. Empty ids have no hash."""
+    hashes = pl.concat([pl.scan_parquet(p).select(_HASH) for p in paths]).collect()
+    ordered = hashes[_HASH].drop_nulls().sort()
     repeated = ordered.filter(ordered == ordered.shift(1)).unique()
     if repeated.len() == 0:
         return []
-    exact = (
-        ids.filter(pl.col("h").is_in(repeated.to_list()))
+    found = (
+        pl.concat([pl.scan_parquet(p).select(id_key(id_column).alias("id"), _HASH) for p in paths])
+        .filter(pl.col(_HASH).is_in(repeated.implode()))
         .group_by("id")
         .agg(pl.len().alias("n"))
         .filter(pl.col("n") > 1)
+        .collect()
     )
-    (found,) = collect([exact], data)
-    return [i for i in found["id"].to_list() if i]
+    return sorted(found["id"].to_list())
 
 
 def _summary_columns(
