@@ -42,21 +42,23 @@ def _movement(delta: pl.Expr, before: pl.Expr, after: pl.Expr) -> pl.Expr:
     )
 
 
-def attach_previous(current: pl.LazyFrame, id_column: str, previous: Snapshot) -> pl.LazyFrame:
-    """Add previous_score, delta, previous_band and movement to scored rows."""
-    prev = previous.frame.select(
+def previous_lookup(previous: Snapshot) -> pl.LazyFrame:
+    """The previous snapshot's score and band per customer (KEY), to join to the rows
+    before they are scored (`ScoringPlan.split`); `add_movement` then adds the rest."""
+    return previous.frame.select(
         KEY, pl.col("score").alias("previous_score"), pl.col("band").alias("previous_band")
     )
+
+
+def add_movement(scored: pl.LazyFrame) -> pl.LazyFrame:
+    """Add delta and movement to scored rows that carry previous_score/previous_band;
+    the four columns go last."""
     delta = (pl.col("score") - pl.col("previous_score")).round(1, mode="half_away_from_zero")
     return (
-        current.with_columns(pl.col(id_column).cast(pl.String).str.strip_chars().alias(KEY))
-        .join(prev, on=KEY, how="left", maintain_order="left")
-        .with_columns(delta.alias("delta"))
+        scored.with_columns(delta.alias("delta"))
         .with_columns(
-            pl.col("previous_band"),
-            _movement(pl.col("delta"), pl.col("previous_score"), pl.col("score")).alias("movement"),
+            _movement(pl.col("delta"), pl.col("previous_score"), pl.col("score")).alias("movement")
         )
-        .drop(KEY)
         .select(
             pl.exclude("previous_score", "delta", "previous_band", "movement"),
             "previous_score",

@@ -76,17 +76,31 @@ class ScoringPlan:
         """Output rows (input columns, points, score, band, reasons…) for accepted rows."""
         return frame.select(self.output)
 
-    def split(self) -> tuple[pl.LazyFrame, pl.LazyFrame, pl.LazyFrame]:
+    def split(
+        self, lookup: pl.LazyFrame | None = None, key: str = "__key"
+    ) -> tuple[pl.LazyFrame, pl.LazyFrame, pl.LazyFrame]:
         """(output rows followed by the `working` columns, rejected rows with REASON and
         the input's columns, every row), all from one cached evaluation of every row:
         collected together, with any number of sinks on each, the rows are scored once.
         (Left to itself, Polars' common-subplan elimination computes the scoring twice
-        when three sinks hang off the two sides of the accept/reject filter.)"""
+        when three sinks hang off the two sides of the accept/reject filter.)
+
+        `lookup`: columns per customer (by `key`, the trimmed id text), such as the
+        previous score, joined here, before the rows split: a join downstream of the
+        split made Polars hold gigabytes. Its columns follow the working columns."""
         exprs = [*self.output, *[pl.col(c) for c in self.working]]
+        rows = self.checked
+        if lookup is not None:
+            exprs += [pl.col(c) for c in lookup.collect_schema().names() if c != key]
+            rows = (
+                rows.with_columns(
+                    pl.col(self.id_column).cast(pl.String).str.strip_chars().alias(key)
+                )
+                .join(lookup, on=key, how="left", maintain_order="left")
+                .drop(key)
+            )
         names = [e.meta.output_name() for e in exprs]
-        evaluated = self.checked.with_columns(
-            [e.alias(f"__out_{i}") for i, e in enumerate(exprs)]
-        ).cache()
+        evaluated = rows.with_columns([e.alias(f"__out_{i}") for i, e in enumerate(exprs)]).cache()
         scored = evaluated.filter(pl.col(OK)).select(
             [pl.col(f"__out_{i}").alias(n) for i, n in enumerate(names)]
         )

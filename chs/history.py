@@ -115,91 +115,91 @@ def open_past(
         ]
 
 
-def with_trends(
-    current: pl.LazyFrame,
-    id_column: str,
+def trend_lookups(
     as_of: dt.date,
     past: list[tuple[dt.date, Snapshot]],
     spans: list[int],
     previous: Snapshot | None = None,
-) -> tuple[pl.LazyFrame, dict[str, str | None]]:
-    """Add change_<N>d for each span and snapshots_in_band. Returns the frame and, per
-    trend column, the snapshot date it compares with (None when there is none).
+) -> tuple[list[pl.LazyFrame], dict[str, str | None]]:
+    """What the trends need from earlier snapshots, per customer (KEY): the score of the
+    snapshot each change_<N>d compares with (`__then_<N>`), and for the streak the band
+    in the latest past snapshot (`__band0`) with how many past snapshots in a row, from
+    the latest, found the customer in it (`__run0`). Returns these lookups and, per trend
+    column, the snapshot date it compares with (None when there is none).
 
-    `previous`: the snapshot already joined as previous_score/previous_band; a trend that
-    compares with it reads those columns instead of joining it again."""
-    key = pl.col(id_column).cast(pl.String).str.strip_chars().alias(KEY)
-    frame = current.with_columns(key)
+    `previous`: the snapshot joined as previous_score/previous_band; a trend that
+    compares with it reads those columns instead. The lookups are joined to the rows
+    before they are scored (`ScoringPlan.split`); `add_trends` then makes the columns."""
     dates = [d for d, _ in past]
     before = [d for d in dates if d < as_of]
-    joined = (
-        previous is not None
-        and "previous_score" in current.collect_schema().names()
-        and before
-        and dict(past)[max(before)] is previous
-    )
+    joined = previous is not None and bool(before) and dict(past)[max(before)] is previous
     used: dict[str, str | None] = {}
+    lookups: list[pl.LazyFrame] = []
     by_date = dict(past)
     for days in spans:
-        name = f"change_{days}d"
         when = nearest(dates, as_of, days)
-        used[name] = when.isoformat() if when else None
-        if when is None:
-            frame = frame.with_columns(pl.lit(None, pl.Float64).alias(name))
+        used[f"change_{days}d"] = when.isoformat() if when else None
+        if when is None or (joined and when == max(before)):
             continue
-        if joined and when == max(before):
-            change = (pl.col("score") - pl.col("previous_score")).round(
-                1, mode="half_away_from_zero"
-            )
-            frame = frame.with_columns(change.alias(name))
-            continue
-        then = by_date[when].frame.select(KEY, pl.col("score").alias("__then"))
-        frame = (
-            frame.join(then, on=KEY, how="left", maintain_order="left")
-            .with_columns(
-                (pl.col("score") - pl.col("__then"))
-                .round(1, mode="half_away_from_zero")
-                .alias(name)
-            )
-            .drop("__then")
-        )
-    if joined and len(before) == 1:
-        same = (pl.col("previous_band") == pl.col("band")).fill_null(False)
-        frame = frame.with_columns((same.cast(pl.Int32) + 1).alias("snapshots_in_band"))
-    elif past:
+        lookups.append(by_date[when].frame.select(KEY, pl.col("score").alias(f"__then_{days}")))
+    if before and not (joined and len(before) == 1):
+        # Past snapshots numbered from the latest (0); the run is how many of them, from
+        # 0 on without a gap, found the customer in the band it had in snapshot 0.
+        order = {d: i for i, d in enumerate(sorted(before, reverse=True))}
         bands = pl.concat(
-            [s.frame.select(KEY, "band", pl.lit(d).alias("__date")) for d, s in past if d < as_of]
-            or [pl.LazyFrame(schema={KEY: pl.String, "band": pl.String, "__date": pl.Date})]
+            [
+                by_date[d].frame.select(KEY, "band", pl.lit(order[d], pl.Int32).alias("__idx"))
+                for d in before
+            ]
         )
-        # Past snapshots numbered from the latest (0); the streak is how many of them, from
-        # 0 on without a gap, found the customer in today's band (absent breaks it).
-        order = {
-            d: i for i, d in enumerate(sorted((d for d, _ in past if d < as_of), reverse=True))
-        }
-        streaks = (
-            frame.select(KEY, pl.col("band").alias("__now"))
-            .join(bands, on=KEY, how="inner")
-            .filter(pl.col("band") == pl.col("__now"))
-            .with_columns(
-                pl.col("__date").replace_strict(order, return_dtype=pl.Int32).alias("__idx")
-            )
-            .group_by(KEY)
-            .agg(
-                (pl.col("__idx").sort() == pl.int_range(pl.len(), dtype=pl.Int32))
+        idx = pl.col("__idx").sort()
+        band = pl.col("band").sort_by("__idx")
+        lookups.append(
+            bands.group_by(KEY).agg(
+                pl.when(idx.first() == 0).then(band.first()).alias("__band0"),
+                ((idx == pl.int_range(pl.len(), dtype=pl.Int32)) & (band == band.first()))
                 .cast(pl.Int32)
                 .cum_prod()
                 .sum()
-                .alias("__streak")
+                .alias("__run0"),
             )
         )
-        frame = (
-            frame.join(streaks, on=KEY, how="left", maintain_order="left")
-            .with_columns((pl.col("__streak").fill_null(0) + 1).alias("snapshots_in_band"))
-            .drop("__streak")
-        )
+    return lookups, used
+
+
+def add_trends(
+    frame: pl.LazyFrame,
+    as_of: dt.date,
+    past: list[tuple[dt.date, Snapshot]],
+    spans: list[int],
+    previous: Snapshot | None = None,
+) -> pl.LazyFrame:
+    """Add change_<N>d for each span and snapshots_in_band to scored rows that carry the
+    columns of `trend_lookups` (and previous_score/previous_band with `previous`)."""
+    dates = [d for d, _ in past]
+    before = [d for d in dates if d < as_of]
+    joined = previous is not None and bool(before) and dict(past)[max(before)] is previous
+    columns = []
+    for days in spans:
+        when = nearest(dates, as_of, days)
+        if when is None:
+            columns.append(pl.lit(None, pl.Float64).alias(f"change_{days}d"))
+            continue
+        then = "previous_score" if joined and when == max(before) else f"__then_{days}"
+        change = (pl.col("score") - pl.col(then)).round(1, mode="half_away_from_zero")
+        columns.append(change.alias(f"change_{days}d"))
+    if not before:
+        streak: pl.Expr = pl.lit(1, pl.Int32)
+    elif joined and len(before) == 1:
+        same = (pl.col("previous_band") == pl.col("band")).fill_null(False)
+        streak = same.cast(pl.Int32) + 1
     else:
-        frame = frame.with_columns(pl.lit(1, pl.Int32).alias("snapshots_in_band"))
-    return frame.drop(KEY), used
+        same = (pl.col("__band0") == pl.col("band")).fill_null(False)
+        streak = pl.when(same).then(pl.col("__run0")).otherwise(0).cast(pl.Int32) + 1
+    internal = [
+        c for c in frame.collect_schema().names() if c.startswith(("__then_", "__band0", "__run0"))
+    ]
+    return frame.with_columns(*columns, streak.alias("snapshots_in_band")).drop(internal)
 
 
 def sparkline(scores: list[float | None]) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 import polars as pl
 
 from chs.alerts import add_alerts, alert_rows, flag_columns
-from chs.diff import attach_previous
+from chs.diff import add_movement, previous_lookup
 from chs.engine import REASON, ROW, ScoringPlan, build_plan, id_key
 from chs.errors import DataError, OptionError
 from chs.files import (
@@ -35,16 +35,17 @@ from chs.files import (
 )
 from chs.history import (
     Listing,
+    add_trends,
     list_snapshots,
     open_past,
     parse_date,
     previous_in,
     snapshot_path,
-    with_trends,
+    trend_lookups,
 )
 from chs.rollup import build_parents, build_rollups, check_by, parent_query, rollup_queries
 from chs.scheme import Scheme
-from chs.snapshot import Snapshot, metadata, open_snapshot, scheme_mismatch
+from chs.snapshot import KEY, Snapshot, metadata, open_snapshot, scheme_mismatch
 from chs.summary import (
     alert_queries,
     build_alerts,
@@ -160,27 +161,34 @@ def score_file(
                 duplicates=duplicates or [],
             )
             warnings += plan.warnings
-            frame, rejected_rows, every_row = plan.split()
-            if as_of is not None:
-                frame = frame.with_columns(pl.lit(as_of).alias("as_of"))
             previous = None
             if previous_path is not None:
                 previous = stack.enter_context(
                     open_snapshot(previous_path, scheme, options.csv, role="previous snapshot")
                 )
-                frame = attach_previous(frame, scheme.id, previous)
                 mismatch = scheme_mismatch(previous, _this(scheme, source))
                 warnings += [mismatch] if mismatch else []
                 if previous.rejected:
                     warnings.append(
                         f"{previous_path}: {previous.rejected} rows of the previous export cannot be scored; they count as absent"
                     )
+            # What the rows need from earlier snapshots is gathered first, in memory, one
+            # row per customer, and joined to the rows before they are scored.
+            lookups = [previous_lookup(previous)] if previous is not None else []
             trend_dates: dict[str, str | None] = {}
+            past = None
             if as_of is not None and (listing is not None or previous is not None):
                 past = _past(stack, listing, as_of, previous, scheme)
-                frame, trend_dates = with_trends(
-                    frame, scheme.id, as_of, past, scheme.trend_spans(), previous
-                )
+                more, trend_dates = trend_lookups(as_of, past, scheme.trend_spans(), previous)
+                lookups += more
+            frame, rejected_rows, every_row = plan.split(_gathered(lookups, data), KEY)
+            if as_of is not None:
+                frame = frame.with_columns(pl.lit(as_of).alias("as_of"))
+            if previous is not None:
+                frame = add_movement(frame)
+            if past is not None:
+                assert as_of is not None
+                frame = add_trends(frame, as_of, past, scheme.trend_spans(), previous)
             frame, inactive = add_alerts(frame, scheme)
             if options.by:
                 check_by(options.by, frame.collect_schema().names(), str(source))
@@ -364,6 +372,19 @@ def _repeated_ids(paths: list[Path], id_column: str) -> list[str]:
         .collect()
     )
     return sorted(found["id"].to_list())
+
+
+def _gathered(lookups: list[pl.LazyFrame], data: Input) -> pl.LazyFrame | None:
+    """The lookups joined into one table by customer (KEY), collected."""
+    if not lookups:
+        return None
+    table = lookups[0]
+    for more in lookups[1:]:
+        table = table.join(more, on=KEY, how="full", coalesce=True)
+    try:
+        return table.collect(engine="streaming").lazy()
+    except pl.exceptions.PolarsError as exc:
+        raise read_error(exc, data) from None
 
 
 def _summary_columns(
