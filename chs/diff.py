@@ -73,10 +73,28 @@ def _points_text(x: pl.Expr) -> pl.Expr:
     return x.round(1).cast(pl.String).str.strip_suffix(".0")
 
 
-def per_customer(last: Snapshot, this: Snapshot, extra: list[str] | None = None) -> pl.LazyFrame:
+def in_key_order(*snapshots: Snapshot) -> bool:
+    """Whether every snapshot lists its customers in id order, with no empty id (one pass
+    over the id columns). Exports and chs outputs usually do; then joins can merge the
+    two sides as they stream rather than hold one in a hash table."""
+    key = pl.col(KEY)
+    checks = [
+        s.frame.select((key.is_not_null().all() & (key >= key.shift(1)).all()).alias("ok"))
+        for s in snapshots
+    ]
+    try:
+        return all(f["ok"].item() for f in pl.collect_all(checks, engine="streaming"))
+    except pl.exceptions.PolarsError:
+        return False  # the join will say what is wrong
+
+
+def per_customer(
+    last: Snapshot, this: Snapshot, extra: list[str] | None = None, *, ordered: bool = False
+) -> pl.LazyFrame:
     """One row per customer in either snapshot: both scores and bands, delta, movement,
     and the drivers of a fall (the signals whose points fell most, `logins 100 -> 50`).
-    `extra` columns (for roll-ups) come from this snapshot, else from the last."""
+    `extra` columns (for roll-ups) come from this snapshot, else from the last.
+    `ordered`: both snapshots are in id order (`in_key_order`), so the join merges them."""
     extra = list(dict.fromkeys(extra or []))
     common = [s for s in this.signals if s in last.signals]
     a = last.frame.select(
@@ -97,6 +115,8 @@ def per_customer(last: Snapshot, this: Snapshot, extra: list[str] | None = None)
     )
     drops = {s: pl.col(f"__last_{s}") - pl.col(f"__this_{s}") for s in common}
     delta = (pl.col("this_score") - pl.col("last_score")).round(1, mode="half_away_from_zero")
+    if ordered:  # checked, so Polars may stream a merge join
+        a, b = (x.with_columns(pl.col(KEY).set_sorted()) for x in (a, b))
     joined = a.join(b, on=KEY, how="full", coalesce=True)
     # Drivers: the signals whose points fell most, `logins 100 -> 50`.
     joined, places = top_keys(joined, drops, DRIVERS, at_least=0.005, work="__drop")
@@ -183,7 +203,8 @@ def compare(
     this snapshot's customers with their mean delta; `at_risk`: the bands counted in
     value at risk (default: the lowest)."""
     by = by or []
-    joined = per_customer(last, this, [c for spec in by for c in spec])
+    ordered = in_key_order(last, this)
+    joined = per_customer(last, this, [c for spec in by for c in spec], ordered=ordered)
     if work is not None:
         # stream the joined rows to a file once; every query below then reads it
         joined.sink_parquet(work / "rows.parquet", engine="streaming")

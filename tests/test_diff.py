@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from chs.diff import band_order, compare, diff_files, per_customer, psi, psi_label
+from chs.diff import band_order, compare, diff_files, in_key_order, per_customer, psi, psi_label
 from chs.errors import DataError, OutputError
 from chs.scheme import Scheme, load_scheme
 from chs.score import ScoreOptions, score_file
@@ -103,6 +103,28 @@ def test_per_customer_rows(pair):
         # 50 - 55 = -5
         ("f", 55.0, 50.0, -5.0, "high", "high", "down", "x 55 -> 50", 600.0, 600.0),
     ]
+
+
+def test_in_key_order_and_the_merge_join_give_the_same_rows(tmp_path):
+    # LAST and THIS list their ids in order: the join merges them, with the same result
+    # as the hash join. Out of order, or with an empty id, the check says no.
+    scheme = make_scheme(tmp_path)
+    last, this = write(tmp_path / "last.csv", LAST), write(tmp_path / "this.csv", THIS)
+    shuffled = write(tmp_path / "shuffled.csv", "id,mrr,x\nb,220,70\na,110,40\n")
+    blank = write(tmp_path / "blank.csv", "id,score,band\n,50,high\na,40,low\n")
+    with (
+        open_snapshot(last, scheme) as a,
+        open_snapshot(this, scheme) as b,
+        open_snapshot(shuffled, scheme) as c,
+        open_snapshot(blank, None, id_column="id") as d,
+    ):
+        assert in_key_order(a, b) is True
+        assert in_key_order(a, c) is False
+        assert in_key_order(d) is False
+        merged = per_customer(a, b, ordered=True).collect().sort("id")
+        hashed = per_customer(a, b).collect().sort("id")
+    assert merged.equals(hashed)
+    assert merged["id"].to_list() == ["a", "b", "c", "d", "e", "f"]
 
 
 def test_delta_is_rounded_to_one_decimal(tmp_path):
