@@ -18,7 +18,7 @@ import polars as pl
 
 from chs.engine import labelled, pick, top_keys
 from chs.errors import DataError, OptionError
-from chs.files import CsvOptions, PendingWrites, check_outputs, open_input
+from chs.files import CsvOptions, PendingWrites, check_outputs, open_input, output_format
 from chs.rollup import build_rollups, check_by, rollup_queries
 from chs.scheme import Scheme
 from chs.snapshot import KEY, Snapshot, open_snapshot, recorded, recorded_value, scheme_mismatch
@@ -198,6 +198,7 @@ def compare(
     by: list[list[str]] | None = None,
     at_risk: list[str] | None = None,
     work: Path | None = None,
+    store: Path | None = None,
 ) -> tuple[dict[str, Any], pl.LazyFrame]:
     """The diff summary (plain data) and the lazy per-customer frame. `by`: roll-ups of
     this snapshot's customers with their mean delta; `at_risk`: the bands counted in
@@ -205,10 +206,12 @@ def compare(
     by = by or []
     ordered = in_key_order(last, this)
     joined = per_customer(last, this, [c for spec in by for c in spec], ordered=ordered)
-    if work is not None:
-        # stream the joined rows to a file once; every query below then reads it
-        joined.sink_parquet(work / "rows.parquet", engine="streaming")
-        rows = pl.scan_parquet(work / "rows.parquet")
+    if store is not None or work is not None:
+        # stream the joined rows to a file once (`store`, else one in `work`); every query
+        # below then reads it
+        store = store or (work / "rows.parquet")  # type: ignore[operator]
+        joined.sink_parquet(store, engine="streaming")
+        rows = pl.scan_parquet(store)
     else:
         rows = joined.collect().lazy()
     common = [s for s in this.signals if s in last.signals]
@@ -451,11 +454,18 @@ def diff_files(
         bands = [band.name for band in scheme.bands] if scheme else info.get("bands")
         risk = scheme.at_risk_bands() if scheme else info.get("at_risk")
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="chs-")))
-        result, rows = compare(a, b, top=top, bands=bands, by=by, at_risk=risk, work=work)
-        if output is not None:
-            with PendingWrites([(rows, output)]) as pending:
-                pl.collect_all(pending.sinks)
+        if output is not None and output_format(output) == "parquet" and not by:
+            # the joined rows are the output: written once, to its temporary file
+            with PendingWrites([]) as pending:
+                store = pending.reserve(output)
+                result, _ = compare(a, b, top=top, bands=bands, at_risk=risk, store=store)
                 pending.commit()
+        else:
+            result, rows = compare(a, b, top=top, bands=bands, by=by, at_risk=risk, work=work)
+            if output is not None:
+                with PendingWrites([(rows, output)]) as pending:
+                    pl.collect_all(pending.sinks)
+                    pending.commit()
     for s in (a, b):
         if s.rejected:
             result["warnings"].append(

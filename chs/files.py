@@ -323,13 +323,7 @@ class PendingWrites:
         try:
             for lf, path in frames:
                 fmt = output_format(path)
-                missing = [d for d in (path.parent, *path.parent.parents) if not d.exists()]
-                path.parent.mkdir(parents=True, exist_ok=True)
-                self.created += [d for d in reversed(missing) if d not in self.created]
-                fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-                os.close(fd)
-                tmp = Path(name)
-                self.temps.append((tmp, path))
+                tmp = self._temporary(path)
                 if fmt == "parquet":
                     meta = (metadata or {}).get(path)
                     self.sinks.append(lf.sink_parquet(tmp, lazy=True, metadata=meta))
@@ -340,6 +334,24 @@ class PendingWrites:
         except OSError as exc:
             self.discard()
             raise _output_error(exc, [p for _, p in frames]) from None
+
+    def _temporary(self, path: Path) -> Path:
+        """A temporary file beside `path` (its folders made), renamed to it on commit."""
+        missing = [d for d in (path.parent, *path.parent.parents) if not d.exists()]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.created += [d for d in reversed(missing) if d not in self.created]
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+        tmp = Path(name)
+        self.temps.append((tmp, path))
+        return tmp
+
+    def reserve(self, path: Path) -> Path:
+        """The temporary file for an output the caller writes itself."""
+        try:
+            return self._temporary(path)
+        except OSError as exc:
+            raise _output_error(exc, [path]) from None
 
     def commit(self) -> None:
         try:

@@ -358,9 +358,14 @@ def _repeated_ids(paths: list[Path], id_column: str) -> list[str]:
     """The repeated ids among the rows a pass wrote (scored and rejected): their 64-bit
     hashes, sorted, show the repeats (8 bytes a row, no hash table); the exact ids are
     then found among the few rows whose hash repeats. Empty ids have no hash."""
-    hashes = pl.concat([pl.scan_parquet(p).select(_HASH) for p in paths]).collect()
-    ordered = hashes[_HASH].drop_nulls().sort()
-    repeated = ordered.filter(ordered == ordered.shift(1)).unique()
+    ordered = (
+        pl.concat([pl.scan_parquet(p).select(_HASH) for p in paths])
+        .select(pl.col(_HASH).drop_nulls().sort())
+        .collect()[_HASH]
+    )
+    # each hash against the next, on zero-copy slices: a bit a row, not a shifted copy
+    after = ordered.slice(1)
+    repeated = after.filter(after == ordered.slice(0, max(ordered.len() - 1, 0))).unique()
     if repeated.len() == 0:
         return []
     found = (

@@ -576,8 +576,11 @@ def test_diff_json_equals_the_library(
     assert cli["newly_at_risk"]["count"] == 1
     assert cli["recovered"]["count"] == 1
     frame = pl.read_parquet(out).sort("id")
+    # a Parquet output is the joined rows' file itself (written once): same columns
+    assert ",".join(frame.columns) == DIFF_HEADER
     assert frame["id"].to_list() == ["C01", "C02", "C03", "C04", "C05", "C06"]
     assert frame["movement"].to_list() == ["same", "up", "up", "down", "left", "new"]
+    assert leftovers(tmp_path) == []
 
 
 def test_diff_raw_files_need_a_scheme(tmp_path: Path, last_csv: Path, this_csv: Path) -> None:
