@@ -354,21 +354,33 @@ class _Repeated(Exception):
         self.ids = ids
 
 
+# Hashes sorted at once, at most: 128 MB. Beyond, the check goes through the hashes in
+# parts (by hash modulo), so its memory stays bounded whatever the row count.
+_HASHES_AT_ONCE = 16_000_000
+
+
 def _repeated_ids(paths: list[Path], id_column: str) -> list[str]:
     """The repeated ids among the rows a pass wrote (scored and rejected): their 64-bit
     hashes, sorted, show the repeats (8 bytes a row, no hash table); the exact ids are
     then found among the few rows whose hash repeats. Empty ids have no hash."""
-    ordered = (
-        pl.concat([pl.scan_parquet(p).select(_HASH) for p in paths])
-        .select(pl.col(_HASH).drop_nulls().sort())
-        .collect()[_HASH]
-    )
-    # each hash against the next, on zero-copy slices: a bit a row, not a shifted copy
-    after = ordered.slice(1)
-    repeated = after.filter(after == ordered.slice(0, max(ordered.len() - 1, 0))).unique()
+    hashes = pl.concat([pl.scan_parquet(p).select(_HASH) for p in paths])
+    rows = int(hashes.select(pl.len()).collect().item())
+    parts = max(1, -(-rows // _HASHES_AT_ONCE))
+    found: list[pl.Series] = []
+    for part in range(parts):
+        ordered = (
+            hashes.filter(pl.col(_HASH) % parts == part)
+            .select(pl.col(_HASH).drop_nulls().sort())
+            .collect(engine="streaming")[_HASH]
+        )
+        # each hash against the next, on zero-copy slices: a bit a row, not a shifted copy
+        after = ordered.slice(1)
+        found.append(after.filter(after == ordered.slice(0, max(ordered.len() - 1, 0))))
+        del ordered, after
+    repeated = pl.concat(found).unique()
     if repeated.len() == 0:
         return []
-    found = (
+    exact = (
         pl.concat([pl.scan_parquet(p).select(id_key(id_column).alias("id"), _HASH) for p in paths])
         .filter(pl.col(_HASH).is_in(repeated.implode()))
         .group_by("id")
@@ -376,7 +388,7 @@ def _repeated_ids(paths: list[Path], id_column: str) -> list[str]:
         .filter(pl.col("n") > 1)
         .collect()
     )
-    return sorted(found["id"].to_list())
+    return sorted(exact["id"].to_list())
 
 
 def _gathered(lookups: list[pl.LazyFrame], data: Input) -> pl.LazyFrame | None:

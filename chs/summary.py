@@ -33,12 +33,14 @@ def summary_queries(
         "scored_n": scored.select(pl.len().alias("n")),
         "rejected_n": rejected.select(pl.len().alias("n")),
         "reject_sample": rejected.head(REJECT_SAMPLE).select(ROW, ident.alias("id"), REASON),
+        # the median from a count per score (a thousand values at one decimal), not
+        # from every score held in memory
+        "score_counts": scored.group_by("score").agg(pl.len().alias("n")),
         "bands": scored.group_by("band").agg(
             pl.len().alias("customers"), value.sum().alias("value")
         ),
         "stats": scored.select(
             pl.col("score").mean().alias("mean"),
-            pl.col("score").median().alias("median"),
             pl.col("score").min().alias("min"),
             pl.col("score").max().alias("max"),
             pl.col("coverage").mean().alias("coverage_mean"),
@@ -58,6 +60,26 @@ def summary_queries(
             reasons.alias("reasons"),
         ),
     }
+
+
+def median_of_counts(counts: pl.DataFrame, value: str, n: str) -> float | None:
+    """The median of the values a (value, count) table describes: the middle value, or
+    the mean of the two middle ones. Nulls are left out, as `median()` does."""
+    table = counts.filter(pl.col(value).is_not_null()).sort(value)
+    total = int(table[n].sum())
+    if total == 0:
+        return None
+    ends = table[n].cum_sum()
+    values = table[value]
+
+    def at(position: int) -> float:  # the value at a 0-based position in sorted order
+        return float(values[int((ends > position).arg_max())])  # type: ignore[arg-type]
+
+    middle = total // 2
+    if total % 2:
+        return at(middle)
+    low, high = at(middle - 1), at(middle)
+    return low + (high - low) * 0.5  # as Polars interpolates, to the last bit
 
 
 def _r(x: float | None, digits: int = 1) -> float | None:
@@ -109,7 +131,7 @@ def build_summary(
         "rows": {"read": read, "scored": scored, "rejected": rejected},
         "score": {
             "mean": _r(stats["mean"], 1),
-            "median": _r(stats["median"], 1),
+            "median": _r(median_of_counts(frames["score_counts"], "score", "n"), 1),
             "min": _r(stats["min"], 1),
             "max": _r(stats["max"], 1),
         },

@@ -126,3 +126,27 @@ def test_sample_data_with_every_shipped_scheme_reconciles():
         assert summary["value"]["total"] == pytest.approx(
             pl.read_csv(root / "sample_data" / "customers.csv")["mrr"].sum(), abs=0.01
         )
+
+
+@pytest.mark.parametrize("at_once", [16_000_000, 2], ids=["one-sort", "in-parts"])
+def test_repeated_ids_are_found_after_the_pass_and_rejected(tmp_path, monkeypatch, at_once):
+    # The pass assumes unique ids, then checks its own files: a repeat (` a` trims to
+    # `a`, one of them also unscorable) runs it again with both rows rejected. With a
+    # small bound the hashes are checked in parts, with the same result.
+    import chs.score
+
+    monkeypatch.setattr(chs.score, "_HASHES_AT_ONCE", at_once)
+    data = tmp_path / "in.csv"
+    data.write_text("id,mrr,x\na,100,80\nb,300,20\n a,600,bad\nc,5,10\nd,6,70\nc,7,75\n")
+    rejects = tmp_path / "rejects.csv"
+    summary = score_file(
+        data, parse_scheme(SCHEME, tmp_path / "s.yaml"), ScoreOptions(rejects=rejects)
+    )
+    assert summary["rows"] == {"read": 6, "scored": 2, "rejected": 4}
+    rows = pl.read_csv(rejects).select("row", "reason").rows()
+    assert rows == [
+        (1, "duplicate id 'a'"),
+        (3, "duplicate id 'a'; x: 'bad' is not a number (column x)"),
+        (4, "duplicate id 'c'"),
+        (6, "duplicate id 'c'"),
+    ]
