@@ -253,7 +253,7 @@ class Place:
 
     index: pl.Expr  # the key's position in the dict
     flag: pl.Expr  # the key's flag, 0 or 1 (for example "missing")
-    amount: pl.Expr  # the key's value to 1e-6, as a float
+    millionths: pl.Expr  # the key's value in millionths, an integer
     shown: pl.Expr  # whether the place is taken by a key of value `at_least` or more
 
 
@@ -308,11 +308,14 @@ def top_keys(
             Place(
                 index=pl.lit(n - 1, dtype) - (top % step) // 2,
                 flag=top % 2,
-                amount=(top // step).cast(pl.Float64) / scale,
+                millionths=top // step,
                 shown=top >= threshold,
             )
         )
     return lf, places
+
+
+_TENTHS = 1001  # a loss is 0.0 to 100.0 points
 
 
 def pick(index: pl.Expr, values: list[pl.Expr]) -> pl.Expr:
@@ -729,14 +732,18 @@ def _compile(
         work=col("top"),
         flags={n: ~pl.col(col("has", n)) for n in names},
     )
-    labels = [label for n in names for label in (n, f"{n} (missing)")]
+    # Every text a place can show, `logins -12.3`, is made once here: 2 labels a signal
+    # times the losses 0.0-100.0 in tenths (rounded half up from the millionths, in
+    # integers); a row gathers its three rather than formatting numbers.
+    labels = [
+        f"{label} -{tenths / 10:.1f}"
+        for n in names
+        for label in (n, f"{n} (missing)")
+        for tenths in range(_TENTHS)
+    ]
     texts = [
         pl.when(p.shown).then(
-            pl.format(
-                "{} -{}",
-                labelled(p.index * 2 + p.flag, labels),
-                p.amount.round(1, mode="half_away_from_zero"),
-            )
+            labelled((p.index * 2 + p.flag) * _TENTHS + (p.millionths + 50_000) // 100_000, labels)
         )
         for p in places
     ]

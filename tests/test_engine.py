@@ -450,3 +450,21 @@ def test_scored_columns_replace_clashing_input_columns():
     scored, _ = score_frame(frame, scheme)
     assert scored.columns.count("score") == 1
     assert scored.select("score", "band").row(0) == (30.0, "low")
+
+
+def test_reason_amounts_round_half_up_at_one_decimal():
+    # a's loss is 10 % of (100 - its points): 41.5 -> 4.15, 2.5 -> 0.25, 32.5 -> 3.25,
+    # each exactly halfway, written rounded up (floating point would not always say so).
+    text = (
+        "name: t\nid: id\nsignals:\n"
+        "  a: {column: a, weight: 10, linear: [[0, 0], [100, 100]]}\n"
+        "  b: {column: b, weight: 90, linear: [[0, 0], [100, 100]]}\n"
+        "bands:\n  - {name: ok, from: 0}\n"
+    )
+    frame = pl.DataFrame({"id": ["x", "y", "z"], "a": [58.5, 97.5, 67.5], "b": [100.0] * 3})
+    scored = score_frame(frame, parse_scheme(text))[0]
+    assert scored.select("score", "reasons").rows() == [
+        (95.9, "a -4.2"),  # 100 - 4.15 = 95.85 -> 95.9
+        (99.8, "a -0.3"),  # 100 - 0.25 = 99.75 -> 99.8
+        (96.8, "a -3.3"),  # 100 - 3.25 = 96.75 -> 96.8
+    ]
