@@ -26,6 +26,8 @@ ROW = "row"  # 1-based data row number (the first row after the header is 1)
 REASON = "reason"
 DEFINITION = "definition"  # with segments: which one scored the row
 OK = "__ok"  # the row can be scored
+ID_TEXT = "__id"  # the id, trimmed; null when empty
+ID_HASH = "__id_hash"  # its 64-bit hash, for finding repeats
 SCORE_COLUMNS = ("score", "band", "coverage", "reasons", "scheme", "scheme_hash")
 _NUMERIC = (pl.Float32, pl.Float64, pl.Decimal)
 
@@ -339,6 +341,11 @@ def id_key(id_column: str) -> pl.Expr:
     return pl.when(key != "").then(key)
 
 
+def id_hash(key: pl.Expr) -> pl.Expr:
+    """A 64-bit hash of an `id_key`; null for no id (Polars hashes null to a constant)."""
+    return pl.when(key.is_not_null()).then(key.hash())
+
+
 def build_plan(
     lf: pl.LazyFrame,
     scheme: Scheme,
@@ -386,29 +393,32 @@ def build_plan(
         )
         carried = [c for c in carried if c not in clashing]
 
-    lf = lf.with_row_index(ROW, offset=1)
-    # Duplicate ids by group-bys joined back, not a window over the whole column, so the
-    # rows need not be held in memory: first over a 64-bit hash of the id (a small
-    # table), then, exactly, over the ids of the few rows whose hash repeats.
+    # The id, trimmed, once: the checks read it, and its hash travels with the scored
+    # rows so that the caller can look for repeats after a streaming pass.
+    lf = (
+        lf.with_row_index(ROW, offset=1)
+        .with_columns(id_key(scheme.id).alias(ID_TEXT))
+        .with_columns(id_hash(pl.col(ID_TEXT)).alias(ID_HASH))
+    )
+    id_text = pl.col(ID_TEXT)
     if duplicates is not None:
-        repeated = id_key(scheme.id).is_in(duplicates) if duplicates else pl.lit(False)
+        repeated = id_text.is_in(duplicates) if duplicates else pl.lit(False)
         lf = lf.with_columns(repeated.alias("__dup"))
     else:
+        # a group-by joined back, not a window over the whole column
         dups = (
-            lf.group_by(scheme.id)
+            lf.group_by(ID_TEXT)
             .agg(pl.len().alias("__n"))
             .filter(pl.col("__n") > 1)
-            .select(scheme.id, pl.lit(True).alias("__dup"))
+            .select(ID_TEXT, pl.lit(True).alias("__dup"))
         )
-        lf = lf.join(dups, on=scheme.id, how="left", maintain_order="left", nulls_equal=False)
-    id_col = pl.col(scheme.id)
-    id_text = id_col.cast(pl.String).str.strip_chars()
+        lf = lf.join(dups, on=ID_TEXT, how="left", maintain_order="left", nulls_equal=False)
     # A problem is a (flag, message) pair: flags are cheap booleans computed on every row;
     # messages are formatted only for the rows that are rejected.
     problems: list[tuple[pl.Expr, pl.Expr]] = [
-        (id_text.is_null() | (id_text == ""), pl.lit(f"empty {scheme.id}")),
+        (id_text.is_null(), pl.lit(f"empty {scheme.id}")),
         (
-            id_text.is_not_null() & (id_text != "") & pl.col("__dup").fill_null(False),
+            id_text.is_not_null() & pl.col("__dup").fill_null(False),
             pl.format(f"duplicate {scheme.id} '{{}}'", id_text),
         ),
     ]
@@ -564,7 +574,7 @@ def build_plan(
         reasons=primary.reasons,
         working=[
             c
-            for c in dict.fromkeys(primary.reasons.meta.root_names())
+            for c in dict.fromkeys([*primary.reasons.meta.root_names(), ID_HASH])
             if c not in {e.meta.output_name() for e in output}
         ],
     )

@@ -21,7 +21,7 @@ import polars as pl
 
 from chs.alerts import add_alerts, alert_rows, flag_columns
 from chs.diff import add_movement, previous_lookup
-from chs.engine import REASON, ROW, ScoringPlan, build_plan, id_key
+from chs.engine import ID_HASH, REASON, ROW, ScoringPlan, build_plan, id_hash, id_key
 from chs.errors import DataError, OptionError
 from chs.files import (
     CsvOptions,
@@ -210,15 +210,14 @@ def score_file(
             # files are renamed into place only if the run stands.
             with PendingWrites(writes, dict.fromkeys(outputs, meta)) as pending:
                 keep = _summary_columns(frame, scheme, plan, options.by)
-                hashed = id_key(scheme.id).hash().alias(_HASH)
                 proxy = data.width_proxy(every_row)
                 done = collect(
                     [
                         *pending.sinks,
-                        frame.select(*keep, hashed).sink_parquet(narrow_path, **_WORK_FILE),
-                        rejected_rows.select(ROW, REASON, scheme.id, hashed).sink_parquet(
-                            rejects_path, **_WORK_FILE
-                        ),
+                        frame.select(*keep, _HASH).sink_parquet(narrow_path, **_WORK_FILE),
+                        rejected_rows.select(
+                            ROW, REASON, scheme.id, id_hash(id_key(scheme.id)).alias(_HASH)
+                        ).sink_parquet(rejects_path, **_WORK_FILE),
                         *([proxy] if proxy is not None else []),
                     ],
                     data,
@@ -341,7 +340,7 @@ def score_file(
     return typed_first(attempt)
 
 
-_HASH = "__id_hash"
+_HASH = ID_HASH
 # Working files of a run (read back once, then deleted): fast to write rather than small.
 _WORK_FILE: dict[str, Any] = {"lazy": True, "compression": "lz4", "statistics": False}
 
@@ -388,7 +387,7 @@ def _repeated_ids(paths: list[Path], id_column: str) -> list[str]:
         .filter(pl.col("n") > 1)
         .collect()
     )
-    return sorted(exact["id"].to_list())
+    return sorted(i for i in exact["id"].to_list() if i is not None)
 
 
 def _gathered(lookups: list[pl.LazyFrame], data: Input) -> pl.LazyFrame | None:

@@ -150,3 +150,17 @@ def test_repeated_ids_are_found_after_the_pass_and_rejected(tmp_path, monkeypatc
         (4, "duplicate id 'c'"),
         (6, "duplicate id 'c'"),
     ]
+
+
+def test_several_empty_ids_are_rejected_as_empty_not_repeated(tmp_path):
+    data = tmp_path / "in.csv"
+    data.write_text("id,mrr,x\na,100,80\n,300,20\n  ,600,40\nb,5,10\n")
+    rejects = tmp_path / "rejects.csv"
+    summary = score_file(
+        data, parse_scheme(SCHEME, tmp_path / "s.yaml"), ScoreOptions(rejects=rejects)
+    )
+    assert summary["rows"] == {"read": 4, "scored": 2, "rejected": 2}
+    assert pl.read_csv(rejects).select("row", "reason").rows() == [
+        (2, "empty id"),
+        (3, "empty id"),
+    ]
