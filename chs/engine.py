@@ -94,12 +94,8 @@ class ScoringPlan:
         rows = self.checked
         if lookup is not None:
             exprs += [pl.col(c) for c in lookup.collect_schema().names() if c != key]
-            rows = (
-                rows.with_columns(
-                    pl.col(self.id_column).cast(pl.String).str.strip_chars().alias(key)
-                )
-                .join(lookup, on=key, how="left", maintain_order="left")
-                .drop(key)
+            rows = rows.join(
+                lookup, left_on=ID_TEXT, right_on=key, how="left", maintain_order="left"
             )
         names = [e.meta.output_name() for e in exprs]
         evaluated = rows.with_columns([e.alias(f"__out_{i}") for i, e in enumerate(exprs)]).cache()
