@@ -164,3 +164,31 @@ def test_several_empty_ids_are_rejected_as_empty_not_repeated(tmp_path):
         (2, "empty id"),
         (3, "empty id"),
     ]
+
+
+def test_a_customer_twice_in_the_previous_snapshot_is_an_error(tmp_path):
+    # Joined as it is, the repeated customer would be written twice; empty ids, which
+    # match nothing, are not repeats.
+    scheme = parse_scheme(SCHEME, tmp_path / "s.yaml")
+    data = tmp_path / "in.csv"
+    data.write_text("id,mrr,x\na,100,80\nb,300,20\n")
+    previous = tmp_path / "previous.csv"
+    previous.write_text("id,score,band\na,70,high\n,10,low\n,20,low\nb,30,low\n")
+    summary = score_file(data, scheme, ScoreOptions(previous=previous))
+    assert summary["rows"] == {"read": 2, "scored": 2, "rejected": 0}
+    previous.write_text("id,score,band\na,70,high\nb,30,low\n b ,40,low\n")
+    with pytest.raises(DataError) as err:
+        score_file(data, scheme, ScoreOptions(previous=previous, output=tmp_path / "o.csv"))
+    assert err.value.message == (
+        f"{previous}: customer 'b' is listed more than once in the previous snapshot; "
+        "a snapshot has one row per customer"
+    )
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_repeated_key_finds_a_repeat_among_many():
+    from chs.score import repeated_key
+
+    keys = pl.Series([f"C{i:06d}" for i in range(50_000)] + ["C000123", None, None, ""])
+    assert repeated_key(keys) == "C000123"
+    assert repeated_key(keys.head(50_000)) is None
