@@ -21,7 +21,15 @@ from chs.errors import DataError, OptionError
 from chs.files import CsvOptions, PendingWrites, check_outputs, open_input, output_format
 from chs.rollup import build_rollups, check_by, rollup_queries
 from chs.scheme import Scheme
-from chs.snapshot import KEY, Snapshot, open_snapshot, recorded, recorded_value, scheme_mismatch
+from chs.snapshot import (
+    KEY,
+    Snapshot,
+    one_row_per_customer,
+    open_snapshot,
+    recorded,
+    recorded_value,
+    scheme_mismatch,
+)
 
 PSI_BINS = 10
 PSI_FLOOR = 1e-4  # an empty bin counts as this share, so the logarithm stays finite
@@ -73,28 +81,14 @@ def _points_text(x: pl.Expr) -> pl.Expr:
     return x.round(1).cast(pl.String).str.strip_suffix(".0")
 
 
-def in_key_order(*snapshots: Snapshot) -> bool:
-    """Whether every snapshot lists its customers in id order, with no empty id (one pass
-    over the id columns). Exports and chs outputs usually do; then joins can merge the
-    two sides as they stream rather than hold one in a hash table."""
-    key = pl.col(KEY)
-    checks = [
-        s.frame.select((key.is_not_null().all() & (key >= key.shift(1)).all()).alias("ok"))
-        for s in snapshots
-    ]
-    try:
-        return all(f["ok"].item() for f in pl.collect_all(checks, engine="streaming"))
-    except pl.exceptions.PolarsError:
-        return False  # the join will say what is wrong
-
-
 def per_customer(
     last: Snapshot, this: Snapshot, extra: list[str] | None = None, *, ordered: bool = False
 ) -> pl.LazyFrame:
     """One row per customer in either snapshot: both scores and bands, delta, movement,
     and the drivers of a fall (the signals whose points fell most, `logins 100 -> 50`).
     `extra` columns (for roll-ups) come from this snapshot, else from the last.
-    `ordered`: both snapshots are in id order (`in_key_order`), so the join merges them."""
+    `ordered`: both snapshots are in id order (`one_row_per_customer`), so the join
+    merges them."""
     extra = list(dict.fromkeys(extra or []))
     common = [s for s in this.signals if s in last.signals]
     a = last.frame.select(
@@ -204,7 +198,8 @@ def compare(
     this snapshot's customers with their mean delta; `at_risk`: the bands counted in
     value at risk (default: the lowest)."""
     by = by or []
-    ordered = in_key_order(last, this)
+    # one pass over each file's ids: no customer twice, and whether they are in order
+    ordered = all([one_row_per_customer(last), one_row_per_customer(this)])
     joined = per_customer(last, this, [c for spec in by for c in spec], ordered=ordered)
     if store is not None or work is not None:
         # stream the joined rows to a file once (`store`, else one in `work`); every query

@@ -45,7 +45,14 @@ from chs.history import (
 )
 from chs.rollup import build_parents, build_rollups, check_by, parent_query, rollup_queries
 from chs.scheme import Scheme
-from chs.snapshot import KEY, Snapshot, metadata, open_snapshot, scheme_mismatch
+from chs.snapshot import (
+    KEY,
+    Snapshot,
+    metadata,
+    one_row_per_customer,
+    open_snapshot,
+    scheme_mismatch,
+)
 from chs.summary import (
     alert_queries,
     build_alerts,
@@ -404,30 +411,11 @@ def _gathered(
     except pl.exceptions.PolarsError as exc:
         raise read_error(exc, data) from None
     if previous is not None:
-        twice = repeated_key(frames[0][KEY])
-        if twice is not None:
-            raise DataError(
-                f"{previous.path}: customer {twice!r} is listed more than once in the previous "
-                "snapshot; a snapshot has one row per customer"
-            )
+        one_row_per_customer(previous, frames[0][KEY])
     table = frames[0]
     for more in frames[1:]:
         table = table.join(more, on=KEY, how="full", coalesce=True)
     return table.lazy()
-
-
-def repeated_key(keys: pl.Series) -> str | None:
-    """A value that appears more than once, if any: by sorted 64-bit hashes (0.2 s for
-    10 million), then exactly among the few whose hash repeats."""
-    ordered = keys.hash().sort()
-    after = ordered.slice(1)
-    suspects = after.filter(after == ordered.slice(0, max(ordered.len() - 1, 0)))
-    if suspects.len() == 0:
-        return None
-    candidates = keys.filter(keys.hash().is_in(suspects.implode()))
-    known = candidates.is_not_null() & (candidates != "")  # no id matches nothing: not a repeat
-    twice = candidates.filter(known & candidates.is_duplicated())
-    return None if twice.len() == 0 else str(twice[0])
 
 
 def _summary_columns(

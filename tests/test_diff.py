@@ -8,11 +8,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from chs.diff import band_order, compare, diff_files, in_key_order, per_customer, psi, psi_label
+from chs.diff import band_order, compare, diff_files, per_customer, psi, psi_label
 from chs.errors import DataError, OutputError
 from chs.scheme import Scheme, load_scheme
 from chs.score import ScoreOptions, score_file
-from chs.snapshot import open_snapshot
+from chs.snapshot import one_row_per_customer, open_snapshot
 
 # One signal read as is: score == x == points_x.
 ONE = """\
@@ -105,9 +105,9 @@ def test_per_customer_rows(pair):
     ]
 
 
-def test_in_key_order_and_the_merge_join_give_the_same_rows(tmp_path):
+def test_customers_in_id_order_are_merged_with_the_same_rows(tmp_path):
     # LAST and THIS list their ids in order: the join merges them, with the same result
-    # as the hash join. Out of order, or with an empty id, the check says no.
+    # as the hash join. Out of order, or with an empty id, they are joined by hash.
     scheme = make_scheme(tmp_path)
     last, this = write(tmp_path / "last.csv", LAST), write(tmp_path / "this.csv", THIS)
     shuffled = write(tmp_path / "shuffled.csv", "id,mrr,x\nb,220,70\na,110,40\n")
@@ -118,13 +118,26 @@ def test_in_key_order_and_the_merge_join_give_the_same_rows(tmp_path):
         open_snapshot(shuffled, scheme) as c,
         open_snapshot(blank, None, id_column="id") as d,
     ):
-        assert in_key_order(a, b) is True
-        assert in_key_order(a, c) is False
-        assert in_key_order(d) is False
+        assert [one_row_per_customer(s) for s in (a, b, c, d)] == [True, True, False, False]
         merged = per_customer(a, b, ordered=True).collect().sort("id")
         hashed = per_customer(a, b).collect().sort("id")
     assert merged.equals(hashed)
     assert merged["id"].to_list() == ["a", "b", "c", "d", "e", "f"]
+
+
+@pytest.mark.parametrize("order", ["sorted", "shuffled"])
+def test_a_customer_twice_in_a_snapshot_is_an_error(tmp_path, order):
+    # Joined as it is, the customer would be counted twice.
+    last = write(tmp_path / "last.csv", "id,score,band\na,70,high\nb,40,low\n")
+    rows = ["a,60,high", "b,50,high", "b,55,high"]
+    body = rows if order == "sorted" else [rows[1], rows[0], rows[2]]
+    this = write(tmp_path / "this.csv", "id,score,band\n" + "\n".join(body) + "\n")
+    with pytest.raises(DataError) as err:
+        diff_files(last, this, output=tmp_path / "diff.csv")
+    assert err.value.message == (
+        f"{this}: customer 'b' is listed more than once; a snapshot has one row per customer"
+    )
+    assert not (tmp_path / "diff.csv").exists()
 
 
 def test_delta_is_rounded_to_one_decimal(tmp_path):

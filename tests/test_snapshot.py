@@ -12,7 +12,7 @@ import pytest
 from chs.errors import DataError
 from chs.scheme import Scheme, load_scheme
 from chs.score import ScoreOptions, score_file
-from chs.snapshot import KEY, open_snapshot, scheme_mismatch
+from chs.snapshot import KEY, open_snapshot, repeated_key, scheme_mismatch
 
 # One signal read as is: score == x. high >= 50, low below.
 SCHEME = """\
@@ -216,3 +216,9 @@ def test_scheme_mismatch(tmp_path):
         )
         assert scheme_mismatch(a, c) is None  # same hash
         assert scheme_mismatch(a, d) is None  # one hash unknown: nothing to compare
+
+
+def test_repeated_key_finds_a_repeat_among_many():
+    keys = pl.Series([f"C{i:06d}" for i in range(50_000)] + ["C000123", None, None, ""])
+    assert repeated_key(keys) == "C000123"
+    assert repeated_key(keys.head(50_000)) is None
