@@ -21,7 +21,16 @@ import polars as pl
 
 from chs.alerts import add_alerts, alert_rows, flag_columns
 from chs.diff import add_movement, previous_lookup
-from chs.engine import ID_HASH, REASON, ROW, ScoringPlan, build_plan, id_hash, id_key
+from chs.engine import (
+    ID_HASH,
+    REASON,
+    ROW,
+    ScoringPlan,
+    build_plan,
+    id_hash,
+    id_key,
+    repeated_hashes,
+)
 from chs.errors import DataError, OptionError
 from chs.files import (
     CsvOptions,
@@ -380,10 +389,8 @@ def _repeated_ids(paths: list[Path], id_column: str) -> list[str]:
             .select(pl.col(_HASH).drop_nulls().sort())
             .collect(engine="streaming")[_HASH]
         )
-        # each hash against the next, on zero-copy slices: a bit a row, not a shifted copy
-        after = ordered.slice(1)
-        found.append(after.filter(after == ordered.slice(0, max(ordered.len() - 1, 0))))
-        del ordered, after
+        found.append(repeated_hashes(ordered))
+        del ordered
     repeated = pl.concat(found).unique()
     if repeated.len() == 0:
         return []

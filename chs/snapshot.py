@@ -17,7 +17,7 @@ from typing import Any
 
 import polars as pl
 
-from chs.engine import build_plan, suggest_column
+from chs.engine import build_plan, repeated_hashes, suggest_column
 from chs.errors import DataError
 from chs.files import CsvOptions, open_input
 from chs.scheme import Scheme
@@ -207,9 +207,7 @@ def repeated_key(keys: pl.Series) -> str | None:
     """A value that appears more than once, if any: by sorted 64-bit hashes (0.2 s for
     10 million), then exactly among the few whose hash repeats. No id (null or empty)
     matches anything, so it is never a repeat."""
-    ordered = keys.hash().sort()
-    after = ordered.slice(1)
-    suspects = after.filter(after == ordered.slice(0, max(ordered.len() - 1, 0)))
+    suspects = repeated_hashes(keys.hash().sort())
     if suspects.len() == 0:
         return None
     candidates = keys.filter(keys.hash().is_in(suspects.implode()))
