@@ -231,9 +231,9 @@ def score_file(
                 done = collect(
                     [
                         *pending.sinks,
-                        frame.select(*keep, _HASH).sink_parquet(narrow_path, **_WORK_FILE),
+                        frame.select(*keep, ID_HASH).sink_parquet(narrow_path, **_WORK_FILE),
                         rejected_rows.select(
-                            ROW, REASON, scheme.id, id_hash(id_key(scheme.id)).alias(_HASH)
+                            ROW, REASON, scheme.id, id_hash(id_key(scheme.id)).alias(ID_HASH)
                         ).sink_parquet(rejects_path, **_WORK_FILE),
                         *([proxy] if proxy is not None else []),
                     ],
@@ -242,7 +242,9 @@ def score_file(
                     widths=False,  # the proxy tells whether the lines must be counted
                 )
                 if proxy is not None and done[-1]["short"].item():
-                    collect([], data, engine="streaming")  # raises for a short row
+                    collect(
+                        [], data, engine="streaming"
+                    )  # counts the lines; raises for a short one
                 if duplicates is None:
                     repeated = _repeated_ids([narrow_path, rejects_path], scheme.id)
                     if repeated:
@@ -357,7 +359,6 @@ def score_file(
     return typed_first(attempt)
 
 
-_HASH = ID_HASH
 # Working files of a run (read back once, then deleted): fast to write rather than small.
 _WORK_FILE: dict[str, Any] = {"lazy": True, "compression": "lz4", "statistics": False}
 
@@ -379,15 +380,15 @@ def _repeated_ids(paths: list[Path], id_column: str) -> list[str]:
     """The repeated ids among the rows a pass wrote (scored and rejected): their 64-bit
     hashes, sorted, show the repeats (8 bytes a row, no hash table); the exact ids are
     then found among the few rows whose hash repeats. Empty ids have no hash."""
-    hashes = pl.concat([pl.scan_parquet(p).select(_HASH) for p in paths])
+    hashes = pl.concat([pl.scan_parquet(p).select(ID_HASH) for p in paths])
     rows = int(hashes.select(pl.len()).collect().item())
     parts = max(1, -(-rows // _HASHES_AT_ONCE))
     found: list[pl.Series] = []
     for part in range(parts):
         ordered = (
-            hashes.filter(pl.col(_HASH) % parts == part)
-            .select(pl.col(_HASH).drop_nulls().sort())
-            .collect(engine="streaming")[_HASH]
+            hashes.filter(pl.col(ID_HASH) % parts == part)
+            .select(pl.col(ID_HASH).drop_nulls().sort())
+            .collect(engine="streaming")[ID_HASH]
         )
         found.append(repeated_hashes(ordered))
         del ordered
@@ -395,8 +396,10 @@ def _repeated_ids(paths: list[Path], id_column: str) -> list[str]:
     if repeated.len() == 0:
         return []
     exact = (
-        pl.concat([pl.scan_parquet(p).select(id_key(id_column).alias("id"), _HASH) for p in paths])
-        .filter(pl.col(_HASH).is_in(repeated.implode()))
+        pl.concat(
+            [pl.scan_parquet(p).select(id_key(id_column).alias("id"), ID_HASH) for p in paths]
+        )
+        .filter(pl.col(ID_HASH).is_in(repeated.implode()))
         .group_by("id")
         .agg(pl.len().alias("n"))
         .filter(pl.col("n") > 1)
