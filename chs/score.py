@@ -242,9 +242,8 @@ def score_file(
                     widths=False,  # the proxy tells whether the lines must be counted
                 )
                 if proxy is not None and done[-1]["short"].item():
-                    collect(
-                        [], data, engine="streaming"
-                    )  # counts the lines; raises for a short one
+                    # the last column has empty values: count the lines (raises for a short one)
+                    collect([], data, engine="streaming")
                 if duplicates is None:
                     repeated = _repeated_ids([narrow_path, rejects_path], scheme.id)
                     if repeated:
