@@ -50,11 +50,31 @@ def _movement(delta: pl.Expr, before: pl.Expr, after: pl.Expr) -> pl.Expr:
     )
 
 
+# Lookup columns that only the summary reads (which customers left, and their value).
+PREVIOUS_ONLY = ("__in_previous", "__previous_value")
+
+
 def previous_lookup(previous: Snapshot) -> pl.LazyFrame:
     """The previous snapshot's score and band per customer (KEY), to join to the rows
-    before they are scored (`ScoringPlan.split`); `add_movement` then adds the rest."""
+    before they are scored (`ScoringPlan.split`); `add_movement` then adds the rest.
+    With PREVIOUS_ONLY columns, from which `previous_rows` gives the snapshot back."""
     return previous.frame.select(
-        KEY, pl.col("score").alias("previous_score"), pl.col("band").alias("previous_band")
+        KEY,
+        pl.col("score").alias("previous_score"),
+        pl.col("band").alias("previous_band"),
+        pl.lit(True).alias(PREVIOUS_ONLY[0]),
+        pl.col("__value").alias(PREVIOUS_ONLY[1]),
+    )
+
+
+def previous_rows(lookup: pl.LazyFrame) -> pl.LazyFrame:
+    """The previous snapshot's rows (KEY, score, band, __value) out of a lookup made with
+    `previous_lookup`, held in memory, rather than read from the file again."""
+    return lookup.filter(pl.col(PREVIOUS_ONLY[0]).fill_null(False)).select(
+        KEY,
+        pl.col("previous_score").alias("score"),
+        pl.col("previous_band").alias("band"),
+        pl.col(PREVIOUS_ONLY[1]).alias("__value"),
     )
 
 

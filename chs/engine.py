@@ -79,7 +79,11 @@ class ScoringPlan:
         return frame.select(self.output)
 
     def split(
-        self, lookup: pl.LazyFrame | None = None, key: str = "__key"
+        self,
+        lookup: pl.LazyFrame | None = None,
+        key: str = "__key",
+        *,
+        carry: list[str] | None = None,
     ) -> tuple[pl.LazyFrame, pl.LazyFrame, pl.LazyFrame]:
         """(output rows followed by the `working` columns, rejected rows with REASON and
         the input's columns, every row), all from one cached evaluation of every row:
@@ -89,11 +93,13 @@ class ScoringPlan:
 
         `lookup`: columns per customer (by `key`, the trimmed id text), such as the
         previous score, joined here, before the rows split: a join downstream of the
-        split made Polars hold gigabytes. Its columns follow the working columns."""
+        split made Polars hold gigabytes. Its columns (or those of `carry`) follow the
+        working columns."""
         exprs = [*self.output, *[pl.col(c) for c in self.working]]
         rows = self.checked
         if lookup is not None:
-            exprs += [pl.col(c) for c in lookup.collect_schema().names() if c != key]
+            names = [c for c in lookup.collect_schema().names() if c != key]
+            exprs += [pl.col(c) for c in (names if carry is None else carry)]
             rows = rows.join(
                 lookup, left_on=ID_TEXT, right_on=key, how="left", maintain_order="left"
             )

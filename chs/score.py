@@ -20,7 +20,7 @@ from typing import Any
 import polars as pl
 
 from chs.alerts import add_alerts, alert_rows, flag_columns
-from chs.diff import add_movement, previous_lookup
+from chs.diff import PREVIOUS_ONLY, add_movement, previous_lookup, previous_rows
 from chs.engine import (
     ID_HASH,
     REASON,
@@ -198,7 +198,12 @@ def score_file(
                 more, trend_dates = trend_lookups(as_of, past, scheme.trend_spans(), previous)
                 lookups += more
             lookup = _gathered(lookups, data, previous)
-            frame, rejected_rows, every_row = plan.split(lookup, KEY)
+            carry = (
+                [c for c in lookup.collect_schema().names() if c not in (KEY, *PREVIOUS_ONLY)]
+                if lookup is not None
+                else None
+            )
+            frame, rejected_rows, every_row = plan.split(lookup, KEY, carry=carry)
             if as_of is not None:
                 frame = frame.with_columns(pl.lit(as_of).alias("as_of"))
             if previous is not None:
@@ -257,7 +262,7 @@ def score_file(
                     lowest = scheme.bands[-1].name
                     queries |= movement_queries(
                         scored,
-                        previous.frame,
+                        previous_rows(lookup) if lookup is not None else previous.frame,
                         scheme.id,
                         plan.value_column,
                         lowest,
