@@ -143,27 +143,26 @@ def trend_lookups(
             continue
         lookups.append(by_date[when].frame.select(KEY, pl.col("score").alias(f"__then_{days}")))
     if before and not (joined and len(before) == 1):
-        # Past snapshots numbered from the latest (0); the run is how many of them, from
-        # 0 on without a gap, found the customer in the band it had in snapshot 0.
-        order = {d: i for i, d in enumerate(sorted(before, reverse=True))}
-        bands = pl.concat(
-            [
-                by_date[d].frame.select(KEY, "band", pl.lit(order[d], pl.Int32).alias("__idx"))
-                for d in before
-            ]
+        # The band in the latest past snapshot, then, going back one snapshot at a time,
+        # how many in a row found the customer in it (an absence ends the run): a fold
+        # that holds one row per customer, not every past snapshot at once.
+        latest_first = sorted(before, reverse=True)
+        streak = by_date[latest_first[0]].frame.select(
+            KEY,
+            pl.col("band").alias("__band0"),
+            pl.lit(1, pl.Int32).alias("__run0"),
+            pl.lit(True).alias("__alive"),
         )
-        idx = pl.col("__idx").sort()
-        band = pl.col("band").sort_by("__idx")
-        lookups.append(
-            bands.group_by(KEY).agg(
-                pl.when(idx.first() == 0).then(band.first()).alias("__band0"),
-                ((idx == pl.int_range(pl.len(), dtype=pl.Int32)) & (band == band.first()))
-                .cast(pl.Int32)
-                .cum_prod()
-                .sum()
-                .alias("__run0"),
+        alive = pl.col("__alive") & (pl.col("__then") == pl.col("__band0")).fill_null(False)
+        for d in latest_first[1:]:
+            then = by_date[d].frame.select(KEY, pl.col("band").alias("__then"))
+            streak = (
+                streak.join(then, on=KEY, how="left")
+                .with_columns(alive.alias("__alive"))
+                .with_columns((pl.col("__run0") + pl.col("__alive").cast(pl.Int32)).alias("__run0"))
+                .drop("__then")
             )
-        )
+        lookups.append(streak.select(KEY, "__band0", "__run0"))
     return lookups, used
 
 
