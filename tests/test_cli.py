@@ -458,41 +458,39 @@ def test_ragged_row_is_named_without_an_output_file(
     )
 
 
-def test_short_row_is_named(tmp_path: Path, scheme: Path, out: Path) -> None:
-    # A row with fields missing (a truncated export, or a line broken by an unquoted
-    # newline) is as ragged as a row with too many: it must not be scored with nulls.
-    data = write(
-        tmp_path / "customers.csv",
-        "id,segment,login,nps,mrr\nC1,SMB,12,8,100\nC2,ENT,7,5\nC3,SMB,12,,80\n",
-    )
-    result = invoke("score", data, "-s", scheme, "-o", out)
-    assert_failed(result, 4, f"Error: {data}: row 2 has 4 fields but the header has 5", out)
-
-
-def test_short_row_is_named_when_the_last_column_has_empty_values(
-    tmp_path: Path, scheme: Path, out: Path
+@pytest.mark.parametrize(
+    ("body", "extra", "message"),
+    [
+        # A row with fields missing (a truncated export, or a line broken by an unquoted
+        # newline) is as ragged as a row with too many: it must not be scored with nulls.
+        (
+            "id,segment,login,nps,mrr\nC1,SMB,12,8,100\nC2,ENT,7,5\nC3,SMB,12,,80\n",
+            [],
+            "row 2 has 4 fields but the header has 5",
+        ),
+        # The pass counts the lines only when the last column has nulls; here C1's empty
+        # nps is legitimate and C3's row is short: only C3 is named.
+        (
+            "id,segment,login,mrr,nps\nC1,SMB,12,100,\nC2,ENT,7,250,5\nC3,SMB,12,80\n",
+            [],
+            "row 3 has 4 fields but the header has 5",
+        ),
+        # With --keep the output needs fewer columns than the file has; the row is still
+        # read whole, so its extra field is caught.
+        (
+            "id,login,nps,mrr,segment\nC1,12,8,100,SMB\nC2,7,5,250.5,ENT,extra\n",
+            ["--keep", "mrr"],
+            "row 2 has 6 fields but the header has 5",
+        ),
+    ],
+    ids=["short", "short-among-blanks", "long-under-keep"],
+)
+def test_short_and_long_rows_are_named(
+    tmp_path: Path, scheme: Path, out: Path, body: str, extra: list[str], message: str
 ) -> None:
-    # The pass counts the lines only when the last column has nulls; here C1's empty nps
-    # is legitimate and C3's row is short: only C3 is named.
-    data = write(
-        tmp_path / "customers.csv",
-        "id,segment,login,mrr,nps\nC1,SMB,12,100,\nC2,ENT,7,250,5\nC3,SMB,12,80\n",
-    )
-    result = invoke("score", data, "-s", scheme, "-o", out)
-    assert_failed(result, 4, f"Error: {data}: row 3 has 4 fields but the header has 5", out)
-
-
-def test_long_row_is_named_when_keep_leaves_columns_unread(
-    tmp_path: Path, scheme: Path, out: Path
-) -> None:
-    # With --keep the output needs fewer columns than the file has; the row is still read
-    # whole, so its extra field is caught.
-    data = write(
-        tmp_path / "customers.csv",
-        "id,login,nps,mrr,segment\nC1,12,8,100,SMB\nC2,7,5,250.5,ENT,extra\n",
-    )
-    result = invoke("score", data, "-s", scheme, "-o", out, "--keep", "mrr")
-    assert_failed(result, 4, f"Error: {data}: row 2 has 6 fields but the header has 5", out)
+    data = write(tmp_path / "customers.csv", body)
+    result = invoke("score", data, "-s", scheme, "-o", out, *extra)
+    assert_failed(result, 4, f"Error: {data}: {message}", out)
 
 
 # French Excel export: `;`, decimal comma, cp1252 (é is 0xE9).
