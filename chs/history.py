@@ -115,6 +115,20 @@ def open_past(
         ]
 
 
+def _earlier(
+    as_of: dt.date, past: list[tuple[dt.date, Snapshot]], previous: Snapshot | None
+) -> tuple[list[dt.date], list[dt.date], bool]:
+    """The past snapshots' dates, those before `as_of`, and whether the latest of these
+    is the previous snapshot (already joined as previous_score/previous_band)."""
+    dates = [d for d, _ in past]
+    before = [d for d in dates if d < as_of]
+    return (
+        dates,
+        before,
+        previous is not None and bool(before) and dict(past)[max(before)] is previous,
+    )
+
+
 def trend_lookups(
     as_of: dt.date,
     past: list[tuple[dt.date, Snapshot]],
@@ -130,9 +144,7 @@ def trend_lookups(
     `previous`: the snapshot joined as previous_score/previous_band; a trend that
     compares with it reads those columns instead. The lookups are joined to the rows
     before they are scored (`ScoringPlan.split`); `add_trends` then makes the columns."""
-    dates = [d for d, _ in past]
-    before = [d for d in dates if d < as_of]
-    joined = previous is not None and bool(before) and dict(past)[max(before)] is previous
+    dates, before, joined = _earlier(as_of, past, previous)
     used: dict[str, str | None] = {}
     lookups: list[pl.LazyFrame] = []
     by_date = dict(past)
@@ -175,9 +187,7 @@ def add_trends(
 ) -> pl.LazyFrame:
     """Add change_<N>d for each span and snapshots_in_band to scored rows that carry the
     columns of `trend_lookups` (and previous_score/previous_band with `previous`)."""
-    dates = [d for d, _ in past]
-    before = [d for d in dates if d < as_of]
-    joined = previous is not None and bool(before) and dict(past)[max(before)] is previous
+    dates, before, joined = _earlier(as_of, past, previous)
     columns = []
     for days in spans:
         when = nearest(dates, as_of, days)
