@@ -1,38 +1,35 @@
-"""The scheme: its pydantic model, loading from YAML with line numbers, warnings, hash.
+"""The scheme's model: signals, tiers, groups, bands, segments, alerts, extra scores.
 
-A scheme is data. Signals read a column or a SQL expression parsed by Polars' SQL
-expression parser (no Python, no file or network access); everything else is numbers
-and names. Tier intervals are defined once here (`Tier.interval`) and used both by the
-engine that scores and by `chs check` that shows them, so the table people read and the
-code that scores can never disagree.
+A scheme is data. Signals read a column or a SQL expression (see `expression`);
+everything else is numbers and names. Tier intervals are defined once here
+(`Tier.interval`) and used both by the engine that scores and by `chs check` that shows
+them, so the table people read and the code that scores can never disagree.
 """
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
-import math
 import re
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
     PrivateAttr,
-    ValidationError,
     WithJsonSchema,
     field_validator,
     model_validator,
 )
 
-from chs.errors import SchemeError
+from chs.scheme.expression import parse_sql_expr
+from chs.scheme.keys import LocatedError, line_for
 
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 MISSING_POLICIES = ("redistribute", "zero", "reject")
@@ -85,6 +82,15 @@ Missing = Annotated[
 Points = Annotated[float, Field(ge=0, le=100)]
 Weight = Annotated[float, Field(gt=0, description="relative weight, normalised at its level")]
 Name = Annotated[str, Field(pattern=NAME_PATTERN)]
+
+
+def _checked_sql(text: str) -> str:
+    """Expressions are parsed when the scheme loads, so a bad one names its key and line."""
+    parse_sql_expr(text)
+    return text
+
+
+SqlText = Annotated[str, AfterValidator(_checked_sql)]
 
 
 class _Strict(BaseModel):
@@ -177,7 +183,7 @@ class Signal(_Strict):
     """One signal: where its value comes from, how it maps to points, and its weight."""
 
     column: str | None = Field(None, description="input column holding the value")
-    expr: str | None = Field(None, description="SQL expression over input columns (Polars SQL)")
+    expr: SqlText | None = Field(None, description="SQL expression over input columns (Polars SQL)")
     label: str | None = Field(None, description="human name shown in reports")
     weight: Weight
     points: list[Tier] | None = Field(
@@ -198,13 +204,6 @@ class Signal(_Strict):
         # YAML reads `1: 100` as an int key and `true: 100` as a bool; compare as text.
         if isinstance(value, dict):
             return {_category_text(k): v for k, v in value.items()}
-        return value
-
-    @field_validator("expr")
-    @classmethod
-    def _parse_expr(cls, value: str | None) -> str | None:
-        if value is not None:
-            parse_sql_expr(value)
         return value
 
     @model_validator(mode="after")
@@ -304,16 +303,10 @@ class Alert(_Strict):
     """A rule over the scored output: when its SQL condition holds, the row fires it."""
 
     name: Name
-    when: str = Field(description="SQL condition over output columns, e.g. `score < 40`")
+    when: SqlText = Field(description="SQL condition over output columns, e.g. `score < 40`")
     action: str = Field(min_length=1, description="what to do, written in the alerts file")
     owner: str | None = Field(None, description="who acts: a team or role")
     severity: Literal["low", "medium", "high", "critical"] = "medium"
-
-    @field_validator("when")
-    @classmethod
-    def _parse_when(cls, value: str) -> str:
-        parse_sql_expr(value)
-        return value
 
     def columns(self) -> list[str]:
         """The columns its condition reads."""
@@ -376,18 +369,11 @@ class Segment(_Strict):
     the others, and it must come last). Segments share the scheme's bands."""
 
     name: Name
-    when: str | None = Field(None, description="SQL condition over input columns")
+    when: SqlText | None = Field(None, description="SQL condition over input columns")
     missing: Missing | None = None
     reasons: int | None = Field(None, ge=0, le=20)
     signals: dict[Name, Signal] | None = Field(None, min_length=1)
     groups: dict[Name, Group] | None = Field(None, min_length=1)
-
-    @field_validator("when")
-    @classmethod
-    def _parse_when(cls, value: str | None) -> str | None:
-        if value is not None:
-            parse_sql_expr(value)
-        return value
 
 
 class ExtraScore(_Strict):
@@ -531,7 +517,9 @@ class Scheme(_Strict):
         if self.signals is not None:
             total = sum(s.weight for s in self.signals.values())
             return [
-                FlatSignal(n, s, None, s.weight / total, _policy(s.missing, None, self.missing))
+                FlatSignal(
+                    n, s, None, s.weight / total, first_policy(s.missing, None, self.missing)
+                )
                 for n, s in self.signals.items()
             ]
         assert self.groups is not None
@@ -542,7 +530,9 @@ class Scheme(_Strict):
             for n, s in group.signals.items():
                 share = group.weight / gtotal * s.weight / stotal
                 out.append(
-                    FlatSignal(n, s, gname, share, _policy(s.missing, group.missing, self.missing))
+                    FlatSignal(
+                        n, s, gname, share, first_policy(s.missing, group.missing, self.missing)
+                    )
                 )
         return out
 
@@ -567,7 +557,7 @@ class Scheme(_Strict):
 
     def where(self, *loc: str) -> str:
         """`file:line` of a key path, for errors found when the scheme meets data."""
-        line = _line_for(tuple(loc), self._lines)
+        line = line_for(tuple(loc), self._lines)
         path = self._source or "<scheme>"
         return f"{path}:{line}" if line else str(path)
 
@@ -588,337 +578,5 @@ class Scheme(_Strict):
         return hashlib.sha256(payload.encode()).hexdigest()[:12]
 
 
-class LocatedError(ValueError):
-    """A whole-scheme check that knows which key it is about (for the line number)."""
-
-    def __init__(self, loc: tuple[str, ...], message: str) -> None:
-        super().__init__(message)
-        self.loc = loc
-
-
-def _policy(*levels: str | float | None) -> str | float:
+def first_policy(*levels: str | float | None) -> str | float:
     return next(level for level in levels if level is not None)
-
-
-# -- SQL expressions ---------------------------------------------------------------------
-
-_SUBQUERY = re.compile(r"\bselect\b", re.IGNORECASE)
-
-
-def parse_sql_expr(text: str) -> Any:
-    """Parse a SQL expression with Polars; refuse subqueries. Returns a Polars Expr."""
-    import polars as pl
-
-    if _SUBQUERY.search(text):
-        raise ValueError("subqueries are not allowed in an expression")
-    try:
-        return pl.sql_expr(text)
-    except Exception as exc:  # polars raises several SQL error types
-        raise ValueError(f"not a valid SQL expression: {exc}") from None
-
-
-# -- loading -----------------------------------------------------------------------------
-
-
-class _Loader(yaml.SafeLoader):
-    """Safe YAML with YAML 1.2 booleans: `yes`, `no`, `on`, `off` stay text (plan names).
-
-    Mapping keys are kept as written (`1`, `true`, `1.0` are the text categories they
-    look like), so that two keys YAML would read as equal (`true` and `1`) stay apart.
-    """
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        self.flatten_mapping(node)
-        return {
-            (str(k.value) if isinstance(k, yaml.ScalarNode) else self.construct_object(k, deep)): (
-                self.construct_object(v, deep=deep)
-            )
-            for k, v in node.value
-        }
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool",
-    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-    list("tTfF"),
-)
-
-
-def _line_map(node: yaml.Node, path: tuple[str, ...], out: dict[tuple[str, ...], int]) -> None:
-    """Record the line of every key and list item; refuse duplicate keys."""
-    if isinstance(node, yaml.MappingNode):
-        seen: dict[str, int] = {}
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            line = key_node.start_mark.line + 1
-            if key in seen:
-                where = ".".join(path) or "top level"
-                raise _DuplicateKey(
-                    line, f"{where}: key {key!r} appears twice (lines {seen[key]} and {line})"
-                )
-            seen[key] = line
-            out[(*path, key)] = line
-            _line_map(value_node, (*path, key), out)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            out[(*path, str(i))] = item.start_mark.line + 1
-            _line_map(item, (*path, str(i)), out)
-
-
-class _DuplicateKey(Exception):
-    def __init__(self, line: int, message: str) -> None:
-        super().__init__(message)
-        self.line, self.message = line, message
-
-
-def load_scheme(path: str | Path) -> Scheme:
-    """Load and validate a scheme file; every problem is a SchemeError naming file and line."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SchemeError(f"{path}: scheme file not found") from None
-    except IsADirectoryError:
-        raise SchemeError(f"{path}: is a directory, not a scheme file") from None
-    except UnicodeDecodeError as exc:
-        raise SchemeError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    return parse_scheme(text, path)
-
-
-def parse_scheme(text: str, path: str | Path = "<scheme>") -> Scheme:
-    """Validate scheme text; `path` is only used in messages."""
-    path = Path(path)
-    try:
-        node = yaml.compose(text, Loader=_Loader)
-        data = yaml.load(text, Loader=_Loader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = f":{mark.line + 1}" if mark else ""
-        raise SchemeError(f"{path}{line}: malformed YAML: {exc.problem or exc.context}") from None
-    except yaml.YAMLError as exc:
-        raise SchemeError(f"{path}: malformed YAML: {exc}") from None
-    if data is None:
-        raise SchemeError(f"{path}: the scheme is empty")
-    if not isinstance(data, dict):
-        raise SchemeError(f"{path}:1: a scheme is a mapping of keys (name, id, signals, bands)")
-    lines: dict[tuple[str, ...], int] = {}
-    try:
-        _line_map(node, (), lines)
-    except _DuplicateKey as exc:
-        raise SchemeError(f"{path}:{exc.line}: {exc.message}") from None
-    try:
-        scheme = Scheme.model_validate(data)
-    except ValidationError as exc:
-        raise SchemeError(_format_validation(exc, path, lines)) from None
-    scheme._source = path
-    scheme._warnings = [f"{path}:{ln}: {msg}" for ln, msg in scheme_warnings(scheme, lines)]
-    scheme._notes = [f"{path}:{ln}: {msg}" for ln, msg in weight_notes(scheme, lines)]
-    scheme._lines = lines
-    return scheme
-
-
-def _known_keys() -> set[str]:
-    keys: set[str] = set()
-    for model in (Scheme, Signal, Group, Tier, Band, Alert, Segment, ExtraScore):
-        for name, field in model.model_fields.items():
-            keys.add(field.alias or name)
-    return keys
-
-
-def _line_for(loc: tuple[str, ...], lines: dict[tuple[str, ...], int]) -> int | None:
-    for end in range(len(loc), 0, -1):
-        if loc[:end] in lines:
-            return lines[loc[:end]]
-    return None
-
-
-def _key_path(loc: tuple[str, ...]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if part.isdigit() else (f".{part}" if out else part)
-    return out
-
-
-def _format_validation(exc: ValidationError, path: Path, lines: dict[tuple[str, ...], int]) -> str:
-    """One line per problem: `file:line: key.path: what is wrong`."""
-    problems: list[tuple[int, str]] = []
-    for err in exc.errors(include_url=False):
-        loc = tuple(str(p) for p in err["loc"] if p != "[key]")
-        kind, given = err["type"], err.get("input")
-        located = err.get("ctx", {}).get("error")
-        if isinstance(located, LocatedError):
-            loc = (*loc, *located.loc)
-        if kind == "extra_forbidden":
-            key = loc[-1]
-            close = difflib.get_close_matches(key, _known_keys(), n=1, cutoff=0.7)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            msg = f"unknown key {key!r}{hint}"
-        elif kind == "missing":
-            msg = f"required key {loc[-1]!r} is missing"
-        elif kind == "greater_than":
-            msg = f"must be greater than {number_text(err['ctx']['gt'])} (got {given})"
-        elif kind == "string_pattern_mismatch":
-            msg = f"{given!r} is not a valid name: use letters, digits and _, not starting with a digit"
-        elif kind == "value_error":
-            msg = str(err["ctx"]["error"]) if "ctx" in err else err["msg"]
-        else:
-            msg = err["msg"][0].lower() + err["msg"][1:]
-            if given is not None and not isinstance(given, dict | list):
-                msg += f" (got {given!r})"
-        line = _line_for(loc, lines)
-        where = f"{path}:{line}" if line else str(path)
-        key = _key_path(loc)
-        problems.append((line or 0, f"{where}: {key + ': ' if key else ''}{msg}"))
-    problems.sort(key=lambda p: p[0])
-    if len(problems) == 1:
-        return problems[0][1]
-    return f"{path}: {len(problems)} problems in the scheme\n" + "\n".join(
-        f"  {p}" for _, p in problems
-    )
-
-
-# -- warnings ----------------------------------------------------------------------------
-
-
-def weight_notes(scheme: Scheme, lines: dict[tuple[str, ...], int]) -> list[tuple[int, str]]:
-    """Levels whose weights do not sum to 100, with the percentages they normalise to.
-
-    Shown by `chs check` only: relative weights are allowed, so a run need not repeat it.
-    """
-    out: list[tuple[int, str]] = []
-
-    def weights(level: str, loc: tuple[str, ...], items: dict[str, Any]) -> None:
-        total = sum(item.weight for item in items.values())
-        if not math.isclose(total, 100):
-            shares = ", ".join(f"{n} {item.weight / total:.1%}" for n, item in items.items())
-            message = (
-                f"{level} weights sum to {number_text(total)}, not 100; normalised to {shares}"
-            )
-            out.append((_line_for(loc, lines) or 0, message))
-
-    for label, loc, signals, groups in _parts(scheme):
-        if groups is not None:
-            weights(f"{label}group", (*loc, "groups"), groups)
-            for gname, group in groups.items():
-                weights(
-                    f"{label}group {gname!r} signal",
-                    (*loc, "groups", gname, "signals"),
-                    group.signals,
-                )
-        else:
-            assert signals is not None
-            weights(f"{label}signal", (*loc, "signals"), signals)
-    return out
-
-
-def _parts(
-    scheme: Scheme,
-) -> list[tuple[str, tuple[str, ...], dict[str, Signal] | None, dict[str, Group] | None]]:
-    """Each definition with a label and its key path: the scheme, its segments, its scores."""
-    parts = []
-    if scheme.segments is None:
-        parts.append(("", (), scheme.signals, scheme.groups))
-    for i, seg in enumerate(scheme.segments or []):
-        parts.append((f"segment {seg.name!r} ", ("segments", str(i)), seg.signals, seg.groups))
-    for name, extra in (scheme.scores or {}).items():
-        parts.append((f"score {name!r} ", ("scores", name), extra.signals, extra.groups))
-    return parts
-
-
-def scheme_warnings(scheme: Scheme, lines: dict[tuple[str, ...], int]) -> list[tuple[int, str]]:
-    """Tiers that overlap or that no value can reach: likely mistakes, shown on every run."""
-    out: list[tuple[int, str]] = []
-    for _, loc, signals, groups in _parts(scheme):
-        where: list[tuple[tuple[str, ...], Signal]] = [
-            ((*loc, "signals", n), sig) for n, sig in (signals or {}).items()
-        ]
-        for gname, group in (groups or {}).items():
-            where += [
-                ((*loc, "groups", gname, "signals", n), sig) for n, sig in group.signals.items()
-            ]
-        for base, sig in where:
-            for index, message in tier_problems(sig.points or []):
-                line = _line_for((*base, "points", str(index)), lines) or 0
-                out.append((line, f"{_key_path((*base, 'points', str(index)))}: {message}"))
-    return sorted(out, key=lambda p: p[0])
-
-
-def tier_problems(tiers: list[Tier]) -> list[tuple[int, str]]:
-    """Tiers that no value can reach, and ranged tiers partly hidden by an earlier tier.
-
-    Membership only changes at bound values, so testing every bound and the midpoints
-    between consecutive bounds (plus one point beyond each end) decides exactly.
-    """
-    bounds = sorted(
-        {b for t in tiers for b in (t.interval().low, t.interval().high) if b is not None}
-    )
-    probes = list(bounds)
-    probes += [(a + b) / 2 for a, b in pairwise(bounds)]
-    probes += [bounds[0] - 1, bounds[-1] + 1] if bounds else [0.0]
-    problems: list[tuple[int, str]] = []
-    for i, tier in enumerate(tiers):
-        mine = [x for x in probes if tier.interval().contains(x)]
-        earlier = tiers[:i]
-        hidden = [x for x in mine if any(t.interval().contains(x) for t in earlier)]
-        if mine and len(hidden) == len(mine):
-            problems.append(
-                (
-                    i,
-                    f"tier {tier.interval().text()} is unreachable: earlier tiers match every such value",
-                )
-            )
-            continue
-        if not hidden:
-            continue
-        for j, other in enumerate(earlier):
-            overlap = [x for x in mine if other.interval().contains(x)]
-            if overlap and not _cascade(tier.interval(), other.interval()):
-                problems.append(
-                    (
-                        i,
-                        f"tier {tier.interval().text()} overlaps tier {j + 1} ({other.interval().text()}); the earlier tier wins",
-                    )
-                )
-                break
-    return problems
-
-
-def _cascade(a: Interval, b: Interval) -> bool:
-    """Whether tier `a`, after tier `b`, follows the usual first-match idiom: a catch-all,
-    or both one-sided in the same direction (`at_least 40`, then `at_least 10`)."""
-    if a.low is None or a.high is None:
-        one_sided_b = b.low is None or b.high is None
-        return a == Interval() or not one_sided_b or (a.high is None) == (b.high is None)
-    return False
-
-
-# -- JSON Schema -------------------------------------------------------------------------
-
-
-def json_schema() -> dict[str, Any]:
-    """The scheme's JSON Schema as draft-07, which yaml-language-server reads for completion."""
-    schema = Scheme.model_json_schema(by_alias=True)
-    text = json.dumps(schema).replace("#/$defs/", "#/definitions/")
-    schema = json.loads(text)
-    schema["definitions"] = schema.pop("$defs", {})
-
-    def to_draft7(node: Any) -> Any:
-        if isinstance(node, dict):
-            if "patternProperties" in node and len(node["patternProperties"]) == 1:
-                # draft-07 has propertyNames: refuse names chs refuses (`2x`, `a-b`).
-                (pattern,) = node["patternProperties"]
-                node["propertyNames"] = {"pattern": pattern}
-            if "prefixItems" in node:  # 2020-12 tuples -> draft-07 array form
-                node["items"] = node.pop("prefixItems")
-                node["additionalItems"] = False
-            return {k: to_draft7(v) for k, v in node.items()}
-        if isinstance(node, list):
-            return [to_draft7(v) for v in node]
-        return node
-
-    schema = to_draft7(schema)
-    return {"$schema": "http://json-schema.org/draft-07/schema#", **schema}
