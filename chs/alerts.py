@@ -12,10 +12,10 @@ import difflib
 
 import polars as pl
 
+from chs.columns import ALERTS_COLUMN, alert_flag
 from chs.errors import SchemeError
 from chs.scheme import TREND_COLUMN, Scheme, parse_sql_expr
 
-ALERTS_COLUMN = "alerts"
 # Columns that exist only when a previous snapshot or a history is given.
 DYNAMIC = {
     "previous_score": pl.Float64,
@@ -24,10 +24,6 @@ DYNAMIC = {
     "movement": pl.String,
     "snapshots_in_band": pl.Int32,
 }
-
-
-def _flag(name: str) -> str:
-    return f"__alert_{name}"
 
 
 def add_alerts(frame: pl.LazyFrame, scheme: Scheme) -> tuple[pl.LazyFrame, list[str]]:
@@ -60,11 +56,11 @@ def add_alerts(frame: pl.LazyFrame, scheme: Scheme) -> tuple[pl.LazyFrame, list[
     if absent:
         frame = frame.with_columns([pl.lit(None, t).alias(c) for c, t in absent.items()])
     flags = [
-        parse_sql_expr(a.when).cast(pl.Boolean).fill_null(False).alias(_flag(a.name))
+        parse_sql_expr(a.when).cast(pl.Boolean).fill_null(False).alias(alert_flag(a.name))
         for a in scheme.alerts
     ]
     fired = pl.concat_str(
-        [pl.when(pl.col(_flag(a.name))).then(pl.lit(a.name)) for a in scheme.alerts],
+        [pl.when(pl.col(alert_flag(a.name))).then(pl.lit(a.name)) for a in scheme.alerts],
         separator="; ",
         ignore_nulls=True,
     )
@@ -79,7 +75,7 @@ def alert_rows(frame: pl.LazyFrame, scheme: Scheme, value: str | None) -> pl.Laz
     delta = pl.col("delta") if "delta" in columns else pl.lit(None, pl.Float64)
     val = pl.col(value).cast(pl.Float64) if value and value in columns else pl.lit(None, pl.Float64)
     parts = [
-        frame.filter(pl.col(_flag(a.name))).select(
+        frame.filter(pl.col(alert_flag(a.name))).select(
             pl.col(scheme.id).cast(pl.String).alias("id"),
             pl.lit(a.name).alias("alert"),
             pl.lit(a.severity).alias("severity"),
@@ -110,4 +106,4 @@ def alert_rows(frame: pl.LazyFrame, scheme: Scheme, value: str | None) -> pl.Laz
 
 
 def flag_columns(scheme: Scheme) -> list[str]:
-    return [_flag(a.name) for a in scheme.alerts]
+    return [alert_flag(a.name) for a in scheme.alerts]

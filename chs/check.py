@@ -12,10 +12,10 @@ from typing import Any
 import polars as pl
 
 from chs.alerts import add_alerts
-from chs.engine import DEFINITION, OK, REASON, internal
+from chs.columns import DEFINITION, OK, REASON, internal
 from chs.files import CsvOptions
 from chs.scheme import Scheme, Signal, number_text
-from chs.score import collect, planned
+from chs.sources import collect, planned
 from chs.summary import REJECT_SAMPLE, reject_lines
 
 HISTOGRAM_BINS = 10

@@ -16,13 +16,14 @@ from typing import Any
 
 import polars as pl
 
-from chs.engine import labelled, pick, top_keys
+from chs.columns import KEY
+from chs.engine.reasons import top_keys
 from chs.errors import DataError, OptionError
+from chs.exprs import band_order, labelled, pick
 from chs.files import CsvOptions, PendingWrites, check_outputs, open_input, output_format
 from chs.rollup import build_rollups, check_by, rollup_queries
 from chs.scheme import Scheme
 from chs.snapshot import (
-    KEY,
     Snapshot,
     one_row_per_customer,
     open_snapshot,
@@ -191,16 +192,6 @@ def psi(before: dict[int, int], after: dict[int, int]) -> float:
 
 def psi_label(value: float) -> str:
     return "stable" if value < 0.1 else "moderate shift" if value <= 0.25 else "major shift"
-
-
-def band_order(frames: list[pl.DataFrame]) -> list[str]:
-    """Bands from best to worst, by the highest score seen in each."""
-    tops: dict[str, float] = {}
-    for frame in frames:
-        for band, top in frame.iter_rows():
-            if band is not None:
-                tops[band] = max(tops.get(band, -1.0), top)
-    return sorted(tops, key=lambda b: -tops[b])
 
 
 def compare(

@@ -19,18 +19,13 @@ from typing import Any
 
 import polars as pl
 
-from chs.engine import (
-    DEFINITION,
-    ROW,
-    group_column,
-    internal,
-    points_column,
-    points_expr,
-)
+from chs.columns import DEFINITION, ROW, group_column, internal, points_column
+from chs.engine import score_frame
+from chs.engine.definition import points_expr
 from chs.errors import DataError, OptionError
 from chs.files import CsvOptions
 from chs.scheme import FlatSignal, Scheme, Signal, number_text
-from chs.score import collect, planned, score_frame
+from chs.sources import collect, planned
 
 
 @dataclass(frozen=True)

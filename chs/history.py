@@ -24,9 +24,10 @@ from typing import Any
 
 import polars as pl
 
-from chs.diff import band_order
+from chs.columns import KEY
 from chs.errors import DataError, OptionError
-from chs.snapshot import KEY, Snapshot, open_snapshot
+from chs.exprs import band_order
+from chs.snapshot import Snapshot, open_snapshot
 
 PARTITION = re.compile(r"^as_of=(\d{4}-\d{2}-\d{2})$")
 FILE = "scores.parquet"

@@ -12,7 +12,6 @@ import contextlib
 import datetime as dt
 import re
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,22 +19,14 @@ from typing import Any
 import polars as pl
 
 from chs.alerts import add_alerts, alert_rows, flag_columns
+from chs.columns import ID_HASH, KEY, REASON, ROW
 from chs.diff import PREVIOUS_ONLY, add_movement, previous_lookup, previous_rows
-from chs.engine import (
-    ID_HASH,
-    REASON,
-    ROW,
-    ScoringPlan,
-    build_plan,
-    id_hash,
-    id_key,
-    repeated_hashes,
-)
+from chs.engine import ScoringPlan, build_plan
 from chs.errors import DataError, OptionError
+from chs.exprs import id_hash, id_key, repeated_hashes
 from chs.files import (
     CsvOptions,
     Input,
-    ParseFailure,
     PendingWrites,
     check_outputs,
     open_input,
@@ -54,14 +45,8 @@ from chs.history import (
 )
 from chs.rollup import build_parents, build_rollups, check_by, parent_query, rollup_queries
 from chs.scheme import Scheme
-from chs.snapshot import (
-    KEY,
-    Snapshot,
-    metadata,
-    one_row_per_customer,
-    open_snapshot,
-    scheme_mismatch,
-)
+from chs.snapshot import Snapshot, metadata, one_row_per_customer, open_snapshot, scheme_mismatch
+from chs.sources import collect, scheme_text_columns
 from chs.summary import (
     alert_queries,
     build_alerts,
@@ -106,33 +91,6 @@ def side_scores(scheme: Scheme, more: list[Scheme]) -> list[tuple[str, Scheme]]:
         taken.add(name)
         out.append((name, other))
     return out
-
-
-def scheme_text_columns(scheme: Scheme) -> list[str]:
-    """Columns to read as text from CSV so that a bad value rejects one row, not the file."""
-    cols = [scheme.id] + ([scheme.value] if scheme.value else [])
-    cols += [f.signal.column for f in scheme.all_signals() if f.signal.column is not None]
-    return cols
-
-
-def collect(
-    queries: list[pl.LazyFrame], data: Input, *, engine: str = "auto", widths: bool = True
-) -> list[pl.DataFrame]:
-    """Collect queries together with the row-width check (unless done already, `widths`);
-    a read error is a DataError."""
-    extra = [data.widths] if data.widths is not None and widths else []
-    try:
-        frames = pl.collect_all([*queries, *extra], engine=engine)  # type: ignore[arg-type]
-    except pl.exceptions.PolarsError as exc:
-        if data.text_scan is not None and not data.text_mode and "could not parse" in str(exc):
-            raise ParseFailure from None  # typed fast path: rerun reading as text
-        raise read_error(exc, data) from None
-    if extra:
-        problem = data.width_problem(frames[-1])
-        if problem is not None:
-            raise problem
-        frames = frames[:-1]
-    return frames
 
 
 def score_file(
@@ -455,21 +413,6 @@ def _summary_columns(
     return [c for c in dict.fromkeys(wanted) if c is not None and c in have and c != ALERTS_COLUMN]
 
 
-@contextlib.contextmanager
-def planned(source: Path, scheme: Scheme, csv: CsvOptions) -> Iterator[tuple[Input, ScoringPlan]]:
-    """The input (the scheme's CSV columns as text, which names bad rows) and its scoring
-    plan: for `chs check --data` and `chs explain`, which look at rows rather than stream."""
-    with open_input(source, csv, scheme_text_columns(scheme)) as data:
-        plan = build_plan(
-            data.frame,
-            scheme,
-            source=str(source),
-            decimal_comma=csv.decimal_comma,
-            inferred=data.inferred,
-        )
-        yield data, plan
-
-
 def _this(scheme: Scheme, source: Path) -> Snapshot:
     """This run's identity, for the scheme-mismatch warning."""
     return Snapshot(
@@ -495,15 +438,3 @@ def _past(
     if previous is not None and previous.as_of:
         return [(parse_date(previous.as_of, f"{previous.path}: as_of"), previous)]
     return []
-
-
-def score_frame(
-    frame: pl.DataFrame | pl.LazyFrame, scheme: Scheme, *, keep: list[str] | None = None
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Score an in-memory frame: (scored rows, rejected rows with `row` and `reason`).
-
-    For notebooks and tests; files go through `score_file`, which streams.
-    """
-    plan = build_plan(frame.lazy(), scheme, source="<frame>", keep=keep)
-    scored, rejects = pl.collect_all([plan.scored, plan.rejects])
-    return scored, rejects

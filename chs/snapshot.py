@@ -17,13 +17,13 @@ from typing import Any
 
 import polars as pl
 
-from chs.engine import build_plan, repeated_hashes, suggest_column
+from chs.columns import KEY, META_KEY
+from chs.engine import build_plan
 from chs.errors import DataError
+from chs.exprs import repeated_hashes
 from chs.files import CsvOptions, open_input
+from chs.hints import suggest_column
 from chs.scheme import Scheme
-
-META_KEY = "chs"
-KEY = "__key"  # the id as text: the join key between snapshots
 
 
 @dataclass

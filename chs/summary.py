@@ -10,7 +10,7 @@ from typing import Any
 
 import polars as pl
 
-from chs.engine import REASON, ROW
+from chs.columns import REASON, ROW
 from chs.scheme import Scheme
 
 REJECT_SAMPLE = 10

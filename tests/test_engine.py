@@ -7,9 +7,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from chs.engine import score_frame
 from chs.errors import DataError
 from chs.scheme import load_scheme, parse_scheme
-from chs.score import score_frame
 
 SCHEMES = Path(__file__).resolve().parent.parent / "schemes"
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from chs.engine import score_frame
 from chs.errors import DataError, OptionError
 from chs.explain import better_moves, explain_file, linear_value_for, matched_rule
 from chs.scheme import load_scheme, parse_scheme
-from chs.score import score_frame
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data" / "customers.csv"

@@ -8,14 +8,7 @@ import polars as pl
 import pytest
 
 from chs.errors import DataError, OutputError
-from chs.files import (
-    CsvOptions,
-    PendingWrites,
-    check_outputs,
-    input_format,
-    open_input,
-    read_error,
-)
+from chs.files import CsvOptions, PendingWrites, check_outputs, input_format, open_input, read_error
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
 

@@ -8,8 +8,8 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from chs.engine import score_frame
 from chs.scheme import Scheme, Signal, Tier, parse_scheme
-from chs.score import score_frame
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 values = st.one_of(st.none(), st.floats(-1000, 1000, allow_nan=False))

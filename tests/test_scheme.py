@@ -12,14 +12,7 @@ import pytest
 import yaml
 
 from chs.errors import SCHEME, SchemeError
-from chs.scheme import (
-    Interval,
-    Tier,
-    json_schema,
-    load_scheme,
-    parse_scheme,
-    tier_problems,
-)
+from chs.scheme import Interval, Tier, json_schema, load_scheme, parse_scheme, tier_problems
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMES = ROOT / "schemes"

@@ -15,9 +15,10 @@ import polars as pl
 import pytest
 
 from chs.check import check_data, describe
+from chs.engine import score_frame
 from chs.errors import DataError, OptionError, SchemeError
 from chs.scheme import load_scheme, parse_scheme
-from chs.score import ScoreOptions, score_file, score_frame
+from chs.score import ScoreOptions, score_file
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMES = ROOT / "schemes"

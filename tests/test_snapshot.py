@@ -9,10 +9,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from chs.columns import KEY
 from chs.errors import DataError
 from chs.scheme import Scheme, load_scheme
 from chs.score import ScoreOptions, score_file
-from chs.snapshot import KEY, open_snapshot, repeated_key, scheme_mismatch
+from chs.snapshot import open_snapshot, repeated_key, scheme_mismatch
 
 # One signal read as is: score == x. high >= 50, low below.
 SCHEME = """\

@@ -1,0 +1,93 @@
+"""One signal's value per row: a column or an expression, as a number or as text, with
+the row-level problem when the raw value is unusable."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from chs.errors import DataError
+from chs.hints import suggest_column
+from chs.scheme import FlatSignal, parse_sql_expr
+
+NUMERIC = (pl.Float32, pl.Float64, pl.Decimal)
+
+
+def require_column(column: str, what: str, columns: list[str], source: str) -> None:
+    if column not in columns:
+        raise DataError(
+            f"{source}: column {column!r} ({what}) not found.{suggest_column(column, columns)}"
+        )
+
+
+@dataclass
+class SignalValue:
+    """A signal's value expression and its row-level problem, if any."""
+
+    value: pl.Expr  # Float64 for numeric signals, String for categories; null when missing
+    bad: tuple[pl.Expr, pl.Expr] | None  # (flag, message) where the raw value is unusable
+    text: pl.Expr | None = None  # trimmed text to materialise first as `__t_<signal>`
+
+
+def signal_value(
+    flat: FlatSignal,
+    lf: pl.LazyFrame,
+    columns: list[str],
+    source: str,
+    *,
+    decimal_comma: bool,
+    sfx: str = "",
+) -> SignalValue:
+    sig = flat.signal
+    where = f"signal {flat.name}"
+    if sig.column is not None:
+        require_column(sig.column, where, columns, source)
+        raw = pl.col(sig.column)
+        origin = f"column {sig.column}"
+    else:
+        assert sig.expr is not None
+        raw = parse_sql_expr(sig.expr)
+        for name in dict.fromkeys(raw.meta.root_names()):
+            require_column(name, f"used by the expression of {where}", columns, source)
+        origin = "expression"
+    try:
+        dtype = lf.select(raw.alias("v")).collect_schema()["v"]
+    except pl.exceptions.PolarsError as exc:
+        raise DataError(f"{source}: the expression of {where} cannot be evaluated: {exc}") from None
+
+    if dtype == pl.Null:  # a column with no value at all (Parquet, or a frame)
+        return SignalValue(pl.lit(None, pl.Float64 if sig.numeric else pl.String), None)
+    if not sig.numeric:
+        if dtype == pl.String:
+            text = raw.str.strip_chars()
+            text = pl.when(text == "").then(None).otherwise(text)
+        elif dtype.is_numeric() or dtype == pl.Boolean:
+            text = raw.cast(pl.String)
+        else:
+            raise DataError(
+                f"{source}: {where} reads {origin} of type {dtype}; `map` needs text or numbers"
+            )
+        return SignalValue(text, None)
+
+    if dtype.is_numeric():
+        value = raw.cast(pl.Float64)
+        if dtype in NUMERIC or dtype.is_float():
+            value = value.fill_nan(None)
+        return SignalValue(value, None)
+    if dtype == pl.Boolean:
+        return SignalValue(raw.cast(pl.Float64), None)
+    if dtype == pl.String:
+        # Parsed in stages (text, then number, then the check) so each is computed once.
+        stripped = raw.str.strip_chars()
+        text = pl.col(f"__t_{flat.name}{sfx}")
+        number_text = text.str.replace_all(",", ".", literal=True) if decimal_comma else text
+        value = number_text.cast(pl.Float64, strict=False).fill_nan(None)
+        bad = (
+            text.is_not_null() & pl.col(f"__v_{flat.name}{sfx}").is_null(),
+            pl.format(f"{flat.name}: '{{}}' is not a number ({origin})", text),
+        )
+        return SignalValue(value, bad, pl.when(stripped != "").then(stripped))
+    raise DataError(
+        f"{source}: {where} reads {origin} of type {dtype}; tiers and `linear` need numbers"
+    )
