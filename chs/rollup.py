@@ -10,7 +10,6 @@ of a run.
 from __future__ import annotations
 
 import difflib
-from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -168,63 +167,3 @@ def rollup_table(rollups: list[dict[str, Any]], bands: list[str]) -> pl.DataFram
                 }
             )
     return pl.DataFrame(rows, infer_schema_length=None)
-
-
-def report_file(
-    path: str | Path,
-    *,
-    by: list[list[str]],
-    parent: str | None = None,
-    at_risk: list[str] | None = None,
-    value_column: str | None = None,
-    output: Path | None = None,
-) -> dict[str, Any]:
-    """Roll-ups over a scored file (`chs report`)."""
-    from chs.diff import band_order
-    from chs.files import PendingWrites, check_outputs, open_input
-    from chs.snapshot import recorded
-
-    source = Path(path)
-    if output is not None:
-        check_outputs([output], [source])
-    info = recorded(source)
-    with open_input(source) as data:
-        columns = data.frame.collect_schema().names()
-        if "score" not in columns or "band" not in columns:
-            raise DataError(
-                f"{source}: not a scored file (no score and band columns); run chs score first"
-            )
-        check_by(by + ([[parent]] if parent else []), columns, str(source))
-        value = value_column or info.get("value")
-        if value is not None and value not in columns:
-            raise DataError(f"{source}: value column {value!r} not found")
-        delta = "delta" in columns
-        seen = band_order([data.frame.group_by("band").agg(pl.col("score").max()).collect()])
-        # A chs Parquet file records its scheme's bands and at-risk bands; else infer.
-        order = info.get("bands") or seen
-        risk = at_risk or info.get("at_risk") or [order[-1]]
-        unknown = [b for b in risk if b not in order]
-        if unknown:
-            raise DataError(
-                f"{source}: --at-risk band {unknown[0]!r} is not a band of the file ({', '.join(order)})"
-            )
-        queries = rollup_queries(data.frame, by, order, value, delta=delta)
-        if parent:
-            queries["parents"] = parent_query(data.frame, parent, order, value)
-        frames = dict(zip(queries, pl.collect_all(list(queries.values())), strict=True))
-    rollups = build_rollups(frames, by, order, risk, has_value=value is not None, delta=delta)
-    if output is not None:
-        with PendingWrites([(rollup_table(rollups, order).lazy(), output)]) as pending:
-            pl.collect_all(pending.sinks)
-            pending.commit()
-    return {
-        "input": str(source),
-        "bands": order,
-        "at_risk_bands": risk,
-        "value_column": value,
-        "rollups": rollups,
-        "parents": build_parents(frames["parents"], order, has_value=value is not None)
-        if parent
-        else None,
-        "output": str(output) if output else None,
-    }

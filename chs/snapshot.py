@@ -146,7 +146,7 @@ def open_snapshot(
 
 
 def _text_columns(scheme: Scheme) -> list[str]:
-    from chs.score import scheme_text_columns
+    from chs.sources import scheme_text_columns
 
     return scheme_text_columns(scheme)
 

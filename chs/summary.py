@@ -11,6 +11,7 @@ from typing import Any
 import polars as pl
 
 from chs.columns import REASON, ROW
+from chs.numbers import rounded
 from chs.scheme import Scheme
 
 REJECT_SAMPLE = 10
@@ -82,10 +83,6 @@ def median_of_counts(counts: pl.DataFrame, value: str, n: str) -> float | None:
     return low + (high - low) * 0.5  # as Polars interpolates, to the last bit
 
 
-def _r(x: float | None, digits: int = 1) -> float | None:
-    return None if x is None else round(float(x), digits)
-
-
 def build_summary(
     scheme: Scheme, id_column: str, value_column: str | None, frames: dict[str, pl.DataFrame]
 ) -> dict[str, Any]:
@@ -107,9 +104,9 @@ def build_summary(
                 "from": band.threshold,
                 "color": band.color,
                 "customers": customers,
-                "share": _r(customers / scored, 4) if scored else 0.0,
-                "value": _r(value, 2) if has_value else None,
-                "value_share": (_r(value / total_value, 4) if total_value else 0.0)
+                "share": rounded(customers / scored, 4) if scored else 0.0,
+                "value": rounded(value, 2) if has_value else None,
+                "value_share": (rounded(value / total_value, 4) if total_value else 0.0)
                 if has_value
                 else None,
             }
@@ -119,7 +116,7 @@ def build_summary(
             "id": r["id"],
             "score": r["score"],
             "band": r["band"],
-            "value": _r(r["value"], 2),
+            "value": rounded(r["value"], 2),
             "coverage": r["coverage"],
             "reasons": r["reasons"],
         }
@@ -130,16 +127,16 @@ def build_summary(
         "id_column": id_column,
         "rows": {"read": read, "scored": scored, "rejected": rejected},
         "score": {
-            "mean": _r(stats["mean"], 1),
-            "median": _r(median_of_counts(frames["score_counts"], "score", "n"), 1),
-            "min": _r(stats["min"], 1),
-            "max": _r(stats["max"], 1),
+            "mean": rounded(stats["mean"], 1),
+            "median": rounded(median_of_counts(frames["score_counts"], "score", "n"), 1),
+            "min": rounded(stats["min"], 1),
+            "max": rounded(stats["max"], 1),
         },
         "coverage": {
-            "mean": _r(stats["coverage_mean"], 3),
+            "mean": rounded(stats["coverage_mean"], 3),
             "below_half": int(stats["coverage_below_half"] or 0),
         },
-        "value": {"column": value_column, "total": _r(total_value, 2) if has_value else None},
+        "value": {"column": value_column, "total": rounded(total_value, 2) if has_value else None},
         "bands": bands,
         "at_risk": at_risk,
     }
@@ -154,91 +151,6 @@ def reject_lines(frames: dict[str, pl.DataFrame]) -> list[str]:
 
 
 # -- month over month --------------------------------------------------------------------
-
-
-def movement_queries(
-    frame: pl.LazyFrame,
-    previous: pl.LazyFrame,
-    id_column: str,
-    value_column: str | None,
-    lowest: str,
-    top: int,
-    reasons: pl.Expr,
-) -> dict[str, pl.LazyFrame]:
-    """Queries over scored rows that carry previous_score/delta/previous_band/movement
-    (and what `reasons` reads); `previous` is the previous snapshot's frame (KEY, score,
-    band, __value)."""
-    from chs.snapshot import KEY
-
-    value = pl.col(value_column).cast(pl.Float64) if value_column else pl.lit(None, pl.Float64)
-    ident = pl.col(id_column).cast(pl.String).alias("id")
-    listed = [
-        ident,
-        "previous_score",
-        "score",
-        "delta",
-        "previous_band",
-        "band",
-        value.alias("value"),
-        reasons.alias("reasons"),
-    ]
-    into = (
-        (pl.col("band") == lowest)
-        & pl.col("previous_band").is_not_null()
-        & (pl.col("previous_band") != lowest)
-    )
-    out = (pl.col("previous_band") == lowest) & (pl.col("band") != lowest)
-    keys = frame.select(pl.col(id_column).cast(pl.String).str.strip_chars().alias(KEY))
-    lost = previous.join(keys, on=KEY, how="anti")
-    return {
-        "movement": frame.group_by("movement").agg(pl.len().alias("customers")),
-        "previous_rows": previous.select(pl.len().alias("rows")),
-        "drops": frame.filter(pl.col("delta") < 0)
-        .sort(["delta", value.alias("__v")], descending=[False, True], nulls_last=True)
-        .head(top)
-        .select(listed),
-        "into_lowest": frame.filter(into)
-        .sort(value.alias("__v"), descending=True, nulls_last=True)
-        .head(top)
-        .select(listed),
-        "into_lowest_n": frame.filter(into).select(pl.len().alias("n"), value.sum().alias("value")),
-        "out_of_lowest": frame.filter(out)
-        .sort(value.alias("__v"), descending=True, nulls_last=True)
-        .head(top)
-        .select(listed),
-        "out_of_lowest_n": frame.filter(out).select(
-            pl.len().alias("n"), value.sum().alias("value")
-        ),
-        "lost": lost.sort("__value", descending=True, nulls_last=True)
-        .head(top)
-        .select(
-            pl.col(KEY).alias("id"),
-            pl.col("score").alias("last_score"),
-            pl.col("band").alias("last_band"),
-            pl.col("__value").alias("value"),
-        ),
-        "lost_n": lost.select(pl.len().alias("n"), pl.col("__value").sum().alias("value")),
-    }
-
-
-def build_movement(frames: dict[str, pl.DataFrame]) -> dict[str, Any]:
-    """Movement counts, biggest drops, moves in and out of the lowest band, lost customers."""
-    moved = {r["movement"]: int(r["customers"]) for r in frames["movement"].iter_rows(named=True)}
-
-    def rows(name: str) -> list[dict[str, Any]]:
-        return [{**r, "value": _r(r["value"], 2)} for r in frames[name].iter_rows(named=True)]
-
-    def group(name: str) -> dict[str, Any]:
-        head = frames[f"{name}_n"].row(0, named=True)
-        return {"count": int(head["n"]), "value": _r(head["value"], 2), "customers": rows(name)}
-
-    return {
-        "movement": {k: moved.get(k, 0) for k in ("up", "down", "same", "new")},
-        "biggest_drops": rows("drops"),
-        "into_lowest": group("into_lowest"),
-        "out_of_lowest": group("out_of_lowest"),
-        "lost": group("lost"),
-    }
 
 
 def alert_queries(frame: pl.LazyFrame, scheme: Scheme) -> dict[str, pl.LazyFrame]:
@@ -305,7 +217,7 @@ def build_matrices(
                         if (b.name, o.name) in cells
                         else 0,
                         "value": (
-                            _r(cells[(b.name, o.name)]["value"], 2)
+                            rounded(cells[(b.name, o.name)]["value"], 2)
                             if (b.name, o.name) in cells
                             else 0.0
                         )

@@ -8,11 +8,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from chs.actions.score import ScoreOptions, score_file
 from chs.alerts import add_alerts, alert_rows
 from chs.engine import score_frame
 from chs.errors import ChsError, SchemeError
 from chs.scheme import Scheme, load_scheme, parse_scheme
-from chs.score import ScoreOptions, score_file
 from chs.summary import alert_queries, build_alerts
 
 # score == x; high >= 50, low below. Line numbers matter: `alerts:` is line 9.

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from chs.check import band_ranges, check_data, describe
+from chs.actions.check import check_data
+from chs.description import band_ranges, describe
 from chs.errors import DATA, DataError
 from chs.scheme import load_scheme, parse_scheme
 

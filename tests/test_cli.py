@@ -19,11 +19,12 @@ from cli_support import PLAIN_ENV, assert_failed, invoke, leftovers, runner, wri
 from polars.testing import assert_frame_equal
 
 import chs
-from chs.check import check_data, describe
+from chs.actions.check import check_data
+from chs.actions.score import ScoreOptions, score_file
 from chs.cli import app
+from chs.description import describe
 from chs.files import CsvOptions
 from chs.scheme import json_schema, load_scheme
-from chs.score import ScoreOptions, score_file
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "sample_data"

@@ -18,11 +18,11 @@ import polars as pl
 import pytest
 from cli_support import invoke
 
-from chs.diff import diff_files
-from chs.explain import explain_file
-from chs.rollup import report_file
+from chs.actions.diff import diff_files
+from chs.actions.explain import explain_file
+from chs.actions.report import report_file
+from chs.actions.score import ScoreOptions, score_file
 from chs.scheme import load_scheme
-from chs.score import ScoreOptions, score_file
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data" / "customers.csv"

@@ -22,10 +22,10 @@ from cli_support import (
     write,
 )
 
-from chs.diff import diff_files
-from chs.history import history_report
+from chs.actions.diff import diff_files
+from chs.actions.history import history_report
+from chs.actions.score import ScoreOptions, score_file
 from chs.scheme import load_scheme
-from chs.score import ScoreOptions, score_file
 
 # Line numbers matter: the alert error messages name them (see `line_of`).
 SCHEME = """\

@@ -8,11 +8,13 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from chs.diff import compare, diff_files, per_customer, psi, psi_label
+from chs.actions.diff import compare, diff_files
+from chs.actions.score import ScoreOptions, score_file
+from chs.drift import psi, psi_label
 from chs.errors import DataError, OutputError
 from chs.exprs import band_order
+from chs.movement import per_customer
 from chs.scheme import Scheme, load_scheme
-from chs.score import ScoreOptions, score_file
 from chs.snapshot import one_row_per_customer, open_snapshot
 
 # One signal read as is: score == x == points_x.

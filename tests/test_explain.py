@@ -12,9 +12,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from chs.actions.explain import explain_file
 from chs.engine import score_frame
 from chs.errors import DataError, OptionError
-from chs.explain import better_moves, explain_file, linear_value_for, matched_rule
+from chs.explanation import better_moves, linear_value_for, matched_rule
 from chs.scheme import load_scheme, parse_scheme
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,19 +8,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from chs.actions.history import history_report
+from chs.actions.score import ScoreOptions, score_file
 from chs.errors import DataError, OptionError
-from chs.history import (
-    Listing,
-    history_report,
-    list_snapshots,
-    nearest,
-    parse_date,
-    previous_in,
-    snapshot_path,
-    sparkline,
-)
+from chs.history import Listing, list_snapshots, parse_date, previous_in, snapshot_path
 from chs.scheme import Scheme, load_scheme
-from chs.score import ScoreOptions, score_file
+from chs.trends import nearest, sparkline
 
 # score == x; high >= 50, low below; change_30d and change_90d columns.
 SCHEME = """\

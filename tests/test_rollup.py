@@ -12,11 +12,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from chs.diff import diff_files
+from chs.actions.diff import diff_files
+from chs.actions.report import report_file
+from chs.actions.score import ScoreOptions, score_file
 from chs.errors import DataError, OutputError
-from chs.rollup import check_by, parse_by, report_file, rollup_table
+from chs.rollup import check_by, parse_by, rollup_table
 from chs.scheme import load_scheme, parse_scheme
-from chs.score import ScoreOptions, score_file
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data" / "customers.csv"

@@ -7,9 +7,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from chs.actions.score import ScoreOptions, score_file
 from chs.errors import DataError
 from chs.scheme import load_scheme, parse_scheme
-from chs.score import ScoreOptions, score_file
 
 SCHEME = """
 name: tiny
@@ -133,9 +133,9 @@ def test_repeated_ids_are_found_after_the_pass_and_rejected(tmp_path, monkeypatc
     # The pass assumes unique ids, then checks its own files: a repeat (` a` trims to
     # `a`, one of them also unscorable) runs it again with both rows rejected. With a
     # small bound the hashes are checked in parts, with the same result.
-    import chs.score
+    import chs.actions.score
 
-    monkeypatch.setattr(chs.score, "_HASHES_AT_ONCE", at_once)
+    monkeypatch.setattr(chs.actions.score, "_HASHES_AT_ONCE", at_once)
     data = tmp_path / "in.csv"
     data.write_text("id,mrr,x\na,100,80\nb,300,20\n a,600,bad\nc,5,10\nd,6,70\nc,7,75\n")
     rejects = tmp_path / "rejects.csv"

@@ -14,11 +14,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from chs.check import check_data, describe
+from chs.actions.check import check_data
+from chs.actions.score import ScoreOptions, score_file
+from chs.description import describe
 from chs.engine import score_frame
 from chs.errors import DataError, OptionError, SchemeError
 from chs.scheme import load_scheme, parse_scheme
-from chs.score import ScoreOptions, score_file
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMES = ROOT / "schemes"

@@ -9,10 +9,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from chs.actions.score import ScoreOptions, score_file
 from chs.columns import KEY
 from chs.errors import DataError
 from chs.scheme import Scheme, load_scheme
-from chs.score import ScoreOptions, score_file
 from chs.snapshot import open_snapshot, repeated_key, scheme_mismatch
 
 # One signal read as is: score == x. high >= 50, low below.

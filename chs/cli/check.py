@@ -41,8 +41,9 @@ def check(
     encoding: EncodingOpt = "utf-8",
     na: NaOpt = None,
 ) -> None:
-    from chs.check import check_data, describe
+    from chs.actions.check import check_data
     from chs.cli import render
+    from chs.description import describe
     from chs.errors import DATA
     from chs.scheme import load_scheme
 

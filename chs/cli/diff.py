@@ -64,8 +64,8 @@ def diff(
     encoding: EncodingOpt = "utf-8",
     na: NaOpt = None,
 ) -> None:
+    from chs.actions.diff import diff_files
     from chs.cli import render
-    from chs.diff import diff_files
     from chs.rollup import parse_by
     from chs.scheme import load_scheme
 

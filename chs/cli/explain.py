@@ -43,8 +43,8 @@ def explain(
     encoding: EncodingOpt = "utf-8",
     na: NaOpt = None,
 ) -> None:
+    from chs.actions.explain import explain_file
     from chs.cli import render
-    from chs.explain import explain_file
     from chs.scheme import load_scheme
 
     result = explain_file(

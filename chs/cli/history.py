@@ -27,8 +27,8 @@ def history(
     top: Annotated[int, typer.Option("--top", help="How many customers to show without IDs.")] = 10,
     json: JsonOpt = False,
 ) -> None:
+    from chs.actions.history import history_report
     from chs.cli import render
-    from chs.history import history_report
 
     result = history_report(directory, ids or [], top=top)
     warn(result["warnings"])

@@ -40,9 +40,10 @@ def report(
     ] = None,
     json: JsonOpt = False,
 ) -> None:
+    from chs.actions.report import report_file
     from chs.cli import render
     from chs.errors import OptionError
-    from chs.rollup import parse_by, report_file
+    from chs.rollup import parse_by
 
     groups = parse_by(by)
     if not groups and not parent:

@@ -93,12 +93,12 @@ def score(
     encoding: EncodingOpt = "utf-8",
     na: NaOpt = None,
 ) -> None:
+    from chs.actions.score import ScoreOptions, score_file
     from chs.cli import render
     from chs.errors import ALERTS
     from chs.history import parse_date
     from chs.rollup import parse_by
     from chs.scheme import load_scheme
-    from chs.score import ScoreOptions, score_file
 
     loaded, *more = [load_scheme(path) for path in scheme]
     options = ScoreOptions(

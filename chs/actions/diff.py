@@ -9,7 +9,6 @@ in only one snapshot.
 from __future__ import annotations
 
 import contextlib
-import math
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -17,10 +16,12 @@ from typing import Any
 import polars as pl
 
 from chs.columns import KEY
-from chs.engine.reasons import top_keys
+from chs.drift import psi, psi_label, score_bins
 from chs.errors import DataError, OptionError
-from chs.exprs import band_order, labelled, pick
+from chs.exprs import band_order
 from chs.files import CsvOptions, PendingWrites, check_outputs, open_input, output_format
+from chs.movement import band_moves, per_customer
+from chs.numbers import money
 from chs.rollup import build_rollups, check_by, rollup_queries
 from chs.scheme import Scheme
 from chs.snapshot import (
@@ -31,167 +32,6 @@ from chs.snapshot import (
     recorded_value,
     scheme_mismatch,
 )
-
-PSI_BINS = 10
-PSI_FLOOR = 1e-4  # an empty bin counts as this share, so the logarithm stays finite
-DRIVERS = 3
-
-
-def _movement(delta: pl.Expr, before: pl.Expr, after: pl.Expr) -> pl.Expr:
-    return (
-        pl.when(before.is_null())
-        .then(pl.lit("new"))
-        .when(after.is_null())
-        .then(pl.lit("left"))
-        .when(delta > 0)
-        .then(pl.lit("up"))
-        .when(delta < 0)
-        .then(pl.lit("down"))
-        .otherwise(pl.lit("same"))
-    )
-
-
-# Lookup columns that only the summary reads (which customers left, and their value).
-PREVIOUS_ONLY = ("__in_previous", "__previous_value")
-
-
-def previous_lookup(previous: Snapshot) -> pl.LazyFrame:
-    """The previous snapshot's score and band per customer (KEY), to join to the rows
-    before they are scored (`ScoringPlan.split`); `add_movement` then adds the rest.
-    With PREVIOUS_ONLY columns, from which `previous_rows` gives the snapshot back."""
-    return previous.frame.select(
-        KEY,
-        pl.col("score").alias("previous_score"),
-        pl.col("band").alias("previous_band"),
-        pl.lit(True).alias(PREVIOUS_ONLY[0]),
-        pl.col("__value").alias(PREVIOUS_ONLY[1]),
-    )
-
-
-def previous_rows(lookup: pl.LazyFrame) -> pl.LazyFrame:
-    """The previous snapshot's rows (KEY, score, band, __value) out of a lookup made with
-    `previous_lookup`, held in memory, rather than read from the file again."""
-    return lookup.filter(pl.col(PREVIOUS_ONLY[0]).fill_null(False)).select(
-        KEY,
-        pl.col("previous_score").alias("score"),
-        pl.col("previous_band").alias("band"),
-        pl.col(PREVIOUS_ONLY[1]).alias("__value"),
-    )
-
-
-def add_movement(scored: pl.LazyFrame) -> pl.LazyFrame:
-    """Add delta and movement to scored rows that carry previous_score/previous_band;
-    the four columns go last."""
-    delta = (pl.col("score") - pl.col("previous_score")).round(1, mode="half_away_from_zero")
-    return (
-        scored.with_columns(delta.alias("delta"))
-        .with_columns(
-            _movement(pl.col("delta"), pl.col("previous_score"), pl.col("score")).alias("movement")
-        )
-        .select(
-            pl.exclude("previous_score", "delta", "previous_band", "movement"),
-            "previous_score",
-            "delta",
-            "previous_band",
-            "movement",
-        )
-    )
-
-
-def _points_text(x: pl.Expr) -> pl.Expr:
-    return x.round(1).cast(pl.String).str.strip_suffix(".0")
-
-
-def per_customer(
-    last: Snapshot, this: Snapshot, extra: list[str] | None = None, *, ordered: bool = False
-) -> pl.LazyFrame:
-    """One row per customer in either snapshot: both scores and bands, delta, movement,
-    and the drivers of a fall (the signals whose points fell most, `logins 100 -> 50`).
-    `extra` columns (for roll-ups) come from this snapshot, else from the last.
-    `ordered`: both snapshots are in id order (`one_row_per_customer`), so the join
-    merges them."""
-    extra = list(dict.fromkeys(extra or []))
-    common = [s for s in this.signals if s in last.signals]
-    a = last.frame.select(
-        KEY,
-        pl.col("score").alias("last_score"),
-        pl.col("band").alias("last_band"),
-        pl.col("__value").alias("last_value"),
-        *[pl.col(f"points_{s}").alias(f"__last_{s}") for s in common],
-        *[pl.col(f"__extra_{c}").alias(f"__last_x_{c}") for c in extra],
-    )
-    b = this.frame.select(
-        KEY,
-        pl.col("score").alias("this_score"),
-        pl.col("band").alias("this_band"),
-        pl.col("__value").alias("this_value"),
-        *[pl.col(f"points_{s}").alias(f"__this_{s}") for s in common],
-        *[pl.col(f"__extra_{c}").alias(f"__this_x_{c}") for c in extra],
-    )
-    drops = {s: pl.col(f"__last_{s}") - pl.col(f"__this_{s}") for s in common}
-    delta = (pl.col("this_score") - pl.col("last_score")).round(1, mode="half_away_from_zero")
-    if ordered:  # checked, so Polars may stream a merge join
-        a, b = (x.with_columns(pl.col(KEY).set_sorted()) for x in (a, b))
-    joined = a.join(b, on=KEY, how="full", coalesce=True)
-    # Drivers: the signals whose points fell most, `logins 100 -> 50`.
-    joined, places = top_keys(joined, drops, DRIVERS, at_least=0.005, work="__drop")
-    texts = [
-        pl.when(p.shown).then(
-            pl.format(
-                "{} {} -> {}",
-                labelled(p.index, common),
-                _points_text(pick(p.index, [pl.col(f"__last_{s}") for s in common])),
-                _points_text(pick(p.index, [pl.col(f"__this_{s}") for s in common])),
-            )
-        )
-        for p in places
-    ]
-    drivers = pl.concat_str(texts, separator="; ", ignore_nulls=True) if texts else pl.lit("")
-    return (
-        joined.with_columns(delta.alias("delta"))
-        .with_columns(
-            _movement(pl.col("delta"), pl.col("last_score"), pl.col("this_score")).alias(
-                "movement"
-            ),
-            drivers.alias("drivers"),
-        )
-        .select(
-            pl.col(KEY).alias("id"),
-            "last_score",
-            "this_score",
-            "delta",
-            "last_band",
-            "this_band",
-            "movement",
-            "drivers",
-            "last_value",
-            "this_value",
-            *[pl.coalesce(f"__this_x_{c}", f"__last_x_{c}").alias(c) for c in extra],
-        )
-    )
-
-
-def _bins(column: pl.Expr) -> pl.Expr:
-    """Ten bins over 0-100 (100 in the last); a missing value is its own bin (-1)."""
-    binned = (column // (100 / PSI_BINS)).clip(0, PSI_BINS - 1).cast(pl.Int32)
-    return pl.when(column.is_null()).then(pl.lit(-1, pl.Int32)).otherwise(binned)
-
-
-def psi(before: dict[int, int], after: dict[int, int]) -> float:
-    """Population stability index: sum of (p_after - p_before) * ln(p_after / p_before)."""
-    n_before, n_after = sum(before.values()), sum(after.values())
-    if not n_before or not n_after:
-        return 0.0
-    total = 0.0
-    for b in sorted(set(before) | set(after)):
-        p = max(before.get(b, 0) / n_before, PSI_FLOOR)
-        q = max(after.get(b, 0) / n_after, PSI_FLOOR)
-        total += (q - p) * math.log(q / p)
-    return round(total, 4)
-
-
-def psi_label(value: float) -> str:
-    return "stable" if value < 0.1 else "moderate shift" if value <= 0.25 else "major shift"
 
 
 def compare(
@@ -241,18 +81,18 @@ def compare(
         .head(top),
         "bands_last": last.frame.group_by("band").agg(pl.col("score").max()),
         "bands_this": this.frame.group_by("band").agg(pl.col("score").max()),
-        "score_last": last.frame.group_by(_bins(pl.col("score")).alias("bin")).agg(pl.len()),
-        "score_this": this.frame.group_by(_bins(pl.col("score")).alias("bin")).agg(pl.len()),
+        "score_last": last.frame.group_by(score_bins(pl.col("score")).alias("bin")).agg(pl.len()),
+        "score_this": this.frame.group_by(score_bins(pl.col("score")).alias("bin")).agg(pl.len()),
     }
     present = rows.filter(pl.col("this_score").is_not_null()).select(
         pl.all(), pl.col("this_score").alias("score"), pl.col("this_band").alias("band")
     )
     for s in common:
         queries[f"sig_last_{s}"] = last.frame.group_by(
-            _bins(pl.col(f"points_{s}")).alias("bin")
+            score_bins(pl.col(f"points_{s}")).alias("bin")
         ).agg(pl.len())
         queries[f"sig_this_{s}"] = this.frame.group_by(
-            _bins(pl.col(f"points_{s}")).alias("bin")
+            score_bins(pl.col(f"points_{s}")).alias("bin")
         ).agg(pl.len())
     try:
         frames = dict(zip(queries, pl.collect_all(list(queries.values())), strict=True))
@@ -273,7 +113,7 @@ def compare(
             "from": r["last_band"],
             "to": r["this_band"],
             "customers": int(r["customers"]),
-            "value": _money(r["value"]),
+            "value": money(r["value"]),
         }
         for r in frames["transitions"].iter_rows(named=True)
     ]
@@ -292,15 +132,13 @@ def compare(
                 "delta": r["delta"],
                 "last_band": r["last_band"],
                 "this_band": r["this_band"],
-                "value": _money(
-                    r["this_value"] if r["this_value"] is not None else r["last_value"]
-                ),
+                "value": money(r["this_value"] if r["this_value"] is not None else r["last_value"]),
                 "drivers": r["drivers"],
             }
             for r in frame.iter_rows(named=True)
         ]
 
-    newly, recovered = _band_moves(rows, lowest, top)
+    newly, recovered = band_moves(rows, lowest, top)
     rollups = []
     if by:
         risk = at_risk or ([lowest] if lowest else [])
@@ -345,46 +183,6 @@ def compare(
     return result, rows.select(pl.exclude([c for spec in by for c in spec]))
 
 
-def _band_moves(
-    rows: pl.LazyFrame, lowest: str | None, top: int
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Customers who fell into the lowest band, and those who climbed out of it."""
-    if lowest is None:
-        empty = {"count": 0, "value": 0.0, "customers": []}
-        return empty, dict(empty)
-    into = (pl.col("this_band") == lowest) & (pl.col("last_band") != lowest)
-    out = (pl.col("last_band") == lowest) & (pl.col("this_band") != lowest)
-    result = []
-    for cond in (into, out):
-        picked = rows.filter(cond.fill_null(False))
-        stats, head = pl.collect_all(
-            [
-                picked.select(pl.len().alias("count"), pl.col("this_value").sum().alias("value")),
-                picked.sort("this_value", descending=True, nulls_last=True).head(top),
-            ]
-        )
-        s = stats.row(0, named=True)
-        result.append(
-            {
-                "count": int(s["count"]),
-                "value": _money(s["value"]),
-                "customers": [
-                    {
-                        "id": r["id"],
-                        "last_score": r["last_score"],
-                        "this_score": r["this_score"],
-                        "last_band": r["last_band"],
-                        "this_band": r["this_band"],
-                        "value": _money(r["this_value"]),
-                        "drivers": r["drivers"],
-                    }
-                    for r in head.iter_rows(named=True)
-                ],
-            }
-        )
-    return result[0], result[1]
-
-
 def _describe(s: Snapshot) -> dict[str, Any]:
     return {
         "path": str(s.path),
@@ -399,10 +197,6 @@ def _describe(s: Snapshot) -> dict[str, Any]:
 def _sample_ids(s: Snapshot) -> str:
     ids = s.frame.select(pl.col(KEY).drop_nulls().head(3)).collect()[KEY].to_list()
     return ", ".join(repr(i) for i in ids) or "(none)"
-
-
-def _money(x: float | None) -> float | None:
-    return None if x is None else round(float(x), 2)
 
 
 def diff_files(

@@ -20,7 +20,6 @@ import polars as pl
 
 from chs.alerts import add_alerts, alert_rows, flag_columns
 from chs.columns import ID_HASH, KEY, REASON, ROW
-from chs.diff import PREVIOUS_ONLY, add_movement, previous_lookup, previous_rows
 from chs.engine import ScoringPlan, build_plan
 from chs.errors import DataError, OptionError
 from chs.exprs import id_hash, id_key, repeated_hashes
@@ -33,15 +32,14 @@ from chs.files import (
     read_error,
     typed_first,
 )
-from chs.history import (
-    Listing,
-    add_trends,
-    list_snapshots,
-    open_past,
-    parse_date,
-    previous_in,
-    snapshot_path,
-    trend_lookups,
+from chs.history import Listing, list_snapshots, open_past, parse_date, previous_in, snapshot_path
+from chs.movement import (
+    PREVIOUS_ONLY,
+    add_movement,
+    build_movement,
+    movement_queries,
+    previous_lookup,
+    previous_rows,
 )
 from chs.rollup import build_parents, build_rollups, check_by, parent_query, rollup_queries
 from chs.scheme import Scheme
@@ -51,13 +49,12 @@ from chs.summary import (
     alert_queries,
     build_alerts,
     build_matrices,
-    build_movement,
     build_summary,
     matrix_queries,
-    movement_queries,
     reject_lines,
     summary_queries,
 )
+from chs.trends import add_trends, trend_lookups
 
 
 @dataclass(frozen=True)
@@ -395,7 +392,7 @@ def _summary_columns(
 ) -> list[str]:
     """The columns the summary reads, among those the scored rows have (for the reasons,
     their working columns: the text is written only for the rows the summary lists)."""
-    from chs.alerts import ALERTS_COLUMN
+    from chs.columns import ALERTS_COLUMN
 
     have = frame.collect_schema().names()
     wanted = [scheme.id, plan.value_column, scheme.parent, *[c for spec in by for c in spec]]

@@ -1,0 +1,35 @@
+"""Score drift between two snapshots: the population stability index over ten bins."""
+
+from __future__ import annotations
+
+import math
+
+import polars as pl
+
+PSI_BINS = 10
+
+
+PSI_FLOOR = 1e-4  # an empty bin counts as this share, so the logarithm stays finite
+
+
+def score_bins(column: pl.Expr) -> pl.Expr:
+    """Ten bins over 0-100 (100 in the last); a missing value is its own bin (-1)."""
+    binned = (column // (100 / PSI_BINS)).clip(0, PSI_BINS - 1).cast(pl.Int32)
+    return pl.when(column.is_null()).then(pl.lit(-1, pl.Int32)).otherwise(binned)
+
+
+def psi(before: dict[int, int], after: dict[int, int]) -> float:
+    """Population stability index: sum of (p_after - p_before) * ln(p_after / p_before)."""
+    n_before, n_after = sum(before.values()), sum(after.values())
+    if not n_before or not n_after:
+        return 0.0
+    total = 0.0
+    for b in sorted(set(before) | set(after)):
+        p = max(before.get(b, 0) / n_before, PSI_FLOOR)
+        q = max(after.get(b, 0) / n_after, PSI_FLOOR)
+        total += (q - p) * math.log(q / p)
+    return round(total, 4)
+
+
+def psi_label(value: float) -> str:
+    return "stable" if value < 0.1 else "moderate shift" if value <= 0.25 else "major shift"

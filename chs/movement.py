@@ -1,0 +1,280 @@
+"""Previous versus this snapshot: the previous score joined per customer, the delta,
+the movement (up, down, same, new, left), band transitions and the signals that drove a
+change. `chs score --previous` and `chs diff` both read it, so both speak its words."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import polars as pl
+
+from chs.columns import KEY
+from chs.engine.reasons import top_keys
+from chs.exprs import labelled, pick
+from chs.numbers import money, rounded
+from chs.snapshot import Snapshot
+
+DRIVERS = 3
+
+
+def _movement(delta: pl.Expr, before: pl.Expr, after: pl.Expr) -> pl.Expr:
+    return (
+        pl.when(before.is_null())
+        .then(pl.lit("new"))
+        .when(after.is_null())
+        .then(pl.lit("left"))
+        .when(delta > 0)
+        .then(pl.lit("up"))
+        .when(delta < 0)
+        .then(pl.lit("down"))
+        .otherwise(pl.lit("same"))
+    )
+
+
+# Lookup columns that only the summary reads (which customers left, and their value).
+PREVIOUS_ONLY = ("__in_previous", "__previous_value")
+
+
+def previous_lookup(previous: Snapshot) -> pl.LazyFrame:
+    """The previous snapshot's score and band per customer (KEY), to join to the rows
+    before they are scored (`ScoringPlan.split`); `add_movement` then adds the rest.
+    With PREVIOUS_ONLY columns, from which `previous_rows` gives the snapshot back."""
+    return previous.frame.select(
+        KEY,
+        pl.col("score").alias("previous_score"),
+        pl.col("band").alias("previous_band"),
+        pl.lit(True).alias(PREVIOUS_ONLY[0]),
+        pl.col("__value").alias(PREVIOUS_ONLY[1]),
+    )
+
+
+def previous_rows(lookup: pl.LazyFrame) -> pl.LazyFrame:
+    """The previous snapshot's rows (KEY, score, band, __value) out of a lookup made with
+    `previous_lookup`, held in memory, rather than read from the file again."""
+    return lookup.filter(pl.col(PREVIOUS_ONLY[0]).fill_null(False)).select(
+        KEY,
+        pl.col("previous_score").alias("score"),
+        pl.col("previous_band").alias("band"),
+        pl.col(PREVIOUS_ONLY[1]).alias("__value"),
+    )
+
+
+def add_movement(scored: pl.LazyFrame) -> pl.LazyFrame:
+    """Add delta and movement to scored rows that carry previous_score/previous_band;
+    the four columns go last."""
+    delta = (pl.col("score") - pl.col("previous_score")).round(1, mode="half_away_from_zero")
+    return (
+        scored.with_columns(delta.alias("delta"))
+        .with_columns(
+            _movement(pl.col("delta"), pl.col("previous_score"), pl.col("score")).alias("movement")
+        )
+        .select(
+            pl.exclude("previous_score", "delta", "previous_band", "movement"),
+            "previous_score",
+            "delta",
+            "previous_band",
+            "movement",
+        )
+    )
+
+
+def _points_text(x: pl.Expr) -> pl.Expr:
+    return x.round(1).cast(pl.String).str.strip_suffix(".0")
+
+
+def per_customer(
+    last: Snapshot, this: Snapshot, extra: list[str] | None = None, *, ordered: bool = False
+) -> pl.LazyFrame:
+    """One row per customer in either snapshot: both scores and bands, delta, movement,
+    and the drivers of a fall (the signals whose points fell most, `logins 100 -> 50`).
+    `extra` columns (for roll-ups) come from this snapshot, else from the last.
+    `ordered`: both snapshots are in id order (`one_row_per_customer`), so the join
+    merges them."""
+    extra = list(dict.fromkeys(extra or []))
+    common = [s for s in this.signals if s in last.signals]
+    a = last.frame.select(
+        KEY,
+        pl.col("score").alias("last_score"),
+        pl.col("band").alias("last_band"),
+        pl.col("__value").alias("last_value"),
+        *[pl.col(f"points_{s}").alias(f"__last_{s}") for s in common],
+        *[pl.col(f"__extra_{c}").alias(f"__last_x_{c}") for c in extra],
+    )
+    b = this.frame.select(
+        KEY,
+        pl.col("score").alias("this_score"),
+        pl.col("band").alias("this_band"),
+        pl.col("__value").alias("this_value"),
+        *[pl.col(f"points_{s}").alias(f"__this_{s}") for s in common],
+        *[pl.col(f"__extra_{c}").alias(f"__this_x_{c}") for c in extra],
+    )
+    drops = {s: pl.col(f"__last_{s}") - pl.col(f"__this_{s}") for s in common}
+    delta = (pl.col("this_score") - pl.col("last_score")).round(1, mode="half_away_from_zero")
+    if ordered:  # checked, so Polars may stream a merge join
+        a, b = (x.with_columns(pl.col(KEY).set_sorted()) for x in (a, b))
+    joined = a.join(b, on=KEY, how="full", coalesce=True)
+    # Drivers: the signals whose points fell most, `logins 100 -> 50`.
+    joined, places = top_keys(joined, drops, DRIVERS, at_least=0.005, work="__drop")
+    texts = [
+        pl.when(p.shown).then(
+            pl.format(
+                "{} {} -> {}",
+                labelled(p.index, common),
+                _points_text(pick(p.index, [pl.col(f"__last_{s}") for s in common])),
+                _points_text(pick(p.index, [pl.col(f"__this_{s}") for s in common])),
+            )
+        )
+        for p in places
+    ]
+    drivers = pl.concat_str(texts, separator="; ", ignore_nulls=True) if texts else pl.lit("")
+    return (
+        joined.with_columns(delta.alias("delta"))
+        .with_columns(
+            _movement(pl.col("delta"), pl.col("last_score"), pl.col("this_score")).alias(
+                "movement"
+            ),
+            drivers.alias("drivers"),
+        )
+        .select(
+            pl.col(KEY).alias("id"),
+            "last_score",
+            "this_score",
+            "delta",
+            "last_band",
+            "this_band",
+            "movement",
+            "drivers",
+            "last_value",
+            "this_value",
+            *[pl.coalesce(f"__this_x_{c}", f"__last_x_{c}").alias(c) for c in extra],
+        )
+    )
+
+
+def band_moves(
+    rows: pl.LazyFrame, lowest: str | None, top: int
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Customers who fell into the lowest band, and those who climbed out of it."""
+    if lowest is None:
+        empty = {"count": 0, "value": 0.0, "customers": []}
+        return empty, dict(empty)
+    into = (pl.col("this_band") == lowest) & (pl.col("last_band") != lowest)
+    out = (pl.col("last_band") == lowest) & (pl.col("this_band") != lowest)
+    result = []
+    for cond in (into, out):
+        picked = rows.filter(cond.fill_null(False))
+        stats, head = pl.collect_all(
+            [
+                picked.select(pl.len().alias("count"), pl.col("this_value").sum().alias("value")),
+                picked.sort("this_value", descending=True, nulls_last=True).head(top),
+            ]
+        )
+        s = stats.row(0, named=True)
+        result.append(
+            {
+                "count": int(s["count"]),
+                "value": money(s["value"]),
+                "customers": [
+                    {
+                        "id": r["id"],
+                        "last_score": r["last_score"],
+                        "this_score": r["this_score"],
+                        "last_band": r["last_band"],
+                        "this_band": r["this_band"],
+                        "value": money(r["this_value"]),
+                        "drivers": r["drivers"],
+                    }
+                    for r in head.iter_rows(named=True)
+                ],
+            }
+        )
+    return result[0], result[1]
+
+
+def movement_queries(
+    frame: pl.LazyFrame,
+    previous: pl.LazyFrame,
+    id_column: str,
+    value_column: str | None,
+    lowest: str,
+    top: int,
+    reasons: pl.Expr,
+) -> dict[str, pl.LazyFrame]:
+    """Queries over scored rows that carry previous_score/delta/previous_band/movement
+    (and what `reasons` reads); `previous` is the previous snapshot's frame (KEY, score,
+    band, __value)."""
+    from chs.columns import KEY
+
+    value = pl.col(value_column).cast(pl.Float64) if value_column else pl.lit(None, pl.Float64)
+    ident = pl.col(id_column).cast(pl.String).alias("id")
+    listed = [
+        ident,
+        "previous_score",
+        "score",
+        "delta",
+        "previous_band",
+        "band",
+        value.alias("value"),
+        reasons.alias("reasons"),
+    ]
+    into = (
+        (pl.col("band") == lowest)
+        & pl.col("previous_band").is_not_null()
+        & (pl.col("previous_band") != lowest)
+    )
+    out = (pl.col("previous_band") == lowest) & (pl.col("band") != lowest)
+    keys = frame.select(pl.col(id_column).cast(pl.String).str.strip_chars().alias(KEY))
+    lost = previous.join(keys, on=KEY, how="anti")
+    return {
+        "movement": frame.group_by("movement").agg(pl.len().alias("customers")),
+        "previous_rows": previous.select(pl.len().alias("rows")),
+        "drops": frame.filter(pl.col("delta") < 0)
+        .sort(["delta", value.alias("__v")], descending=[False, True], nulls_last=True)
+        .head(top)
+        .select(listed),
+        "into_lowest": frame.filter(into)
+        .sort(value.alias("__v"), descending=True, nulls_last=True)
+        .head(top)
+        .select(listed),
+        "into_lowest_n": frame.filter(into).select(pl.len().alias("n"), value.sum().alias("value")),
+        "out_of_lowest": frame.filter(out)
+        .sort(value.alias("__v"), descending=True, nulls_last=True)
+        .head(top)
+        .select(listed),
+        "out_of_lowest_n": frame.filter(out).select(
+            pl.len().alias("n"), value.sum().alias("value")
+        ),
+        "lost": lost.sort("__value", descending=True, nulls_last=True)
+        .head(top)
+        .select(
+            pl.col(KEY).alias("id"),
+            pl.col("score").alias("last_score"),
+            pl.col("band").alias("last_band"),
+            pl.col("__value").alias("value"),
+        ),
+        "lost_n": lost.select(pl.len().alias("n"), pl.col("__value").sum().alias("value")),
+    }
+
+
+def build_movement(frames: dict[str, pl.DataFrame]) -> dict[str, Any]:
+    """Movement counts, biggest drops, moves in and out of the lowest band, lost customers."""
+    moved = {r["movement"]: int(r["customers"]) for r in frames["movement"].iter_rows(named=True)}
+
+    def rows(name: str) -> list[dict[str, Any]]:
+        return [{**r, "value": rounded(r["value"], 2)} for r in frames[name].iter_rows(named=True)]
+
+    def group(name: str) -> dict[str, Any]:
+        head = frames[f"{name}_n"].row(0, named=True)
+        return {
+            "count": int(head["n"]),
+            "value": rounded(head["value"], 2),
+            "customers": rows(name),
+        }
+
+    return {
+        "movement": {k: moved.get(k, 0) for k in ("up", "down", "same", "new")},
+        "biggest_drops": rows("drops"),
+        "into_lowest": group("into_lowest"),
+        "out_of_lowest": group("out_of_lowest"),
+        "lost": group("lost"),
+    }
