@@ -14,7 +14,7 @@ import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import polars as pl
 
@@ -90,11 +90,97 @@ def side_scores(scheme: Scheme, more: list[Scheme]) -> list[tuple[str, Scheme]]:
     return out
 
 
+class ScoreSummary(TypedDict):
+    """What `score_file` returns (and `chs score --json` prints): the run's files, the
+    summary of the scored rows, and what earlier snapshots, alerts and roll-ups add."""
+
+    input: str
+    output: str | None
+    rejects: str | None
+    alerts_file: str | None
+    as_of: str | None
+    history: str | None
+    scheme: dict[str, str]
+    id_column: str
+    rows: dict[str, int]
+    score: dict[str, float | None]
+    coverage: dict[str, float | int | None]
+    value: dict[str, Any]
+    bands: list[dict[str, Any]]
+    at_risk: list[dict[str, Any]]
+    previous: dict[str, Any] | None
+    trends: dict[str, str | None]
+    alerts: list[dict[str, Any]]
+    matrices: list[dict[str, Any]]
+    rollups: list[dict[str, Any]]
+    parents: list[dict[str, Any]] | None
+    rejected_sample: list[str]
+    warnings: list[str]
+
+
+@dataclass(frozen=True)
+class _Run:
+    """A run's request, resolved once before any data is read (the `prepare` stage)."""
+
+    source: Path
+    scheme: Scheme
+    options: ScoreOptions
+    as_of: dt.date | None
+    listing: Listing | None
+    target: Path | None  # this snapshot's file in the history folder
+    previous_path: Path | None
+    outputs: list[Path]
+    extra: list[tuple[str, Scheme]]  # schemes scored beside, by name
+    careful: list[str]  # the CSV columns read as text on the careful path
+
+
+@dataclass(frozen=True)
+class _Sources:
+    """The opened input and its plan, the previous snapshot and earlier ones, and the
+    lookup of what the rows need from them (one row per customer)."""
+
+    data: Input
+    plan: ScoringPlan
+    previous: Snapshot | None
+    past: list[tuple[dt.date, Snapshot]] | None
+    lookup: pl.LazyFrame | None
+    trend_dates: dict[str, str | None]
+    warnings: list[str]
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """The lazy rows of a run: scored (with working columns), rejected, every row, and
+    the scored rows as written; `inactive`: alerts that cannot fire in this run."""
+
+    scored: pl.LazyFrame
+    rejected: pl.LazyFrame
+    every: pl.LazyFrame
+    written: pl.LazyFrame
+    inactive: list[str]
+
+
 def score_file(
     input_path: str | Path, scheme: Scheme, options: ScoreOptions = ScoreOptions()
-) -> dict[str, Any]:
-    """Score one file. Returns the summary (plain data, JSON-ready)."""
-    source = Path(input_path)
+) -> ScoreSummary:
+    """Score one file. Returns the summary (plain data, JSON-ready).
+
+    The typed fast path runs first; if a value cannot be parsed, the run is done again
+    reading the scheme's columns as text, which names the rows. A pass that finds
+    repeated ids is done again with them known, rejecting them."""
+    run = _prepare(Path(input_path), scheme, options)
+
+    def attempt(text: bool) -> ScoreSummary:
+        try:
+            return _score(run, text, None)
+        except _Repeated as found:  # rare: run again, rejecting the repeated ids
+            return _score(run, text, found.ids)
+
+    return typed_first(attempt)
+
+
+def _prepare(source: Path, scheme: Scheme, options: ScoreOptions) -> _Run:
+    """Check the options and resolve the dates, the history and the outputs."""
     if options.top < 0:
         raise OptionError("--top must be 0 or more")
     as_of = options.as_of or (dt.date.today() if options.history else None)
@@ -109,213 +195,264 @@ def score_file(
     ]
     inputs = [source] + [p for p in (scheme.source, previous_path) if p is not None]
     check_outputs(outputs, inputs)
-    extra = side_scores(scheme, options.more)
-    careful = [c for s in [scheme, *options.more] for c in scheme_text_columns(s)]
+    return _Run(
+        source=source,
+        scheme=scheme,
+        options=options,
+        as_of=as_of,
+        listing=listing,
+        target=target,
+        previous_path=previous_path,
+        outputs=outputs,
+        extra=side_scores(scheme, options.more),
+        careful=[c for s in [scheme, *options.more] for c in scheme_text_columns(s)],
+    )
 
-    def run(text: bool, duplicates: list[str] | None) -> dict[str, Any]:
-        """One scoring run; `text`: read the scheme's CSV columns as text (careful path).
-        `duplicates`: the repeated ids, if known; if not (None), the run assumes there
-        are none and checks after its pass, raising `_Repeated` to be run again."""
-        warnings: list[str] = list(scheme.warnings) + (listing.warnings if listing else [])
 
-        text_columns = careful if text else [scheme.id]
-        with contextlib.ExitStack() as stack:
-            data = stack.enter_context(open_input(source, options.csv, text_columns))
-            plan = build_plan(
-                data.frame,
-                scheme,
-                source=str(source),
-                keep=options.keep,
-                decimal_comma=options.csv.decimal_comma,
-                inferred=data.inferred,
-                extra=extra,
-                duplicates=duplicates or [],
+def _score(run: _Run, text: bool, duplicates: list[str] | None) -> ScoreSummary:
+    """One scoring run; `text`: read the scheme's CSV columns as text (careful path).
+    `duplicates`: the repeated ids, if known; if not (None), the run assumes there are
+    none and checks after its pass, raising `_Repeated` to be run again."""
+    with contextlib.ExitStack() as stack:
+        sources = _open_sources(stack, run, text, duplicates)
+        rows = _scored_rows(run, sources)
+        work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="chs-")))
+        meta = metadata(run.scheme, run.as_of.isoformat() if run.as_of else None)
+        with PendingWrites(
+            _writes(run, sources, rows), dict.fromkeys(run.outputs, meta)
+        ) as pending:
+            scored, rejected = _streaming_pass(run, sources, rows, pending.sinks, work)
+            if duplicates is None:
+                repeated = _repeated_ids([scored, rejected], run.scheme.id)
+                if repeated:
+                    raise _Repeated(repeated)
+            frames = _summary_frames(run, sources, scored, rejected)
+            summary = build_summary(run.scheme, run.scheme.id, sources.plan.value_column, frames)
+            _check_counts(run, sources, summary, frames)
+            pending.commit()
+    return _result(run, sources, summary, frames, rows.inactive)
+
+
+def _open_sources(
+    stack: contextlib.ExitStack, run: _Run, text: bool, duplicates: list[str] | None
+) -> _Sources:
+    """Open the input and plan it; open the previous snapshot and the earlier ones, and
+    gather what the rows need from them in memory, one row per customer."""
+    scheme = run.scheme
+    warnings = list(scheme.warnings) + (run.listing.warnings if run.listing else [])
+    text_columns = run.careful if text else [scheme.id]
+    data = stack.enter_context(open_input(run.source, run.options.csv, text_columns))
+    plan = build_plan(
+        data.frame,
+        scheme,
+        source=str(run.source),
+        keep=run.options.keep,
+        decimal_comma=run.options.csv.decimal_comma,
+        inferred=data.inferred,
+        extra=run.extra,
+        duplicates=duplicates or [],
+    )
+    warnings += plan.warnings
+    previous = _open_previous(stack, run, warnings)
+    lookups = [previous_lookup(previous)] if previous is not None else []
+    trend_dates: dict[str, str | None] = {}
+    past = None
+    if run.as_of is not None and (run.listing is not None or previous is not None):
+        past = _past(stack, run.listing, run.as_of, previous, scheme)
+        more, trend_dates = trend_lookups(run.as_of, past, scheme.trend_spans(), previous)
+        lookups += more
+    lookup = _gathered(lookups, data, previous)
+    return _Sources(data, plan, previous, past, lookup, trend_dates, warnings)
+
+
+def _open_previous(stack: contextlib.ExitStack, run: _Run, warnings: list[str]) -> Snapshot | None:
+    """The previous snapshot, if any; a scheme that changed or rows that could not be
+    rescored add a warning."""
+    if run.previous_path is None:
+        return None
+    previous = stack.enter_context(
+        open_snapshot(run.previous_path, run.scheme, run.options.csv, role="previous snapshot")
+    )
+    mismatch = scheme_mismatch(previous, _this(run.scheme, run.source))
+    warnings += [mismatch] if mismatch else []
+    if previous.rejected:
+        warnings.append(
+            f"{run.previous_path}: {previous.rejected} rows of the previous export cannot be scored; they count as absent"
+        )
+    return previous
+
+
+def _scored_rows(run: _Run, sources: _Sources) -> _Rows:
+    """Split the rows (the lookup joined first), then add the date, movement, trends
+    and alerts; `written` drops the working columns."""
+    plan, previous, lookup = sources.plan, sources.previous, sources.lookup
+    carry = (
+        [c for c in lookup.collect_schema().names() if c not in (KEY, *PREVIOUS_ONLY)]
+        if lookup is not None
+        else None
+    )
+    frame, rejected, every = plan.split(lookup, KEY, carry=carry)
+    if run.as_of is not None:
+        frame = frame.with_columns(pl.lit(run.as_of).alias("as_of"))
+    if previous is not None:
+        frame = add_movement(frame)
+    if sources.past is not None:
+        assert run.as_of is not None
+        frame = add_trends(frame, run.as_of, sources.past, run.scheme.trend_spans(), previous)
+    frame, inactive = add_alerts(frame, run.scheme)
+    if run.options.by:
+        check_by(run.options.by, frame.collect_schema().names(), str(run.source))
+    written = frame.drop([*flag_columns(run.scheme), *plan.working])
+    return _Rows(frame, rejected, every, written, inactive)
+
+
+def _writes(run: _Run, sources: _Sources, rows: _Rows) -> list[tuple[pl.LazyFrame, Path]]:
+    """Each output file and the rows it holds."""
+    options = run.options
+    writes = [(rows.written, options.output)] if options.output else []
+    writes += [(rows.rejected, options.rejects)] if options.rejects else []
+    if options.alerts:
+        alerts = alert_rows(rows.scored, run.scheme, sources.plan.value_column)
+        writes.append((alerts, options.alerts))
+    writes += [(rows.written, run.target)] if run.target else []
+    return writes
+
+
+def _streaming_pass(
+    run: _Run, sources: _Sources, rows: _Rows, sinks: list[pl.LazyFrame], work: Path
+) -> tuple[Path, Path]:
+    """One streaming pass over the input writes every output to its temporary file,
+    and, for the summary, the few columns it reads and the rejected rows (returned)."""
+    scheme, data = run.scheme, sources.data
+    scored_path, rejects_path = work / "summary.parquet", work / "rejects.parquet"
+    keep = _summary_columns(rows.scored, scheme, sources.plan, run.options.by)
+    proxy = data.width_proxy(rows.every)
+    rejected = rows.rejected.select(
+        ROW, REASON, scheme.id, id_hash(id_key(scheme.id)).alias(ID_HASH)
+    )
+    done = collect(
+        [
+            *sinks,
+            rows.scored.select(*keep, ID_HASH).sink_parquet(scored_path, **_WORK_FILE),
+            rejected.sink_parquet(rejects_path, **_WORK_FILE),
+            *([proxy] if proxy is not None else []),
+        ],
+        data,
+        engine="streaming",
+        widths=False,  # the proxy tells whether the lines must be counted
+    )
+    if proxy is not None and done[-1]["short"].item():
+        # the last column has empty values: count the lines (raises for a short one)
+        collect([], data, engine="streaming")
+    return scored_path, rejects_path
+
+
+def _summary_frames(
+    run: _Run, sources: _Sources, scored_path: Path, rejects_path: Path
+) -> dict[str, pl.DataFrame]:
+    """The summary's aggregates over the pass's working files, collected together."""
+    scheme, plan, previous = run.scheme, sources.plan, sources.previous
+    options, value = run.options, sources.plan.value_column
+    scored, rejected = pl.scan_parquet(scored_path), pl.scan_parquet(rejects_path)
+    queries = summary_queries(scored, rejected, scheme.id, value, options.top, plan.reasons)
+    if previous is not None:
+        before = previous_rows(sources.lookup) if sources.lookup is not None else previous.frame
+        lowest = scheme.bands[-1].name
+        queries |= movement_queries(
+            scored, before, scheme.id, value, lowest, options.top, plan.reasons
+        )
+    queries |= alert_queries(scored, scheme)
+    queries |= matrix_queries(scored, [*scheme.extra_scores(), *run.extra], value)
+    bands = [b.name for b in scheme.bands]
+    if options.by:
+        queries |= rollup_queries(scored, options.by, bands, value, delta=previous is not None)
+    if scheme.parent is not None:
+        queries["parents"] = parent_query(scored, scheme.parent, bands, value)
+    collected = pl.collect_all(list(queries.values()), engine="streaming")
+    return dict(zip(queries, collected, strict=True))
+
+
+def _check_counts(
+    run: _Run, sources: _Sources, summary: dict[str, Any], frames: dict[str, pl.DataFrame]
+) -> None:
+    """Refuse a run that stands on nothing: no data rows, rejected rows with nowhere to
+    go, or a previous snapshot that shares no customer with this one."""
+    source, rows = run.source, summary["rows"]
+    if rows["read"] == 0:
+        raise DataError(f"{source}: the file has a header but no data rows")
+    if rows["rejected"] and run.options.rejects is None:
+        lines = reject_lines(frames)
+        more = rows["rejected"] - len(lines)
+        raise DataError(
+            f"{source}: {rows['rejected']} of {rows['read']} rows cannot be scored; nothing was written.\n  "
+            + "\n  ".join(lines)
+            + (f"\n  … and {more} more" if more > 0 else "")
+            + "\nFix the data, or pass --rejects FILE to write these rows there and score the rest."
+        )
+    if sources.previous is not None:
+        new = build_movement(frames)["movement"]["new"]
+        if int(frames["previous_rows"].item()) and rows["scored"] and rows["scored"] == new:
+            raise DataError(
+                f"{source} and the previous snapshot {sources.previous.path} have no customer in common; "
+                f"are they the same portfolio, with the same id column ({run.scheme.id})?"
             )
-            warnings += plan.warnings
-            previous = None
-            if previous_path is not None:
-                previous = stack.enter_context(
-                    open_snapshot(previous_path, scheme, options.csv, role="previous snapshot")
-                )
-                mismatch = scheme_mismatch(previous, _this(scheme, source))
-                warnings += [mismatch] if mismatch else []
-                if previous.rejected:
-                    warnings.append(
-                        f"{previous_path}: {previous.rejected} rows of the previous export cannot be scored; they count as absent"
-                    )
-            # What the rows need from earlier snapshots is gathered first, in memory, one
-            # row per customer, and joined to the rows before they are scored.
-            lookups = [previous_lookup(previous)] if previous is not None else []
-            trend_dates: dict[str, str | None] = {}
-            past = None
-            if as_of is not None and (listing is not None or previous is not None):
-                past = _past(stack, listing, as_of, previous, scheme)
-                more, trend_dates = trend_lookups(as_of, past, scheme.trend_spans(), previous)
-                lookups += more
-            lookup = _gathered(lookups, data, previous)
-            carry = (
-                [c for c in lookup.collect_schema().names() if c not in (KEY, *PREVIOUS_ONLY)]
-                if lookup is not None
-                else None
-            )
-            frame, rejected_rows, every_row = plan.split(lookup, KEY, carry=carry)
-            if as_of is not None:
-                frame = frame.with_columns(pl.lit(as_of).alias("as_of"))
-            if previous is not None:
-                frame = add_movement(frame)
-            if past is not None:
-                assert as_of is not None
-                frame = add_trends(frame, as_of, past, scheme.trend_spans(), previous)
-            frame, inactive = add_alerts(frame, scheme)
-            if options.by:
-                check_by(options.by, frame.collect_schema().names(), str(source))
-            written = frame.drop([*flag_columns(scheme), *plan.working])
 
-            writes = [(written, options.output)] if options.output else []
-            writes += [(rejected_rows, options.rejects)] if options.rejects else []
-            writes += (
-                [(alert_rows(frame, scheme, plan.value_column), options.alerts)]
-                if options.alerts
-                else []
-            )
-            writes += [(written, target)] if target else []
-            meta = metadata(scheme, as_of.isoformat() if as_of else None)
-            work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="chs-")))
-            narrow_path, rejects_path = work / "summary.parquet", work / "rejects.parquet"
-            # One streaming pass over the input writes every output to a temporary file,
-            # and, for the summary, the few columns it reads and the rejected rows. The
-            # files are renamed into place only if the run stands.
-            with PendingWrites(writes, dict.fromkeys(outputs, meta)) as pending:
-                keep = _summary_columns(frame, scheme, plan, options.by)
-                proxy = data.width_proxy(every_row)
-                done = collect(
-                    [
-                        *pending.sinks,
-                        frame.select(*keep, ID_HASH).sink_parquet(narrow_path, **_WORK_FILE),
-                        rejected_rows.select(
-                            ROW, REASON, scheme.id, id_hash(id_key(scheme.id)).alias(ID_HASH)
-                        ).sink_parquet(rejects_path, **_WORK_FILE),
-                        *([proxy] if proxy is not None else []),
-                    ],
-                    data,
-                    engine="streaming",
-                    widths=False,  # the proxy tells whether the lines must be counted
-                )
-                if proxy is not None and done[-1]["short"].item():
-                    # the last column has empty values: count the lines (raises for a short one)
-                    collect([], data, engine="streaming")
-                if duplicates is None:
-                    repeated = _repeated_ids([narrow_path, rejects_path], scheme.id)
-                    if repeated:
-                        raise _Repeated(repeated)
-                scored = pl.scan_parquet(narrow_path)
-                rejected = pl.scan_parquet(rejects_path)
-                queries = summary_queries(
-                    scored, rejected, scheme.id, plan.value_column, options.top, plan.reasons
-                )
-                if previous is not None:
-                    lowest = scheme.bands[-1].name
-                    queries |= movement_queries(
-                        scored,
-                        previous_rows(lookup) if lookup is not None else previous.frame,
-                        scheme.id,
-                        plan.value_column,
-                        lowest,
-                        options.top,
-                        plan.reasons,
-                    )
-                queries |= alert_queries(scored, scheme)
-                queries |= matrix_queries(
-                    scored, [*scheme.extra_scores(), *extra], plan.value_column
-                )
-                bands = [b.name for b in scheme.bands]
-                if options.by:
-                    queries |= rollup_queries(
-                        scored, options.by, bands, plan.value_column, delta=previous is not None
-                    )
-                if scheme.parent is not None:
-                    queries["parents"] = parent_query(
-                        scored, scheme.parent, bands, plan.value_column
-                    )
-                frames = dict(
-                    zip(
-                        queries,
-                        pl.collect_all(list(queries.values()), engine="streaming"),
-                        strict=True,
-                    )
-                )
-                summary = build_summary(scheme, scheme.id, plan.value_column, frames)
-                rows = summary["rows"]
-                if rows["read"] == 0:
-                    raise DataError(f"{source}: the file has a header but no data rows")
-                if rows["rejected"] and options.rejects is None:
-                    lines = reject_lines(frames)
-                    more = rows["rejected"] - len(lines)
-                    raise DataError(
-                        f"{source}: {rows['rejected']} of {rows['read']} rows cannot be scored; nothing was written.\n  "
-                        + "\n  ".join(lines)
-                        + (f"\n  … and {more} more" if more > 0 else "")
-                        + "\nFix the data, or pass --rejects FILE to write these rows there and score the rest."
-                    )
-                if previous is not None:
-                    moves = build_movement(frames)
-                    prev_rows = int(frames["previous_rows"].item())
-                    common = rows["scored"] - moves["movement"]["new"]
-                    if prev_rows and rows["scored"] and not common:
-                        raise DataError(
-                            f"{source} and the previous snapshot {previous.path} have no customer in common; "
-                            f"are they the same portfolio, with the same id column ({scheme.id})?"
-                        )
-                pending.commit()
-        return {
-            "input": str(source),
-            "output": str(options.output) if options.output else None,
-            "rejects": str(options.rejects) if options.rejects else None,
-            "alerts_file": str(options.alerts) if options.alerts else None,
-            "as_of": as_of.isoformat() if as_of else None,
-            "history": str(target) if target else None,
-            **summary,
-            "previous": None
-            if previous is None
-            else {
-                "path": str(previous.path),
-                "as_of": previous.as_of,
-                "scheme": previous.scheme_name,
-                "hash": previous.scheme_hash,
-                "rescored": previous.rescored,
-                **moves,
-            },
-            "trends": trend_dates,
-            "alerts": build_alerts(scheme, frames, inactive),
-            "matrices": build_matrices(
-                frames, scheme, [*scheme.extra_scores(), *extra], plan.value_column
-            ),
-            "rollups": build_rollups(
-                frames,
-                options.by,
-                [b.name for b in scheme.bands],
-                scheme.at_risk_bands(),
-                has_value=plan.value_column is not None,
-                delta=previous is not None,
-            ),
-            "parents": build_parents(
-                frames["parents"],
-                [b.name for b in scheme.bands],
-                has_value=plan.value_column is not None,
-            )[: options.top]
-            if scheme.parent is not None
-            else None,
-            "rejected_sample": reject_lines(frames),
-            "warnings": warnings,
-        }
 
-    def attempt(text: bool) -> dict[str, Any]:
-        try:
-            return run(text, None)
-        except _Repeated as found:  # rare: run again, rejecting the repeated ids
-            return run(text, found.ids)
+def _result(
+    run: _Run,
+    sources: _Sources,
+    summary: dict[str, Any],
+    frames: dict[str, pl.DataFrame],
+    inactive: list[str],
+) -> ScoreSummary:
+    """The summary with the run's files, movement, trends, alerts and roll-ups."""
+    scheme, options, value = run.scheme, run.options, sources.plan.value_column
+    bands = [b.name for b in scheme.bands]
+    has_previous = sources.previous is not None
+    return {
+        "input": str(run.source),
+        "output": str(options.output) if options.output else None,
+        "rejects": str(options.rejects) if options.rejects else None,
+        "alerts_file": str(options.alerts) if options.alerts else None,
+        "as_of": run.as_of.isoformat() if run.as_of else None,
+        "history": str(run.target) if run.target else None,
+        **summary,  # type: ignore[typeddict-item]
+        "previous": _previous_part(sources.previous, frames),
+        "trends": sources.trend_dates,
+        "alerts": build_alerts(scheme, frames, inactive),
+        "matrices": build_matrices(frames, scheme, [*scheme.extra_scores(), *run.extra], value),
+        "rollups": build_rollups(
+            frames,
+            options.by,
+            bands,
+            scheme.at_risk_bands(),
+            has_value=value is not None,
+            delta=has_previous,
+        ),
+        "parents": build_parents(frames["parents"], bands, has_value=value is not None)[
+            : options.top
+        ]
+        if scheme.parent is not None
+        else None,
+        "rejected_sample": reject_lines(frames),
+        "warnings": sources.warnings,
+    }
 
-    return typed_first(attempt)
+
+def _previous_part(
+    previous: Snapshot | None, frames: dict[str, pl.DataFrame]
+) -> dict[str, Any] | None:
+    """The previous snapshot: where it came from and how the customers moved since."""
+    if previous is None:
+        return None
+    return {
+        "path": str(previous.path),
+        "as_of": previous.as_of,
+        "scheme": previous.scheme_name,
+        "hash": previous.scheme_hash,
+        "rescored": previous.rescored,
+        **build_movement(frames),
+    }
 
 
 # Working files of a run (read back once, then deleted): fast to write rather than small.
