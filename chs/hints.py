@@ -1,13 +1,27 @@
-"""`Did you mean` hints for names that are not there (columns, keys, ids)."""
+"""`Did you mean` hints for names that are not there (columns, keys, ids).
+
+Every such hint goes through `close_matches`, so they all judge closeness alike."""
 
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterable
+
+
+def close_matches(name: str, choices: Iterable[str], n: int = 1, cutoff: float = 0.6) -> list[str]:
+    """The `n` choices closest to `name` (difflib's ratio at least `cutoff`), closest first."""
+    return difflib.get_close_matches(name, list(choices), n=n, cutoff=cutoff)
+
+
+def close_ids(name: str, ids: Iterable[str]) -> str:
+    """`; close ids: C001, C010` for a customer id that is not there, or nothing."""
+    close = close_matches(name, ids, n=3)
+    return f"; close ids: {', '.join(close)}" if close else ""
 
 
 def suggest_column(name: str, columns: list[str]) -> str:
     """A `did you mean` hint followed by the columns that are there."""
-    close = difflib.get_close_matches(name, columns, n=1, cutoff=0.6)
+    close = close_matches(name, columns)
     if not close:
         lowered = {c.lower(): c for c in columns}
         close = [lowered[name.lower()]] if name.lower() in lowered else []

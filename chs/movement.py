@@ -1,10 +1,20 @@
 """Previous versus this snapshot: the previous score joined per customer, the delta,
-the movement (up, down, same, new, left), band transitions and the signals that drove a
-change. `chs score --previous` and `chs diff` both read it, so both speak its words."""
+the movement, band transitions and the signals that drove a change. `chs score
+--previous` and `chs diff` both read it, so both speak its words.
+
+The vocabulary, defined once here (the words are part of the output):
+
+- per-customer movement, the `movement` column: UP, DOWN, SAME (the sign of the delta
+  as written, one decimal), NEW (only in this snapshot), LEFT (only in the previous);
+- summary groups of `chs score --previous`: counts by SCORE_COUNTS, then BIGGEST_DROPS,
+  INTO_LOWEST, OUT_OF_LOWEST and LOST (who left, by name);
+- summary groups of `chs diff`: the same counts renamed by DIFF_COUNTS (IMPROVED,
+  DECLINED, STAYED, ARRIVED, LEFT), then BIGGEST_DROPS, NEWLY_AT_RISK and RECOVERED.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 import polars as pl
 
@@ -14,20 +24,43 @@ from chs.exprs import labelled, pick
 from chs.numbers import money, rounded
 from chs.snapshot import Snapshot
 
+# Per-customer movement.
+UP: Final = "up"
+DOWN: Final = "down"
+SAME: Final = "same"
+NEW: Final = "new"
+LEFT: Final = "left"
+
+# Summary groups of `chs score --previous`.
+SCORE_COUNTS: Final = (UP, DOWN, SAME, NEW)
+BIGGEST_DROPS: Final = "biggest_drops"
+INTO_LOWEST: Final = "into_lowest"
+OUT_OF_LOWEST: Final = "out_of_lowest"
+LOST: Final = "lost"
+
+# Summary groups of `chs diff`.
+IMPROVED: Final = "improved"
+DECLINED: Final = "declined"
+STAYED: Final = "stayed"
+ARRIVED: Final = "arrived"
+DIFF_COUNTS: Final = {IMPROVED: UP, DECLINED: DOWN, STAYED: SAME, ARRIVED: NEW, LEFT: LEFT}
+NEWLY_AT_RISK: Final = "newly_at_risk"
+RECOVERED: Final = "recovered"
+
 DRIVERS = 3
 
 
 def _movement(delta: pl.Expr, before: pl.Expr, after: pl.Expr) -> pl.Expr:
     return (
         pl.when(before.is_null())
-        .then(pl.lit("new"))
+        .then(pl.lit(NEW))
         .when(after.is_null())
-        .then(pl.lit("left"))
+        .then(pl.lit(LEFT))
         .when(delta > 0)
-        .then(pl.lit("up"))
+        .then(pl.lit(UP))
         .when(delta < 0)
-        .then(pl.lit("down"))
-        .otherwise(pl.lit("same"))
+        .then(pl.lit(DOWN))
+        .otherwise(pl.lit(SAME))
     )
 
 
@@ -82,38 +115,22 @@ def _points_text(x: pl.Expr) -> pl.Expr:
     return x.round(1).cast(pl.String).str.strip_suffix(".0")
 
 
-def per_customer(
-    last: Snapshot, this: Snapshot, extra: list[str] | None = None, *, ordered: bool = False
-) -> pl.LazyFrame:
-    """One row per customer in either snapshot: both scores and bands, delta, movement,
-    and the drivers of a fall (the signals whose points fell most, `logins 100 -> 50`).
-    `extra` columns (for roll-ups) come from this snapshot, else from the last.
-    `ordered`: both snapshots are in id order (`one_row_per_customer`), so the join
-    merges them."""
-    extra = list(dict.fromkeys(extra or []))
-    common = [s for s in this.signals if s in last.signals]
-    a = last.frame.select(
+def _side(snapshot: Snapshot, side: str, common: list[str], extra: list[str]) -> pl.LazyFrame:
+    """One snapshot's columns for the join, named for its side (`last` or `this`)."""
+    return snapshot.frame.select(
         KEY,
-        pl.col("score").alias("last_score"),
-        pl.col("band").alias("last_band"),
-        pl.col("__value").alias("last_value"),
-        *[pl.col(f"points_{s}").alias(f"__last_{s}") for s in common],
-        *[pl.col(f"__extra_{c}").alias(f"__last_x_{c}") for c in extra],
+        pl.col("score").alias(f"{side}_score"),
+        pl.col("band").alias(f"{side}_band"),
+        pl.col("__value").alias(f"{side}_value"),
+        *[pl.col(f"points_{s}").alias(f"__{side}_{s}") for s in common],
+        *[pl.col(f"__extra_{c}").alias(f"__{side}_x_{c}") for c in extra],
     )
-    b = this.frame.select(
-        KEY,
-        pl.col("score").alias("this_score"),
-        pl.col("band").alias("this_band"),
-        pl.col("__value").alias("this_value"),
-        *[pl.col(f"points_{s}").alias(f"__this_{s}") for s in common],
-        *[pl.col(f"__extra_{c}").alias(f"__this_x_{c}") for c in extra],
-    )
+
+
+def _drivers(joined: pl.LazyFrame, common: list[str]) -> tuple[pl.LazyFrame, pl.Expr]:
+    """The signals whose points fell most, `logins 100 -> 50; …`: the joined rows with
+    the working columns that ranking needs, and the text."""
     drops = {s: pl.col(f"__last_{s}") - pl.col(f"__this_{s}") for s in common}
-    delta = (pl.col("this_score") - pl.col("last_score")).round(1, mode="half_away_from_zero")
-    if ordered:  # checked, so Polars may stream a merge join
-        a, b = (x.with_columns(pl.col(KEY).set_sorted()) for x in (a, b))
-    joined = a.join(b, on=KEY, how="full", coalesce=True)
-    # Drivers: the signals whose points fell most, `logins 100 -> 50`.
     joined, places = top_keys(joined, drops, DRIVERS, at_least=0.005, work="__drop")
     texts = [
         pl.when(p.shown).then(
@@ -126,15 +143,28 @@ def per_customer(
         )
         for p in places
     ]
-    drivers = pl.concat_str(texts, separator="; ", ignore_nulls=True) if texts else pl.lit("")
+    text = pl.concat_str(texts, separator="; ", ignore_nulls=True) if texts else pl.lit("")
+    return joined, text
+
+
+def per_customer(
+    last: Snapshot, this: Snapshot, extra: list[str] | None = None, *, ordered: bool = False
+) -> pl.LazyFrame:
+    """One row per customer in either snapshot: both scores and bands, delta, movement,
+    and the drivers of a fall. `extra` columns (for roll-ups) come from this snapshot,
+    else from the last. `ordered`: both snapshots are in id order
+    (`one_row_per_customer`), so the join may merge them as they stream."""
+    extra = list(dict.fromkeys(extra or []))
+    common = [s for s in this.signals if s in last.signals]
+    a, b = _side(last, "last", common, extra), _side(this, "this", common, extra)
+    if ordered:
+        a, b = (x.with_columns(pl.col(KEY).set_sorted()) for x in (a, b))
+    joined, drivers = _drivers(a.join(b, on=KEY, how="full", coalesce=True), common)
+    delta = (pl.col("this_score") - pl.col("last_score")).round(1, mode="half_away_from_zero")
+    movement = _movement(pl.col("delta"), pl.col("last_score"), pl.col("this_score"))
     return (
         joined.with_columns(delta.alias("delta"))
-        .with_columns(
-            _movement(pl.col("delta"), pl.col("last_score"), pl.col("this_score")).alias(
-                "movement"
-            ),
-            drivers.alias("drivers"),
-        )
+        .with_columns(movement.alias("movement"), drivers.alias("drivers"))
         .select(
             pl.col(KEY).alias("id"),
             "last_score",
@@ -154,41 +184,42 @@ def per_customer(
 def band_moves(
     rows: pl.LazyFrame, lowest: str | None, top: int
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Customers who fell into the lowest band, and those who climbed out of it."""
+    """`chs diff`'s NEWLY_AT_RISK and RECOVERED: customers who fell into the lowest band,
+    and those who climbed out of it."""
     if lowest is None:
         empty = {"count": 0, "value": 0.0, "customers": []}
         return empty, dict(empty)
     into = (pl.col("this_band") == lowest) & (pl.col("last_band") != lowest)
     out = (pl.col("last_band") == lowest) & (pl.col("this_band") != lowest)
-    result = []
-    for cond in (into, out):
-        picked = rows.filter(cond.fill_null(False))
-        stats, head = pl.collect_all(
-            [
-                picked.select(pl.len().alias("count"), pl.col("this_value").sum().alias("value")),
-                picked.sort("this_value", descending=True, nulls_last=True).head(top),
-            ]
-        )
-        s = stats.row(0, named=True)
-        result.append(
+    newly = _band_move(rows.filter(into.fill_null(False)), top)
+    return newly, _band_move(rows.filter(out.fill_null(False)), top)
+
+
+def _band_move(picked: pl.LazyFrame, top: int) -> dict[str, Any]:
+    """How many moved, their value, and the `top` of them by value."""
+    stats, head = pl.collect_all(
+        [
+            picked.select(pl.len().alias("count"), pl.col("this_value").sum().alias("value")),
+            picked.sort("this_value", descending=True, nulls_last=True).head(top),
+        ]
+    )
+    s = stats.row(0, named=True)
+    return {
+        "count": int(s["count"]),
+        "value": money(s["value"]),
+        "customers": [
             {
-                "count": int(s["count"]),
-                "value": money(s["value"]),
-                "customers": [
-                    {
-                        "id": r["id"],
-                        "last_score": r["last_score"],
-                        "this_score": r["this_score"],
-                        "last_band": r["last_band"],
-                        "this_band": r["this_band"],
-                        "value": money(r["this_value"]),
-                        "drivers": r["drivers"],
-                    }
-                    for r in head.iter_rows(named=True)
-                ],
+                "id": r["id"],
+                "last_score": r["last_score"],
+                "this_score": r["this_score"],
+                "last_band": r["last_band"],
+                "this_band": r["this_band"],
+                "value": money(r["this_value"]),
+                "drivers": r["drivers"],
             }
-        )
-    return result[0], result[1]
+            for r in head.iter_rows(named=True)
+        ],
+    }
 
 
 def movement_queries(
@@ -202,13 +233,10 @@ def movement_queries(
 ) -> dict[str, pl.LazyFrame]:
     """Queries over scored rows that carry previous_score/delta/previous_band/movement
     (and what `reasons` reads); `previous` is the previous snapshot's frame (KEY, score,
-    band, __value)."""
-    from chs.columns import KEY
-
+    band, __value). `build_movement` reads what they collect."""
     value = pl.col(value_column).cast(pl.Float64) if value_column else pl.lit(None, pl.Float64)
-    ident = pl.col(id_column).cast(pl.String).alias("id")
     listed = [
-        ident,
+        pl.col(id_column).cast(pl.String).alias("id"),
         "previous_score",
         "score",
         "delta",
@@ -223,28 +251,38 @@ def movement_queries(
         & (pl.col("previous_band") != lowest)
     )
     out = (pl.col("previous_band") == lowest) & (pl.col("band") != lowest)
-    keys = frame.select(pl.col(id_column).cast(pl.String).str.strip_chars().alias(KEY))
-    lost = previous.join(keys, on=KEY, how="anti")
+    by_value = value.alias("__v")
     return {
         "movement": frame.group_by("movement").agg(pl.len().alias("customers")),
         "previous_rows": previous.select(pl.len().alias("rows")),
         "drops": frame.filter(pl.col("delta") < 0)
-        .sort(["delta", value.alias("__v")], descending=[False, True], nulls_last=True)
+        .sort(["delta", by_value], descending=[False, True], nulls_last=True)
         .head(top)
         .select(listed),
-        "into_lowest": frame.filter(into)
-        .sort(value.alias("__v"), descending=True, nulls_last=True)
-        .head(top)
-        .select(listed),
-        "into_lowest_n": frame.filter(into).select(pl.len().alias("n"), value.sum().alias("value")),
-        "out_of_lowest": frame.filter(out)
-        .sort(value.alias("__v"), descending=True, nulls_last=True)
-        .head(top)
-        .select(listed),
-        "out_of_lowest_n": frame.filter(out).select(
-            pl.len().alias("n"), value.sum().alias("value")
-        ),
-        "lost": lost.sort("__value", descending=True, nulls_last=True)
+        **_group_queries(INTO_LOWEST, frame.filter(into), by_value, listed, top),
+        **_group_queries(OUT_OF_LOWEST, frame.filter(out), by_value, listed, top),
+        **_lost_queries(frame, previous, id_column, top),
+    }
+
+
+def _group_queries(
+    name: str, picked: pl.LazyFrame, value: pl.Expr, listed: list[Any], top: int
+) -> dict[str, pl.LazyFrame]:
+    """A summary group: its `top` customers by value, and `<name>_n`, count and value."""
+    return {
+        name: picked.sort(value, descending=True, nulls_last=True).head(top).select(listed),
+        f"{name}_n": picked.select(pl.len().alias("n"), value.sum().alias("value")),
+    }
+
+
+def _lost_queries(
+    frame: pl.LazyFrame, previous: pl.LazyFrame, id_column: str, top: int
+) -> dict[str, pl.LazyFrame]:
+    """LOST: customers of the previous snapshot that this one lacks."""
+    keys = frame.select(pl.col(id_column).cast(pl.String).str.strip_chars().alias(KEY))
+    lost = previous.join(keys, on=KEY, how="anti")
+    return {
+        LOST: lost.sort("__value", descending=True, nulls_last=True)
         .head(top)
         .select(
             pl.col(KEY).alias("id"),
@@ -252,12 +290,13 @@ def movement_queries(
             pl.col("band").alias("last_band"),
             pl.col("__value").alias("value"),
         ),
-        "lost_n": lost.select(pl.len().alias("n"), pl.col("__value").sum().alias("value")),
+        f"{LOST}_n": lost.select(pl.len().alias("n"), pl.col("__value").sum().alias("value")),
     }
 
 
 def build_movement(frames: dict[str, pl.DataFrame]) -> dict[str, Any]:
-    """Movement counts, biggest drops, moves in and out of the lowest band, lost customers."""
+    """`chs score --previous`'s groups from what `movement_queries` collected: counts by
+    movement, biggest drops, moves in and out of the lowest band, lost customers."""
     moved = {r["movement"]: int(r["customers"]) for r in frames["movement"].iter_rows(named=True)}
 
     def rows(name: str) -> list[dict[str, Any]]:
@@ -272,9 +311,9 @@ def build_movement(frames: dict[str, pl.DataFrame]) -> dict[str, Any]:
         }
 
     return {
-        "movement": {k: moved.get(k, 0) for k in ("up", "down", "same", "new")},
-        "biggest_drops": rows("drops"),
-        "into_lowest": group("into_lowest"),
-        "out_of_lowest": group("out_of_lowest"),
-        "lost": group("lost"),
+        "movement": {k: moved.get(k, 0) for k in SCORE_COUNTS},
+        BIGGEST_DROPS: rows("drops"),
+        INTO_LOWEST: group(INTO_LOWEST),
+        OUT_OF_LOWEST: group(OUT_OF_LOWEST),
+        LOST: group(LOST),
     }
