@@ -14,7 +14,7 @@ The vocabulary, defined once here (the words are part of the output):
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any, Final, TypedDict
 
 import polars as pl
 
@@ -48,6 +48,26 @@ NEWLY_AT_RISK: Final = "newly_at_risk"
 RECOVERED: Final = "recovered"
 
 DRIVERS = 3
+
+
+class BandMover(TypedDict):
+    """One customer who moved into or out of the lowest band (`chs diff`)."""
+
+    id: str
+    last_score: float | None
+    this_score: float | None
+    last_band: str | None
+    this_band: str | None
+    value: float | None
+    drivers: str | None
+
+
+class BandMove(TypedDict):
+    """NEWLY_AT_RISK or RECOVERED: how many, their value, the biggest of them."""
+
+    count: int
+    value: float | None
+    customers: list[BandMover]
 
 
 def _movement(delta: pl.Expr, before: pl.Expr, after: pl.Expr) -> pl.Expr:
@@ -181,21 +201,22 @@ def per_customer(
     )
 
 
-def band_moves(
-    rows: pl.LazyFrame, lowest: str | None, top: int
-) -> tuple[dict[str, Any], dict[str, Any]]:
+def band_moves(rows: pl.LazyFrame, lowest: str | None, top: int) -> tuple[BandMove, BandMove]:
     """`chs diff`'s NEWLY_AT_RISK and RECOVERED: customers who fell into the lowest band,
     and those who climbed out of it."""
     if lowest is None:
-        empty = {"count": 0, "value": 0.0, "customers": []}
-        return empty, dict(empty)
+        return _no_move(), _no_move()
     into = (pl.col("this_band") == lowest) & (pl.col("last_band") != lowest)
     out = (pl.col("last_band") == lowest) & (pl.col("this_band") != lowest)
     newly = _band_move(rows.filter(into.fill_null(False)), top)
     return newly, _band_move(rows.filter(out.fill_null(False)), top)
 
 
-def _band_move(picked: pl.LazyFrame, top: int) -> dict[str, Any]:
+def _no_move() -> BandMove:
+    return {"count": 0, "value": 0.0, "customers": []}
+
+
+def _band_move(picked: pl.LazyFrame, top: int) -> BandMove:
     """How many moved, their value, and the `top` of them by value."""
     stats, head = pl.collect_all(
         [

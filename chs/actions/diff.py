@@ -1,17 +1,17 @@
 """Comparing two snapshots: per-customer movement, band transitions, drivers, drift.
 
 `compare` returns plain data (like csv-diff's `compare`); the CLI renders it. The
-per-customer frame stays lazy so `chs diff -o` streams. Movement is the sign of the
-score delta as written (one decimal): up, down or same; `new` and `left` for customers
-in only one snapshot.
+per-customer frame stays lazy so `chs diff -o` streams. The words of the movement and
+of the summary groups are chs.movement's.
 """
 
 from __future__ import annotations
 
 import contextlib
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import polars as pl
 
@@ -20,7 +20,15 @@ from chs.drift import psi, psi_label, score_bins
 from chs.errors import DataError, OptionError
 from chs.exprs import band_order
 from chs.files import CsvOptions, PendingWrites, check_outputs, open_input, output_format
-from chs.movement import band_moves, per_customer
+from chs.movement import (
+    BIGGEST_DROPS,
+    DIFF_COUNTS,
+    NEWLY_AT_RISK,
+    RECOVERED,
+    BandMove,
+    band_moves,
+    per_customer,
+)
 from chs.numbers import money
 from chs.rollup import build_rollups, check_by, rollup_queries
 from chs.scheme import Scheme
@@ -34,6 +42,77 @@ from chs.snapshot import (
 )
 
 
+class SnapshotInfo(TypedDict):
+    """Where a snapshot came from and how it was scored."""
+
+    path: str
+    scheme: str | None
+    hash: str | None
+    as_of: str | None
+    rescored: bool
+    rejected: int
+
+
+class RowCounts(TypedDict):
+    last: int
+    this: int
+    common: int
+
+
+# `from` is a keyword, hence the functional form.
+Transition = TypedDict(
+    "Transition",
+    {"from": str | None, "to": str | None, "customers": int, "value": float | None},
+)
+
+
+class Drop(TypedDict):
+    """One of the biggest drops."""
+
+    id: str
+    last_score: float | None
+    this_score: float | None
+    delta: float | None
+    last_band: str | None
+    this_band: str | None
+    value: float | None
+    drivers: str | None
+
+
+class Psi(TypedDict):
+    psi: float
+    label: str
+
+
+class Drift(TypedDict):
+    score: Psi
+    signals: dict[str, Psi]  # per signal both snapshots score
+
+
+class Comparison(TypedDict):
+    """What `compare` returns; the keys of `movement` are DIFF_COUNTS's."""
+
+    last: SnapshotInfo
+    this: SnapshotInfo
+    rows: RowCounts
+    movement: dict[str, int]
+    bands: list[str]
+    lowest_band: str | None
+    transitions: list[Transition]
+    biggest_drops: list[Drop]
+    newly_at_risk: BandMove
+    recovered: BandMove
+    drift: Drift
+    rollups: list[dict[str, Any]]  # chs.rollup's
+    warnings: list[str]
+
+
+class DiffSummary(Comparison):
+    """What `diff_files` returns (and `chs diff --json` prints)."""
+
+    output: str | None
+
+
 def compare(
     last: Snapshot,
     this: Snapshot,
@@ -44,23 +123,62 @@ def compare(
     at_risk: list[str] | None = None,
     work: Path | None = None,
     store: Path | None = None,
-) -> tuple[dict[str, Any], pl.LazyFrame]:
+) -> tuple[Comparison, pl.LazyFrame]:
     """The diff summary (plain data) and the lazy per-customer frame. `by`: roll-ups of
     this snapshot's customers with their mean delta; `at_risk`: the bands counted in
-    value at risk (default: the lowest)."""
+    value at risk (default: the lowest). `store` (else a file in `work`, else memory):
+    where the joined rows are written once, for every query to read."""
     by = by or []
+    extra = [c for spec in by for c in spec]
+    rows = _joined(last, this, extra, store or (work / "rows.parquet" if work else None))
+    common = [s for s in this.signals if s in last.signals]
+    frames = _collect(_queries(last, this, rows, common, top), last, this)
+    counts = frames["counts"].row(0, named=True)
+    _check_common(counts, last, this)
+    order = bands or band_order([frames["bands_this"], frames["bands_last"]])
+    lowest = order[-1] if order else None
+    moved = {r["movement"]: int(r["customers"]) for r in frames["movement"].iter_rows(named=True)}
+    newly, recovered = band_moves(rows, lowest, top)
+    risk = at_risk or ([lowest] if lowest else [])
+    warning = scheme_mismatch(last, this)
+    result: Comparison = {
+        "last": _describe(last),
+        "this": _describe(this),
+        "rows": {
+            "last": int(counts["last"]),
+            "this": int(counts["this"]),
+            "common": int(counts["common"]),
+        },
+        "movement": {name: moved.get(kind, 0) for name, kind in DIFF_COUNTS.items()},
+        "bands": order,
+        "lowest_band": lowest,
+        "transitions": _transitions(frames["transitions"], order),
+        BIGGEST_DROPS: _drops(frames["drops"]),
+        NEWLY_AT_RISK: newly,
+        RECOVERED: recovered,
+        "drift": _drift(frames, common),
+        "rollups": _rollups(rows, by, order, risk) if by else [],
+        "warnings": [warning] if warning else [],
+    }
+    return result, rows.select(pl.exclude(extra))
+
+
+def _joined(last: Snapshot, this: Snapshot, extra: list[str], store: Path | None) -> pl.LazyFrame:
+    """The per-customer rows, written to `store` once (else held in memory), so that
+    the queries read them rather than join again."""
     # one pass over each file's ids: no customer twice, and whether they are in order
     ordered = all([one_row_per_customer(last), one_row_per_customer(this)])
-    joined = per_customer(last, this, [c for spec in by for c in spec], ordered=ordered)
-    if store is not None or work is not None:
-        # stream the joined rows to a file once (`store`, else one in `work`); every query
-        # below then reads it
-        store = store or (work / "rows.parquet")  # type: ignore[operator]
-        joined.sink_parquet(store, engine="streaming")
-        rows = pl.scan_parquet(store)
-    else:
-        rows = joined.collect().lazy()
-    common = [s for s in this.signals if s in last.signals]
+    joined = per_customer(last, this, extra, ordered=ordered)
+    if store is None:
+        return joined.collect().lazy()
+    joined.sink_parquet(store, engine="streaming")
+    return pl.scan_parquet(store)
+
+
+def _queries(
+    last: Snapshot, this: Snapshot, rows: pl.LazyFrame, common: list[str], top: int
+) -> dict[str, pl.LazyFrame]:
+    """Every aggregate of the summary, to collect together."""
     value = pl.coalesce("this_value", "last_value")
     queries = {
         "counts": rows.select(
@@ -81,109 +199,98 @@ def compare(
         .head(top),
         "bands_last": last.frame.group_by("band").agg(pl.col("score").max()),
         "bands_this": this.frame.group_by("band").agg(pl.col("score").max()),
-        "score_last": last.frame.group_by(score_bins(pl.col("score")).alias("bin")).agg(pl.len()),
-        "score_this": this.frame.group_by(score_bins(pl.col("score")).alias("bin")).agg(pl.len()),
+        "score_last": _bins(last, "score"),
+        "score_this": _bins(this, "score"),
     }
-    present = rows.filter(pl.col("this_score").is_not_null()).select(
-        pl.all(), pl.col("this_score").alias("score"), pl.col("this_band").alias("band")
-    )
     for s in common:
-        queries[f"sig_last_{s}"] = last.frame.group_by(
-            score_bins(pl.col(f"points_{s}")).alias("bin")
-        ).agg(pl.len())
-        queries[f"sig_this_{s}"] = this.frame.group_by(
-            score_bins(pl.col(f"points_{s}")).alias("bin")
-        ).agg(pl.len())
+        queries[f"sig_last_{s}"] = _bins(last, f"points_{s}")
+        queries[f"sig_this_{s}"] = _bins(this, f"points_{s}")
+    return queries
+
+
+def _bins(snapshot: Snapshot, column: str) -> pl.LazyFrame:
+    """Customers per PSI bin of one column."""
+    return snapshot.frame.group_by(score_bins(pl.col(column)).alias("bin")).agg(pl.len())
+
+
+def _collect(
+    queries: dict[str, pl.LazyFrame], last: Snapshot, this: Snapshot
+) -> dict[str, pl.DataFrame]:
     try:
-        frames = dict(zip(queries, pl.collect_all(list(queries.values())), strict=True))
+        frames = pl.collect_all(list(queries.values()))
     except pl.exceptions.PolarsError as exc:
         raise DataError(f"{this.path}: cannot compare with {last.path}: {exc}") from None
-    counts = frames["counts"].row(0, named=True)
+    return dict(zip(queries, frames, strict=True))
+
+
+def _check_common(counts: dict[str, Any], last: Snapshot, this: Snapshot) -> None:
+    """Two snapshots with customers but none in common are two portfolios, or two ids."""
     if counts["last"] and counts["this"] and not counts["common"]:
         raise DataError(
             f"{this.path} and {last.path} have no customer in common: "
             f"ids look like {_sample_ids(this)} and {_sample_ids(last)}; "
             "are they the same portfolio, with the same id column?"
         )
-    order = bands or band_order([frames["bands_this"], frames["bands_last"]])
-    lowest = order[-1] if order else None
-    moved = {r["movement"]: r for r in frames["movement"].iter_rows(named=True)}
-    transitions = [
+
+
+def _transitions(frame: pl.DataFrame, order: list[str]) -> list[Transition]:
+    """Customers and value per (last band, this band), in band order (absent last)."""
+    transitions: list[Transition] = [
         {
             "from": r["last_band"],
             "to": r["this_band"],
             "customers": int(r["customers"]),
             "value": money(r["value"]),
         }
-        for r in frames["transitions"].iter_rows(named=True)
+        for r in frame.iter_rows(named=True)
     ]
     rank = {b: i for i, b in enumerate(order)}
     transitions.sort(key=lambda t: (rank.get(t["from"], len(rank)), rank.get(t["to"], len(rank))))
+    return transitions
 
-    def count(kind: str) -> int:
-        return int(moved.get(kind, {}).get("customers", 0))
 
-    def listed(frame: pl.DataFrame) -> list[dict[str, Any]]:
-        return [
-            {
-                "id": r["id"],
-                "last_score": r["last_score"],
-                "this_score": r["this_score"],
-                "delta": r["delta"],
-                "last_band": r["last_band"],
-                "this_band": r["this_band"],
-                "value": money(r["this_value"] if r["this_value"] is not None else r["last_value"]),
-                "drivers": r["drivers"],
-            }
-            for r in frame.iter_rows(named=True)
-        ]
+def _drops(frame: pl.DataFrame) -> list[Drop]:
+    return [
+        {
+            "id": r["id"],
+            "last_score": r["last_score"],
+            "this_score": r["this_score"],
+            "delta": r["delta"],
+            "last_band": r["last_band"],
+            "this_band": r["this_band"],
+            "value": money(r["this_value"] if r["this_value"] is not None else r["last_value"]),
+            "drivers": r["drivers"],
+        }
+        for r in frame.iter_rows(named=True)
+    ]
 
-    newly, recovered = band_moves(rows, lowest, top)
-    rollups = []
-    if by:
-        risk = at_risk or ([lowest] if lowest else [])
-        value_col = "this_value"
-        rq = rollup_queries(present, by, order, value_col, delta=True)
-        rframes = dict(zip(rq, pl.collect_all(list(rq.values())), strict=True))
-        rollups = build_rollups(rframes, by, order, risk, has_value=True, delta=True)
-    score_psi = psi(dict(frames["score_last"].iter_rows()), dict(frames["score_this"].iter_rows()))
-    signal_psi = {
-        s: psi(dict(frames[f"sig_last_{s}"].iter_rows()), dict(frames[f"sig_this_{s}"].iter_rows()))
-        for s in common
+
+def _drift(frames: dict[str, pl.DataFrame], common: list[str]) -> Drift:
+    """The PSI of the score and of each common signal's points, with its reading."""
+
+    def reading(before: str, after: str) -> Psi:
+        value = psi(dict(frames[before].iter_rows()), dict(frames[after].iter_rows()))
+        return {"psi": value, "label": psi_label(value)}
+
+    return {
+        "score": reading("score_last", "score_this"),
+        "signals": {s: reading(f"sig_last_{s}", f"sig_this_{s}") for s in common},
     }
-    warning = scheme_mismatch(last, this)
-    result = {
-        "last": _describe(last),
-        "this": _describe(this),
-        "rows": {
-            "last": int(counts["last"]),
-            "this": int(counts["this"]),
-            "common": int(counts["common"]),
-        },
-        "movement": {
-            "improved": count("up"),
-            "declined": count("down"),
-            "stayed": count("same"),
-            "arrived": count("new"),
-            "left": count("left"),
-        },
-        "bands": order,
-        "lowest_band": lowest,
-        "transitions": transitions,
-        "biggest_drops": listed(frames["drops"]),
-        "newly_at_risk": newly,
-        "recovered": recovered,
-        "drift": {
-            "score": {"psi": score_psi, "label": psi_label(score_psi)},
-            "signals": {s: {"psi": v, "label": psi_label(v)} for s, v in signal_psi.items()},
-        },
-        "rollups": rollups,
-        "warnings": [warning] if warning else [],
-    }
-    return result, rows.select(pl.exclude([c for spec in by for c in spec]))
 
 
-def _describe(s: Snapshot) -> dict[str, Any]:
+def _rollups(
+    rows: pl.LazyFrame, by: list[list[str]], order: list[str], risk: list[str]
+) -> list[dict[str, Any]]:
+    """Roll-ups of this snapshot's customers, with their mean delta."""
+    present = rows.filter(pl.col("this_score").is_not_null()).select(
+        pl.all(), pl.col("this_score").alias("score"), pl.col("this_band").alias("band")
+    )
+    queries = rollup_queries(present, by, order, "this_value", delta=True)
+    frames = dict(zip(queries, pl.collect_all(list(queries.values())), strict=True))
+    return build_rollups(frames, by, order, risk, has_value=True, delta=True)
+
+
+def _describe(s: Snapshot) -> SnapshotInfo:
     return {
         "path": str(s.path),
         "scheme": s.scheme_name,
@@ -199,6 +306,26 @@ def _sample_ids(s: Snapshot) -> str:
     return ", ".join(repr(i) for i in ids) or "(none)"
 
 
+@dataclass(frozen=True)
+class _Request:
+    """A `chs diff` request, checked before either snapshot is opened."""
+
+    last: Path
+    this: Path
+    scheme: Scheme | None
+    csv: CsvOptions | None
+    id_column: str | None
+    values: tuple[str | None, str | None]  # the value column of last and of this
+    output: Path | None
+    top: int
+    by: list[list[str]]
+
+    @property
+    def extra(self) -> list[str]:
+        """The --by columns, kept from both snapshots."""
+        return [c for spec in self.by for c in spec]
+
+
 def diff_files(
     last: str | Path,
     this: str | Path,
@@ -210,68 +337,87 @@ def diff_files(
     value_column: str | None = None,
     top: int = 10,
     by: list[list[str]] | None = None,
-) -> dict[str, Any]:
+) -> DiffSummary:
     """Compare two snapshot files (scored, or raw with a scheme); optionally write the
     per-customer comparison. Returns the summary.
 
     A scored CSV records nothing about itself: its value column is taken from
     `value_column`, else from what the other file (a chs Parquet) records."""
-    last, this = Path(last), Path(this)
-    if top < 0:
-        raise OptionError("--top must be 0 or more")
-    if output is not None:
-        check_outputs([output], [last, this])
-    extra = [c for spec in by or [] for c in spec]
-    _check_extra(extra, [last, this], csv)
-    borrowed = None if value_column else (recorded_value(this) or recorded_value(last))
-    value_a = value_column or _if_in(borrowed, last, csv)
-    value_b = value_column or _if_in(borrowed, this, csv)
+    request = _request(
+        Path(last), Path(this), scheme, output, csv, id_column, value_column, top, by or []
+    )
     with contextlib.ExitStack() as stack:
-        a = stack.enter_context(
-            open_snapshot(
-                last,
-                scheme,
-                csv,
-                id_column=id_column,
-                value_column=value_a,
-                role="last snapshot",
-                extra=extra,
-            )
-        )
-        b = stack.enter_context(
-            open_snapshot(
-                this,
-                scheme,
-                csv,
-                id_column=id_column,
-                value_column=value_b,
-                role="this snapshot",
-                extra=extra,
-            )
-        )
-        # Without a scheme, a chs Parquet file's recorded bands and at-risk bands serve.
-        info = recorded(this) or recorded(last)
-        bands = [band.name for band in scheme.bands] if scheme else info.get("bands")
-        risk = scheme.at_risk_bands() if scheme else info.get("at_risk")
+        a = stack.enter_context(_open(request, request.last, request.values[0], "last snapshot"))
+        b = stack.enter_context(_open(request, request.this, request.values[1], "this snapshot"))
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="chs-")))
-        if output is not None and output_format(output) == "parquet" and not by:
-            # the joined rows are the output: written once, to its temporary file
-            with PendingWrites([]) as pending:
-                store = pending.reserve(output)
-                result, _ = compare(a, b, top=top, bands=bands, at_risk=risk, store=store)
-                pending.commit()
-        else:
-            result, rows = compare(a, b, top=top, bands=bands, by=by, at_risk=risk, work=work)
-            if output is not None:
-                with PendingWrites([(rows, output)]) as pending:
-                    pl.collect_all(pending.sinks)
-                    pending.commit()
+        result = _compare_and_write(request, a, b, work)
     for s in (a, b):
         if s.rejected:
             result["warnings"].append(
                 f"{s.path}: {s.rejected} rows cannot be scored; they count as absent"
             )
     return {**result, "output": str(output) if output else None}
+
+
+def _request(
+    last: Path,
+    this: Path,
+    scheme: Scheme | None,
+    output: Path | None,
+    csv: CsvOptions | None,
+    id_column: str | None,
+    value_column: str | None,
+    top: int,
+    by: list[list[str]],
+) -> _Request:
+    """Check the options against the files, and find each file's value column."""
+    if top < 0:
+        raise OptionError("--top must be 0 or more")
+    if output is not None:
+        check_outputs([output], [last, this])
+    _check_extra([c for spec in by for c in spec], [last, this], csv)
+    borrowed = None if value_column else (recorded_value(this) or recorded_value(last))
+    values = (
+        value_column or _if_in(borrowed, last, csv),
+        value_column or _if_in(borrowed, this, csv),
+    )
+    return _Request(last, this, scheme, csv, id_column, values, output, top, by)
+
+
+def _open(
+    request: _Request, path: Path, value_column: str | None, role: str
+) -> contextlib.AbstractContextManager[Snapshot]:
+    return open_snapshot(
+        path,
+        request.scheme,
+        request.csv,
+        id_column=request.id_column,
+        value_column=value_column,
+        role=role,
+        extra=request.extra,
+    )
+
+
+def _compare_and_write(request: _Request, a: Snapshot, b: Snapshot, work: Path) -> Comparison:
+    """Compare, and write the per-customer rows to the output if one is asked for."""
+    # Without a scheme, a chs Parquet file's recorded bands and at-risk bands serve.
+    scheme, output, top, by = request.scheme, request.output, request.top, request.by
+    info = recorded(request.this) or recorded(request.last)
+    bands = [band.name for band in scheme.bands] if scheme else info.get("bands")
+    risk = scheme.at_risk_bands() if scheme else info.get("at_risk")
+    if output is not None and output_format(output) == "parquet" and not by:
+        # the joined rows are the output: written once, to its temporary file
+        with PendingWrites([]) as pending:
+            store = pending.reserve(output)
+            result, _ = compare(a, b, top=top, bands=bands, at_risk=risk, store=store)
+            pending.commit()
+        return result
+    result, rows = compare(a, b, top=top, bands=bands, by=by, at_risk=risk, work=work)
+    if output is not None:
+        with PendingWrites([(rows, output)]) as pending:
+            pl.collect_all(pending.sinks)
+            pending.commit()
+    return result
 
 
 def _if_in(column: str | None, path: Path, csv: CsvOptions | None) -> str | None:
