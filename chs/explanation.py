@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import Any
+from typing import Any, TypedDict
 
 import polars as pl
 
@@ -126,119 +126,221 @@ def _next_band(scheme: Scheme, score: float) -> tuple[str, float, bool] | None:
     return above
 
 
-def explain_customer(
-    scheme: Scheme, d: Scheme, prefix: str, cid: str, row: dict, out: dict, raw: dict
-) -> dict[str, Any]:
-    """`d` is the definition that scored the row (the scheme, or its segment) and
-    `prefix` names its working columns; rescoring goes through the whole scheme."""
-    flats = d.flat_signals()
+class SignalExplained(TypedDict):
+    """One signal of one customer: its value, the rule it matched, what it gives."""
 
-    def value_of(n: str) -> Any:
-        return row[internal("v", n, prefix)]
+    signal: str
+    group: str | None
+    source: str | None  # the column, else the expression
+    value: Any
+    rule: str | None
+    points: float | None
+    max_points: float
+    weight: float  # nominal share, percent
+    effective_weight: float  # after missing signals are redistributed, percent
+    contribution: float
+    lost: float
+    missing: bool
 
-    def points_of(n: str) -> Any:
-        return row[points_column(n, prefix)]
 
-    def weight_of(n: str) -> Any:
-        return row[internal("eff", n, prefix)]
+# `from` is a keyword, hence the functional form.
+Take = TypedDict(
+    "Take",
+    {
+        "signal": str,
+        "from": Any,
+        "to": Any,
+        "rule": str,
+        "score": float,
+        "gain": float,
+        "text": str,
+    },
+)
+ToNextBand = TypedDict(
+    "ToNextBand",
+    {"band": str, "signal": str, "from": Any, "to": Any, "score": float, "text": str},
+)
 
-    score = out["score"]
-    signals = []
-    for f in flats:
-        value = value_of(f.name)
-        points = points_of(f.name)
-        eff = weight_of(f.name)
-        signals.append(
-            {
-                "signal": f.name,
-                "group": f.group,
-                "source": f.signal.column or f.signal.expr,
-                "value": value,
-                "rule": matched_rule(f.signal, value) if value is not None else "no value",
-                "points": points,
-                "max_points": f.signal.max_points,
-                "weight": round(f.share * 100, 2),
-                "effective_weight": round(eff * 100, 2),
-                "contribution": round(eff * (points or 0.0), 2),
-                "lost": round(eff * (f.signal.max_points - points), 2)
-                if points is not None
-                else 0.0,
-                "missing": value is None,
-            }
-        )
-    # Candidate moves: the nearest better tier of each signal, and every better tier for
-    # the search of the next band; linear signals also get the exact value for the band.
+
+class GroupExplained(TypedDict):
+    group: str
+    score: float | None
+    effective_weight: float
+    contribution: float
+    lost: float
+    score_for_next_band: float | None
+    best_move: str | None
+
+
+class Explanation(TypedDict):
+    """What `explain_customer` returns: one scored customer explained."""
+
+    id: str
+    scored: bool
+    score: float
+    band: str
+    coverage: float
+    reasons: Any  # as the engine writes them
+    signals: list[SignalExplained]
+    groups: list[GroupExplained] | None
+    what_it_takes: list[Take]
+    next_band: str | None
+    to_next_band: ToNextBand | None
+
+
+@dataclass(frozen=True)
+class Customer:
+    """One scored customer, as the stages of `explain_customer` read it: `definition`
+    scored the row (the scheme, or its segment) and `prefix` names its working columns;
+    rescoring goes through the whole `scheme`."""
+
+    scheme: Scheme
+    definition: Scheme
+    prefix: str
+    row: dict[str, Any]  # the engine's working columns
+    out: dict[str, Any]  # the scored output row
+    raw: dict[str, Any]  # the input row
+
+    @property
+    def flats(self) -> list[FlatSignal]:
+        return self.definition.flat_signals()
+
+    @property
+    def score(self) -> float:
+        return self.out["score"]
+
+    def value_of(self, name: str) -> Any:
+        return self.row[internal("v", name, self.prefix)]
+
+    def points_of(self, name: str) -> Any:
+        return self.row[points_column(name, self.prefix)]
+
+    def weight_of(self, name: str) -> Any:
+        return self.row[internal("eff", name, self.prefix)]
+
+    def column(self, name: str) -> Any:
+        """A working column of the definition (score, den)."""
+        return self.row[internal(name, prefix=self.prefix)]
+
+
+def explain_customer(c: Customer, cid: str) -> Explanation:
+    """The customer's signals, the nearest better move of each (by rescoring), and the
+    cheapest move that reaches the next band."""
+    nxt = _next_band(c.scheme, c.score)
+    nearest, candidates = _candidates(c, nxt)
+    variants = _rescore(c.scheme, c.flats, c.raw, candidates)
+    takes = _takes(c, nearest, variants)
+    return {
+        "id": cid,
+        "scored": True,
+        "score": c.score,
+        "band": c.out["band"],
+        "coverage": c.out["coverage"],
+        "reasons": c.out["reasons"],
+        "signals": [_signal(c, f) for f in c.flats],
+        "groups": _groups(c, nxt, takes) if c.definition.groups else None,
+        "what_it_takes": takes,
+        "next_band": None if nxt is None else nxt[0],
+        "to_next_band": _to_next_band(c, nxt, candidates, variants),
+    }
+
+
+def _signal(c: Customer, f: FlatSignal) -> SignalExplained:
+    value, points, eff = c.value_of(f.name), c.points_of(f.name), c.weight_of(f.name)
+    return {
+        "signal": f.name,
+        "group": f.group,
+        "source": f.signal.column or f.signal.expr,
+        "value": value,
+        "rule": matched_rule(f.signal, value) if value is not None else "no value",
+        "points": points,
+        "max_points": f.signal.max_points,
+        "weight": round(f.share * 100, 2),
+        "effective_weight": round(eff * 100, 2),
+        "contribution": round(eff * (points or 0.0), 2),
+        "lost": round(eff * (f.signal.max_points - points), 2) if points is not None else 0.0,
+        "missing": value is None,
+    }
+
+
+def _candidates(
+    c: Customer, nxt: tuple[str, float, bool] | None
+) -> tuple[dict[str, Move], list[Move]]:
+    """The nearest better tier of each signal, and every better tier for the search of
+    the next band; linear signals also get the exact value for the band. A signal read
+    through an expression gets none: which input to change is not ours to guess."""
     nearest: dict[str, Move] = {}
     candidates: list[Move] = []
-    nxt = _next_band(scheme, score)
-    for f in flats:
+    for f in c.flats:
         if f.signal.column is None:
-            continue  # an expression: which input to change is not ours to guess
-        moves = better_moves(f, value_of(f.name), points_of(f.name))
+            continue
+        moves = better_moves(f, c.value_of(f.name), c.points_of(f.name))
         if moves:
             nearest[f.name] = moves[0]
         candidates += moves
-        eff = weight_of(f.name)
+        eff = c.weight_of(f.name)
         if nxt is not None and f.signal.linear is not None and eff:
             need = (
-                points_of(f.name)
-                + (nxt[1] - row[internal("score", prefix=prefix)] + (0.06 if nxt[2] else -0.049))
-                / eff
+                c.points_of(f.name)
+                + (nxt[1] - c.column("score") + (0.06 if nxt[2] else -0.049)) / eff
             )
-            x = linear_value_for(f.signal, min(need, 100.0), value_of(f.name))
+            x = linear_value_for(f.signal, min(need, 100.0), c.value_of(f.name))
             if x is not None:
                 candidates.append(Move(f.name, round(x, 2), "to the next band"))
-    variants = _rescore(scheme, flats, raw, candidates)
-    takes = []
-    for f in flats:
+    return nearest, candidates
+
+
+def _takes(
+    c: Customer, nearest: dict[str, Move], variants: dict[tuple[str, str], float]
+) -> list[Take]:
+    """Per signal, what its nearest better tier would give, as the engine rescores it."""
+    takes: list[Take] = []
+    for f in c.flats:
         move = nearest.get(f.name)
         if move is None:
             continue
         new = variants[(move.signal, _fmt(move.value))]
+        gain = round(new - c.score, 1)
         takes.append(
             {
                 "signal": f.name,
-                "from": value_of(f.name),
+                "from": c.value_of(f.name),
                 "to": move.value,
                 "rule": move.label,
                 "score": new,
-                "gain": round(new - score, 1),
-                "text": f"{f.name} {_fmt(value_of(f.name))} -> {_fmt(move.value)}: {round(new - score, 1):+.1f}",
+                "gain": gain,
+                "text": f"{f.name} {_fmt(c.value_of(f.name))} -> {_fmt(move.value)}: {gain:+.1f}",
             }
         )
-    band_move = None
-    if nxt is not None:
-        reaching = []
-        for move in candidates:
-            new = variants[(move.signal, _fmt(move.value))]
-            if new > nxt[1] if nxt[2] else new >= nxt[1]:
-                before = points_of(move.signal) or 0.0
-                gained = _points_of(d, move) - before
-                reaching.append((gained, move, new))
-        if reaching:
-            gained, move, new = min(reaching, key=lambda r: (r[0], r[1].signal))
-            band_move = {
-                "band": nxt[0],
-                "signal": move.signal,
-                "from": value_of(move.signal),
-                "to": move.value,
-                "score": new,
-                "text": f"{move.signal} {_fmt(value_of(move.signal))} -> {_fmt(move.value)} "
-                f"reaches {nxt[0]} ({new:.1f})",
-            }
-    groups = _groups(d, prefix, row, score, nxt, takes) if d.groups else None
+    return takes
+
+
+def _to_next_band(
+    c: Customer,
+    nxt: tuple[str, float, bool] | None,
+    candidates: list[Move],
+    variants: dict[tuple[str, str], float],
+) -> ToNextBand | None:
+    """Of the moves that reach the next band, the one that asks for the fewest points."""
+    if nxt is None:
+        return None
+    reaching = []
+    for move in candidates:
+        new = variants[(move.signal, _fmt(move.value))]
+        if new > nxt[1] if nxt[2] else new >= nxt[1]:
+            gained = _points_of(c.definition, move) - (c.points_of(move.signal) or 0.0)
+            reaching.append((gained, move, new))
+    if not reaching:
+        return None
+    _, move, new = min(reaching, key=lambda r: (r[0], r[1].signal))
+    start = c.value_of(move.signal)
     return {
-        "id": cid,
-        "scored": True,
-        "score": score,
-        "band": out["band"],
-        "coverage": out["coverage"],
-        "reasons": out["reasons"],
-        "signals": signals,
-        "groups": groups,
-        "what_it_takes": takes,
-        "next_band": None if nxt is None else nxt[0],
-        "to_next_band": band_move,
+        "band": nxt[0],
+        "signal": move.signal,
+        "from": start,
+        "to": move.value,
+        "score": new,
+        "text": f"{move.signal} {_fmt(start)} -> {_fmt(move.value)} reaches {nxt[0]} ({new:.1f})",
     }
 
 
@@ -252,25 +354,20 @@ def _points_of(scheme: Scheme, move: Move) -> float:
 
 
 def _groups(
-    scheme: Scheme,
-    prefix: str,
-    row: dict,
-    score: float,
-    nxt: tuple[str, float, bool] | None,
-    takes: list[dict],
-) -> list[dict[str, Any]]:
+    c: Customer, nxt: tuple[str, float, bool] | None, takes: list[Take]
+) -> list[GroupExplained]:
     """Per group: its score, effective weight, contribution, what it loses, and what it
     would take from the group alone to reach the next band."""
-    assert scheme.groups is not None
-    den = row[internal("den", prefix=prefix)]
-    out = []
-    for gname, group in scheme.groups.items():
-        gscore = row[group_column(gname, prefix)]
+    assert c.definition.groups is not None
+    den = c.column("den")
+    out: list[GroupExplained] = []
+    for gname, group in c.definition.groups.items():
+        gscore = c.row[group_column(gname, c.prefix)]
         eff = group.weight / den if gscore is not None else 0.0
         need = None
         if nxt is not None and gscore is not None and eff:
             target = nxt[1] + (0.05 if nxt[2] else -0.05)
-            needed = gscore + (target - row[internal("score", prefix=prefix)]) / eff
+            needed = gscore + (target - c.column("score")) / eff
             need = round(math.ceil(needed * 10) / 10, 1) if needed <= 100 else None
         best = max(
             (t for t in takes if t["signal"] in group.signals),

@@ -10,66 +10,117 @@ file's rows.
 
 from __future__ import annotations
 
-import difflib
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 import polars as pl
 
 from chs.columns import DEFINITION, ROW
+from chs.engine import ScoringPlan
 from chs.errors import DataError, OptionError
-from chs.explanation import explain_customer
-from chs.files import CsvOptions
+from chs.explanation import Customer, Explanation, explain_customer
+from chs.files import CsvOptions, Input
+from chs.hints import close_ids
 from chs.scheme import Scheme
 from chs.sources import collect, planned
 
 
+class OtherScore(TypedDict):
+    score: float | None
+    band: str | None
+
+
+class ExplainedCustomer(Explanation):
+    definition: NotRequired[str]  # with segments: the one that scored the customer
+    other_scores: dict[str, OtherScore]  # per extra score of the scheme
+
+
+class Unscored(TypedDict):
+    """A customer whose row cannot be scored, and why."""
+
+    id: str
+    scored: bool
+    reason: str
+
+
+class ExplainResult(TypedDict):
+    """What `explain_file` returns (and `chs explain --json` prints)."""
+
+    input: str
+    scheme: dict[str, str]  # name, hash
+    customers: list[ExplainedCustomer | Unscored]
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """The wanted customers' rows, each by id: the engine's working columns, the scored
+    output, the input, and why a row was rejected."""
+
+    working: dict[str, dict[str, Any]]
+    scored: dict[str, dict[str, Any]]
+    raw: dict[str, dict[str, Any]]
+    reasons: dict[str, str]
+
+
 def explain_file(
     input_path: str | Path, scheme: Scheme, ids: list[str], csv: CsvOptions | None = None
-) -> dict[str, Any]:
+) -> ExplainResult:
     """Explain the given customers. Returns plain data."""
     if not ids:
         raise OptionError("give at least one customer id")
     source = Path(input_path)
-    csv = csv or CsvOptions()
-    key = pl.col(scheme.id).cast(pl.String).str.strip_chars()
-    with planned(source, scheme, csv) as (data, plan):
-        wanted = plan.checked.filter(key.is_in(ids))
-        raw_rows, rows = collect(
-            [data.frame.with_row_index(ROW, offset=1).filter(key.is_in(ids)), wanted], data
-        )
-        found = set(rows.select(key).to_series().to_list())
-        missing = [i for i in ids if i not in found]
-        if missing:
-            every = data.frame.select(key.alias("id")).collect()["id"].drop_nulls().to_list()
-            close = difflib.get_close_matches(missing[0], every, n=3, cutoff=0.6)
-            hint = f"; close ids: {', '.join(close)}" if close else ""
-            raise DataError(f"{source}: no customer {missing[0]!r} in {scheme.id}{hint}")
-        scored = plan.finish(wanted.filter(pl.col("__ok"))).collect()
-        rejected = plan.rejected.filter(key.is_in(ids)).select(scheme.id, "reason").collect()
-    by_id = {str(r[scheme.id]).strip(): r for r in rows.iter_rows(named=True)}
-    out_rows = {str(r[scheme.id]).strip(): r for r in scored.iter_rows(named=True)}
-    raw = {str(r[scheme.id]).strip(): r for r in raw_rows.iter_rows(named=True)}
-    reasons = {str(r[scheme.id]).strip(): r["reason"] for r in rejected.iter_rows(named=True)}
-    customers = []
-    for cid in ids:
-        if cid in reasons:
-            customers.append({"id": cid, "scored": False, "reason": reasons[cid]})
-            continue
-        row = by_id[cid]
-        definition, prefix = (
-            plan.definitions[row[DEFINITION]] if scheme.segments is not None else (scheme, "")
-        )
-        explained = explain_customer(scheme, definition, prefix, cid, row, out_rows[cid], raw[cid])
-        if scheme.segments is not None:
-            explained["definition"] = row[DEFINITION]
-        explained["other_scores"] = {
-            name: {"score": out_rows[cid][f"{name}_score"], "band": out_rows[cid][f"{name}_band"]}
-            for name, _ in plan.extras
-        }
-        customers.append(explained)
+    with planned(source, scheme, csv or CsvOptions()) as (data, plan):
+        rows = _rows(source, scheme, ids, data, plan)
     return {
         "input": str(source),
         "scheme": {"name": scheme.name, "hash": scheme.digest},
-        "customers": customers,
+        "customers": [_customer(scheme, plan, rows, cid) for cid in ids],
+    }
+
+
+def _rows(source: Path, scheme: Scheme, ids: list[str], data: Input, plan: ScoringPlan) -> _Rows:
+    """Read the wanted customers' rows in one pass; an id not in the file is an error."""
+    key = pl.col(scheme.id).cast(pl.String).str.strip_chars()
+    wanted = plan.checked.filter(key.is_in(ids))
+    raw_rows, rows = collect(
+        [data.frame.with_row_index(ROW, offset=1).filter(key.is_in(ids)), wanted], data
+    )
+    found = set(rows.select(key).to_series().to_list())
+    missing = [i for i in ids if i not in found]
+    if missing:
+        every = data.frame.select(key.alias("id")).collect()["id"].drop_nulls().to_list()
+        hint = close_ids(missing[0], every)
+        raise DataError(f"{source}: no customer {missing[0]!r} in {scheme.id}{hint}")
+    scored = plan.finish(wanted.filter(pl.col("__ok"))).collect()
+    rejected = plan.rejected.filter(key.is_in(ids)).select(scheme.id, "reason").collect()
+
+    def by_id(frame: pl.DataFrame) -> dict[str, dict[str, Any]]:
+        return {str(r[scheme.id]).strip(): r for r in frame.iter_rows(named=True)}
+
+    return _Rows(
+        working=by_id(rows),
+        scored=by_id(scored),
+        raw=by_id(raw_rows),
+        reasons={k: r["reason"] for k, r in by_id(rejected).items()},
+    )
+
+
+def _customer(
+    scheme: Scheme, plan: ScoringPlan, rows: _Rows, cid: str
+) -> ExplainedCustomer | Unscored:
+    """One customer explained, or why it could not be scored."""
+    if cid in rows.reasons:
+        return {"id": cid, "scored": False, "reason": rows.reasons[cid]}
+    row, out = rows.working[cid], rows.scored[cid]
+    segmented = scheme.segments is not None
+    definition, prefix = plan.definitions[row[DEFINITION]] if segmented else (scheme, "")
+    customer = Customer(scheme, definition, prefix, row, out, rows.raw[cid])
+    return {
+        **explain_customer(customer, cid),
+        **({"definition": row[DEFINITION]} if segmented else {}),
+        "other_scores": {
+            name: {"score": out[f"{name}_score"], "band": out[f"{name}_band"]}
+            for name, _ in plan.extras
+        },
     }
