@@ -7,6 +7,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from support import TINY_SCHEME, write
 
 from chs.actions.score import ScoreOptions, score_file
 from chs.alerts import add_alerts, alert_rows
@@ -16,15 +17,9 @@ from chs.scheme import Scheme, load_scheme, parse_scheme
 from chs.summary import alert_queries, build_alerts
 
 # score == x; high >= 50, low below. Line numbers matter: `alerts:` is line 9.
-SCHEME = """\
-name: tiny
-id: id
-value: mrr
-signals:
-  x: {column: x, weight: 1, linear: [[0, 0], [100, 100]]}
-bands:
-  - {name: high, from: 50}
-  - {name: low, from: 0}
+SCHEME = (
+    TINY_SCHEME
+    + """\
 alerts:
   - name: low_score
     when: "score < 50"
@@ -39,6 +34,7 @@ alerts:
     when: "mrr < 150"
     action: Upsell
 """
+)
 # a 80 (high), b 30, c 40, d 90 (high), e 45 with no mrr (low)
 THIS = "id,mrr,x\na,100,80\nb,200,30\nc,100,40\nd,500,90\ne,,45\n"
 # last month: a 90, b 40, c 70, d 95; e is new
@@ -51,11 +47,6 @@ def make_scheme(tmp_path: Path, text: str = SCHEME) -> Scheme:
     path = tmp_path / "s.yaml"
     path.write_text(text)
     return load_scheme(path)
-
-
-def write(path: Path, text: str) -> Path:
-    path.write_text(text)
-    return path
 
 
 def scored(scheme: Scheme, text: str) -> pl.LazyFrame:

@@ -15,8 +15,19 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from cli_support import PLAIN_ENV, assert_failed, invoke, leftovers, runner, write
 from polars.testing import assert_frame_equal
+from support import (
+    CLI_DATA,
+    CLI_DATA_WITH_REJECTS,
+    CLI_REJECT_LINES,
+    CLI_SCHEME,
+    PLAIN_ENV,
+    assert_failed,
+    invoke,
+    leftovers,
+    runner,
+    write,
+)
 
 import chs
 from chs.actions.check import check_data
@@ -27,86 +38,37 @@ from chs.files import CsvOptions
 from chs.scheme import json_schema, load_scheme
 
 REPO = Path(__file__).resolve().parents[1]
+
+
 SAMPLE = REPO / "sample_data"
+
+
 SCHEMES = REPO / "schemes"
 
 
-# Line numbers matter: the scheme error messages below name them.
-SCHEME = """\
-name: tiny
-id: id
-value: mrr
-signals:
-  logins:
-    column: login
-    weight: 3
-    points:
-      - {at_least: 10, points: 100}
-      - {at_least: 5, points: 50}
-      - {points: 0}
-  nps:
-    column: nps
-    weight: 1
-    linear: [[0, 0], [10, 100]]
-bands:
-  - {name: good, from: 70, color: green}
-  - {name: watch, from: 40, color: yellow}
-  - {name: risk, from: 0, color: red}
-"""
-
-# Scores by hand. logins: >= 10 -> 100, >= 5 -> 50, else 0 (weight 3);
-# nps: linear 0 -> 0 .. 10 -> 100 (weight 1); a missing value is redistributed.
-#   C1: logins 12 -> 100, nps 8 -> 80:        (3*100 + 1*80) / 4 = 95.0   good
-#   C2: logins 7  -> 50,  nps 5 -> 50:        (3*50 + 1*50) / 4  = 50.0   watch
-#   C3: logins 12 -> 100, nps missing:        3*100 / 3          = 100.0  good, coverage 0.75
-#   C4: logins 0  -> 0,   nps 1 -> 10:        (3*0 + 1*10) / 4   = 2.5    risk
-# Bands: good 2 (mrr 100 + 80 = 180), watch 1 (250.5), risk 1 (40); mrr total 470.5.
-DATA = """\
-id,segment,login,nps,mrr
-C1,SMB,12,8,100
-C2,ENT,7,5,250.5
-C3,SMB,12,,80
-C4,ENT,0,1,40
-"""
 IDS = ["C1", "C2", "C3", "C4"]
+
+
 SCORES = [95.0, 50.0, 100.0, 2.5]
+
+
 BANDS = ["good", "watch", "good", "risk"]
+
+
 COVERAGE = [1.0, 1.0, 0.75, 1.0]
+
+
 BAND_ROWS = [
     "| good  |         2 | 50.0 % | 180.00 |    38.3 % |",
     "| watch |         1 | 25.0 % | 250.50 |    53.2 % |",
     "| risk  |         1 | 25.0 % |  40.00 |     8.5 % |",
 ]
 
-# Row 2 has text in a numeric signal (kept with its spaces), row 4 text in the value column.
-# Scored: C1 95.0 and C3 100.0, both good.
-DATA_WITH_REJECTS = """\
-id,segment,login,nps,mrr
-C1,SMB,12,8,100
-C2,ENT, abc ,5,250.5
-C3,SMB,12,,80
-C4,ENT,0,1,4x0
-"""
-REJECT_LINES = [
-    "  row 2 (C2): logins: 'abc' is not a number (column login)",
-    "  row 4 (C4): mrr: '4x0' is not a number (the value column)",
-]
-
 
 def variant(old: str, new: str) -> str:
     """SCHEME with one exact edit (the edit must match once, so line numbers stay known)."""
-    assert SCHEME.count(old) == 1, old
-    return SCHEME.replace(old, new)
-
-
-@pytest.fixture
-def scheme(tmp_path: Path) -> Path:
-    return write(tmp_path / "scheme.yaml", SCHEME)
-
-
-@pytest.fixture
-def data(tmp_path: Path) -> Path:
-    return write(tmp_path / "customers.csv", DATA)
+    assert CLI_SCHEME.count(old) == 1, old
+    return CLI_SCHEME.replace(old, new)
 
 
 @pytest.fixture
@@ -169,9 +131,11 @@ def test_help_has_an_example(command: str, example: str) -> None:
         ("scored.ndjson", pl.read_ndjson),
     ],
 )
-def test_score_writes_each_format(tmp_path: Path, scheme: Path, data: Path, name, read) -> None:
+def test_score_writes_each_format(
+    tmp_path: Path, cli_scheme: Path, cli_data: Path, name, read
+) -> None:
     out = tmp_path / name
-    result = invoke("score", data, "--scheme", scheme, "-o", out)
+    result = invoke("score", cli_data, "--scheme", cli_scheme, "-o", out)
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
     frame = read(out)
@@ -183,9 +147,9 @@ def test_score_writes_each_format(tmp_path: Path, scheme: Path, data: Path, name
     assert frame["points_nps"].to_list() == [80.0, 50.0, None, 10.0]
     assert frame["scheme"].to_list() == ["tiny"] * 4
     lines = result.stdout.splitlines()
-    digest = load_scheme(scheme).digest
+    digest = load_scheme(cli_scheme).digest
     assert lines[:3] == [
-        f"Scored {data} with scheme tiny ({digest})",
+        f"Scored {cli_data} with scheme tiny ({digest})",
         "Rows: 4 read = 4 scored + 0 rejected",
         f"Output: {out}",
     ]
@@ -198,8 +162,8 @@ def test_score_writes_each_format(tmp_path: Path, scheme: Path, data: Path, name
     assert leftovers(tmp_path) == []
 
 
-def test_score_without_output_only_prints(tmp_path: Path, scheme: Path, data: Path) -> None:
-    result = invoke("score", data, "-s", scheme)
+def test_score_without_output_only_prints(tmp_path: Path, cli_scheme: Path, cli_data: Path) -> None:
+    result = invoke("score", cli_data, "-s", cli_scheme)
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[1] == "Rows: 4 read = 4 scored + 0 rejected"
@@ -207,14 +171,14 @@ def test_score_without_output_only_prints(tmp_path: Path, scheme: Path, data: Pa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["customers.csv", "scheme.yaml"]
 
 
-def test_score_json_equals_the_library(tmp_path: Path, scheme: Path) -> None:
+def test_score_json_equals_the_library(tmp_path: Path, cli_scheme: Path) -> None:
     # The summary names its output paths, so the library call writes to the same paths as
     # the CLI run (it replaces the files with identical content); other paths would differ
     # in "output" and "rejects" only by design.
-    data = write(tmp_path / "customers.csv", DATA_WITH_REJECTS)
+    data = write(tmp_path / "customers.csv", CLI_DATA_WITH_REJECTS)
     out, rejects = tmp_path / "scored.parquet", tmp_path / "rejects.csv"
     result = invoke(
-        "score", data, "-s", scheme, "-o", out, "--rejects", rejects, "--top", 1, "--json"
+        "score", data, "-s", cli_scheme, "-o", out, "--rejects", rejects, "--top", 1, "--json"
     )
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
@@ -222,50 +186,50 @@ def test_score_json_equals_the_library(tmp_path: Path, scheme: Path) -> None:
     cli_scored, cli_rejects = pl.read_parquet(out), rejects.read_bytes()
 
     lib = score_file(
-        str(data), load_scheme(scheme), ScoreOptions(output=out, rejects=rejects, top=1)
+        str(data), load_scheme(cli_scheme), ScoreOptions(output=out, rejects=rejects, top=1)
     )
     assert cli == lib
     assert cli["rows"] == {"read": 4, "scored": 2, "rejected": 2}
     assert cli["at_risk"][0]["id"] == "C1"
-    assert cli["rejected_sample"] == [line.strip() for line in REJECT_LINES]
+    assert cli["rejected_sample"] == [line.strip() for line in CLI_REJECT_LINES]
     assert_frame_equal(pl.read_parquet(out), cli_scored)
     assert rejects.read_bytes() == cli_rejects
 
 
-def test_check_json_equals_describe(scheme: Path) -> None:
-    result = invoke("check", scheme, "--json")
+def test_check_json_equals_describe(cli_scheme: Path) -> None:
+    result = invoke("check", cli_scheme, "--json")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == describe(load_scheme(scheme))
+    assert json.loads(result.stdout) == describe(load_scheme(cli_scheme))
     assert result.stderr == (
-        f"Warning: {scheme}:4: signal weights sum to 4, not 100; "
+        f"Warning: {cli_scheme}:4: signal weights sum to 4, not 100; "
         "normalised to logins 75.0%, nps 25.0%\n"
     )
 
 
-def test_check_data_json_equals_library(scheme: Path, data: Path) -> None:
-    result = invoke("check", scheme, "--data", data, "--json")
+def test_check_data_json_equals_library(cli_scheme: Path, cli_data: Path) -> None:
+    result = invoke("check", cli_scheme, "--data", cli_data, "--json")
     assert result.exit_code == 0, result.output
-    loaded = load_scheme(scheme)
+    loaded = load_scheme(cli_scheme)
     expected = describe(loaded)
-    expected["data"] = check_data(loaded, data, CsvOptions())
+    expected["data"] = check_data(loaded, cli_data, CsvOptions())
     assert json.loads(result.stdout) == expected
     assert expected["data"]["rows"] == {"read": 4, "scored": 4, "rejected": 0}
     assert [b["customers"] for b in expected["data"]["bands"]] == [2, 1, 1]
 
 
 def test_check_data_with_rejected_rows_exits_4_after_the_report(
-    tmp_path: Path, scheme: Path
+    tmp_path: Path, cli_scheme: Path
 ) -> None:
-    data = write(tmp_path / "customers.csv", DATA_WITH_REJECTS)
-    result = invoke("check", scheme, "--data", data)
+    data = write(tmp_path / "customers.csv", CLI_DATA_WITH_REJECTS)
+    result = invoke("check", cli_scheme, "--data", data)
     assert result.exit_code == 4
     lines = result.stdout.splitlines()
-    assert lines[0] == f"Scheme tiny ({load_scheme(scheme).digest}) from {scheme}: valid"
+    assert lines[0] == f"Scheme tiny ({load_scheme(cli_scheme).digest}) from {cli_scheme}: valid"
     start = lines.index(f"Data {data}: 4 rows, 2 scorable, 2 rejected")
-    assert lines[start + 1 : start + 3] == REJECT_LINES
+    assert lines[start + 1 : start + 3] == CLI_REJECT_LINES
     assert lines[-1] == "Bands: good 2 (100.0%), watch 0 (0.0%), risk 0 (0.0%)"
     assert result.stderr == (
-        f"Warning: {scheme}:4: signal weights sum to 4, not 100; "
+        f"Warning: {cli_scheme}:4: signal weights sum to 4, not 100; "
         "normalised to logins 75.0%, nps 25.0%\n"
         f"Error: {data}: 2 of 4 rows cannot be scored\n"
     )
@@ -295,13 +259,13 @@ def test_missing_column_suggests_the_close_one(tmp_path: Path, out: Path) -> Non
 
 
 def test_text_in_a_numeric_signal_names_row_and_value(
-    tmp_path: Path, scheme: Path, out: Path
+    tmp_path: Path, cli_scheme: Path, out: Path
 ) -> None:
     data = write(
         tmp_path / "customers.csv",
         "id,segment,login,nps,mrr\nC1,SMB,12,8,100\nC2,ENT,abc,5,250.5\nC3,SMB,12,,80\n",
     )
-    result = invoke("score", data, "-s", scheme, "-o", out)
+    result = invoke("score", data, "-s", cli_scheme, "-o", out)
     assert_failed(
         result,
         4,
@@ -312,24 +276,24 @@ def test_text_in_a_numeric_signal_names_row_and_value(
     )
 
 
-def test_empty_file(tmp_path: Path, scheme: Path, out: Path) -> None:
+def test_empty_file(tmp_path: Path, cli_scheme: Path, out: Path) -> None:
     data = write(tmp_path / "customers.csv", "")
-    result = invoke("score", data, "-s", scheme, "-o", out)
+    result = invoke("score", data, "-s", cli_scheme, "-o", out)
     assert_failed(result, 4, f"Error: {data}: the file is empty", out)
 
 
-def test_header_only(tmp_path: Path, scheme: Path, out: Path) -> None:
+def test_header_only(tmp_path: Path, cli_scheme: Path, out: Path) -> None:
     data = write(tmp_path / "customers.csv", "id,segment,login,nps,mrr\n")
-    result = invoke("score", data, "-s", scheme, "-o", out)
+    result = invoke("score", data, "-s", cli_scheme, "-o", out)
     assert_failed(result, 4, f"Error: {data}: the file has a header but no data rows", out)
 
 
-def test_duplicate_ids(tmp_path: Path, scheme: Path, out: Path) -> None:
+def test_duplicate_ids(tmp_path: Path, cli_scheme: Path, out: Path) -> None:
     data = write(
         tmp_path / "customers.csv",
         "id,segment,login,nps,mrr\nC1,SMB,12,8,100\nC1,ENT,7,5,250.5\nC3,SMB,12,,80\n",
     )
-    result = invoke("score", data, "-s", scheme, "-o", out)
+    result = invoke("score", data, "-s", cli_scheme, "-o", out)
     assert_failed(
         result,
         4,
@@ -341,12 +305,12 @@ def test_duplicate_ids(tmp_path: Path, scheme: Path, out: Path) -> None:
     )
 
 
-def test_empty_ids(tmp_path: Path, scheme: Path, out: Path) -> None:
+def test_empty_ids(tmp_path: Path, cli_scheme: Path, out: Path) -> None:
     data = write(
         tmp_path / "customers.csv",
         "id,segment,login,nps,mrr\nC1,SMB,12,8,100\n,ENT,7,5,250.5\nC3,SMB,12,,80\n",
     )
-    result = invoke("score", data, "-s", scheme, "-o", out)
+    result = invoke("score", data, "-s", cli_scheme, "-o", out)
     assert_failed(
         result,
         4,
@@ -357,13 +321,13 @@ def test_empty_ids(tmp_path: Path, scheme: Path, out: Path) -> None:
     )
 
 
-def test_blank_id_is_shown_as_no_id(tmp_path: Path, scheme: Path, out: Path) -> None:
+def test_blank_id_is_shown_as_no_id(tmp_path: Path, cli_scheme: Path, out: Path) -> None:
     # An id of spaces is rejected as empty, so the message should say "no id" as it does
     # for an empty cell, not print the spaces between the parentheses.
     data = write(
         tmp_path / "customers.csv", "id,segment,login,nps,mrr\nC1,SMB,12,8,100\n  ,ENT,7,5,250.5\n"
     )
-    result = invoke("score", data, "-s", scheme, "-o", out)
+    result = invoke("score", data, "-s", cli_scheme, "-o", out)
     assert_failed(
         result,
         4,
@@ -374,30 +338,30 @@ def test_blank_id_is_shown_as_no_id(tmp_path: Path, scheme: Path, out: Path) -> 
     )
 
 
-def test_input_not_found(tmp_path: Path, scheme: Path, out: Path) -> None:
+def test_input_not_found(tmp_path: Path, cli_scheme: Path, out: Path) -> None:
     data = tmp_path / "nope.csv"
-    result = invoke("score", data, "-s", scheme, "-o", out)
+    result = invoke("score", data, "-s", cli_scheme, "-o", out)
     assert_failed(result, 4, f"Error: {data}: file not found", out)
 
 
-def test_scheme_not_found(tmp_path: Path, data: Path, out: Path) -> None:
+def test_scheme_not_found(tmp_path: Path, cli_data: Path, out: Path) -> None:
     scheme = tmp_path / "nope.yaml"
-    result = invoke("score", data, "-s", scheme, "-o", out)
+    result = invoke("score", cli_data, "-s", scheme, "-o", out)
     assert_failed(result, 3, f"Error: {scheme}: scheme file not found", out)
 
 
-def test_spreadsheet_input(tmp_path: Path, scheme: Path, out: Path) -> None:
+def test_spreadsheet_input(tmp_path: Path, cli_scheme: Path, out: Path) -> None:
     data = tmp_path / "customers.xlsx"
     data.write_bytes(b"PK\x03\x04" + b"\x00" * 60)
-    result = invoke("score", data, "-s", scheme, "-o", out)
+    result = invoke("score", data, "-s", cli_scheme, "-o", out)
     assert_failed(
         result, 4, f"Error: {data}: looks like a spreadsheet (Excel); export it as CSV first", out
     )
 
 
-def test_unknown_input_type(tmp_path: Path, scheme: Path, out: Path) -> None:
+def test_unknown_input_type(tmp_path: Path, cli_scheme: Path, out: Path) -> None:
     data = write(tmp_path / "customers.json", '[{"id": "C1"}]\n')
-    result = invoke("score", data, "-s", scheme, "-o", out)
+    result = invoke("score", data, "-s", cli_scheme, "-o", out)
     assert_failed(
         result,
         4,
@@ -407,32 +371,33 @@ def test_unknown_input_type(tmp_path: Path, scheme: Path, out: Path) -> None:
     )
 
 
-def test_unknown_output_type(tmp_path: Path, scheme: Path, data: Path) -> None:
+def test_unknown_output_type(tmp_path: Path, cli_scheme: Path, cli_data: Path) -> None:
     out = tmp_path / "scored.xlsx"
-    result = invoke("score", data, "-s", scheme, "-o", out)
+    result = invoke("score", cli_data, "-s", cli_scheme, "-o", out)
     assert_failed(
         result, 5, f"Error: {out}: unknown output type .xlsx; use .csv, .parquet or .ndjson", out
     )
 
 
-def test_output_on_the_input_is_refused(tmp_path: Path, scheme: Path, data: Path) -> None:
-    before = data.read_bytes()
-    result = invoke("score", data, "-s", scheme, "-o", data)
+def test_output_on_the_input_is_refused(tmp_path: Path, cli_scheme: Path, cli_data: Path) -> None:
+    before = cli_data.read_bytes()
+    result = invoke("score", cli_data, "-s", cli_scheme, "-o", cli_data)
     assert result.exit_code == 5
     assert (
-        result.stderr == f"Error: {data}: is an input of this run; inputs are never overwritten\n"
+        result.stderr
+        == f"Error: {cli_data}: is an input of this run; inputs are never overwritten\n"
     )
     assert result.stdout == ""
-    assert data.read_bytes() == before
+    assert cli_data.read_bytes() == before
     assert leftovers(tmp_path) == []
 
 
-def test_ragged_row_is_named(tmp_path: Path, scheme: Path, out: Path) -> None:
+def test_ragged_row_is_named(tmp_path: Path, cli_scheme: Path, out: Path) -> None:
     data = write(
         tmp_path / "customers.csv",
         "id,segment,login,nps,mrr\nC1,SMB,12,8,100\nC2,ENT,7,5,250.5,extra\nC3,SMB,12,,80\n",
     )
-    result = invoke("score", data, "-s", scheme, "-o", out)
+    result = invoke("score", data, "-s", cli_scheme, "-o", out)
     assert_failed(result, 4, f"Error: {data}: row 2 has 6 fields but the header has 5", out)
 
 
@@ -442,7 +407,7 @@ def test_ragged_row_is_named(tmp_path: Path, scheme: Path, out: Path) -> None:
     ids=["score-no-output", "score-json", "check-data"],
 )
 def test_ragged_row_is_named_without_an_output_file(
-    tmp_path: Path, scheme: Path, command: list[str]
+    tmp_path: Path, cli_scheme: Path, command: list[str]
 ) -> None:
     # Same file as above; the row is too long whether or not an output is written.
     data = write(
@@ -450,9 +415,9 @@ def test_ragged_row_is_named_without_an_output_file(
         "id,segment,login,nps,mrr\nC1,SMB,12,8,100\nC2,ENT,7,5,250.5,extra\nC3,SMB,12,,80\n",
     )
     if command[0] == "score":
-        result = invoke(*command, data, "-s", scheme)
+        result = invoke(*command, data, "-s", cli_scheme)
     else:
-        result = invoke("check", scheme, "--data", data)
+        result = invoke("check", cli_scheme, "--data", data)
     assert result.exit_code == 4, result.output
     assert (
         result.stderr.splitlines()[-1] == f"Error: {data}: row 2 has 6 fields but the header has 5"
@@ -487,22 +452,26 @@ def test_ragged_row_is_named_without_an_output_file(
     ids=["short", "short-among-blanks", "long-under-keep"],
 )
 def test_short_and_long_rows_are_named(
-    tmp_path: Path, scheme: Path, out: Path, body: str, extra: list[str], message: str
+    tmp_path: Path, cli_scheme: Path, out: Path, body: str, extra: list[str], message: str
 ) -> None:
     data = write(tmp_path / "customers.csv", body)
-    result = invoke("score", data, "-s", scheme, "-o", out, *extra)
+    result = invoke("score", data, "-s", cli_scheme, "-o", out, *extra)
     assert_failed(result, 4, f"Error: {data}: {message}", out)
 
 
 # French Excel export: `;`, decimal comma, cp1252 (é is 0xE9).
 FR_TEXT = "id;segment;login;nps;mrr\r\nC1;Société;12;8,5;100,25\r\nC2;ENT;7;5;250,5\r\n"
+
+
 FR_BYTES = FR_TEXT.encode("cp1252")
 
 
-def test_cp1252_without_encoding_hints_at_it(tmp_path: Path, scheme: Path, out: Path) -> None:
+def test_cp1252_without_encoding_hints_at_it(tmp_path: Path, cli_scheme: Path, out: Path) -> None:
     data = tmp_path / "export_fr.csv"
     data.write_bytes(FR_BYTES)
-    result = invoke("score", data, "-s", scheme, "-o", out, "--separator", ";", "--decimal-comma")
+    result = invoke(
+        "score", data, "-s", cli_scheme, "-o", out, "--separator", ";", "--decimal-comma"
+    )
     assert_failed(
         result,
         4,
@@ -513,11 +482,11 @@ def test_cp1252_without_encoding_hints_at_it(tmp_path: Path, scheme: Path, out: 
 
 
 def test_semicolon_file_read_with_commas_hints_at_separator(
-    tmp_path: Path, scheme: Path, out: Path
+    tmp_path: Path, cli_scheme: Path, out: Path
 ) -> None:
     data = tmp_path / "export_fr.csv"
     data.write_bytes(FR_BYTES)
-    result = invoke("score", data, "-s", scheme, "-o", out)
+    result = invoke("score", data, "-s", cli_scheme, "-o", out)
     assert_failed(
         result,
         4,
@@ -527,12 +496,12 @@ def test_semicolon_file_read_with_commas_hints_at_separator(
     )
 
 
-def test_cp1252_with_options_scores(tmp_path: Path, scheme: Path) -> None:
+def test_cp1252_with_options_scores(tmp_path: Path, cli_scheme: Path) -> None:
     data = tmp_path / "export_fr.csv"
     data.write_bytes(FR_BYTES)
     out = tmp_path / "scored.parquet"
     result = invoke(
-        "score", data, "-s", scheme, "-o", out,
+        "score", data, "-s", cli_scheme, "-o", out,
         "--encoding", "cp1252", "--separator", ";", "--decimal-comma",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -560,23 +529,23 @@ def test_sample_french_export_scores_like_the_csv(tmp_path: Path) -> None:
     assert_frame_equal(pl.read_parquet(fr), pl.read_parquet(en))
 
 
-def test_input_name_with_brackets(tmp_path: Path, scheme: Path) -> None:
+def test_input_name_with_brackets(tmp_path: Path, cli_scheme: Path) -> None:
     # A file name is a name, not a glob pattern: `customers[eu].csv` must be read as is.
-    data = write(tmp_path / "customers[eu].csv", DATA)
+    data = write(tmp_path / "customers[eu].csv", CLI_DATA)
     out = tmp_path / "scored.csv"
-    result = invoke("score", data, "-s", scheme, "-o", out)
+    result = invoke("score", data, "-s", cli_scheme, "-o", out)
     assert result.exit_code == 0, result.output
     assert "Rows: 4 read = 4 scored + 0 rejected" in result.stdout.splitlines()
     assert pl.read_csv(out)["score"].to_list() == SCORES
 
 
-def test_ids_that_look_like_markup_are_printed_as_is(tmp_path: Path, scheme: Path) -> None:
+def test_ids_that_look_like_markup_are_printed_as_is(tmp_path: Path, cli_scheme: Path) -> None:
     # Customer data is shown literally; rich markup in it must neither style nor crash.
     data = write(
         tmp_path / "customers.csv",
         "id,segment,login,nps,mrr\n[b]C1,SMB,12,8,100\nC2[/x],ENT,7,5,250.5\n",
     )
-    result = invoke("score", data, "-s", scheme)
+    result = invoke("score", data, "-s", cli_scheme)
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert "| C2[/x] |  50.0 | watch | 250.50 |  100.0 % | logins -37.5; nps -12.5 |" in lines
@@ -595,16 +564,16 @@ def test_ids_that_look_like_markup_are_printed_as_is(tmp_path: Path, scheme: Pat
     ids=["zero", "negative"],
 )
 def test_weight_not_positive(
-    tmp_path: Path, data: Path, out: Path, old: str, new: str, message: str
+    tmp_path: Path, cli_data: Path, out: Path, old: str, new: str, message: str
 ) -> None:
     scheme = write(tmp_path / "scheme.yaml", variant(old, new))
-    result = invoke("score", data, "-s", scheme, "-o", out)
+    result = invoke("score", cli_data, "-s", scheme, "-o", out)
     assert_failed(result, 3, f"Error: {scheme}{message}", out)
 
 
-def test_tiers_without_catch_all(tmp_path: Path, data: Path, out: Path) -> None:
+def test_tiers_without_catch_all(tmp_path: Path, cli_data: Path, out: Path) -> None:
     scheme = write(tmp_path / "scheme.yaml", variant("      - {points: 0}\n", ""))
-    result = invoke("score", data, "-s", scheme, "-o", out)
+    result = invoke("score", cli_data, "-s", scheme, "-o", out)
     assert_failed(
         result,
         3,
@@ -614,13 +583,13 @@ def test_tiers_without_catch_all(tmp_path: Path, data: Path, out: Path) -> None:
     )
 
 
-def test_unreachable_tier_warns_and_scores(tmp_path: Path, data: Path) -> None:
+def test_unreachable_tier_warns_and_scores(tmp_path: Path, cli_data: Path) -> None:
     scheme = write(
         tmp_path / "scheme.yaml",
         variant("{at_least: 5, points: 50}", "{at_least: 15, points: 50}"),
     )
     out = tmp_path / "scored.csv"
-    result = invoke("score", data, "-s", scheme, "-o", out)
+    result = invoke("score", cli_data, "-s", scheme, "-o", out)
     assert result.exit_code == 0, result.output
     assert result.stderr == (
         f"Warning: {scheme}:10: signals.logins.points[1]: tier >= 15 is unreachable: "
@@ -631,13 +600,13 @@ def test_unreachable_tier_warns_and_scores(tmp_path: Path, data: Path) -> None:
     assert pl.read_csv(out)["score"].to_list() == [95.0, 12.5, 100.0, 2.5]
 
 
-def test_overlapping_tier_warns_and_scores(tmp_path: Path, data: Path) -> None:
+def test_overlapping_tier_warns_and_scores(tmp_path: Path, cli_data: Path) -> None:
     scheme = write(
         tmp_path / "scheme.yaml",
         variant("{at_least: 5, points: 50}", "{at_least: 5, at_most: 20, points: 50}"),
     )
     out = tmp_path / "scored.csv"
-    result = invoke("score", data, "-s", scheme, "-o", out)
+    result = invoke("score", cli_data, "-s", scheme, "-o", out)
     assert result.exit_code == 0, result.output
     # One warning: the 5-20 tier is partly hidden by `>= 10`. The catch-all that the scheme
     # requires last is not an overlap to warn about.
@@ -648,7 +617,7 @@ def test_overlapping_tier_warns_and_scores(tmp_path: Path, data: Path) -> None:
     assert pl.read_csv(out)["score"].to_list() == SCORES
 
 
-def test_disjoint_ranged_tiers_do_not_warn(tmp_path: Path, data: Path) -> None:
+def test_disjoint_ranged_tiers_do_not_warn(tmp_path: Path, cli_data: Path) -> None:
     scheme = write(
         tmp_path / "scheme.yaml",
         variant(
@@ -656,14 +625,14 @@ def test_disjoint_ranged_tiers_do_not_warn(tmp_path: Path, data: Path) -> None:
             "- {at_least: 10, points: 100}\n      - {at_least: 5, below: 10, points: 50}\n",
         ),
     )
-    result = invoke("score", data, "-s", scheme)
+    result = invoke("score", cli_data, "-s", scheme)
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
 
 
-def test_last_band_not_at_zero(tmp_path: Path, data: Path, out: Path) -> None:
+def test_last_band_not_at_zero(tmp_path: Path, cli_data: Path, out: Path) -> None:
     scheme = write(tmp_path / "scheme.yaml", variant("name: risk, from: 0", "name: risk, from: 10"))
-    result = invoke("score", data, "-s", scheme, "-o", out)
+    result = invoke("score", cli_data, "-s", scheme, "-o", out)
     assert_failed(
         result,
         3,
@@ -673,9 +642,9 @@ def test_last_band_not_at_zero(tmp_path: Path, data: Path, out: Path) -> None:
     )
 
 
-def test_unknown_key_suggests_the_right_one(tmp_path: Path, data: Path, out: Path) -> None:
+def test_unknown_key_suggests_the_right_one(tmp_path: Path, cli_data: Path, out: Path) -> None:
     scheme = write(tmp_path / "scheme.yaml", variant("    weight: 1\n", "    wieght: 1\n"))
-    result = invoke("score", data, "-s", scheme, "-o", out)
+    result = invoke("score", cli_data, "-s", scheme, "-o", out)
     assert_failed(
         result,
         3,
@@ -686,12 +655,12 @@ def test_unknown_key_suggests_the_right_one(tmp_path: Path, data: Path, out: Pat
     )
 
 
-def test_malformed_yaml_names_the_line(tmp_path: Path, data: Path, out: Path) -> None:
+def test_malformed_yaml_names_the_line(tmp_path: Path, cli_data: Path, out: Path) -> None:
     scheme = write(
         tmp_path / "scheme.yaml",
         "name: tiny\nid: id\nsignals:\n  logins:\n    column: login\n   weight: 3\n",
     )
-    result = invoke("score", data, "-s", scheme, "-o", out)
+    result = invoke("score", cli_data, "-s", scheme, "-o", out)
     assert_failed(
         result,
         3,
@@ -700,16 +669,16 @@ def test_malformed_yaml_names_the_line(tmp_path: Path, data: Path, out: Path) ->
     )
 
 
-def test_debug_shows_the_traceback(tmp_path: Path, data: Path, out: Path) -> None:
+def test_debug_shows_the_traceback(tmp_path: Path, cli_data: Path, out: Path) -> None:
     scheme = write(tmp_path / "scheme.yaml", variant("weight: 3\n", "weight: 0\n"))
     message = f"Error: {scheme}:7: signals.logins.weight: must be greater than 0 (got 0)"
-    result = invoke("--debug", "score", data, "-s", scheme, "-o", out)
+    result = invoke("--debug", "score", cli_data, "-s", scheme, "-o", out)
     assert result.exit_code == 3
     assert "Traceback" in result.stderr
     assert result.stderr.splitlines()[-1] == message
     assert not out.exists()
 
-    result = invoke("score", data, "-s", scheme, "-o", out)
+    result = invoke("score", cli_data, "-s", scheme, "-o", out)
     assert result.exit_code == 3
     assert "Traceback" not in result.output
     assert result.stderr == message + "\n"
@@ -718,10 +687,10 @@ def test_debug_shows_the_traceback(tmp_path: Path, data: Path, out: Path) -> Non
 # -- rejects, atomic outputs, --keep, plain output -------------------------------------------
 
 
-def test_rejects_file_takes_the_bad_rows(tmp_path: Path, scheme: Path) -> None:
-    data = write(tmp_path / "customers.csv", DATA_WITH_REJECTS)
+def test_rejects_file_takes_the_bad_rows(tmp_path: Path, cli_scheme: Path) -> None:
+    data = write(tmp_path / "customers.csv", CLI_DATA_WITH_REJECTS)
     out, rejects = tmp_path / "scored.csv", tmp_path / "rejects.csv"
-    result = invoke("score", data, "-s", scheme, "-o", out, "--rejects", rejects)
+    result = invoke("score", data, "-s", cli_scheme, "-o", out, "--rejects", rejects)
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
     assert result.stdout.splitlines()[1] == (
@@ -756,11 +725,11 @@ def test_rejects_file_takes_the_bad_rows(tmp_path: Path, scheme: Path) -> None:
     assert leftovers(tmp_path) == []
 
 
-def test_failed_run_keeps_the_old_output(tmp_path: Path, scheme: Path) -> None:
+def test_failed_run_keeps_the_old_output(tmp_path: Path, cli_scheme: Path) -> None:
     out = tmp_path / "scored.csv"
     out.write_text("old,content\n1,2\n")
-    data = write(tmp_path / "customers.csv", DATA_WITH_REJECTS)
-    result = invoke("score", data, "-s", scheme, "-o", out)
+    data = write(tmp_path / "customers.csv", CLI_DATA_WITH_REJECTS)
+    result = invoke("score", data, "-s", cli_scheme, "-o", out)
     assert result.exit_code == 4
     assert result.stderr.splitlines()[0] == (
         f"Error: {data}: 2 of 4 rows cannot be scored; nothing was written."
@@ -769,14 +738,16 @@ def test_failed_run_keeps_the_old_output(tmp_path: Path, scheme: Path) -> None:
     assert leftovers(tmp_path) == []
 
 
-def test_failed_write_keeps_the_old_output(tmp_path: Path, scheme: Path, data: Path) -> None:
+def test_failed_write_keeps_the_old_output(
+    tmp_path: Path, cli_scheme: Path, cli_data: Path
+) -> None:
     # The rejects file cannot be created (its parent is a regular file): nothing of the
     # run replaces the old output, and the failure is an output error (5), not a crash (1).
     out = tmp_path / "scored.csv"
     out.write_text("old,content\n1,2\n")
     blocker = write(tmp_path / "blocker", "a file, not a directory\n")
     rejects = blocker / "rejects.csv"
-    result = invoke("score", data, "-s", scheme, "-o", out, "--rejects", rejects)
+    result = invoke("score", cli_data, "-s", cli_scheme, "-o", out, "--rejects", rejects)
     assert out.read_text() == "old,content\n1,2\n"
     assert leftovers(tmp_path) == []
     assert result.exit_code == 5, result.output
@@ -784,9 +755,11 @@ def test_failed_write_keeps_the_old_output(tmp_path: Path, scheme: Path, data: P
     assert result.stderr.startswith("Error: ")
 
 
-def test_keep_carries_only_the_named_columns(tmp_path: Path, scheme: Path, data: Path) -> None:
+def test_keep_carries_only_the_named_columns(
+    tmp_path: Path, cli_scheme: Path, cli_data: Path
+) -> None:
     out = tmp_path / "scored.parquet"
-    result = invoke("score", data, "-s", scheme, "-o", out, "--keep", "id,segment")
+    result = invoke("score", cli_data, "-s", cli_scheme, "-o", out, "--keep", "id,segment")
     assert result.exit_code == 0, result.output
     frame = pl.read_parquet(out)
     # id and the value column (mrr) are always carried; login and nps are not.
@@ -798,21 +771,21 @@ def test_keep_carries_only_the_named_columns(tmp_path: Path, scheme: Path, data:
     assert frame["score"].to_list() == SCORES
 
 
-def test_keep_unknown_column(tmp_path: Path, scheme: Path, data: Path, out: Path) -> None:
-    result = invoke("score", data, "-s", scheme, "-o", out, "--keep", "segmnt")
+def test_keep_unknown_column(tmp_path: Path, cli_scheme: Path, cli_data: Path, out: Path) -> None:
+    result = invoke("score", cli_data, "-s", cli_scheme, "-o", out, "--keep", "segmnt")
     assert_failed(
         result,
         4,
-        f"Error: {data}: column 'segmnt' (asked for with --keep) not found. "
+        f"Error: {cli_data}: column 'segmnt' (asked for with --keep) not found. "
         "Did you mean 'segment'? Columns in the file: id, segment, login, nps, mrr",
         out,
     )
 
 
-def test_plain_output_when_not_a_terminal(scheme: Path, data: Path) -> None:
+def test_plain_output_when_not_a_terminal(cli_scheme: Path, cli_data: Path) -> None:
     # The scheme colours its bands; a pipe still gets no escape codes (NO_COLOR is unset).
-    assert "color: green" in SCHEME
-    for args in (["score", data, "-s", scheme], ["check", scheme, "--data", data]):
+    assert "color: green" in CLI_SCHEME
+    for args in (["score", cli_data, "-s", cli_scheme], ["check", cli_scheme, "--data", cli_data]):
         result = runner.invoke(app, [str(a) for a in args], env=PLAIN_ENV, color=True)
         assert result.exit_code == 0, result.output
         assert "\x1b" not in result.stdout

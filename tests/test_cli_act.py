@@ -16,7 +16,7 @@ from typing import Any
 
 import polars as pl
 import pytest
-from cli_support import invoke
+from support import invoke
 
 from chs.actions.diff import diff_files
 from chs.actions.explain import explain_file

@@ -14,7 +14,10 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from cli_support import (
+from support import (
+    MINI_LAST,
+    MINI_SCHEME,
+    MINI_THIS,
     assert_failed,
     invoke,
     leftovers,
@@ -27,81 +30,24 @@ from chs.actions.history import history_report
 from chs.actions.score import ScoreOptions, score_file
 from chs.scheme import load_scheme
 
-# Line numbers matter: the alert error messages name them (see `line_of`).
-SCHEME = """\
-name: mini
-id: id
-value: mrr
-signals:
-  logins:
-    column: logins
-    weight: 75
-    points:
-      - {at_least: 10, points: 100}
-      - {at_least: 5, points: 50}
-      - {points: 0}
-  nps:
-    column: nps
-    weight: 25
-    linear: [[0, 0], [10, 100]]
-bands:
-  - {name: good, from: 70}
-  - {name: watch, from: 40}
-  - {name: risk, from: 0}
-trends: [30]
-alerts:
-  - name: low
-    when: "score < 40"
-    action: Call now
-    owner: CSM
-    severity: critical
-  - name: falling
-    when: "delta < -20"
-    action: Send an email
-    severity: high
-  - name: newcomer
-    when: "movement = 'new'"
-    action: Welcome call
-    owner: Onboarding
-    severity: low
-"""
-
-# score = 0.75 * logins points (>= 10: 100, >= 5: 50, else 0) + 0.25 * (10 * nps)
-# bands: good >= 70, watch >= 40, risk >= 0
-#   C01: logins 12 -> 100, nps 8 -> 80:  75 + 20   = 95.0  good
-#   C02: logins 7  -> 50,  nps 6 -> 60:  37.5 + 15 = 52.5  watch
-#   C03: logins 3  -> 0,   nps 4 -> 40:  0 + 10    = 10.0  risk
-#   C04: logins 12 -> 100, nps 2 -> 20:  75 + 5    = 80.0  good
-#   C05: logins 6  -> 50,  nps 0 -> 0:   37.5 + 0  = 37.5  risk
-LAST = """\
-id,logins,nps,mrr
-C01,12,8,100
-C02,7,6,200
-C03,3,4,50
-C04,12,2,300
-C05,6,0,10
-"""
-#   C01: logins 12 -> 100, nps 8 -> 80:  95.0  good   (was 95.0 good:   delta 0.0,   same)
-#   C02: logins 12 -> 100, nps 6 -> 60:  90.0  good   (was 52.5 watch:  delta 37.5,  up)
-#   C03: logins 7  -> 50,  nps 4 -> 40:  47.5  watch  (was 10.0 risk:   delta 37.5,  up)
-#   C04: logins 3  -> 0,   nps 2 -> 20:  5.0   risk   (was 80.0 good:   delta -75.0, down)
-#   C06: logins 8  -> 50,  nps 10 -> 100: 62.5 watch  (new)
-#   C05 is lost (last score 37.5, risk, mrr 10).
-# Movement: 2 up, 1 down, 1 same, 1 new, 1 lost.
-THIS = """\
-id,logins,nps,mrr
-C01,12,8,110
-C02,12,6,200
-C03,7,4,50
-C04,3,2,300
-C06,8,10,20
-"""
 THIS_IDS = ["C01", "C02", "C03", "C04", "C06"]
+
+
 THIS_SCORES = [95.0, 90.0, 47.5, 5.0, 62.5]
+
+
 PREVIOUS_SCORES = [95.0, 52.5, 10.0, 80.0, None]
+
+
 DELTAS = [0.0, 37.5, 37.5, -75.0, None]
+
+
 PREVIOUS_BANDS = ["good", "watch", "risk", "good", None]
+
+
 MOVEMENTS = ["same", "up", "up", "down", "new"]
+
+
 # Alerts with a previous snapshot: low (score < 40): C04 (5.0); falling (delta < -20):
 # C04 (-75.0); newcomer (movement = 'new'): C06.
 ALERT_ROWS = [
@@ -118,7 +64,11 @@ ALERT_ROWS = [
         "action": "Welcome call", "score": 62.5, "band": "watch", "delta": None, "value": 20.0,
     },
 ]  # fmt: skip
+
+
 ALERT_COLUMNS = ["id", "alert", "severity", "owner", "action", "score", "band", "delta", "value"]
+
+
 # C01 95.0 and C02 52.5: nothing under 40; without a previous snapshot, falling and
 # newcomer cannot fire. No alert fires.
 QUIET = "id,logins,nps,mrr\nC01,12,8,100\nC02,7,6,200\n"
@@ -126,8 +76,8 @@ QUIET = "id,logins,nps,mrr\nC01,12,8,100\nC02,7,6,200\n"
 
 def variant(old: str, new: str) -> str:
     """SCHEME with one exact edit (the edit must match once, so line numbers stay known)."""
-    assert SCHEME.count(old) == 1, old
-    return SCHEME.replace(old, new)
+    assert MINI_SCHEME.count(old) == 1, old
+    return MINI_SCHEME.replace(old, new)
 
 
 def line_of(text: str, fragment: str) -> int:
@@ -137,48 +87,16 @@ def line_of(text: str, fragment: str) -> int:
     return hits[0]
 
 
-@pytest.fixture
-def scheme(tmp_path: Path) -> Path:
-    return write(tmp_path / "scheme.yaml", SCHEME)
-
-
-@pytest.fixture
-def last_csv(tmp_path: Path) -> Path:
-    return write(tmp_path / "last.csv", LAST)
-
-
-@pytest.fixture
-def this_csv(tmp_path: Path) -> Path:
-    return write(tmp_path / "this.csv", THIS)
-
-
-@pytest.fixture
-def last_parquet(tmp_path: Path, scheme: Path, last_csv: Path) -> Path:
-    """LAST scored by chs as of 2026-10-01 (a scored Parquet with its metadata)."""
-    out = tmp_path / "last.parquet"
-    result = invoke("score", last_csv, "-s", scheme, "-o", out, "--as-of", "2026-10-01")
-    assert result.exit_code == 0, result.output
-    return out
-
-
-@pytest.fixture
-def this_parquet(tmp_path: Path, scheme: Path, this_csv: Path) -> Path:
-    out = tmp_path / "this.parquet"
-    result = invoke("score", this_csv, "-s", scheme, "-o", out, "--as-of", "2026-11-01")
-    assert result.exit_code == 0, result.output
-    return out
-
-
 # -- score --previous -----------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("kind", ["scored-parquet", "raw-csv"])
 def test_previous_adds_delta_and_movement(
-    tmp_path: Path, scheme: Path, this_csv: Path, last_csv: Path, last_parquet: Path, kind: str
+    tmp_path: Path, mini_scheme: Path, this_csv: Path, last_csv: Path, last_parquet: Path, kind: str
 ) -> None:
     previous = last_parquet if kind == "scored-parquet" else last_csv
     out = tmp_path / "out" / "scored.parquet"
-    result = invoke("score", this_csv, "-s", scheme, "--previous", previous, "-o", out)
+    result = invoke("score", this_csv, "-s", mini_scheme, "--previous", previous, "-o", out)
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
     frame = pl.read_parquet(out)
@@ -200,18 +118,18 @@ def test_previous_adds_delta_and_movement(
 
 
 def test_previous_json_equals_the_library(
-    tmp_path: Path, scheme: Path, this_csv: Path, last_parquet: Path
+    tmp_path: Path, mini_scheme: Path, this_csv: Path, last_parquet: Path
 ) -> None:
     # The summary names its output paths, so the library call writes to the same paths.
     out, alerts = tmp_path / "scored.csv", tmp_path / "alerts.ndjson"
     args = ["--previous", last_parquet, "-o", out, "--alerts", alerts, "--as-of", "2026-11-01"]
-    result = invoke("score", this_csv, "-s", scheme, *args, "--top", 2, "--json")
+    result = invoke("score", this_csv, "-s", mini_scheme, *args, "--top", 2, "--json")
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
     cli = json.loads(result.stdout)
     lib = score_file(
         this_csv,
-        load_scheme(scheme),
+        load_scheme(mini_scheme),
         ScoreOptions(
             output=out,
             alerts=alerts,
@@ -241,11 +159,11 @@ def test_previous_json_equals_the_library(
 
 
 def test_previous_dated_gives_change_30d_equal_to_delta(
-    tmp_path: Path, scheme: Path, this_csv: Path, last_parquet: Path
+    tmp_path: Path, mini_scheme: Path, this_csv: Path, last_parquet: Path
 ) -> None:
     out = tmp_path / "scored.parquet"
     result = invoke(
-        "score", this_csv, "-s", scheme, "--previous", last_parquet, "-o", out,
+        "score", this_csv, "-s", mini_scheme, "--previous", last_parquet, "-o", out,
         "--as-of", "2026-11-01",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -256,7 +174,7 @@ def test_previous_dated_gives_change_30d_equal_to_delta(
 
 
 def test_previous_scored_with_another_scheme_warns(
-    tmp_path: Path, scheme: Path, last_csv: Path, this_csv: Path
+    tmp_path: Path, mini_scheme: Path, last_csv: Path, this_csv: Path
 ) -> None:
     other = write(
         tmp_path / "other.yaml",
@@ -265,9 +183,9 @@ def test_previous_scored_with_another_scheme_warns(
     previous = tmp_path / "last_other.parquet"
     assert invoke("score", last_csv, "-s", other, "-o", previous).exit_code == 0
     out = tmp_path / "scored.parquet"
-    result = invoke("score", this_csv, "-s", scheme, "--previous", previous, "-o", out)
+    result = invoke("score", this_csv, "-s", mini_scheme, "--previous", previous, "-o", out)
     assert result.exit_code == 0, result.output
-    old, new = load_scheme(other).digest, load_scheme(scheme).digest
+    old, new = load_scheme(other).digest, load_scheme(mini_scheme).digest
     assert old != new
     assert result.stderr == (
         f"Warning: {previous} was scored with scheme mini ({old}) and {this_csv} with "
@@ -280,12 +198,12 @@ def test_previous_scored_with_another_scheme_warns(
     assert frame.filter(pl.col("id") == "C04")["delta"].item() == -71.0
 
 
-def test_previous_without_the_id_column(tmp_path: Path, scheme: Path, this_csv: Path) -> None:
+def test_previous_without_the_id_column(tmp_path: Path, mini_scheme: Path, this_csv: Path) -> None:
     previous = tmp_path / "previous.parquet"
     pl.DataFrame({"ids": ["C01"], "score": [95.0], "band": ["good"]}).write_parquet(previous)
     out, alerts = tmp_path / "out" / "scored.parquet", tmp_path / "out" / "alerts.csv"
     result = invoke(
-        "score", this_csv, "-s", scheme, "--previous", previous, "-o", out, "--alerts", alerts
+        "score", this_csv, "-s", mini_scheme, "--previous", previous, "-o", out, "--alerts", alerts
     )
     assert_failed(
         result,
@@ -297,12 +215,14 @@ def test_previous_without_the_id_column(tmp_path: Path, scheme: Path, this_csv: 
     )
 
 
-def test_previous_with_no_customer_in_common(tmp_path: Path, scheme: Path, this_csv: Path) -> None:
+def test_previous_with_no_customer_in_common(
+    tmp_path: Path, mini_scheme: Path, this_csv: Path
+) -> None:
     previous = write(tmp_path / "other.csv", "id,logins,nps,mrr\nX01,12,8,100\nX02,1,1,1\n")
     out_dir = tmp_path / "out"
     out, alerts, history = out_dir / "scored.parquet", out_dir / "alerts.ndjson", out_dir / "h"
     result = invoke(
-        "score", this_csv, "-s", scheme, "--previous", previous, "-o", out, "--alerts", alerts,
+        "score", this_csv, "-s", mini_scheme, "--previous", previous, "-o", out, "--alerts", alerts,
         "--history", history, "--as-of", "2026-11-01",
     )  # fmt: skip
     assert_failed(
@@ -318,12 +238,14 @@ def test_previous_with_no_customer_in_common(tmp_path: Path, scheme: Path, this_
 
 
 @pytest.mark.parametrize("as_of", ["2026-13-01", "01/11/2026", "20261101"])
-def test_as_of_must_be_yyyy_mm_dd(tmp_path: Path, scheme: Path, this_csv: Path, as_of: str) -> None:
+def test_as_of_must_be_yyyy_mm_dd(
+    tmp_path: Path, mini_scheme: Path, this_csv: Path, as_of: str
+) -> None:
     # 20261101 is an ISO basic-format date that Python's date.fromisoformat accepts; the
     # option and its message ask for YYYY-MM-DD, so it must be refused like the others.
     out, history = tmp_path / "scored.csv", tmp_path / "h"
     result = invoke(
-        "score", this_csv, "-s", scheme, "--as-of", as_of, "-o", out, "--history", history
+        "score", this_csv, "-s", mini_scheme, "--as-of", as_of, "-o", out, "--history", history
     )
     assert_failed(
         result, 2, f"Error: --as-of must be a date written YYYY-MM-DD (got {as_of!r})", out
@@ -334,14 +256,25 @@ def test_as_of_must_be_yyyy_mm_dd(tmp_path: Path, scheme: Path, this_csv: Path, 
 # -- score --history -------------------------------------------------------------------------
 
 
-def test_history_with_an_unreadable_snapshot(tmp_path: Path, scheme: Path, this_csv: Path) -> None:
+def test_history_with_an_unreadable_snapshot(
+    tmp_path: Path, mini_scheme: Path, this_csv: Path
+) -> None:
     history = tmp_path / "h"
     bad = history / "as_of=2026-10-01" / "scores.parquet"
     bad.parent.mkdir(parents=True)
     bad.write_bytes(b"these are not parquet bytes\x00\x01\x02")
     out = tmp_path / "out" / "scored.csv"
     result = invoke(
-        "score", this_csv, "-s", scheme, "--history", history, "--as-of", "2026-11-01", "-o", out
+        "score",
+        this_csv,
+        "-s",
+        mini_scheme,
+        "--history",
+        history,
+        "--as-of",
+        "2026-11-01",
+        "-o",
+        out,
     )
     assert result.exit_code == 4, result.output
     assert result.stdout == ""
@@ -354,16 +287,27 @@ def test_history_with_an_unreadable_snapshot(tmp_path: Path, scheme: Path, this_
 
 
 def test_history_stray_file_warns_and_the_run_goes_on(
-    tmp_path: Path, scheme: Path, last_csv: Path, this_csv: Path
+    tmp_path: Path, mini_scheme: Path, last_csv: Path, this_csv: Path
 ) -> None:
     history = tmp_path / "h"
-    first = invoke("score", last_csv, "-s", scheme, "--history", history, "--as-of", "2026-10-01")
+    first = invoke(
+        "score", last_csv, "-s", mini_scheme, "--history", history, "--as-of", "2026-10-01"
+    )
     assert first.exit_code == 0, first.output
     assert first.stderr == ""
     stray = write(history / "README.txt", "monthly scores\n")
     out = tmp_path / "scored.parquet"
     result = invoke(
-        "score", this_csv, "-s", scheme, "--history", history, "--as-of", "2026-11-01", "-o", out
+        "score",
+        this_csv,
+        "-s",
+        mini_scheme,
+        "--history",
+        history,
+        "--as-of",
+        "2026-11-01",
+        "-o",
+        out,
     )
     assert result.exit_code == 0, result.output
     assert result.stderr == (
@@ -422,10 +366,12 @@ def test_alert_with_invalid_sql(tmp_path: Path, this_csv: Path) -> None:
 
 @pytest.mark.parametrize("name", ["alerts.ndjson", "alerts.csv"])
 def test_alerts_file_has_one_line_per_fired_alert(
-    tmp_path: Path, scheme: Path, this_csv: Path, last_parquet: Path, name: str
+    tmp_path: Path, mini_scheme: Path, this_csv: Path, last_parquet: Path, name: str
 ) -> None:
     alerts = tmp_path / "out" / name
-    result = invoke("score", this_csv, "-s", scheme, "--previous", last_parquet, "--alerts", alerts)
+    result = invoke(
+        "score", this_csv, "-s", mini_scheme, "--previous", last_parquet, "--alerts", alerts
+    )
     assert result.exit_code == 0, result.output
     assert f"Alerts written to {alerts}" in result.stdout.splitlines()
     if name.endswith(".csv"):
@@ -451,25 +397,25 @@ def test_alerts_file_has_one_line_per_fired_alert(
 
 
 def test_exit_code_10_when_an_alert_fired(
-    tmp_path: Path, scheme: Path, this_csv: Path, last_parquet: Path
+    tmp_path: Path, mini_scheme: Path, this_csv: Path, last_parquet: Path
 ) -> None:
     alerts = tmp_path / "alerts.csv"
     result = invoke(
-        "score", this_csv, "-s", scheme, "--previous", last_parquet, "--alerts", alerts,
+        "score", this_csv, "-s", mini_scheme, "--previous", last_parquet, "--alerts", alerts,
         "--exit-code",
     )  # fmt: skip
     assert result.exit_code == 10, result.output
     assert result.stderr == ""
     assert len(alerts.read_text().splitlines()) == 1 + len(ALERT_ROWS)
     # Without --exit-code the same run succeeds with 0.
-    again = invoke("score", this_csv, "-s", scheme, "--previous", last_parquet)
+    again = invoke("score", this_csv, "-s", mini_scheme, "--previous", last_parquet)
     assert again.exit_code == 0, again.output
 
 
-def test_exit_code_0_when_no_alert_fired(tmp_path: Path, scheme: Path) -> None:
+def test_exit_code_0_when_no_alert_fired(tmp_path: Path, mini_scheme: Path) -> None:
     data = write(tmp_path / "quiet.csv", QUIET)
     alerts = tmp_path / "alerts.csv"
-    result = invoke("score", data, "-s", scheme, "--alerts", alerts, "--exit-code")
+    result = invoke("score", data, "-s", mini_scheme, "--alerts", alerts, "--exit-code")
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
     assert alerts.read_text().splitlines() == [",".join(ALERT_COLUMNS)]
@@ -482,10 +428,10 @@ def test_exit_code_0_when_no_alert_fired(tmp_path: Path, scheme: Path) -> None:
     ]
 
 
-def test_exit_code_keeps_the_error_code(tmp_path: Path, scheme: Path) -> None:
+def test_exit_code_keeps_the_error_code(tmp_path: Path, mini_scheme: Path) -> None:
     data = write(tmp_path / "customers.csv", "id,logins,mrr\nC01,3,100\n")
     alerts = tmp_path / "alerts.ndjson"
-    result = invoke("score", data, "-s", scheme, "--alerts", alerts, "--exit-code")
+    result = invoke("score", data, "-s", mini_scheme, "--alerts", alerts, "--exit-code")
     assert_failed(
         result,
         4,
@@ -497,8 +443,8 @@ def test_exit_code_keeps_the_error_code(tmp_path: Path, scheme: Path) -> None:
 def test_alerts_file_with_a_scheme_without_alerts(tmp_path: Path, this_csv: Path) -> None:
     # A scheme with no alert rules fires nothing: the alerts file is written with its
     # header only (as when rules exist and none fires) and --exit-code gives 0.
-    start = SCHEME.index("alerts:\n")
-    scheme = write(tmp_path / "scheme.yaml", SCHEME[:start])
+    start = MINI_SCHEME.index("alerts:\n")
+    scheme = write(tmp_path / "scheme.yaml", MINI_SCHEME[:start])
     alerts = tmp_path / "alerts.csv"
     result = invoke("score", this_csv, "-s", scheme, "--alerts", alerts, "--exit-code")
     assert result.exit_code == 0, result.output
@@ -513,6 +459,8 @@ def test_alerts_file_with_a_scheme_without_alerts(tmp_path: Path, this_csv: Path
 DIFF_HEADER = (
     "id,last_score,this_score,delta,last_band,this_band,movement,drivers,last_value,this_value"
 )
+
+
 DIFF_LINES = [
     'C01,95.0,95.0,0.0,good,good,same,"",100.0,110.0',
     'C02,52.5,90.0,37.5,watch,good,up,"",200.0,200.0',
@@ -522,6 +470,8 @@ DIFF_LINES = [
     'C05,37.5,,,risk,,left,"",10.0,',
     'C06,,62.5,,,watch,new,"",,20.0',
 ]
+
+
 # Transitions, customers (value): good->good C01 (110), good->risk C04 (300),
 # watch->good C02 (200), risk->watch C03 (50), risk->absent C05 (10), absent->watch C06 (20).
 TRANSITIONS = [
@@ -531,7 +481,11 @@ TRANSITIONS = [
     ["risk", "", "1 (50.00)", "", "1 (10.00)"],
     ["(absent)", "", "1 (20.00)", "", ""],
 ]
+
+
 TRANSITIONS_TITLE = "Band transitions: last (rows) to this (columns), customers (value)"
+
+
 MOVEMENT = {"improved": 2, "declined": 1, "stayed": 1, "arrived": 1, "left": 1}
 
 
@@ -597,22 +551,24 @@ def test_diff_raw_files_need_a_scheme(tmp_path: Path, last_csv: Path, this_csv: 
 
 def test_diff_raw_files_with_a_scheme(
     tmp_path: Path,
-    scheme: Path,
+    mini_scheme: Path,
     last_csv: Path,
     this_csv: Path,
     last_parquet: Path,
     this_parquet: Path,
 ) -> None:
-    result = invoke("diff", last_csv, this_csv, "-s", scheme)
+    result = invoke("diff", last_csv, this_csv, "-s", mini_scheme)
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[1] == "2 improved, 1 declined, 1 stayed, 1 arrived, 1 left."
     assert table_rows(result.stdout, TRANSITIONS_TITLE) == TRANSITIONS
 
 
-def _scored_csv_reordered(tmp_path: Path, scheme: Path, last_csv: Path, *, id_first: bool) -> Path:
+def _scored_csv_reordered(
+    tmp_path: Path, mini_scheme: Path, last_csv: Path, *, id_first: bool
+) -> Path:
     """LAST scored by chs to CSV, then its columns reordered as a spreadsheet might."""
     plain = tmp_path / "last_scored.csv"
-    result = invoke("score", last_csv, "-s", scheme, "-o", plain, "--as-of", "2026-10-01")
+    result = invoke("score", last_csv, "-s", mini_scheme, "-o", plain, "--as-of", "2026-10-01")
     assert result.exit_code == 0, result.output
     frame = pl.read_csv(plain, infer_schema=False)
     others = [c for c in reversed(frame.columns) if c != "id"]
@@ -634,13 +590,13 @@ def _without_paths(result: dict) -> dict:
 @pytest.mark.parametrize("id_first", [True, False], ids=["id-first", "id-last-with---id"])
 def test_diff_scored_csv_in_another_column_order_finds_the_same_movement(
     tmp_path: Path,
-    scheme: Path,
+    mini_scheme: Path,
     last_csv: Path,
     last_parquet: Path,
     this_parquet: Path,
     id_first: bool,
 ) -> None:
-    reordered = _scored_csv_reordered(tmp_path, scheme, last_csv, id_first=id_first)
+    reordered = _scored_csv_reordered(tmp_path, mini_scheme, last_csv, id_first=id_first)
     extra = [] if id_first else ["--id", "id"]
     result = invoke("diff", reordered, this_parquet, *extra, "--json")
     assert result.exit_code == 0, result.output
@@ -656,25 +612,25 @@ def test_diff_scored_csv_in_another_column_order_finds_the_same_movement(
 
 
 def test_diff_scored_csv_gives_the_same_result_as_parquet(
-    tmp_path: Path, scheme: Path, last_csv: Path, last_parquet: Path, this_parquet: Path
+    tmp_path: Path, mini_scheme: Path, last_csv: Path, last_parquet: Path, this_parquet: Path
 ) -> None:
     # The whole report, values included: C05 left with mrr 10, so the risk -> (absent)
     # transition is worth 10.00 whichever format the last snapshot is in.
-    reordered = _scored_csv_reordered(tmp_path, scheme, last_csv, id_first=True)
+    reordered = _scored_csv_reordered(tmp_path, mini_scheme, last_csv, id_first=True)
     result = invoke("diff", reordered, this_parquet, "--json")
     assert result.exit_code == 0, result.output
     reference = invoke("diff", last_parquet, this_parquet, "--json")
     assert _without_paths(json.loads(result.stdout)) == _without_paths(json.loads(reference.stdout))
 
 
-def test_diff_scored_csv_keeps_zero_padded_ids(tmp_path: Path, scheme: Path) -> None:
+def test_diff_scored_csv_keeps_zero_padded_ids(tmp_path: Path, mini_scheme: Path) -> None:
     # Customer numbers such as 0001 are ids, not numbers: a scored CSV must match the
     # same customers in a scored Parquet. Same rows as LAST/THIS with C0x -> 000x.
-    last = write(tmp_path / "last.csv", LAST.replace("C0", "000"))
-    this = write(tmp_path / "this.csv", THIS.replace("C0", "000"))
+    last = write(tmp_path / "last.csv", MINI_LAST.replace("C0", "000"))
+    this = write(tmp_path / "this.csv", MINI_THIS.replace("C0", "000"))
     last_scored, this_scored = tmp_path / "last_scored.csv", tmp_path / "this_scored.parquet"
-    assert invoke("score", last, "-s", scheme, "-o", last_scored).exit_code == 0
-    assert invoke("score", this, "-s", scheme, "-o", this_scored).exit_code == 0
+    assert invoke("score", last, "-s", mini_scheme, "-o", last_scored).exit_code == 0
+    assert invoke("score", this, "-s", mini_scheme, "-o", this_scored).exit_code == 0
     result = invoke("diff", last_scored, this_scored)
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[1] == "2 improved, 1 declined, 1 stayed, 1 arrived, 1 left."
@@ -684,15 +640,17 @@ def test_diff_scored_csv_keeps_zero_padded_ids(tmp_path: Path, scheme: Path) -> 
 
 
 @pytest.fixture
-def history(tmp_path: Path, scheme: Path, last_csv: Path, this_csv: Path) -> Path:
+def history(tmp_path: Path, mini_scheme: Path, last_csv: Path, this_csv: Path) -> Path:
     directory = tmp_path / "h"
     for data, as_of in ((last_csv, "2026-10-01"), (this_csv, "2026-11-01")):
-        result = invoke("score", data, "-s", scheme, "--history", directory, "--as-of", as_of)
+        result = invoke("score", data, "-s", mini_scheme, "--history", directory, "--as-of", as_of)
         assert result.exit_code == 0, result.output
     return directory
 
 
 PORTFOLIO_TITLE = "Portfolio per snapshot ({})"
+
+
 # October: 95 + 52.5 + 10 + 80 + 37.5 = 275 / 5 = 55.0; good 2, watch 1, risk 2.
 # November: 95 + 90 + 47.5 + 5 + 62.5 = 300 / 5 = 60.0; good 2, watch 2, risk 1.
 PORTFOLIO = [

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from support import TINY_LAST, TINY_SCHEME, TINY_THIS, write
 
 from chs.actions.diff import compare, diff_files
 from chs.actions.score import ScoreOptions, score_file
@@ -17,17 +18,6 @@ from chs.movement import per_customer
 from chs.scheme import Scheme, load_scheme
 from chs.snapshot import one_row_per_customer, open_snapshot
 
-# One signal read as is: score == x == points_x.
-ONE = """\
-name: tiny
-id: id
-value: mrr
-signals:
-  x: {column: x, weight: 1, linear: [[0, 0], [100, 100]]}
-bands:
-  - {name: high, from: 50}
-  - {name: low, from: 0}
-"""
 # Two signals of equal weight: score == (x + y) / 2.
 TWO = """\
 name: two
@@ -53,27 +43,19 @@ bands:
   - {name: low, from: 0}
 """
 
-# a falls 80 -> 40 (high -> low), b rises 30 -> 70 (low -> high), c stays at 60,
-# d leaves (45, low), e arrives (20, low), f falls 55 -> 50 (high -> high).
-LAST = "id,mrr,x\na,100,80\nb,200,30\nc,300,60\nd,400,45\nf,600,55\n"
-THIS = "id,mrr,x\na,110,40\nb,220,70\nc,330,60\ne,500,20\nf,600,50\n"
 
-
-def make_scheme(tmp_path: Path, text: str = ONE, name: str = "s.yaml") -> Scheme:
+def make_scheme(tmp_path: Path, text: str = TINY_SCHEME, name: str = "s.yaml") -> Scheme:
     path = tmp_path / name
     path.write_text(text)
     return load_scheme(path)
 
 
-def write(path: Path, text: str) -> Path:
-    path.write_text(text)
-    return path
-
-
 @pytest.fixture
-def pair(tmp_path):
-    scheme = make_scheme(tmp_path)
-    return scheme, write(tmp_path / "last.csv", LAST), write(tmp_path / "this.csv", THIS)
+def pair(tiny_scheme: Path, tiny_last_csv: Path, tiny_csv: Path) -> tuple[Scheme, Path, Path]:
+    """support.TINY_SCHEME, TINY_LAST and TINY_THIS: a falls 80 -> 40 (high -> low), b rises
+    30 -> 70 (low -> high), c stays at 60, d leaves (45, low), e arrives (20, low), f falls
+    55 -> 50 (high -> high)."""
+    return load_scheme(tiny_scheme), tiny_last_csv, tiny_csv
 
 
 def test_per_customer_rows(pair):
@@ -109,10 +91,10 @@ def test_per_customer_rows(pair):
 
 
 def test_customers_in_id_order_are_merged_with_the_same_rows(tmp_path):
-    # LAST and THIS list their ids in order: the join merges them, with the same result
+    # TINY_LAST and TINY_THIS list their ids in order: the join merges them, with the same result
     # as the hash join. Out of order, or with an empty id, they are joined by hash.
     scheme = make_scheme(tmp_path)
-    last, this = write(tmp_path / "last.csv", LAST), write(tmp_path / "this.csv", THIS)
+    last, this = write(tmp_path / "last.csv", TINY_LAST), write(tmp_path / "this.csv", TINY_THIS)
     shuffled = write(tmp_path / "shuffled.csv", "id,mrr,x\nb,220,70\na,110,40\n")
     blank = write(tmp_path / "blank.csv", "id,score,band\n,50,high\na,40,low\n")
     with (
@@ -360,8 +342,8 @@ def test_no_customer_in_common(tmp_path):
 
 def test_diff_files_csv_against_parquet(tmp_path):
     scheme = make_scheme(tmp_path)
-    raw_last = write(tmp_path / "raw_last.csv", LAST)
-    # the same customers as THIS with the columns in another order
+    raw_last = write(tmp_path / "raw_last.csv", TINY_LAST)
+    # the same customers as TINY_THIS with the columns in another order
     raw_this = write(
         tmp_path / "raw_this.csv",
         "x,mrr,id\n40,110,a\n70,220,b\n60,330,c\n20,500,e\n50,600,f\n",
@@ -373,7 +355,7 @@ def test_diff_files_csv_against_parquet(tmp_path):
     result = diff_files(last, this, scheme=scheme, output=out)
     assert result["output"] == str(out)
     assert (result["last"]["rescored"], result["this"]["rescored"]) == (False, False)
-    # the same numbers as the raw LAST/THIS pair
+    # the same numbers as the raw TINY_LAST/TINY_THIS pair
     assert result["rows"] == {"last": 5, "this": 5, "common": 4}
     assert result["movement"] == {
         "improved": 1,

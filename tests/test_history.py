@@ -7,6 +7,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from support import TINY_SCHEME
 
 from chs.actions.history import history_report
 from chs.actions.score import ScoreOptions, score_file
@@ -16,17 +17,7 @@ from chs.scheme import Scheme, load_scheme
 from chs.trends import nearest, sparkline
 
 # score == x; high >= 50, low below; change_30d and change_90d columns.
-SCHEME = """\
-name: tiny
-id: id
-value: mrr
-signals:
-  x: {column: x, weight: 1, linear: [[0, 0], [100, 100]]}
-bands:
-  - {name: high, from: 50}
-  - {name: low, from: 0}
-trends: [30, 90]
-"""
+SCHEME = TINY_SCHEME + "trends: [30, 90]\n"
 
 SEP, OCT, NOV = dt.date(2026, 9, 1), dt.date(2026, 10, 1), dt.date(2026, 11, 1)
 # score (== x) per month; dune arrives in November

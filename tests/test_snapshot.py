@@ -8,6 +8,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from support import TINY_SCHEME, write
 
 from chs.actions.score import ScoreOptions, score_file
 from chs.columns import KEY
@@ -15,28 +16,14 @@ from chs.errors import DataError
 from chs.scheme import Scheme, load_scheme
 from chs.snapshot import open_snapshot, repeated_key, scheme_mismatch
 
-# One signal read as is: score == x. high >= 50, low below.
-SCHEME = """\
-name: tiny
-id: {id}
-value: mrr
-signals:
-  x: {{column: x, weight: 1, linear: [[0, 0], [100, 100]]}}
-bands:
-  - {{name: high, from: {high}}}
-  - {{name: low, from: 0}}
-"""
-
 
 def make_scheme(tmp_path: Path, *, id: str = "id", high: int = 50, name: str = "s.yaml") -> Scheme:
     path = tmp_path / name
-    path.write_text(SCHEME.format(id=id, high=high))
-    return load_scheme(path)
-
-
-def write(path: Path, text: str) -> Path:
+    # support.TINY_SCHEME (score == x; high >= 50, low below) with its id column and the
+    # lower bound of high as given.
+    text = TINY_SCHEME.replace("id: id\n", f"id: {id}\n").replace("from: 50}", f"from: {high}}}")
     path.write_text(text)
-    return path
+    return load_scheme(path)
 
 
 def rows(frame: pl.LazyFrame) -> list[tuple]:

@@ -1,0 +1,104 @@
+"""Fixtures every test module may ask for: the small schemes and files of support.py
+written under tmp_path, and the CLI runner."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from support import (
+    CLI_DATA,
+    CLI_SCHEME,
+    MINI_LAST,
+    MINI_SCHEME,
+    MINI_THIS,
+    TINY_LAST,
+    TINY_SCHEME,
+    TINY_THIS,
+    invoke,
+    write,
+)
+from support import runner as cli_runner
+from typer.testing import CliRunner
+
+# -- the tiny library scheme (support.TINY_SCHEME): score == x -----------------------------
+
+
+@pytest.fixture
+def tiny_scheme_text() -> str:
+    return TINY_SCHEME
+
+
+@pytest.fixture
+def tiny_scheme(tmp_path: Path) -> Path:
+    """TINY_SCHEME in tmp_path/s.yaml."""
+    return write(tmp_path / "s.yaml", TINY_SCHEME)
+
+
+@pytest.fixture
+def tiny_last_csv(tmp_path: Path) -> Path:
+    """TINY_LAST in tmp_path/last.csv: the earlier snapshot."""
+    return write(tmp_path / "last.csv", TINY_LAST)
+
+
+@pytest.fixture
+def tiny_csv(tmp_path: Path) -> Path:
+    """TINY_THIS in tmp_path/this.csv: the later snapshot."""
+    return write(tmp_path / "this.csv", TINY_THIS)
+
+
+# -- the CLI scheme (support.CLI_SCHEME) and its customers ---------------------------------
+
+
+@pytest.fixture
+def cli_scheme(tmp_path: Path) -> Path:
+    return write(tmp_path / "scheme.yaml", CLI_SCHEME)
+
+
+@pytest.fixture
+def cli_data(tmp_path: Path) -> Path:
+    return write(tmp_path / "customers.csv", CLI_DATA)
+
+
+# -- the monthly scheme (support.MINI_SCHEME) and its two months ---------------------------
+
+
+@pytest.fixture
+def mini_scheme(tmp_path: Path) -> Path:
+    return write(tmp_path / "scheme.yaml", MINI_SCHEME)
+
+
+@pytest.fixture
+def last_csv(tmp_path: Path) -> Path:
+    return write(tmp_path / "last.csv", MINI_LAST)
+
+
+@pytest.fixture
+def this_csv(tmp_path: Path) -> Path:
+    return write(tmp_path / "this.csv", MINI_THIS)
+
+
+@pytest.fixture
+def last_parquet(tmp_path: Path, mini_scheme: Path, last_csv: Path) -> Path:
+    """MINI_LAST scored by chs as of 2026-10-01 (a scored Parquet with its metadata)."""
+    out = tmp_path / "last.parquet"
+    result = invoke("score", last_csv, "-s", mini_scheme, "-o", out, "--as-of", "2026-10-01")
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.fixture
+def this_parquet(tmp_path: Path, mini_scheme: Path, this_csv: Path) -> Path:
+    out = tmp_path / "this.parquet"
+    result = invoke("score", this_csv, "-s", mini_scheme, "-o", out, "--as-of", "2026-11-01")
+    assert result.exit_code == 0, result.output
+    return out
+
+
+# -- the CLI runner --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    """The CliRunner `support.invoke` runs commands with (pass support.PLAIN_ENV as env)."""
+    return cli_runner
