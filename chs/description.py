@@ -4,18 +4,90 @@
 from __future__ import annotations
 
 from itertools import pairwise
-from typing import Any
+from typing import Any, TypedDict
 
 from chs.scheme import Scheme, Signal, number_text
 
 
-def signal_rules(signal: Signal) -> list[dict[str, Any]]:
+class Rule(TypedDict):
+    """One row of a signal's mapping: `points` is a number, `50 to 100` on a linear
+    segment, or `row rejected`."""
+
+    when: str
+    points: float | str
+
+
+class BandRange(TypedDict):
+    band: str
+    color: str | None
+    range: str
+
+
+class SignalDescription(TypedDict):
+    name: str
+    label: str | None
+    group: str | None
+    source: str  # `column x` or `expr ...`
+    kind: str
+    weight: float
+    share: float  # effective, percent of the whole score
+    missing: str | float  # redistribute, zero, reject, or fixed points
+    rules: list[Rule]
+
+
+class GroupDescription(TypedDict):
+    name: str
+    label: str | None
+    weight: float
+    share: float
+
+
+class Definition(TypedDict):
+    groups: list[GroupDescription] | None
+    signals: list[SignalDescription] | None  # None for a segmented scheme's top level
+
+
+class SegmentDescription(Definition):
+    name: str
+    when: str | None
+
+
+class ScoreDescription(Definition):
+    """An extra score of the scheme."""
+
+    name: str
+    bands: list[BandRange]
+
+
+class SchemeInfo(TypedDict):
+    name: str
+    hash: str
+    description: str | None
+    id: str
+    value: str | None
+    missing: str | float  # redistribute, zero, reject, or fixed points
+    source: str | None
+
+
+class SchemeDescription(Definition):
+    """What `describe` returns (and `chs check --json` prints)."""
+
+    scheme: SchemeInfo
+    segments: list[SegmentDescription] | None
+    scores: list[ScoreDescription]
+    bands: list[BandRange]
+    trends: list[str]
+    alerts: list[dict[str, Any]]  # each alert as the scheme declares it
+    warnings: list[str]
+
+
+def signal_rules(signal: Signal) -> list[Rule]:
     """The signal's mapping as rows `{when, points}`, in the order they apply."""
     if signal.points is not None:
         return [{"when": t.interval().text(), "points": t.points} for t in signal.points]
     if signal.linear is not None:
         (x0, y0), (xn, yn) = signal.linear[0], signal.linear[-1]
-        rows = [{"when": f"<= {number_text(x0)}", "points": y0}]
+        rows: list[Rule] = [{"when": f"<= {number_text(x0)}", "points": y0}]
         for (xa, ya), (xb, yb) in pairwise(signal.linear):
             rows.append(
                 {
@@ -26,7 +98,7 @@ def signal_rules(signal: Signal) -> list[dict[str, Any]]:
         rows.append({"when": f">= {number_text(xn)}", "points": yn})
         return rows
     assert signal.map is not None
-    rows = [{"when": f"= {k}", "points": v} for k, v in signal.map.items()]
+    rows = [Rule(when=f"= {k}", points=v) for k, v in signal.map.items()]
     rows.append(
         {
             "when": "any other",
@@ -36,9 +108,9 @@ def signal_rules(signal: Signal) -> list[dict[str, Any]]:
     return rows
 
 
-def band_ranges(scheme: Scheme) -> list[dict[str, Any]]:
+def band_ranges(scheme: Scheme) -> list[BandRange]:
     """Each band with the score range it covers, such as `71 <= score < 91`."""
-    out = []
+    out: list[BandRange] = []
     upper: str | None = None
     for band in scheme.bands:
         low = f"{number_text(band.threshold)} {'<' if band.strict else '<='} score"
@@ -47,9 +119,9 @@ def band_ranges(scheme: Scheme) -> list[dict[str, Any]]:
     return out
 
 
-def _definition(d: Scheme) -> dict[str, Any]:
+def _definition(d: Scheme) -> Definition:
     """One definition's groups and signals with their effective shares and rules."""
-    signals = []
+    signals: list[SignalDescription] = []
     for flat in d.flat_signals():
         sig = flat.signal
         signals.append(
@@ -80,10 +152,12 @@ def _definition(d: Scheme) -> dict[str, Any]:
     return {"groups": groups, "signals": signals}
 
 
-def describe(scheme: Scheme) -> dict[str, Any]:
+def describe(scheme: Scheme) -> SchemeDescription:
     """The scheme's effective weights (percent of the whole score), rules and bands; each
     segment's definition and each extra score's."""
-    main = _definition(scheme) if scheme.segments is None else {"groups": None, "signals": None}
+    main: Definition = (
+        _definition(scheme) if scheme.segments is None else {"groups": None, "signals": None}
+    )
     return {
         "scheme": {
             "name": scheme.name,

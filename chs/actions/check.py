@@ -6,67 +6,130 @@ The rules shown come from the same `Tier.interval` the engine scores with.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 import polars as pl
 
 from chs.alerts import add_alerts
 from chs.columns import DEFINITION, OK, REASON, internal
-from chs.files import CsvOptions
-from chs.scheme import Scheme
+from chs.engine import ScoringPlan
+from chs.files import CsvOptions, Input
+from chs.scheme import FlatSignal, Scheme
 from chs.sources import collect, planned
 from chs.summary import REJECT_SAMPLE, reject_lines
 
 HISTOGRAM_BINS = 10
 
+# (definition name, signal, prefix of its working columns), for every definition
+_Signals = list[tuple[str, FlatSignal, str]]
 
-def check_data(scheme: Scheme, path: str | Path, csv: CsvOptions | None = None) -> dict[str, Any]:
+
+class ColumnCheck(TypedDict):
+    """How one signal's input fares in the file."""
+
+    definition: NotRequired[str]  # with segments
+    signal: str
+    column: str
+    type: str
+    missing_share: float
+
+
+class BandCount(TypedDict):
+    band: str
+    customers: int
+
+
+class BinCount(TypedDict):
+    range: str
+    customers: int
+
+
+class CheckResult(TypedDict):
+    """What `check_data` returns (`chs check --data --json` prints it beside the
+    scheme's description)."""
+
+    file: str
+    rows: dict[str, int]  # read, scored, rejected
+    rejected_sample: list[str]
+    columns: list[ColumnCheck]
+    bands: list[BandCount]
+    histogram: list[BinCount]
+    definitions: dict[str, int] | None  # with segments: rows routed to each
+    warnings: list[str]
+
+
+def check_data(scheme: Scheme, path: str | Path, csv: CsvOptions | None = None) -> CheckResult:
     """Score `path` without writing: columns and types, missing shares, the distribution."""
     source = Path(path)
     csv = csv or CsvOptions()
     with planned(source, scheme, csv) as (data, plan):
         schema = data.frame.collect_schema()
         add_alerts(plan.scored, scheme)  # an alert naming a column the rows lack is an error
-        bins = (
-            (pl.col("score") // (100 / HISTOGRAM_BINS)).clip(0, HISTOGRAM_BINS - 1).cast(pl.Int32)
-        )
-        # Missing shares per definition (with segments: among the rows routed to it).
-        segmented = scheme.segments is not None
         signals = [
             (dname, f, prefix)
             for dname, (d, prefix) in plan.definitions.items()
             for f in d.flat_signals()
         ]
-        routed = {
-            dname: (pl.col(DEFINITION) == dname) if segmented else pl.lit(True)
-            for dname in plan.definitions
-        }
-        queries = [
-            plan.checked.select(
-                pl.len().alias("read"),
-                (~pl.col(OK)).sum().alias("rejected"),
-                *[
-                    (~pl.col(internal("has", f.name, prefix)))
-                    .filter(routed[dname])
-                    .mean()
-                    .alias(f"{dname}/{f.name}")
-                    for dname, f, prefix in signals
-                ],
-                *[routed[dname].sum().alias(f"routed/{dname}") for dname in plan.definitions],
-            ),
-            plan.rejected.head(REJECT_SAMPLE).select(
-                "row", pl.col(scheme.id).cast(pl.String).alias("id"), REASON
-            ),
-            plan.scored.group_by("band").agg(pl.len().alias("customers")),
-            plan.scored.group_by(bins.alias("bin")).agg(pl.len().alias("customers")),
-        ]
-        counts, sample, bands, hist = collect(queries, data)
+        counts, sample, bands, hist = collect(_queries(scheme, plan, signals), data)
     head = counts.row(0, named=True)
     read, rejected = int(head["read"]), int(head["rejected"])
-    per_band = dict(bands.iter_rows())
-    per_bin = dict(hist.iter_rows())
+    per_band, per_bin = dict(bands.iter_rows()), dict(hist.iter_rows())
     width = 100 // HISTOGRAM_BINS
-    columns = []
+    segmented = scheme.segments is not None
+    return {
+        "file": str(source),
+        "rows": {"read": read, "scored": read - rejected, "rejected": rejected},
+        "rejected_sample": reject_lines({"reject_sample": sample}),
+        "columns": _columns(signals, head, data, schema, segmented=segmented),
+        "bands": [
+            {"band": b.name, "customers": int(per_band.get(b.name, 0))} for b in scheme.bands
+        ],
+        "histogram": [
+            {"range": f"{i * width}-{(i + 1) * width}", "customers": int(per_bin.get(i, 0))}
+            for i in range(HISTOGRAM_BINS)
+        ],
+        "definitions": {d: int(head[f"routed/{d}"]) for d in plan.definitions}
+        if segmented
+        else None,
+        "warnings": plan.warnings,
+    }
+
+
+def _queries(scheme: Scheme, plan: ScoringPlan, signals: _Signals) -> list[pl.LazyFrame]:
+    """Counts and missing shares, the rejected sample, customers per band and per bin.
+    Missing shares are per definition (with segments: among the rows routed to it)."""
+    bins = (pl.col("score") // (100 / HISTOGRAM_BINS)).clip(0, HISTOGRAM_BINS - 1).cast(pl.Int32)
+    segmented = scheme.segments is not None
+    routed = {
+        dname: (pl.col(DEFINITION) == dname) if segmented else pl.lit(True)
+        for dname in plan.definitions
+    }
+    return [
+        plan.checked.select(
+            pl.len().alias("read"),
+            (~pl.col(OK)).sum().alias("rejected"),
+            *[
+                (~pl.col(internal("has", f.name, prefix)))
+                .filter(routed[dname])
+                .mean()
+                .alias(f"{dname}/{f.name}")
+                for dname, f, prefix in signals
+            ],
+            *[routed[dname].sum().alias(f"routed/{dname}") for dname in plan.definitions],
+        ),
+        plan.rejected.head(REJECT_SAMPLE).select(
+            "row", pl.col(scheme.id).cast(pl.String).alias("id"), REASON
+        ),
+        plan.scored.group_by("band").agg(pl.len().alias("customers")),
+        plan.scored.group_by(bins.alias("bin")).agg(pl.len().alias("customers")),
+    ]
+
+
+def _columns(
+    signals: _Signals, head: dict[str, Any], data: Input, schema: pl.Schema, *, segmented: bool
+) -> list[ColumnCheck]:
+    """Each signal's column, its type as read, and the share of rows that lack it."""
+    columns: list[ColumnCheck] = []
     for dname, f, _ in signals:
         sig = f.signal
         col = sig.column
@@ -80,23 +143,4 @@ def check_data(scheme: Scheme, path: str | Path, csv: CsvOptions | None = None) 
                 "missing_share": round(float(head[f"{dname}/{f.name}"] or 0.0), 4),
             }
         )
-    return {
-        "file": str(source),
-        "rows": {"read": read, "scored": read - rejected, "rejected": rejected},
-        "rejected_sample": reject_lines({"reject_sample": sample}),
-        "columns": columns,
-        "bands": [
-            {"band": b.name, "customers": int(per_band.get(b.name, 0))} for b in scheme.bands
-        ],
-        "histogram": [
-            {
-                "range": f"{i * width}-{(i + 1) * width}",
-                "customers": int(per_bin.get(i, 0)),
-            }
-            for i in range(HISTOGRAM_BINS)
-        ],
-        "definitions": {d: int(head[f"routed/{d}"]) for d in plan.definitions}
-        if segmented
-        else None,
-        "warnings": plan.warnings,
-    }
+    return columns
