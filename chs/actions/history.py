@@ -2,24 +2,82 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 import polars as pl
 
 from chs.columns import KEY
 from chs.errors import DataError
 from chs.exprs import band_order
-from chs.history import FILE, list_snapshots, open_past
+from chs.hints import close_ids
+from chs.history import FILE, Listing, list_snapshots, open_past
 from chs.trends import sparkline
 
+# per customer, per snapshot date: (score, band)
+_Series = dict[str, dict[str, tuple[float | None, str | None]]]
 
-def history_report(directory: Path, ids: list[str], *, top: int = 10) -> dict[str, Any]:
+
+class SnapshotCounts(TypedDict):
+    as_of: str
+    customers: int
+    mean: float
+    bands: dict[str, int]  # customers per band
+
+
+class CustomerHistory(TypedDict):
+    """One customer across the snapshots (None where a snapshot lacks it)."""
+
+    id: str
+    scores: list[float | None]
+    bands: list[str | None]
+    trend: str  # a sparkline
+
+
+class HistoryReport(TypedDict):
+    """What `history_report` returns (and `chs history --json` prints)."""
+
+    directory: str
+    bands: list[str]
+    snapshots: list[SnapshotCounts]
+    customers: list[CustomerHistory]
+    warnings: list[str]
+
+
+@dataclass(frozen=True)
+class _Frames:
+    """What one pass over every snapshot collected."""
+
+    dates: list[str]  # oldest first
+    portfolio: pl.DataFrame  # customers and mean score per (as_of, band)
+    wide: pl.DataFrame  # KEY, as_of, score, band
+    tops: pl.DataFrame  # the highest score per band, for the band order
+
+
+def history_report(directory: Path, ids: list[str], *, top: int = 10) -> HistoryReport:
     """Band counts per snapshot, and scores over time for the given customers (or, with
     none given, for those whose score fell most from the first snapshot to the last)."""
     listing = list_snapshots(directory)
     if not listing.snapshots:
         raise DataError(f"{directory}: no snapshot (as_of=YYYY-MM-DD/{FILE}) in the history folder")
+    frames = _collect(listing)
+    series = _series(frames.wide)
+    missing = [i for i in ids if i not in series]
+    if missing:
+        hint = close_ids(missing[0], sorted(series))
+        raise DataError(f"{directory}: customer {missing[0]!r} is in no snapshot{hint}")
+    shown = ids or _biggest_falls(series, frames.dates, top)
+    return {
+        "directory": str(directory),
+        "bands": band_order([frames.tops]),
+        "snapshots": _snapshots(frames.dates, frames.portfolio),
+        "customers": [_customer(cid, series[cid], frames.dates) for cid in shown],
+        "warnings": listing.warnings,
+    }
+
+
+def _collect(listing: Listing) -> _Frames:
     with open_past(listing.snapshots, None) as past:
         dates = [d.isoformat() for d, _ in past]
         frames = [
@@ -36,56 +94,52 @@ def history_report(directory: Path, ids: list[str], *, top: int = 10) -> dict[st
                 long.group_by("band").agg(pl.col("score").max()),
             ]
         )
+    return _Frames(dates, portfolio, wide, tops)
+
+
+def _snapshots(dates: list[str], portfolio: pl.DataFrame) -> list[SnapshotCounts]:
+    """Per snapshot: customers, the mean score, customers per band."""
     by_date: dict[str, dict[str, int]] = {d: {} for d in dates}
     means: dict[str, list[tuple[float, int]]] = {d: [] for d in dates}
     for r in portfolio.iter_rows(named=True):
         by_date[r["as_of"]][r["band"]] = int(r["customers"])
         means[r["as_of"]].append((r["mean"], int(r["customers"])))
-    series: dict[str, dict[str, tuple[float | None, str | None]]] = {}
+    return [
+        {
+            "as_of": d,
+            "customers": sum(by_date[d].values()),
+            "mean": round(sum(m * n for m, n in means[d]) / max(sum(n for _, n in means[d]), 1), 1),
+            "bands": by_date[d],
+        }
+        for d in dates
+    ]
+
+
+def _series(wide: pl.DataFrame) -> _Series:
+    series: _Series = {}
     for r in wide.iter_rows(named=True):
         series.setdefault(r[KEY], {})[r["as_of"]] = (r["score"], r["band"])
-    known = set(series)
-    missing = [i for i in ids if i not in known]
-    if missing:
-        import difflib
+    return series
 
-        close = difflib.get_close_matches(missing[0], sorted(known), n=3)
-        hint = f"; close ids: {', '.join(close)}" if close else ""
-        raise DataError(f"{directory}: customer {missing[0]!r} is in no snapshot{hint}")
-    if not ids:
-        first, last = dates[0], dates[-1]
-        falls = [
-            (points[last][0] - points[first][0], cid)
-            for cid, points in series.items()
-            if first in points and last in points and points[last][0] < points[first][0]
-        ]
-        ids = [cid for _, cid in sorted(falls)[:top]]
-    customers = []
-    for cid in ids:
-        points = series[cid]
-        scores = [points.get(d, (None, None))[0] for d in dates]
-        customers.append(
-            {
-                "id": cid,
-                "scores": scores,
-                "bands": [points.get(d, (None, None))[1] for d in dates],
-                "trend": sparkline(scores),
-            }
-        )
+
+def _biggest_falls(series: _Series, dates: list[str], top: int) -> list[str]:
+    """The `top` customers whose score fell most from the first snapshot to the last."""
+    first, last = dates[0], dates[-1]
+    falls = [
+        (points[last][0] - points[first][0], cid)
+        for cid, points in series.items()
+        if first in points and last in points and points[last][0] < points[first][0]
+    ]
+    return [cid for _, cid in sorted(falls)[:top]]
+
+
+def _customer(
+    cid: str, points: dict[str, tuple[float | None, str | None]], dates: list[str]
+) -> CustomerHistory:
+    scores = [points.get(d, (None, None))[0] for d in dates]
     return {
-        "directory": str(directory),
-        "bands": band_order([tops]),
-        "snapshots": [
-            {
-                "as_of": d,
-                "customers": sum(by_date[d].values()),
-                "mean": round(
-                    sum(m * n for m, n in means[d]) / max(sum(n for _, n in means[d]), 1), 1
-                ),
-                "bands": by_date[d],
-            }
-            for d in dates
-        ],
-        "customers": customers,
-        "warnings": listing.warnings,
+        "id": cid,
+        "scores": scores,
+        "bands": [points.get(d, (None, None))[1] for d in dates],
+        "trend": sparkline(scores),
     }
