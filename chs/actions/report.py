@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import polars as pl
 
 from chs.errors import DataError
+from chs.exprs import band_order
 from chs.files import PendingWrites, check_outputs, open_input
 from chs.rollup import (
     build_parents,
@@ -20,6 +21,18 @@ from chs.rollup import (
 from chs.snapshot import recorded
 
 
+class RollupReport(TypedDict):
+    """What `report_file` returns (and `chs report --json` prints)."""
+
+    input: str
+    bands: list[str]
+    at_risk_bands: list[str]
+    value_column: str | None
+    rollups: list[dict[str, Any]]  # chs.rollup's
+    parents: list[dict[str, Any]] | None
+    output: str | None
+
+
 def report_file(
     path: str | Path,
     *,
@@ -28,10 +41,8 @@ def report_file(
     at_risk: list[str] | None = None,
     value_column: str | None = None,
     output: Path | None = None,
-) -> dict[str, Any]:
+) -> RollupReport:
     """Roll-ups over a scored file (`chs report`)."""
-    from chs.exprs import band_order
-
     source = Path(path)
     if output is not None:
         check_outputs([output], [source])
@@ -47,15 +58,7 @@ def report_file(
         if value is not None and value not in columns:
             raise DataError(f"{source}: value column {value!r} not found")
         delta = "delta" in columns
-        seen = band_order([data.frame.group_by("band").agg(pl.col("score").max()).collect()])
-        # A chs Parquet file records its scheme's bands and at-risk bands; else infer.
-        order = info.get("bands") or seen
-        risk = at_risk or info.get("at_risk") or [order[-1]]
-        unknown = [b for b in risk if b not in order]
-        if unknown:
-            raise DataError(
-                f"{source}: --at-risk band {unknown[0]!r} is not a band of the file ({', '.join(order)})"
-            )
+        order, risk = _bands(source, data.frame, info, at_risk)
         queries = rollup_queries(data.frame, by, order, value, delta=delta)
         if parent:
             queries["parents"] = parent_query(data.frame, parent, order, value)
@@ -76,3 +79,19 @@ def report_file(
         else None,
         "output": str(output) if output else None,
     }
+
+
+def _bands(
+    source: Path, frame: pl.LazyFrame, info: dict[str, Any], at_risk: list[str] | None
+) -> tuple[list[str], list[str]]:
+    """The band order and the at-risk bands: what a chs Parquet file records, else
+    inferred from the scores (the lowest band at risk)."""
+    seen = band_order([frame.group_by("band").agg(pl.col("score").max()).collect()])
+    order = info.get("bands") or seen
+    risk = at_risk or info.get("at_risk") or [order[-1]]
+    unknown = [b for b in risk if b not in order]
+    if unknown:
+        raise DataError(
+            f"{source}: --at-risk band {unknown[0]!r} is not a band of the file ({', '.join(order)})"
+        )
+    return order, risk
