@@ -21,9 +21,10 @@ from chs.columns import KEY, META_KEY
 from chs.engine import build_plan
 from chs.errors import DataError
 from chs.exprs import repeated_hashes
-from chs.files import CsvOptions, open_input
+from chs.files import CsvOptions, Input, open_input
 from chs.hints import suggest_column
 from chs.scheme import Scheme
+from chs.sources import scheme_text_columns
 
 
 @dataclass
@@ -91,64 +92,92 @@ def open_snapshot(
     path = Path(path)
     csv = csv or CsvOptions()
     info = recorded(path)
-    text = _text_columns(scheme) if scheme is not None else []
+    text = scheme_text_columns(scheme) if scheme is not None else []
     with open_input(path, csv, text) as data:
         columns = data.frame.collect_schema().names()
-        scored = "score" in columns and "band" in columns
-        if not scored and scheme is None:
+        if "score" in columns and "band" in columns:
+            ident, value = _id_and_value(path, columns, info, scheme, id_column, value_column, role)
+            yield _recorded_snapshot(path, data, columns, info, ident, value, extra or [])
+        elif scheme is None:
             raise DataError(
                 f"{path}: the {role} has no score and band columns, so it is a raw export; "
                 "give --scheme to score it"
             )
-        if not scored:
-            assert scheme is not None
-            plan = build_plan(
-                data.frame,
-                scheme,
-                source=str(path),
-                decimal_comma=csv.decimal_comma,
-                inferred=data.inferred,
-            )
-            rejected = plan.rejected.select(pl.len()).collect().item()
-            frame = plan.scored
-            yield _snapshot(
-                path,
-                frame,
-                frame.collect_schema().names(),
-                scheme.id,
-                scheme.value,
-                scheme.name,
-                scheme.digest,
-                None,
-                rescored=True,
-                rejected=rejected,
-                extra=extra or [],
-            )
-            return
-        ident = id_column or info.get("id") or (scheme.id if scheme else None) or columns[0]
-        if ident not in columns:
-            raise DataError(
-                f"{path}: the {role} has no id column {ident!r}.{suggest_column(ident, columns)}"
-            )
-        value = value_column or info.get("value") or (scheme.value if scheme else None)
-        if value_column is not None and value_column not in columns:
-            raise DataError(
-                f"{path}: the {role} has no value column {value_column!r}.{suggest_column(value_column, columns)}"
-            )
-        value = value if value in columns else None
-        name = info.get("scheme") or (_first(data.frame, "scheme") if "scheme" in columns else None)
-        digest = info.get("hash") or (
-            _first(data.frame, "scheme_hash") if "scheme_hash" in columns else None
+        else:
+            yield _rescored(path, data, scheme, csv, extra or [])
+
+
+def _rescored(
+    path: Path, data: Input, scheme: Scheme, csv: CsvOptions, extra: list[str]
+) -> Snapshot:
+    """A raw export scored here; its rejected rows count as absent."""
+    plan = build_plan(
+        data.frame,
+        scheme,
+        source=str(path),
+        decimal_comma=csv.decimal_comma,
+        inferred=data.inferred,
+    )
+    rejected = plan.rejected.select(pl.len()).collect().item()
+    frame = plan.scored
+    return _snapshot(
+        path,
+        frame,
+        frame.collect_schema().names(),
+        scheme.id,
+        scheme.value,
+        scheme.name,
+        scheme.digest,
+        None,
+        rescored=True,
+        rejected=rejected,
+        extra=extra,
+    )
+
+
+def _id_and_value(
+    path: Path,
+    columns: list[str],
+    info: dict[str, Any],
+    scheme: Scheme | None,
+    id_column: str | None,
+    value_column: str | None,
+    role: str,
+) -> tuple[str, str | None]:
+    """A scored file's id column (given, recorded, the scheme's, else the first) and
+    value column (given, recorded or the scheme's, if the file has it)."""
+    ident = id_column or info.get("id") or (scheme.id if scheme else None) or columns[0]
+    if ident not in columns:
+        raise DataError(
+            f"{path}: the {role} has no id column {ident!r}.{suggest_column(ident, columns)}"
         )
-        as_of = info.get("as_of") or (_first(data.frame, "as_of") if "as_of" in columns else None)
-        frame = data.with_text([ident])
-        yield _snapshot(path, frame, columns, ident, value, name, digest, as_of, extra=extra or [])
+    value = value_column or info.get("value") or (scheme.value if scheme else None)
+    if value_column is not None and value_column not in columns:
+        raise DataError(
+            f"{path}: the {role} has no value column {value_column!r}.{suggest_column(value_column, columns)}"
+        )
+    return ident, value if value in columns else None
 
 
-def _text_columns(scheme: Scheme) -> list[str]:
-    from chs.sources import scheme_text_columns
+def _recorded_snapshot(
+    path: Path,
+    data: Input,
+    columns: list[str],
+    info: dict[str, Any],
+    ident: str,
+    value: str | None,
+    extra: list[str],
+) -> Snapshot:
+    """A scored file: how it was scored comes from its metadata, else its columns."""
 
-    return scheme_text_columns(scheme)
+    def first(column: str) -> str | None:
+        return _first(data.frame, column) if column in columns else None
+
+    name = info.get("scheme") or first("scheme")
+    digest = info.get("hash") or first("scheme_hash")
+    as_of = info.get("as_of") or first("as_of")
+    frame = data.with_text([ident])
+    return _snapshot(path, frame, columns, ident, value, name, digest, as_of, extra=extra)
 
 
 def _snapshot(

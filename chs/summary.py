@@ -10,6 +10,7 @@ from typing import Any
 
 import polars as pl
 
+from chs.alerts import flag_columns
 from chs.columns import REASON, ROW
 from chs.numbers import rounded
 from chs.scheme import Scheme
@@ -92,25 +93,7 @@ def build_summary(
     stats = frames["stats"].row(0, named=True)
     has_value = value_column is not None
     total_value = float(stats["value"] or 0.0)
-    per_band = {r["band"]: r for r in frames["bands"].iter_rows(named=True)}
-    bands = []
-    for band in scheme.bands:
-        row = per_band.get(band.name, {"customers": 0, "value": 0.0})
-        customers = int(row["customers"])
-        value = float(row["value"] or 0.0)
-        bands.append(
-            {
-                "band": band.name,
-                "from": band.threshold,
-                "color": band.color,
-                "customers": customers,
-                "share": rounded(customers / scored, 4) if scored else 0.0,
-                "value": rounded(value, 2) if has_value else None,
-                "value_share": (rounded(value / total_value, 4) if total_value else 0.0)
-                if has_value
-                else None,
-            }
-        )
+    bands = _bands(scheme, frames["bands"], scored, total_value if has_value else None)
     at_risk = [
         {
             "id": r["id"],
@@ -142,6 +125,34 @@ def build_summary(
     }
 
 
+def _bands(
+    scheme: Scheme, per_band: pl.DataFrame, scored: int, total_value: float | None
+) -> list[dict[str, Any]]:
+    """Customers and value per band, with their shares; `total_value` None: no value
+    column, so no value figures."""
+    found = {r["band"]: r for r in per_band.iter_rows(named=True)}
+    has_value = total_value is not None
+    bands = []
+    for band in scheme.bands:
+        row = found.get(band.name, {"customers": 0, "value": 0.0})
+        customers = int(row["customers"])
+        value = float(row["value"] or 0.0)
+        bands.append(
+            {
+                "band": band.name,
+                "from": band.threshold,
+                "color": band.color,
+                "customers": customers,
+                "share": rounded(customers / scored, 4) if scored else 0.0,
+                "value": rounded(value, 2) if has_value else None,
+                "value_share": (rounded(value / total_value, 4) if total_value else 0.0)
+                if has_value
+                else None,
+            }
+        )
+    return bands
+
+
 def reject_lines(frames: dict[str, pl.DataFrame]) -> list[str]:
     """`row 12 (C0012): logins: 'abc' is not a number` for the first rejected rows."""
     return [
@@ -154,8 +165,7 @@ def reject_lines(frames: dict[str, pl.DataFrame]) -> list[str]:
 
 
 def alert_queries(frame: pl.LazyFrame, scheme: Scheme) -> dict[str, pl.LazyFrame]:
-    from chs.alerts import flag_columns
-
+    """How many customers each alert flags, for `build_alerts`."""
     if not scheme.alerts:
         return {}
     return {"alerts": frame.select([pl.col(c).sum() for c in flag_columns(scheme)])}
