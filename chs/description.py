@@ -18,12 +18,16 @@ class Rule(TypedDict):
 
 
 class BandRange(TypedDict):
+    """A band and the score range it covers."""
+
     band: str
     color: str | None
     range: str
 
 
 class SignalDescription(TypedDict):
+    """One signal of a definition: where it reads, its weight and share, its rules."""
+
     name: str
     label: str | None
     group: str | None
@@ -36,6 +40,8 @@ class SignalDescription(TypedDict):
 
 
 class GroupDescription(TypedDict):
+    """One group of a definition, with its share of the whole score."""
+
     name: str
     label: str | None
     weight: float
@@ -43,11 +49,15 @@ class GroupDescription(TypedDict):
 
 
 class Definition(TypedDict):
+    """A definition's groups and signals."""
+
     groups: list[GroupDescription] | None
     signals: list[SignalDescription] | None  # None for a segmented scheme's top level
 
 
 class SegmentDescription(Definition):
+    """A segment's definition and which customers it scores."""
+
     name: str
     when: str | None
 
@@ -60,6 +70,8 @@ class ScoreDescription(Definition):
 
 
 class SchemeInfo(TypedDict):
+    """What identifies the scheme and its defaults."""
+
     name: str
     hash: str
     description: str | None

@@ -32,4 +32,5 @@ def psi(before: dict[int, int], after: dict[int, int]) -> float:
 
 
 def psi_label(value: float) -> str:
+    """The usual reading of a PSI: below 0.1 stable, up to 0.25 moderate, above major."""
     return "stable" if value < 0.1 else "moderate shift" if value <= 0.25 else "major shift"

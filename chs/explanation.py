@@ -27,6 +27,7 @@ class Move:
 
 
 def _fmt(value: Any) -> str:
+    """A value as the texts show it (and as the rescored variants are keyed)."""
     if isinstance(value, float):
         return number_text(round(value, 4))
     return str(value)
@@ -163,6 +164,8 @@ ToNextBand = TypedDict(
 
 
 class GroupExplained(TypedDict):
+    """One group of one customer: its score, what it gives, what it would take."""
+
     group: str
     score: float | None
     effective_weight: float

@@ -31,6 +31,7 @@ FILE = "scores.parquet"
 
 
 def parse_date(text: str, what: str = "--as-of") -> dt.date:
+    """A date written YYYY-MM-DD, exactly (`fromisoformat` alone takes 20261130 too)."""
     try:
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
             raise ValueError(text)
@@ -40,6 +41,7 @@ def parse_date(text: str, what: str = "--as-of") -> dt.date:
 
 
 def snapshot_path(directory: Path, as_of: dt.date) -> Path:
+    """Where a date's snapshot goes in a history folder."""
     return directory / f"as_of={as_of.isoformat()}" / FILE
 
 
@@ -93,6 +95,7 @@ def previous_in(listing: Listing, as_of: dt.date) -> tuple[dt.date, Path] | None
 def open_past(
     snapshots: list[tuple[dt.date, Path]], id_column: str | None
 ) -> Iterator[list[tuple[dt.date, Snapshot]]]:
+    """Open every listed snapshot at once, closed together when the block ends."""
     with contextlib.ExitStack() as stack:
         yield [
             (

@@ -71,6 +71,7 @@ class BandMove(TypedDict):
 
 
 def _movement(delta: pl.Expr, before: pl.Expr, after: pl.Expr) -> pl.Expr:
+    """The per-customer movement word, from the delta and which scores there are."""
     return (
         pl.when(before.is_null())
         .then(pl.lit(NEW))
@@ -132,6 +133,7 @@ def add_movement(scored: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def _points_text(x: pl.Expr) -> pl.Expr:
+    """Points as a driver shows them: one decimal, `100` rather than `100.0`."""
     return x.round(1).cast(pl.String).str.strip_suffix(".0")
 
 

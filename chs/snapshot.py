@@ -57,6 +57,8 @@ def metadata(scheme: Scheme, as_of: str | None) -> dict[str, str]:
 
 
 def recorded(path: Path) -> dict[str, Any]:
+    """What a chs Parquet file records about itself (see `metadata`); nothing for any
+    other file, or one whose metadata cannot be read."""
     if path.suffix.lower() not in (".parquet", ".pq"):
         return {}
     try:
@@ -71,6 +73,7 @@ def recorded_value(path: Path) -> str | None:
 
 
 def _first(lf: pl.LazyFrame, column: str) -> str | None:
+    """The first value of a column, as text (a scored CSV repeats scheme and as_of)."""
     values = lf.select(pl.col(column).drop_nulls().first()).collect().item()
     return None if values is None else str(values)
 

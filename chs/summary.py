@@ -211,6 +211,7 @@ def build_matrices(
     extras: list[tuple[str, Scheme]],
     value_column: str | None,
 ) -> list[dict[str, Any]]:
+    """Each band x band matrix of `matrix_queries`, every cell present (0 when empty)."""
     out = []
     for name, other in extras:
         cells = {(r["band"], r["other"]): r for r in frames[f"matrix_{name}"].iter_rows(named=True)}

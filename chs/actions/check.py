@@ -35,11 +35,15 @@ class ColumnCheck(TypedDict):
 
 
 class BandCount(TypedDict):
+    """Customers in one band."""
+
     band: str
     customers: int
 
 
 class BinCount(TypedDict):
+    """Customers in one bin of the score histogram (`0-10`)."""
+
     range: str
     customers: int
 

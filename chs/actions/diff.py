@@ -54,6 +54,8 @@ class SnapshotInfo(TypedDict):
 
 
 class RowCounts(TypedDict):
+    """Customers in the last snapshot, in this one, and in both."""
+
     last: int
     this: int
     common: int
@@ -80,11 +82,15 @@ class Drop(TypedDict):
 
 
 class Psi(TypedDict):
+    """A population stability index and its reading (`chs.drift`)."""
+
     psi: float
     label: str
 
 
 class Drift(TypedDict):
+    """How far the score and each signal's points moved as distributions."""
+
     score: Psi
     signals: dict[str, Psi]  # per signal both snapshots score
 
@@ -250,6 +256,7 @@ def _transitions(frame: pl.DataFrame, order: list[str]) -> list[Transition]:
 
 
 def _drops(frame: pl.DataFrame) -> list[Drop]:
+    """BIGGEST_DROPS: the value is this snapshot's, else the last one's."""
     return [
         {
             "id": r["id"],
@@ -302,6 +309,7 @@ def _describe(s: Snapshot) -> SnapshotInfo:
 
 
 def _sample_ids(s: Snapshot) -> str:
+    """A few ids of a snapshot, to show two files that do not match."""
     ids = s.frame.select(pl.col(KEY).drop_nulls().head(3)).collect()[KEY].to_list()
     return ", ".join(repr(i) for i in ids) or "(none)"
 

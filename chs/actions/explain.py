@@ -27,11 +27,15 @@ from chs.sources import collect, planned
 
 
 class OtherScore(TypedDict):
+    """The customer's score and band on an extra score of the scheme."""
+
     score: float | None
     band: str | None
 
 
 class ExplainedCustomer(Explanation):
+    """A scored customer explained, with what `explain_file` adds."""
+
     definition: NotRequired[str]  # with segments: the one that scored the customer
     other_scores: dict[str, OtherScore]  # per extra score of the scheme
 

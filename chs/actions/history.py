@@ -20,6 +20,8 @@ _Series = dict[str, dict[str, tuple[float | None, str | None]]]
 
 
 class SnapshotCounts(TypedDict):
+    """One snapshot of the portfolio: customers, mean score, customers per band."""
+
     as_of: str
     customers: int
     mean: float
@@ -78,6 +80,7 @@ def history_report(directory: Path, ids: list[str], *, top: int = 10) -> History
 
 
 def _collect(listing: Listing) -> _Frames:
+    """Read every snapshot of the listing in one pass."""
     with open_past(listing.snapshots, None) as past:
         dates = [d.isoformat() for d, _ in past]
         frames = [
@@ -116,6 +119,7 @@ def _snapshots(dates: list[str], portfolio: pl.DataFrame) -> list[SnapshotCounts
 
 
 def _series(wide: pl.DataFrame) -> _Series:
+    """Each customer's score and band per snapshot date."""
     series: _Series = {}
     for r in wide.iter_rows(named=True):
         series.setdefault(r[KEY], {})[r["as_of"]] = (r["score"], r["band"])
