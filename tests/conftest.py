@@ -21,6 +21,8 @@ from support import (
 from support import runner as cli_runner
 from typer.testing import CliRunner
 
+from chs.scheme import Scheme, load_scheme
+
 # -- the tiny library scheme (support.TINY_SCHEME): score == x -----------------------------
 
 
@@ -45,6 +47,14 @@ def tiny_last_csv(tmp_path: Path) -> Path:
 def tiny_csv(tmp_path: Path) -> Path:
     """TINY_THIS in tmp_path/this.csv: the later snapshot."""
     return write(tmp_path / "this.csv", TINY_THIS)
+
+
+@pytest.fixture
+def tiny_pair(tiny_scheme: Path, tiny_last_csv: Path, tiny_csv: Path) -> tuple[Scheme, Path, Path]:
+    """The loaded tiny scheme and its two snapshots: a falls 80 -> 40 (high -> low), b rises
+    30 -> 70 (low -> high), c stays at 60, d leaves (45, low), e arrives (20, low), f falls
+    55 -> 50 (high -> high)."""
+    return load_scheme(tiny_scheme), tiny_last_csv, tiny_csv
 
 
 # -- the CLI scheme (support.CLI_SCHEME) and its customers ---------------------------------

@@ -9,17 +9,18 @@ import polars as pl
 import pytest
 from support import TINY_SCHEME
 
-from chs.actions.history import history_report
 from chs.actions.score import ScoreOptions, score_file
 from chs.errors import DataError, OptionError
 from chs.history import Listing, list_snapshots, parse_date, previous_in, snapshot_path
 from chs.scheme import Scheme, load_scheme
-from chs.trends import nearest, sparkline
 
 # score == x; high >= 50, low below; change_30d and change_90d columns.
 SCHEME = TINY_SCHEME + "trends: [30, 90]\n"
 
+
 SEP, OCT, NOV = dt.date(2026, 9, 1), dt.date(2026, 10, 1), dt.date(2026, 11, 1)
+
+
 # score (== x) per month; dune arrives in November
 MONTHS = {
     SEP: "id,mrr,x\nacme,100,80\nbolt,200,60\ncora,300,30\n",
@@ -128,19 +129,6 @@ def test_previous_in_is_the_latest_strictly_before():
     assert previous_in(listing, SEP) is None
 
 
-def test_nearest():
-    # 30 days before 2026-11-01 is 2026-10-02: 10-01 is 1 day off (<= 15)
-    assert nearest([SEP, OCT], NOV, 30) == OCT
-    # 90 days before 2026-11-01 is 2026-08-03: 09-01 is 29 days off (<= 45), 10-01 59
-    assert nearest([SEP, OCT], NOV, 90) == SEP
-    # only 10-01, 59 days from 08-03 > 45: none
-    assert nearest([OCT], NOV, 90) is None
-    # a tie: 09-30 and 10-04 are both 2 days from 10-02: the older wins
-    assert nearest([dt.date(2026, 9, 30), dt.date(2026, 10, 4)], NOV, 30) == dt.date(2026, 9, 30)
-    # only dates before as_of count: 11-01 would be 2 days from 10-30, but it is as_of
-    assert nearest([NOV], NOV, 2) is None
-
-
 # -- score_file with a history ------------------------------------------------------------
 
 
@@ -208,18 +196,6 @@ def test_three_months_of_history(tmp_path):
     assert pl.read_parquet(paths[2])["as_of"].unique().to_list() == [NOV]
 
 
-def test_snapshots_in_band_counts_consecutive_snapshots_only(tmp_path):
-    # eve is high in September, absent in October, high again in November: the streak
-    # was broken by the snapshot she was missing from, so November is her first.
-    scheme = make_scheme(tmp_path)
-    history = tmp_path / "history"
-    run(tmp_path, scheme, history, SEP, "id,mrr,x\nacme,1,80\neve,1,70\n")
-    run(tmp_path, scheme, history, OCT, "id,mrr,x\nacme,1,80\n")
-    run(tmp_path, scheme, history, NOV, "id,mrr,x\nacme,1,80\neve,1,75\n")
-    # acme: high in all three -> 3; eve: high now, absent in October -> 1
-    assert by_id(snapshot_path(history, NOV), "snapshots_in_band") == [("acme", 3), ("eve", 1)]
-
-
 def test_rerunning_a_date_replaces_its_snapshot(tmp_path):
     scheme, history, _ = build(tmp_path)
     nov = snapshot_path(history, NOV)
@@ -241,71 +217,3 @@ def test_rerunning_a_date_replaces_its_snapshot(tmp_path):
         ("bolt", 45.0, 5.0),
         ("cora", 70.0, 35.0),
     ]
-
-
-# -- history_report ------------------------------------------------------------------------
-
-
-def test_history_report_portfolio_and_explicit_ids(tmp_path):
-    _, history, _ = build(tmp_path)
-    report = history_report(history, ["cora", "dune"])
-    assert report["directory"] == str(history)
-    assert report["bands"] == ["high", "low"]
-    assert report["snapshots"] == [
-        # 80 60 30: high 2, low 1; mean 170/3 = 56.67 -> 56.7
-        {"as_of": "2026-09-01", "customers": 3, "mean": 56.7, "bands": {"high": 2, "low": 1}},
-        # 60 40 35: high 1, low 2; mean 135/3 = 45
-        {"as_of": "2026-10-01", "customers": 3, "mean": 45.0, "bands": {"high": 1, "low": 2}},
-        # 55 45 70 10: high 2, low 2; mean 180/4 = 45
-        {"as_of": "2026-11-01", "customers": 4, "mean": 45.0, "bands": {"high": 2, "low": 2}},
-    ]
-    assert report["customers"] == [
-        # 30/100*8 = 2.4 -> ▃, 35 -> 2.8 -> ▃, 70 -> 5.6 -> ▆
-        {
-            "id": "cora",
-            "scores": [30.0, 35.0, 70.0],
-            "bands": ["low", "low", "high"],
-            "trend": "▃▃▆",
-        },
-        # absent twice (spaces), then 10 -> 0.8 -> ▁
-        {"id": "dune", "scores": [None, None, 10.0], "bands": [None, None, "low"], "trend": "  ▁"},
-    ]
-    assert report["warnings"] == []
-
-
-def test_history_report_default_is_the_biggest_fallers(tmp_path):
-    _, history, _ = build(tmp_path)
-    # first to last: acme 55-80 = -25, bolt 45-60 = -15, cora 70-30 = +40; dune has no
-    # first score. Biggest falls first, top 2.
-    report = history_report(history, [], top=2)
-    assert [(c["id"], c["scores"], c["trend"]) for c in report["customers"]] == [
-        ("acme", [80.0, 60.0, 55.0], "▇▅▅"),  # 6.4 -> 6, 4.8 -> 4, 4.4 -> 4
-        ("bolt", [60.0, 40.0, 45.0], "▅▄▄"),  # 4.8 -> 4, 3.2 -> 3, 3.6 -> 3
-    ]
-
-
-def test_history_report_unknown_id(tmp_path):
-    _, history, _ = build(tmp_path)
-    with pytest.raises(DataError) as err:
-        history_report(history, ["acm"])
-    # 'acm' vs 'acme': 2*3/7 = 0.86 >= 0.6; the others share at most one letter
-    assert err.value.message == f"{history}: customer 'acm' is in no snapshot; close ids: acme"
-    with pytest.raises(DataError) as err:
-        history_report(history, ["zzz"])
-    assert err.value.message == f"{history}: customer 'zzz' is in no snapshot"
-
-
-def test_history_report_of_an_empty_folder(tmp_path):
-    with pytest.raises(DataError) as err:
-        history_report(tmp_path, [])
-    assert err.value.message == (
-        f"{tmp_path}: no snapshot (as_of=YYYY-MM-DD/scores.parquet) in the history folder"
-    )
-
-
-def test_sparkline():
-    # index = int(score / 100 * 8), at most 7: 0 -> 0 ▁, 12.4 -> 0.99 -> 0 ▁,
-    # 12.5 -> 1.0 -> 1 ▂, 50 -> 4 ▅, 99.9 -> 7.99 -> 7 █, 100 -> 8 -> 7 █
-    assert sparkline([0, 12.4, 12.5, 50, 99.9, 100]) == "▁▁▂▅██"
-    assert sparkline([None, 0, None]) == " ▁ "
-    assert sparkline([]) == ""

@@ -13,10 +13,9 @@ import polars as pl
 import pytest
 
 from chs.actions.diff import diff_files
-from chs.actions.report import report_file
 from chs.actions.score import ScoreOptions, score_file
-from chs.errors import DataError, OutputError
-from chs.rollup import check_by, parse_by, rollup_table
+from chs.errors import DataError
+from chs.rollup import check_by, parse_by
 from chs.scheme import load_scheme, parse_scheme
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -284,124 +283,6 @@ def test_empty_parent_is_not_a_group(tmp_path):
     # Neither the empty parent of c nor the blank one of d makes a group.
     # (the roll-up by segment still counts them: see the score --by tests)
     assert summary["rows"]["scored"] == 4
-
-
-# --- chs report -----------------------------------------------------------------------------------
-def test_report_matches_score_rollups(tmp_path):
-    out = tmp_path / "crm.parquet"
-    by = [["segment"], ["region"], ["owner"]]
-    summary = score_file(SAMPLE, CRM, ScoreOptions(by=by, output=out, top=100))
-    report = report_file(out, by=by, parent="parent_id", at_risk=["alert", "critical"])
-    assert report["bands"] == CRM_BANDS  # every band has customers in the file
-    assert report["at_risk_bands"] == ["alert", "critical"]
-    assert report["value_column"] == "mrr"  # recorded in the Parquet metadata
-    assert report["rollups"] == summary["rollups"]
-    assert report["parents"] == summary["parents"]
-    # Without --at-risk: the at-risk bands the Parquet file records (the scheme's).
-    default = report_file(out, by=by)
-    assert default["at_risk_bands"] == ["alert", "critical"]
-    assert default["rollups"] == summary["rollups"]
-    assert default["parents"] is None
-
-
-def test_report_on_scored_csv_defaults_to_lowest_band(tmp_path):
-    # A scored CSV records nothing: bands come from the file (best first, by their
-    # highest score), at risk is the lowest band, and the value column must be given.
-    out = tmp_path / "crm.csv"
-    score_file(SAMPLE, CRM, ScoreOptions(output=out))
-    report = report_file(out, by=[["segment"]], value_column="mrr")
-    assert report["bands"] == CRM_BANDS
-    assert report["at_risk_bands"] == ["critical"]
-    scored = pl.read_csv(out, infer_schema_length=None)
-    check_groups(
-        report["rollups"][0], aggregate(scored, "segment", CRM_BANDS, ["critical"]), "segment"
-    )
-    no_value = report_file(out, by=[["segment"]])
-    assert no_value["value_column"] is None
-    assert all(g["value"] is None for g in no_value["rollups"][0]["groups"])
-
-
-def test_report_mean_delta(tmp_path):
-    out = tmp_path / "nov.parquet"
-    summary = score_file(NOV, SAAS, ScoreOptions(by=[["segment"]], previous=OCT, output=out))
-    report = report_file(out, by=[["segment"]])
-    assert report["rollups"] == summary["rollups"]
-    deltas = {g["group"]["segment"]: g["mean_delta"] for g in report["rollups"][0]["groups"]}
-    assert deltas == expected_deltas()
-
-
-def test_report_unknown_at_risk_band(tmp_path):
-    out = tmp_path / "saas.parquet"
-    score_file(SAMPLE, SAAS, ScoreOptions(output=out))
-    with pytest.raises(DataError) as exc:
-        report_file(out, by=[["segment"]], at_risk=["red", "amber"])
-    assert exc.value.message == (
-        f"{out}: --at-risk band 'amber' is not a band of the file (green, orange, red)"
-    )
-    with pytest.raises(DataError) as exc:
-        report_file(out, by=[["segmnt"]])
-    assert exc.value.message == f"{out}: --by column 'segmnt' not found. Did you mean 'segment'?"
-
-
-def test_report_not_a_scored_file():
-    with pytest.raises(DataError) as exc:
-        report_file(SAMPLE, by=[["segment"]])
-    assert exc.value.message == (
-        f"{SAMPLE}: not a scored file (no score and band columns); run chs score first"
-    )
-    assert exc.value.exit_code == 4
-
-
-def test_report_output_table(tmp_path):
-    scored = tmp_path / "saas.parquet"
-    score_file(SAMPLE, SAAS, ScoreOptions(output=scored))
-    table_path = tmp_path / "rollups.csv"
-    report = report_file(scored, by=[["segment"], ["segment", "region"]], output=table_path)
-    assert report["output"] == str(table_path)
-    table = pl.read_csv(table_path)
-    assert table.columns == [
-        "by",
-        "group",
-        "customers",
-        "mean_score",
-        "share_green",
-        "share_orange",
-        "share_red",
-        "at_risk_share",
-        "value",
-        "value_at_risk",
-        "mean_delta",
-    ]
-    expected = aggregate(saas_scores(SAMPLE), "segment", SAAS_BANDS, ["red"])
-    segs = table.filter(pl.col("by") == "segment")
-    assert segs["group"].to_list() == ["Enterprise", "Mid-Market", "SMB"]
-    for r in segs.iter_rows(named=True):
-        exp = expected[r["group"]]
-        assert r["customers"] == exp["customers"]
-        assert r["mean_score"] == exp["mean_score"]
-        assert [r["share_green"], r["share_orange"], r["share_red"]] == [
-            exp["shares"][b] for b in SAAS_BANDS
-        ]
-        assert r["at_risk_share"] == exp["at_risk_share"]
-        assert r["value"] == pytest.approx(exp["value"], abs=0.006)
-        assert r["value_at_risk"] == pytest.approx(exp["value_at_risk"], abs=0.006)
-        assert r["mean_delta"] is None
-    pairs = table.filter(pl.col("by") == "segment+region")
-    assert pairs["customers"].sum() == 400
-    assert "Enterprise / APAC" in pairs["group"].to_list()
-    # the table is rollup_table's
-    assert table.height == rollup_table(report["rollups"], SAAS_BANDS).height
-
-
-def test_report_refuses_to_overwrite_its_input(tmp_path):
-    scored = tmp_path / "saas.parquet"
-    score_file(SAMPLE, SAAS, ScoreOptions(output=scored))
-    before = scored.read_bytes()
-    with pytest.raises(OutputError) as exc:
-        report_file(scored, by=[["segment"]], output=scored)
-    assert exc.value.message == f"{scored}: is an input of this run; inputs are never overwritten"
-    assert exc.value.exit_code == 5
-    assert scored.read_bytes() == before
 
 
 # --- chs diff --by ----------------------------------------------------------------------------------

@@ -1,0 +1,106 @@
+"""`history_report`: the portfolio per snapshot and customers over time."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from support import TINY_SCHEME
+
+from chs.actions.history import history_report
+from chs.actions.score import ScoreOptions, score_file
+from chs.errors import DataError
+from chs.scheme import Scheme, load_scheme
+
+# score == x; high >= 50, low below; change_30d and change_90d columns.
+SCHEME = TINY_SCHEME + "trends: [30, 90]\n"
+
+
+SEP, OCT, NOV = dt.date(2026, 9, 1), dt.date(2026, 10, 1), dt.date(2026, 11, 1)
+
+
+# score (== x) per month; dune arrives in November
+MONTHS = {
+    SEP: "id,mrr,x\nacme,100,80\nbolt,200,60\ncora,300,30\n",
+    OCT: "id,mrr,x\nacme,100,60\nbolt,200,40\ncora,300,35\n",
+    NOV: "id,mrr,x\nacme,100,55\nbolt,200,45\ncora,300,70\ndune,400,10\n",
+}
+
+
+def make_scheme(tmp_path: Path) -> Scheme:
+    path = tmp_path / "s.yaml"
+    path.write_text(SCHEME)
+    return load_scheme(path)
+
+
+def run(tmp_path: Path, scheme: Scheme, history: Path, as_of: dt.date, text: str) -> dict:
+    data = tmp_path / f"in-{as_of.isoformat()}.csv"
+    data.write_text(text)
+    return score_file(data, scheme, ScoreOptions(history=history, as_of=as_of))
+
+
+def build(tmp_path: Path) -> tuple[Scheme, Path, list[dict]]:
+    scheme = make_scheme(tmp_path)
+    history = tmp_path / "history"
+    return scheme, history, [run(tmp_path, scheme, history, d, t) for d, t in MONTHS.items()]
+
+
+# -- history_report ------------------------------------------------------------------------
+
+
+def test_history_report_portfolio_and_explicit_ids(tmp_path):
+    _, history, _ = build(tmp_path)
+    report = history_report(history, ["cora", "dune"])
+    assert report["directory"] == str(history)
+    assert report["bands"] == ["high", "low"]
+    assert report["snapshots"] == [
+        # 80 60 30: high 2, low 1; mean 170/3 = 56.67 -> 56.7
+        {"as_of": "2026-09-01", "customers": 3, "mean": 56.7, "bands": {"high": 2, "low": 1}},
+        # 60 40 35: high 1, low 2; mean 135/3 = 45
+        {"as_of": "2026-10-01", "customers": 3, "mean": 45.0, "bands": {"high": 1, "low": 2}},
+        # 55 45 70 10: high 2, low 2; mean 180/4 = 45
+        {"as_of": "2026-11-01", "customers": 4, "mean": 45.0, "bands": {"high": 2, "low": 2}},
+    ]
+    assert report["customers"] == [
+        # 30/100*8 = 2.4 -> ▃, 35 -> 2.8 -> ▃, 70 -> 5.6 -> ▆
+        {
+            "id": "cora",
+            "scores": [30.0, 35.0, 70.0],
+            "bands": ["low", "low", "high"],
+            "trend": "▃▃▆",
+        },
+        # absent twice (spaces), then 10 -> 0.8 -> ▁
+        {"id": "dune", "scores": [None, None, 10.0], "bands": [None, None, "low"], "trend": "  ▁"},
+    ]
+    assert report["warnings"] == []
+
+
+def test_history_report_default_is_the_biggest_fallers(tmp_path):
+    _, history, _ = build(tmp_path)
+    # first to last: acme 55-80 = -25, bolt 45-60 = -15, cora 70-30 = +40; dune has no
+    # first score. Biggest falls first, top 2.
+    report = history_report(history, [], top=2)
+    assert [(c["id"], c["scores"], c["trend"]) for c in report["customers"]] == [
+        ("acme", [80.0, 60.0, 55.0], "▇▅▅"),  # 6.4 -> 6, 4.8 -> 4, 4.4 -> 4
+        ("bolt", [60.0, 40.0, 45.0], "▅▄▄"),  # 4.8 -> 4, 3.2 -> 3, 3.6 -> 3
+    ]
+
+
+def test_history_report_unknown_id(tmp_path):
+    _, history, _ = build(tmp_path)
+    with pytest.raises(DataError) as err:
+        history_report(history, ["acm"])
+    # 'acm' vs 'acme': 2*3/7 = 0.86 >= 0.6; the others share at most one letter
+    assert err.value.message == f"{history}: customer 'acm' is in no snapshot; close ids: acme"
+    with pytest.raises(DataError) as err:
+        history_report(history, ["zzz"])
+    assert err.value.message == f"{history}: customer 'zzz' is in no snapshot"
+
+
+def test_history_report_of_an_empty_folder(tmp_path):
+    with pytest.raises(DataError) as err:
+        history_report(tmp_path, [])
+    assert err.value.message == (
+        f"{tmp_path}: no snapshot (as_of=YYYY-MM-DD/scores.parquet) in the history folder"
+    )
