@@ -19,7 +19,7 @@ from typing import Any, TypedDict
 import polars as pl
 
 from chs.alerts import add_alerts, alert_rows, flag_columns
-from chs.columns import ID_HASH, KEY, REASON, ROW
+from chs.columns import ALERTS_COLUMN, ID_HASH, KEY, REASON, ROW
 from chs.engine import ScoringPlan, build_plan
 from chs.errors import DataError, OptionError
 from chs.exprs import id_hash, id_key, repeated_hashes
@@ -34,6 +34,7 @@ from chs.files import (
 )
 from chs.history import Listing, list_snapshots, open_past, parse_date, previous_in, snapshot_path
 from chs.movement import (
+    NEW,
     PREVIOUS_ONLY,
     add_movement,
     build_movement,
@@ -390,7 +391,7 @@ def _check_counts(
             + "\nFix the data, or pass --rejects FILE to write these rows there and score the rest."
         )
     if sources.previous is not None:
-        new = build_movement(frames)["movement"]["new"]
+        new = build_movement(frames)["movement"][NEW]
         if int(frames["previous_rows"].item()) and rows["scored"] and rows["scored"] == new:
             raise DataError(
                 f"{source} and the previous snapshot {sources.previous.path} have no customer in common; "
@@ -529,8 +530,6 @@ def _summary_columns(
 ) -> list[str]:
     """The columns the summary reads, among those the scored rows have (for the reasons,
     their working columns: the text is written only for the rows the summary lists)."""
-    from chs.columns import ALERTS_COLUMN
-
     have = frame.collect_schema().names()
     wanted = [scheme.id, plan.value_column, scheme.parent, *[c for spec in by for c in spec]]
     wanted += [
