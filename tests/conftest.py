@@ -70,6 +70,12 @@ def cli_data(tmp_path: Path) -> Path:
     return write(tmp_path / "customers.csv", CLI_DATA)
 
 
+@pytest.fixture
+def out(tmp_path: Path) -> Path:
+    """Where a run writes its scored CSV, in a folder that does not exist yet."""
+    return tmp_path / "out" / "scored.csv"
+
+
 # -- the monthly scheme (support.MINI_SCHEME) and its two months ---------------------------
 
 

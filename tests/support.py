@@ -146,6 +146,12 @@ CLI_REJECT_LINES = [
 ]
 
 
+def cli_variant(old: str, new: str) -> str:
+    """CLI_SCHEME with one exact edit (the edit must match once, so line numbers stay known)."""
+    assert CLI_SCHEME.count(old) == 1, old
+    return CLI_SCHEME.replace(old, new)
+
+
 # -- the monthly scheme: trends and alerts, two months of files ---------------------------
 
 # Line numbers matter: the alert error messages of test_cli_score.py name them (`line_of`).
@@ -217,3 +223,9 @@ C03,7,4,50
 C04,3,2,300
 C06,8,10,20
 """
+
+
+def mini_variant(old: str, new: str) -> str:
+    """MINI_SCHEME with one exact edit (the edit must match once, so line numbers stay known)."""
+    assert MINI_SCHEME.count(old) == 1, old
+    return MINI_SCHEME.replace(old, new)

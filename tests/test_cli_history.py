@@ -1,0 +1,103 @@
+"""`chs history` (chs/cli/history.py): the portfolio per snapshot, customers over time,
+--json, errors. In process through typer's CliRunner (see tests/test_cli.py): stdout and
+stderr apart, plain ASCII tables 200 columns wide, no colour. Every file is written
+under tmp_path; the repository's sample data is only read.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from support import assert_failed, invoke, table_rows
+
+from chs.actions.history import history_report
+
+# -- chs history -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def history(tmp_path: Path, mini_scheme: Path, last_csv: Path, this_csv: Path) -> Path:
+    directory = tmp_path / "h"
+    for data, as_of in ((last_csv, "2026-10-01"), (this_csv, "2026-11-01")):
+        result = invoke("score", data, "-s", mini_scheme, "--history", directory, "--as-of", as_of)
+        assert result.exit_code == 0, result.output
+    return directory
+
+
+PORTFOLIO_TITLE = "Portfolio per snapshot ({})"
+
+
+# October: 95 + 52.5 + 10 + 80 + 37.5 = 275 / 5 = 55.0; good 2, watch 1, risk 2.
+# November: 95 + 90 + 47.5 + 5 + 62.5 = 300 / 5 = 60.0; good 2, watch 2, risk 1.
+PORTFOLIO = [
+    ["as of", "customers", "mean score", "good", "watch", "risk"],
+    ["2026-10-01", "5", "55.0", "2", "1", "2"],
+    ["2026-11-01", "5", "60.0", "2", "2", "1"],
+]
+
+
+def test_history_portfolio_and_biggest_falls(history: Path) -> None:
+    result = invoke("history", history)
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    assert table_rows(result.stdout, PORTFOLIO_TITLE.format(history)) == PORTFOLIO
+    # Customers in both snapshots: C04 -75, C01 0, C02 +37.5, C03 +37.5; only a fall is
+    # listed, so C04 alone. Trend: one of ▁▂▃▄▅▆▇█ per score, index int(score / 100 * 8):
+    # 80 -> 6 ▇, 5 -> 0 ▁.
+    assert table_rows(result.stdout, "Scores over time") == [
+        ["id", "trend", "2026-10-01", "2026-11-01", "band now"],
+        ["C04", "▇▁", "80.0", "5.0", "risk"],
+    ]
+
+
+def test_history_of_given_customers(history: Path) -> None:
+    result = invoke("history", history, "C06", "C05")
+    assert result.exit_code == 0, result.output
+    assert table_rows(result.stdout, PORTFOLIO_TITLE.format(history)) == PORTFOLIO
+    # C06 arrived in November (62.5 -> index 5 ▆); C05 left after October (37.5 -> 3 ▄).
+    assert table_rows(result.stdout, "Scores over time") == [
+        ["id", "trend", "2026-10-01", "2026-11-01", "band now"],
+        ["C06", "▆", "", "62.5", "watch"],
+        ["C05", "▄", "37.5", "", ""],
+    ]
+    lines = result.stdout.splitlines()
+    assert "| C06 |  ▆    |            |       62.5 | watch    |" in lines
+
+
+def test_history_unknown_id_suggests_close_ids(history: Path) -> None:
+    result = invoke("history", history, "C01", "c04")
+    assert_failed(result, 4, f"Error: {history}: customer 'c04' is in no snapshot; close ids: C04")
+
+
+def test_history_of_an_empty_folder(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = invoke("history", empty)
+    assert_failed(
+        result,
+        4,
+        f"Error: {empty}: no snapshot (as_of=YYYY-MM-DD/scores.parquet) in the history folder",
+    )
+
+
+def test_history_json_equals_the_library(history: Path) -> None:
+    result = invoke("history", history, "C01", "C06", "--json")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    cli = json.loads(result.stdout)
+    assert cli == history_report(history, ["C01", "C06"])
+    assert [(s["as_of"], s["customers"], s["mean"]) for s in cli["snapshots"]] == [
+        ("2026-10-01", 5, 55.0),
+        ("2026-11-01", 5, 60.0),
+    ]
+    assert [s["bands"] for s in cli["snapshots"]] == [
+        {"good": 2, "watch": 1, "risk": 2},
+        {"good": 2, "watch": 2, "risk": 1},
+    ]
+    assert cli["bands"] == ["good", "watch", "risk"]
+    assert [(c["id"], c["scores"], c["bands"]) for c in cli["customers"]] == [
+        ("C01", [95.0, 95.0], ["good", "good"]),
+        ("C06", [None, 62.5], [None, "watch"]),
+    ]
