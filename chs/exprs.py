@@ -1,19 +1,40 @@
 """Small Polars helpers that several stages share: the id as compared, picks by index,
-the when/then fold, band order."""
+the when/then fold, the value column, band order."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import polars as pl
+from polars.expr.whenthen import ChainedThen, Then
+
+
+def first_match(
+    pairs: Iterable[tuple[pl.Expr, pl.Expr]], otherwise: pl.Expr | None = None
+) -> pl.Expr:
+    """Per row, the value of the first (condition, value) pair whose condition holds, else
+    `otherwise` (null if not given): one `when/then` chain, which streams where
+    `replace_strict` does not. No pairs: `otherwise`, or a null literal."""
+    chain: Then | ChainedThen | None = None
+    for cond, value in pairs:
+        chain = pl.when(cond).then(value) if chain is None else chain.when(cond).then(value)
+    if chain is None:
+        return pl.lit(None) if otherwise is None else otherwise
+    return chain if otherwise is None else chain.otherwise(otherwise)
+
+
+def value_or_null(
+    column: str | None, dtype: type[pl.DataType] | pl.DataType = pl.Float64
+) -> pl.Expr:
+    """The value column as a number, or a null literal when the scheme names none, so that
+    sums and weights read one expression either way."""
+    return pl.col(column).cast(dtype) if column else pl.lit(None, dtype)
 
 
 def pick(index: pl.Expr, values: list[pl.Expr]) -> pl.Expr:
     """Per row, values[index]."""
-    chain = None
-    for i, value in enumerate(values):
-        cond = index == i
-        chain = pl.when(cond).then(value) if chain is None else chain.when(cond).then(value)  # type: ignore[attr-defined]
-    assert chain is not None
-    return chain
+    assert values
+    return first_match((index == i, value) for i, value in enumerate(values))
 
 
 def labelled(index: pl.Expr, labels: list[str]) -> pl.Expr:

@@ -17,6 +17,45 @@ class Place:
     shown: pl.Expr  # whether the place is taken by a key of value `at_least` or more
 
 
+SCALE = 1_000_000  # values are compared in millionths
+
+
+@dataclass(frozen=True)
+class Coding:
+    """How a key's value, rank and flag pack into one integer of `dtype`."""
+
+    n: int  # the number of keys
+    step: int  # codes per millionth: n ranks, each with a flag bit
+    dtype: type[pl.DataType]
+    threshold: int  # the smallest code shown
+    most: float
+    scale: int = SCALE
+
+    @classmethod
+    def of(cls, n: int, at_least: float, most: float) -> Coding:
+        """Int32 when the largest code fits, for half the memory of Int64."""
+        step = 2 * n
+        dtype = pl.Int32 if (most * SCALE + 1) * step < 2**31 else pl.Int64
+        return cls(n, step, dtype, round(at_least * SCALE) * step, most)
+
+    def code(self, i: int, value: pl.Expr, flag: pl.Expr | None) -> pl.Expr:
+        """The i-th key as one integer: millionths, then rank (first key highest), then flag."""
+        rounded = (value.fill_null(0.0).clip(0.0, self.most) * self.scale).round(
+            0, mode="half_away_from_zero"
+        )
+        bit = flag.fill_null(False).cast(self.dtype) if flag is not None else pl.lit(0, self.dtype)
+        return rounded.cast(self.dtype) * self.step + pl.lit(2 * (self.n - 1 - i), self.dtype) + bit
+
+    def place(self, top: pl.Expr) -> Place:
+        """A place read back from its code."""
+        return Place(
+            index=pl.lit(self.n - 1, self.dtype) - (top % self.step) // 2,
+            flag=top % 2,
+            millionths=top // self.step,
+            shown=top >= self.threshold,
+        )
+
+
 def top_keys(
     lf: pl.LazyFrame,
     keys: dict[str, pl.Expr],
@@ -39,23 +78,24 @@ def top_keys(
     n = len(names)
     if k == 0 or n == 0:
         return lf, []
-    scale = 1_000_000
-    step = 2 * n  # per millionth: n ranks, each with a flag bit
-    dtype = pl.Int32 if (most * scale + 1) * step < 2**31 else pl.Int64
-    threshold = round(at_least * scale) * step
+    coding = Coding.of(n, at_least, most)
     flag = flags or {}
-    coded = []
-    for i, name in enumerate(names):
-        rounded = (keys[name].fill_null(0.0).clip(0.0, most) * scale).round(
-            0, mode="half_away_from_zero"
-        )
-        bit = flag[name].fill_null(False).cast(dtype) if name in flag else pl.lit(0, dtype)
-        code = rounded.cast(dtype) * step + pl.lit(2 * (n - 1 - i), dtype) + bit
-        coded.append(code.alias(f"{work}_{i}"))
-    lf = lf.with_columns(coded)
-    codes = [pl.col(f"{work}_{i}") for i in range(n)]
+    lf = lf.with_columns(
+        [
+            coding.code(i, keys[name], flag.get(name)).alias(f"{work}_{i}")
+            for i, name in enumerate(names)
+        ]
+    )
+    return ranked_places(lf, [pl.col(f"{work}_{i}") for i in range(n)], min(k, n), work, coding)
+
+
+def ranked_places(
+    lf: pl.LazyFrame, codes: list[pl.Expr], k: int, work: str, coding: Coding
+) -> tuple[pl.LazyFrame, list[Place]]:
+    """The k largest codes, each the largest below the one before (codes are distinct),
+    materialised as `<work>0`… so that the next place reads a plain column."""
     places = []
-    for rank in range(min(k, n)):
+    for rank in range(k):
         column = f"{work}{rank}"
         if rank == 0:
             best = pl.max_horizontal(codes)
@@ -63,15 +103,7 @@ def top_keys(
             above = pl.col(f"{work}{rank - 1}")
             best = pl.max_horizontal([pl.when(c < above).then(c) for c in codes])
         lf = lf.with_columns(best.alias(column))
-        top = pl.col(column)
-        places.append(
-            Place(
-                index=pl.lit(n - 1, dtype) - (top % step) // 2,
-                flag=top % 2,
-                millionths=top // step,
-                shown=top >= threshold,
-            )
-        )
+        places.append(coding.place(pl.col(column)))
     return lf, places
 
 

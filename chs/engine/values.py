@@ -30,6 +30,18 @@ class SignalValue:
     text: pl.Expr | None = None  # trimmed text to materialise first as `__t_<signal>`
 
 
+@dataclass(frozen=True)
+class RawSignal:
+    """Where a signal reads its raw value, said in messages, and that value's type."""
+
+    flat: FlatSignal
+    raw: pl.Expr  # the column or the parsed expression
+    where: str  # `signal <name>`
+    origin: str  # `column <name>` or `expression`
+    dtype: pl.DataType
+    source: str
+
+
 def signal_value(
     flat: FlatSignal,
     lf: pl.LazyFrame,
@@ -39,6 +51,18 @@ def signal_value(
     decimal_comma: bool,
     sfx: str = "",
 ) -> SignalValue:
+    """The signal's value, typed for its points: text for a map, a number otherwise."""
+    read = raw_signal(flat, lf, columns, source)
+    if read.dtype == pl.Null:  # a column with no value at all (Parquet, or a frame)
+        return SignalValue(pl.lit(None, pl.Float64 if flat.signal.numeric else pl.String), None)
+    if not flat.signal.numeric:
+        return category_value(read)
+    return number_value(read, decimal_comma=decimal_comma, sfx=sfx)
+
+
+def raw_signal(flat: FlatSignal, lf: pl.LazyFrame, columns: list[str], source: str) -> RawSignal:
+    """The column or expression a signal reads, checked against the file's columns and
+    typed once, so that a wrong name or type fails for the whole file."""
     sig = flat.signal
     where = f"signal {flat.name}"
     if sig.column is not None:
@@ -55,21 +79,29 @@ def signal_value(
         dtype = lf.select(raw.alias("v")).collect_schema()["v"]
     except pl.exceptions.PolarsError as exc:
         raise DataError(f"{source}: the expression of {where} cannot be evaluated: {exc}") from None
+    return RawSignal(flat, raw, where, origin, dtype, source)
 
-    if dtype == pl.Null:  # a column with no value at all (Parquet, or a frame)
-        return SignalValue(pl.lit(None, pl.Float64 if sig.numeric else pl.String), None)
-    if not sig.numeric:
-        if dtype == pl.String:
-            text = raw.str.strip_chars()
-            text = pl.when(text == "").then(None).otherwise(text)
-        elif dtype.is_numeric() or dtype == pl.Boolean:
-            text = raw.cast(pl.String)
-        else:
-            raise DataError(
-                f"{source}: {where} reads {origin} of type {dtype}; `map` needs text or numbers"
-            )
-        return SignalValue(text, None)
 
+def category_value(read: RawSignal) -> SignalValue:
+    """A map's value as text: trimmed (empty is missing), or numbers and booleans written."""
+    raw, dtype = read.raw, read.dtype
+    if dtype == pl.String:
+        text = raw.str.strip_chars()
+        text = pl.when(text == "").then(None).otherwise(text)
+    elif dtype.is_numeric() or dtype == pl.Boolean:
+        text = raw.cast(pl.String)
+    else:
+        raise DataError(
+            f"{read.source}: {read.where} reads {read.origin} of type {dtype}; "
+            "`map` needs text or numbers"
+        )
+    return SignalValue(text, None)
+
+
+def number_value(read: RawSignal, *, decimal_comma: bool, sfx: str) -> SignalValue:
+    """A numeric signal's value as Float64 (NaN is missing); text is parsed, and text that
+    is not a number becomes the row's problem."""
+    raw, dtype, name = read.raw, read.dtype, read.flat.name
     if dtype.is_numeric():
         value = raw.cast(pl.Float64)
         if dtype in NUMERIC or dtype.is_float():
@@ -80,14 +112,15 @@ def signal_value(
     if dtype == pl.String:
         # Parsed in stages (text, then number, then the check) so each is computed once.
         stripped = raw.str.strip_chars()
-        text = pl.col(f"__t_{flat.name}{sfx}")
+        text = pl.col(f"__t_{name}{sfx}")
         number_text = text.str.replace_all(",", ".", literal=True) if decimal_comma else text
         value = number_text.cast(pl.Float64, strict=False).fill_nan(None)
         bad = (
-            text.is_not_null() & pl.col(f"__v_{flat.name}{sfx}").is_null(),
-            pl.format(f"{flat.name}: '{{}}' is not a number ({origin})", text),
+            text.is_not_null() & pl.col(f"__v_{name}{sfx}").is_null(),
+            pl.format(f"{name}: '{{}}' is not a number ({read.origin})", text),
         )
         return SignalValue(value, bad, pl.when(stripped != "").then(stripped))
     raise DataError(
-        f"{source}: {where} reads {origin} of type {dtype}; tiers and `linear` need numbers"
+        f"{read.source}: {read.where} reads {read.origin} of type {dtype}; "
+        "tiers and `linear` need numbers"
     )
