@@ -17,45 +17,63 @@ import polars as pl
 
 from chs.columns import group_column, internal, points_column
 from chs.engine.reasons import TENTHS, top_keys
-from chs.engine.values import signal_value
-from chs.exprs import labelled
-from chs.scheme import FlatSignal, Scheme, Signal
+from chs.engine.values import SignalValue, signal_value
+from chs.exprs import first_match, labelled
+from chs.scheme import FlatSignal, Scheme, Signal, Tier
 
 
 def points_expr(sig: Signal, value: pl.Expr) -> tuple[pl.Expr, pl.Expr | None]:
     """Points 0-100 for a present value (null when the value is null) and an unknown-category test."""
     if sig.points is not None:
-        chain: pl.Expr | None = None
-        for tier in sig.points[:-1]:
-            iv = tier.interval()
-            cond = pl.lit(True)
-            if iv.low is not None:
-                cond = cond & ((value > iv.low) if iv.low_strict else (value >= iv.low))
-            if iv.high is not None:
-                cond = cond & ((value < iv.high) if iv.high_strict else (value <= iv.high))
-            chain = (pl.when(cond) if chain is None else chain.when(cond)).then(pl.lit(tier.points))  # type: ignore[attr-defined]
-        last = pl.lit(sig.points[-1].points, pl.Float64)
-        tiers = last if chain is None else chain.otherwise(last)
-        return pl.when(value.is_null()).then(None).otherwise(tiers).cast(pl.Float64), None
+        return tier_points(sig.points, value), None
     if sig.linear is not None:
-        (x0, y0), (_, yn) = sig.linear[0], sig.linear[-1]
-        chain = pl.when(value <= x0).then(pl.lit(y0))
-        for (xa, ya), (xb, yb) in pairwise(sig.linear):
-            # through the fraction of the segment (0-1), which cannot overflow as a slope can
-            chain = chain.when(value <= xb).then(ya + (yb - ya) * ((value - xa) / (xb - xa)))
-        return chain.otherwise(pl.lit(yn)).cast(pl.Float64), None
+        return linear_points(sig.linear, value), None
     assert sig.map is not None
+    return map_points(sig, value)
+
+
+def tier_condition(tier: Tier, value: pl.Expr) -> pl.Expr:
+    """Whether the value falls in the tier's interval, each bound strict or not."""
+    iv = tier.interval()
+    cond = pl.lit(True)
+    if iv.low is not None:
+        cond = cond & ((value > iv.low) if iv.low_strict else (value >= iv.low))
+    if iv.high is not None:
+        cond = cond & ((value < iv.high) if iv.high_strict else (value <= iv.high))
+    return cond
+
+
+def tier_points(tiers: list[Tier], value: pl.Expr) -> pl.Expr:
+    """The first tier that holds; the last tier is the catch-all."""
+    last = pl.lit(tiers[-1].points, pl.Float64)
+    chain = first_match(
+        ((tier_condition(tier, value), pl.lit(tier.points)) for tier in tiers[:-1]), last
+    )
+    return pl.when(value.is_null()).then(None).otherwise(chain).cast(pl.Float64)
+
+
+def linear_points(knots: list[tuple[float, float]], value: pl.Expr) -> pl.Expr:
+    """Piecewise interpolation between the knots, clamped at both ends."""
+    (x0, y0), (_, yn) = knots[0], knots[-1]
+    # through the fraction of the segment (0-1), which cannot overflow as a slope can
+    segments = (
+        (value <= xb, ya + (yb - ya) * ((value - xa) / (xb - xa)))
+        for (xa, ya), (xb, yb) in pairwise(knots)
+    )
+    return first_match([(value <= x0, pl.lit(y0)), *segments], pl.lit(yn)).cast(pl.Float64)
+
+
+def map_points(sig: Signal, value: pl.Expr) -> tuple[pl.Expr, pl.Expr | None]:
+    """A category's points, `other` for the rest; without `other`, an unknown category is
+    the row's problem."""
     mapping = sig.map
+    assert mapping  # a map has at least one category
     known = value.is_in(list(mapping))
     # a when/then chain rather than replace_strict, which does not stream
-    chain = None
-    for category, pts in mapping.items():
-        cond = value == category
-        chain = (
-            pl.when(cond).then(pl.lit(pts)) if chain is None else chain.when(cond).then(pl.lit(pts))
-        )
-    assert chain is not None  # a map has at least one category
-    points = chain.otherwise(pl.lit(sig.other, pl.Float64)).cast(pl.Float64)
+    points = first_match(
+        ((value == category, pl.lit(pts)) for category, pts in mapping.items()),
+        pl.lit(sig.other, pl.Float64),
+    ).cast(pl.Float64)
     unknown = None if sig.other is not None else (value.is_not_null() & ~known)
     return points, unknown
 
@@ -92,6 +110,32 @@ class CompiledDefinition:
         ]
 
 
+@dataclass(frozen=True)
+class Stages:
+    """What every stage of one definition reads: the definition, its working-column
+    prefix, and where the file's columns and messages come from."""
+
+    d: Scheme
+    prefix: str
+    flats: list[FlatSignal]
+    columns: list[str]
+    source: str
+    decimal_comma: bool
+
+    def col(self, kind: str, n: str = "") -> str:
+        """A working column of this definition, such as `__v_<signal>` under its prefix."""
+        return internal(kind, n, self.prefix)
+
+    @property
+    def names(self) -> list[str]:
+        return [f.name for f in self.flats]
+
+    @property
+    def points(self) -> dict[str, pl.Expr]:
+        """Each signal's materialised points column."""
+        return {f.name: pl.col(points_column(f.name, self.prefix)) for f in self.flats}
+
+
 def compile_definition(
     lf: pl.LazyFrame,
     d: Scheme,
@@ -103,125 +147,183 @@ def compile_definition(
 ) -> tuple[pl.LazyFrame, CompiledDefinition]:
     """Values, points, weighted means, band, coverage and reasons of one definition, with
     every working column named under `prefix` so that several can share the rows."""
-    flats = d.flat_signals()
+    st = Stages(d, prefix, d.flat_signals(), columns, source, decimal_comma)
+    lf, parsed = signal_values(lf, st)
+    lf, problems = signal_points(lf, st, parsed)
+    lf, groups = weighted_means(lf, st)
+    score = pl.col(st.col("score")).round(1, mode="half_away_from_zero")
+    coverage = pl.sum_horizontal(
+        [pl.when(pl.col(st.col("has", f.name))).then(f.share).otherwise(0.0) for f in st.flats]
+    )
+    band = band_of(d, score)
+    lf, reasons = reasons_text(lf, st)
+    return lf, CompiledDefinition(
+        name=name,
+        scheme=d,
+        prefix=prefix,
+        flats=st.flats,
+        problems=problems,
+        points=st.points,
+        groups=groups,
+        score=pl.col(st.col("score")),
+        band=band,
+        coverage=coverage,
+        reasons=reasons,
+    )
 
-    def col(kind: str, n: str = "") -> str:
-        return internal(kind, n, prefix)
 
-    problems: list[tuple[pl.Expr, pl.Expr]] = []
-    # Values are materialised as columns first, so tiers and checks read a plain column.
-    sfx = f"@{prefix}" if prefix else ""
+def signal_values(lf: pl.LazyFrame, st: Stages) -> tuple[pl.LazyFrame, dict[str, SignalValue]]:
+    """Values are materialised as columns first, so tiers and checks read a plain column."""
+    sfx = f"@{st.prefix}" if st.prefix else ""
     parsed = {
-        f.name: signal_value(f, lf, columns, source, decimal_comma=decimal_comma, sfx=sfx)
-        for f in flats
+        f.name: signal_value(f, lf, st.columns, st.source, decimal_comma=st.decimal_comma, sfx=sfx)
+        for f in st.flats
     }
     lf = lf.with_columns(
-        [v.text.alias(col("t", n)) for n, v in parsed.items() if v.text is not None]
-    ).with_columns([v.value.alias(col("v", n)) for n, v in parsed.items()])
+        [v.text.alias(st.col("t", n)) for n, v in parsed.items() if v.text is not None]
+    ).with_columns([v.value.alias(st.col("v", n)) for n, v in parsed.items()])
+    return lf, parsed
 
+
+def signal_points(
+    lf: pl.LazyFrame, st: Stages, parsed: dict[str, SignalValue]
+) -> tuple[pl.LazyFrame, list[tuple[pl.Expr, pl.Expr]]]:
+    """Each signal's points under its missing policy, materialised with whether it had
+    data (each computed once), and the rows' problems in signal order."""
+    problems: list[tuple[pl.Expr, pl.Expr]] = []
     points: dict[str, pl.Expr] = {}
     has_data: dict[str, pl.Expr] = {}
-    for flat in flats:
-        val = parsed[flat.name]
-        value = pl.col(col("v", flat.name))
-        raw_points, unknown = points_expr(flat.signal, value)
-        if val.bad is not None:
-            problems.append(val.bad)
-        if unknown is not None:
-            listed = ", ".join(flat.signal.map or {})
-            problems.append(
-                (
-                    unknown,
-                    pl.format(
-                        f"{flat.name}: '{{}}' is not in its map ({listed}) and it has no `other`",
-                        value,
-                    ),
-                )
-            )
+    for flat in st.flats:
+        value = pl.col(st.col("v", flat.name))
+        points[flat.name], found = policy_points(flat, value, parsed[flat.name])
+        problems += found
         has_data[flat.name] = value.is_not_null()
-        policy = flat.missing
-        if policy == "reject":
-            absent = value.is_null() if val.bad is None else value.is_null() & ~val.bad[0]
-            problems.append((absent, pl.lit(f"{flat.name}: no value (missing: reject)")))
-            fallback: pl.Expr = pl.lit(None, pl.Float64)
-        elif policy == "zero":
-            fallback = pl.lit(0.0)
-        elif policy == "redistribute":
-            fallback = pl.lit(None, pl.Float64)
-        else:
-            fallback = pl.lit(float(policy))
-        points[flat.name] = pl.when(value.is_not_null()).then(raw_points).otherwise(fallback)
-
-    # Weighted means, level by level. Points are materialised first so each is computed once.
     lf = lf.with_columns(
-        [expr.alias(points_column(n, prefix)) for n, expr in points.items()]
-        + [expr.alias(col("has", n)) for n, expr in has_data.items()]
+        [expr.alias(points_column(n, st.prefix)) for n, expr in points.items()]
+        + [expr.alias(st.col("has", n)) for n, expr in has_data.items()]
     )
-    p = {f.name: pl.col(points_column(f.name, prefix)) for f in flats}
-    present = {n: e.is_not_null() for n, e in p.items()}
+    return lf, problems
 
-    def wmean(items: list[tuple[pl.Expr, pl.Expr, float]]) -> tuple[pl.Expr, pl.Expr]:
-        num = pl.sum_horizontal([pl.when(ok).then(v * w).otherwise(0.0) for v, ok, w in items])
-        den = pl.sum_horizontal([pl.when(ok).then(pl.lit(w)).otherwise(0.0) for _, ok, w in items])
-        return pl.when(den > 0).then(num / den), den
 
-    groups: dict[str, str] = {}
-    if d.groups is None:
-        raw_score, den = wmean([(p[f.name], present[f.name], f.signal.weight) for f in flats])
-        lf = lf.with_columns(raw_score.alias(col("score")), den.alias(col("den")))
-        effective = {
-            f.name: pl.when(present[f.name])
-            .then(f.signal.weight / pl.col(col("den")))
-            .otherwise(0.0)
-            for f in flats
-        }
+def policy_points(
+    flat: FlatSignal, value: pl.Expr, val: SignalValue
+) -> tuple[pl.Expr, list[tuple[pl.Expr, pl.Expr]]]:
+    """One signal's points, its fallback when the value is missing, and its problems:
+    an unusable value, an unknown category, a missing value under `reject`."""
+    raw_points, unknown = points_expr(flat.signal, value)
+    problems = [] if val.bad is None else [val.bad]
+    if unknown is not None:
+        listed = ", ".join(flat.signal.map or {})
+        message = f"{flat.name}: '{{}}' is not in its map ({listed}) and it has no `other`"
+        problems.append((unknown, pl.format(message, value)))
+    policy = flat.missing
+    if policy == "reject":
+        absent = value.is_null() if val.bad is None else value.is_null() & ~val.bad[0]
+        problems.append((absent, pl.lit(f"{flat.name}: no value (missing: reject)")))
+        fallback: pl.Expr = pl.lit(None, pl.Float64)
+    elif policy == "zero":
+        fallback = pl.lit(0.0)
+    elif policy == "redistribute":
+        fallback = pl.lit(None, pl.Float64)
     else:
-        group_exprs = []
-        for gname, group in d.groups.items():
-            gscore, gden = wmean([(p[n], present[n], s.weight) for n, s in group.signals.items()])
-            groups[gname] = group_column(gname, prefix)
-            group_exprs += [gscore.alias(groups[gname]), gden.alias(col("den", gname))]
-        lf = lf.with_columns(group_exprs)
-        g = {gname: pl.col(groups[gname]) for gname in d.groups}
-        raw_score, den = wmean(
-            [(g[n], g[n].is_not_null(), grp.weight) for n, grp in d.groups.items()]
+        fallback = pl.lit(float(policy))
+    return pl.when(value.is_not_null()).then(raw_points).otherwise(fallback), problems
+
+
+def weighted_mean(items: list[tuple[pl.Expr, pl.Expr, float]]) -> tuple[pl.Expr, pl.Expr]:
+    """(mean, total weight) of the (value, present, weight) items that are present; the
+    mean is null when none is."""
+    num = pl.sum_horizontal([pl.when(ok).then(v * w).otherwise(0.0) for v, ok, w in items])
+    den = pl.sum_horizontal([pl.when(ok).then(pl.lit(w)).otherwise(0.0) for _, ok, w in items])
+    return pl.when(den > 0).then(num / den), den
+
+
+def weighted_means(lf: pl.LazyFrame, st: Stages) -> tuple[pl.LazyFrame, dict[str, str]]:
+    """The score (and any group scores), then each signal's effective weight and the
+    weighted points it lost, which the reasons rank. Returns the group score columns."""
+    if st.d.groups is None:
+        lf, effective = flat_mean(lf, st)
+        groups: dict[str, str] = {}
+    else:
+        lf, effective, groups = grouped_mean(lf, st)
+    p = st.points
+    return lf.with_columns(
+        *[effective[n].alias(st.col("eff", n)) for n in st.names],
+        *[
+            (effective[n] * (100.0 - p[n].fill_null(100.0))).alias(st.col("loss", n))
+            for n in st.names
+        ],
+    ), groups
+
+
+def flat_mean(lf: pl.LazyFrame, st: Stages) -> tuple[pl.LazyFrame, dict[str, pl.Expr]]:
+    """The score over the signals with points; a signal's share is its weight over theirs."""
+    p = st.points
+    present = {n: e.is_not_null() for n, e in p.items()}
+    raw_score, den = weighted_mean(
+        [(p[f.name], present[f.name], f.signal.weight) for f in st.flats]
+    )
+    lf = lf.with_columns(raw_score.alias(st.col("score")), den.alias(st.col("den")))
+    effective = {
+        f.name: pl.when(present[f.name])
+        .then(f.signal.weight / pl.col(st.col("den")))
+        .otherwise(0.0)
+        for f in st.flats
+    }
+    return lf, effective
+
+
+def grouped_mean(
+    lf: pl.LazyFrame, st: Stages
+) -> tuple[pl.LazyFrame, dict[str, pl.Expr], dict[str, str]]:
+    """Group scores over their signals with points, the score over the groups with a
+    score; a signal's share is its group's share times its share in the group."""
+    assert st.d.groups is not None
+    p = st.points
+    present = {n: e.is_not_null() for n, e in p.items()}
+    groups: dict[str, str] = {}
+    group_exprs = []
+    for gname, group in st.d.groups.items():
+        gscore, gden = weighted_mean(
+            [(p[n], present[n], s.weight) for n, s in group.signals.items()]
         )
-        lf = lf.with_columns(raw_score.alias(col("score")), den.alias(col("den")))
-        effective = {}
-        for f in flats:
-            assert f.group is not None
-            gw = d.groups[f.group].weight
-            effective[f.name] = (
-                pl.when(present[f.name])
-                .then((gw / pl.col(col("den"))) * (f.signal.weight / pl.col(col("den", f.group))))
-                .otherwise(0.0)
-            )
-    names = [f.name for f in flats]
-    lf = lf.with_columns(
-        *[effective[n].alias(col("eff", n)) for n in names],
-        *[(effective[n] * (100.0 - p[n].fill_null(100.0))).alias(col("loss", n)) for n in names],
+        groups[gname] = group_column(gname, st.prefix)
+        group_exprs += [gscore.alias(groups[gname]), gden.alias(st.col("den", gname))]
+    lf = lf.with_columns(group_exprs)
+    g = {gname: pl.col(groups[gname]) for gname in st.d.groups}
+    raw_score, den = weighted_mean(
+        [(g[n], g[n].is_not_null(), grp.weight) for n, grp in st.d.groups.items()]
+    )
+    lf = lf.with_columns(raw_score.alias(st.col("score")), den.alias(st.col("den")))
+    effective = {}
+    for f in st.flats:
+        assert f.group is not None
+        share = (st.d.groups[f.group].weight / pl.col(st.col("den"))) * (
+            f.signal.weight / pl.col(st.col("den", f.group))
+        )
+        effective[f.name] = pl.when(present[f.name]).then(share).otherwise(0.0)
+    return lf, effective, groups
+
+
+def band_of(d: Scheme, score: pl.Expr) -> pl.Expr:
+    """The first band whose threshold the score, as written, reaches."""
+    assert d.bands
+    return first_match(
+        ((score > b.threshold) if b.strict else (score >= b.threshold), pl.lit(b.name))
+        for b in d.bands
     )
 
-    score = pl.col(col("score")).round(1, mode="half_away_from_zero")
-    coverage = pl.sum_horizontal(
-        [pl.when(pl.col(col("has", f.name))).then(f.share).otherwise(0.0) for f in flats]
-    )
-    band = None
-    for b in d.bands:
-        cond = (score > b.threshold) if b.strict else (score >= b.threshold)
-        band = (
-            pl.when(cond).then(pl.lit(b.name))
-            if band is None
-            else band.when(cond).then(pl.lit(b.name))
-        )
-    # Reasons: the signals that cost the most weighted points, most first.
+
+def reasons_text(lf: pl.LazyFrame, st: Stages) -> tuple[pl.LazyFrame, pl.Expr]:
+    """The signals that cost the most weighted points, most first, as text."""
+    names = st.names
     lf, places = top_keys(
         lf,
-        {n: pl.col(col("loss", n)) for n in names},
-        d.reasons,
+        {n: pl.col(st.col("loss", n)) for n in names},
+        st.d.reasons,
         at_least=0.05,
-        work=col("top"),
-        flags={n: ~pl.col(col("has", n)) for n in names},
+        work=st.col("top"),
+        flags={n: ~pl.col(st.col("has", n)) for n in names},
     )
     # Every text a place can show, `logins -12.3`, is made once here: 2 labels a signal
     # times the losses 0.0-100.0 in tenths (rounded half up from the millionths, in
@@ -238,32 +340,14 @@ def compile_definition(
         )
         for p in places
     ]
-    reasons = pl.concat_str(texts, separator="; ", ignore_nulls=True) if texts else pl.lit("")
-    assert band is not None
-    return lf, CompiledDefinition(
-        name=name,
-        scheme=d,
-        prefix=prefix,
-        flats=flats,
-        problems=problems,
-        points=p,
-        groups=groups,
-        score=pl.col(col("score")),
-        band=band,
-        coverage=coverage,
-        reasons=reasons,
-    )
+    return lf, pl.concat_str(texts, separator="; ", ignore_nulls=True) if texts else pl.lit("")
 
 
 def route_segments(compiled: list[CompiledDefinition], routed: pl.Expr) -> CompiledDefinition:
     """The segments' definitions combined: each row takes the columns of its own."""
 
     def pick(pieces: list[tuple[str, pl.Expr]]) -> pl.Expr:
-        chain = None
-        for name, expr in pieces:
-            cond = routed == name
-            chain = pl.when(cond).then(expr) if chain is None else chain.when(cond).then(expr)
-        return chain if chain is not None else pl.lit(None)
+        return first_match((routed == name, expr) for name, expr in pieces)
 
     flats: dict[str, FlatSignal] = {}
     groups: list[str] = []
