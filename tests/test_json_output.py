@@ -1,0 +1,148 @@
+"""`--json` prints what the library returns: for every command, a run through typer's
+CliRunner with --json on the tiny files of support.py (written under tmp_path), against
+the command's library entry point called on the same inputs with the options the command
+passes it (chs/cli/<command>.py). The library's result goes through a JSON round trip, as
+the CLI's does. Results that name output paths get the same paths in both calls (the
+library call rewrites the files with the same content)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+from support import invoke, write
+
+from chs.actions.check import check_data
+from chs.actions.diff import diff_files
+from chs.actions.explain import explain_file
+from chs.actions.history import history_report
+from chs.actions.report import report_file
+from chs.actions.score import ScoreOptions, score_file
+from chs.description import describe
+from chs.scheme import json_schema, load_scheme
+
+
+def cli_json(*args: object, warnings: tuple[str, ...] = ()) -> Any:
+    """The command's --json output, read back; the run must succeed, with these warnings
+    alone on stderr."""
+    result = invoke(*args, "--json")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == "".join(f"Warning: {w}\n" for w in warnings)
+    return json.loads(result.stdout)
+
+
+def weights_warning(scheme: Path) -> str:
+    # The tiny scheme's one weight is 1: check says it was normalised.
+    return f"{scheme}:4: signal weights sum to 1, not 100; normalised to x 100.0%"
+
+
+def round_trip(library_result: Any) -> Any:
+    return json.loads(json.dumps(library_result))
+
+
+def test_score_json_is_score_file(tmp_path: Path, tiny_scheme: Path, tiny_csv: Path) -> None:
+    out = tmp_path / "scored.parquet"
+    cli = cli_json("score", tiny_csv, "-s", tiny_scheme, "-o", out, "--top", 2)
+    lib = score_file(tiny_csv, load_scheme(tiny_scheme), ScoreOptions(output=out, top=2))
+    assert cli == round_trip(lib)
+    assert cli["rows"] == {"read": 5, "scored": 5, "rejected": 0}
+
+
+def test_score_previous_json_is_score_file(
+    tmp_path: Path, tiny_scheme: Path, tiny_last_csv: Path, tiny_csv: Path
+) -> None:
+    out, alerts = tmp_path / "scored.csv", tmp_path / "alerts.ndjson"
+    cli = cli_json(
+        "score", tiny_csv, "-s", tiny_scheme, "--previous", tiny_last_csv, "-o", out,
+        "--alerts", alerts, "--as-of", "2026-11-01", "--by", "band",
+    )  # fmt: skip
+    options = ScoreOptions(
+        output=out,
+        alerts=alerts,
+        previous=tiny_last_csv,
+        as_of=dt.date(2026, 11, 1),
+        by=[["band"]],
+    )
+    lib = score_file(tiny_csv, load_scheme(tiny_scheme), options)
+    assert cli == round_trip(lib)
+    # a, f fall; b rises; c stays; e is new; d is lost
+    assert cli["previous"]["movement"] == {"up": 1, "down": 2, "same": 1, "new": 1}
+
+
+def test_diff_json_is_diff_files(
+    tmp_path: Path, tiny_scheme: Path, tiny_last_csv: Path, tiny_csv: Path
+) -> None:
+    out = tmp_path / "movement.csv"
+    cli = cli_json("diff", tiny_last_csv, tiny_csv, "-s", tiny_scheme, "-o", out, "--top", 3)
+    lib = diff_files(tiny_last_csv, tiny_csv, scheme=load_scheme(tiny_scheme), output=out, top=3)
+    assert cli == round_trip(lib)
+    assert cli["rows"] == {"last": 5, "this": 5, "common": 4}
+
+
+def test_check_json_is_describe(tiny_scheme: Path) -> None:
+    cli = cli_json("check", tiny_scheme, warnings=(weights_warning(tiny_scheme),))
+    assert cli == round_trip(describe(load_scheme(tiny_scheme)))
+    assert "data" not in cli
+
+
+def test_check_data_json_is_describe_with_check_data(tiny_scheme: Path, tiny_csv: Path) -> None:
+    cli = cli_json(
+        "check", tiny_scheme, "--data", tiny_csv, warnings=(weights_warning(tiny_scheme),)
+    )
+    scheme = load_scheme(tiny_scheme)
+    lib = {**describe(scheme), "data": check_data(scheme, tiny_csv)}
+    assert cli == round_trip(lib)
+    assert cli["data"]["rows"] == {"read": 5, "scored": 5, "rejected": 0}
+
+
+def test_explain_json_is_explain_file(tiny_scheme: Path, tiny_csv: Path) -> None:
+    cli = cli_json("explain", tiny_csv, "a", "e", "-s", tiny_scheme)
+    lib = explain_file(tiny_csv, load_scheme(tiny_scheme), ["a", "e"])
+    assert cli == round_trip(lib)
+    assert [c["id"] for c in cli["customers"]] == ["a", "e"]
+
+
+def test_history_json_is_history_report(
+    tmp_path: Path, tiny_scheme: Path, tiny_last_csv: Path, tiny_csv: Path
+) -> None:
+    history, scheme = tmp_path / "h", load_scheme(tiny_scheme)
+    for data, as_of in ((tiny_last_csv, dt.date(2026, 10, 1)), (tiny_csv, dt.date(2026, 11, 1))):
+        score_file(data, scheme, ScoreOptions(history=history, as_of=as_of))
+    # without ids: the biggest fallers; with ids: those customers
+    assert cli_json("history", history, "--top", 1) == round_trip(
+        history_report(history, [], top=1)
+    )
+    cli = cli_json("history", history, "e", "a")
+    assert cli == round_trip(history_report(history, ["e", "a"]))
+    assert [c["id"] for c in cli["customers"]] == ["e", "a"]
+
+
+def test_report_json_is_report_file(tmp_path: Path, tiny_scheme: Path) -> None:
+    # a segment column and a parent account beside the tiny scheme's columns
+    data = write(
+        tmp_path / "in.csv",
+        "id,mrr,x,segment,parent\na,100,80,SMB,p\nb,200,30,SMB,p\nc,300,60,ENT,\nd,400,45,ENT,q\n",
+    )
+    scored, out = tmp_path / "scored.parquet", tmp_path / "rollups.csv"
+    score_file(data, load_scheme(tiny_scheme), ScoreOptions(output=scored))
+    cli = cli_json(
+        "report", scored, "--by", "segment,segment+band", "--parent", "parent",
+        "--at-risk", "low", "-o", out,
+    )  # fmt: skip
+    lib = report_file(
+        scored,
+        by=[["segment"], ["segment", "band"]],
+        parent="parent",
+        at_risk=["low"],
+        output=out,
+    )
+    assert cli == round_trip(lib)
+    assert cli["at_risk_bands"] == ["low"]
+
+
+def test_schema_json_is_json_schema() -> None:
+    result = invoke("schema")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == round_trip(json_schema())
