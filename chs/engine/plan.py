@@ -22,7 +22,7 @@ from chs.columns import (
 from chs.engine.definition import CompiledDefinition, compile_definition, route_segments
 from chs.engine.values import require_column
 from chs.errors import DataError
-from chs.exprs import id_hash, id_key
+from chs.exprs import first_match, id_hash, id_key, value_or_null
 from chs.scheme import Scheme, parse_sql_expr
 
 
@@ -103,6 +103,32 @@ class ScoringPlan:
         return self.rejected.select(ROW, REASON, *self.columns)
 
 
+Problem = tuple[pl.Expr, pl.Expr]
+"""A (flag, message) pair: flags are cheap booleans computed on every row; messages are
+formatted only for the rows that are rejected."""
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the stages of a plan share: the scheme, the input's columns, and how it is read."""
+
+    scheme: Scheme
+    source: str
+    columns: list[str]
+    decimal_comma: bool
+
+
+@dataclass(frozen=True)
+class Definitions:
+    """The compiled definitions: the scheme's (one, or a segment each), the extra scores,
+    and the one whose columns the output shows (the segments routed)."""
+
+    compiled: list[CompiledDefinition]
+    extras: list[CompiledDefinition]
+    primary: CompiledDefinition
+    segmented: bool
+
+
 def build_plan(
     lf: pl.LazyFrame,
     scheme: Scheme,
@@ -125,15 +151,42 @@ def build_plan(
     Raises DataError for problems that concern the whole file (a missing column, a
     wrong type); row-level problems become reject reasons.
     """
-    columns = lf.collect_schema().names()
-    warnings: list[str] = []
-    require_column(scheme.id, "the scheme's id", columns, source)
+    rd = Reading(scheme, source, lf.collect_schema().names(), decimal_comma)
+    check_columns(rd)
+    carried, warnings = carried_columns(rd, keep)
+    lf = with_ids(lf, scheme, duplicates)
+    problems = id_problems(scheme)
+    lf, value_number, found = value_number_column(lf, rd)
+    problems += found
+    restored, found = restored_types(rd, inferred or {}, value_number)
+    problems += found
+    lf, compiled, extras, found = compile_definitions(lf, rd, extra or [])
+    problems += found
+    if scheme.segments is not None:
+        lf, primary, found = routed_definition(lf, rd, compiled, restored)
+    else:
+        primary, found = compiled[0], compiled[0].problems
+    problems += found
+    defs = Definitions(compiled, extras, primary, scheme.segments is not None)
+    return assemble_plan(lf, rd, carried, restored, defs, problems, warnings)
+
+
+def check_columns(rd: Reading) -> None:
+    """The id, value and parent the scheme names are in the file."""
+    scheme = rd.scheme
+    require_column(scheme.id, "the scheme's id", rd.columns, rd.source)
     if scheme.value is not None:
-        require_column(scheme.value, "the scheme's value", columns, source)
+        require_column(scheme.value, "the scheme's value", rd.columns, rd.source)
     if scheme.parent is not None:
-        require_column(scheme.parent, "the scheme's parent", columns, source)
+        require_column(scheme.parent, "the scheme's parent", rd.columns, rd.source)
+
+
+def carried_columns(rd: Reading, keep: list[str] | None) -> tuple[list[str], list[str]]:
+    """The input columns the output carries, and a warning for those a scored column
+    replaces. The id goes first: a scored file read back without its scheme finds its
+    id there."""
+    scheme, columns, source = rd.scheme, rd.columns, rd.source
     fixed = [scheme.id] + [c for c in (scheme.value, scheme.parent) if c is not None]
-    # The id goes first: a scored file read back without its scheme finds its id there.
     carried = list(dict.fromkeys([scheme.id, *(columns if keep is None else [*fixed, *keep])]))
     for name in carried:
         require_column(name, "asked for with --keep", columns, source)
@@ -144,14 +197,15 @@ def build_plan(
         DEFINITION,
     }
     clashing = [c for c in carried if c in produced and c != scheme.id]
-    if clashing:
-        warnings.append(
-            f"{source}: input columns {', '.join(clashing)} are replaced by the scored values"
-        )
-        carried = [c for c in carried if c not in clashing]
+    if not clashing:
+        return carried, []
+    warning = f"{source}: input columns {', '.join(clashing)} are replaced by the scored values"
+    return [c for c in carried if c not in clashing], [warning]
 
-    # The id, trimmed, once: the checks read it, and its hash travels with the scored
-    # rows so that the caller can look for repeats after a streaming pass.
+
+def with_ids(lf: pl.LazyFrame, scheme: Scheme, duplicates: list[str] | None) -> pl.LazyFrame:
+    """Row numbers, and the id trimmed once: the checks read it, and its hash travels with
+    the scored rows so that the caller can look for repeats after a streaming pass."""
     lf = (
         lf.with_row_index(ROW, offset=1)
         .with_columns(id_key(scheme.id).alias(ID_TEXT))
@@ -160,19 +214,21 @@ def build_plan(
     id_text = pl.col(ID_TEXT)
     if duplicates is not None:
         repeated = id_text.is_in(duplicates) if duplicates else pl.lit(False)
-        lf = lf.with_columns(repeated.alias("__dup"))
-    else:
-        # a group-by joined back, not a window over the whole column
-        dups = (
-            lf.group_by(ID_TEXT)
-            .agg(pl.len().alias("__n"))
-            .filter(pl.col("__n") > 1)
-            .select(ID_TEXT, pl.lit(True).alias("__dup"))
-        )
-        lf = lf.join(dups, on=ID_TEXT, how="left", maintain_order="left", nulls_equal=False)
-    # A problem is a (flag, message) pair: flags are cheap booleans computed on every row;
-    # messages are formatted only for the rows that are rejected.
-    problems: list[tuple[pl.Expr, pl.Expr]] = [
+        return lf.with_columns(repeated.alias("__dup"))
+    # a group-by joined back, not a window over the whole column
+    dups = (
+        lf.group_by(ID_TEXT)
+        .agg(pl.len().alias("__n"))
+        .filter(pl.col("__n") > 1)
+        .select(ID_TEXT, pl.lit(True).alias("__dup"))
+    )
+    return lf.join(dups, on=ID_TEXT, how="left", maintain_order="left", nulls_equal=False)
+
+
+def id_problems(scheme: Scheme) -> list[Problem]:
+    """An empty id, and an id that occurs more than once."""
+    id_text = pl.col(ID_TEXT)
+    return [
         (id_text.is_null(), pl.lit(f"empty {scheme.id}")),
         (
             id_text.is_not_null() & pl.col("__dup").fill_null(False),
@@ -180,29 +236,43 @@ def build_plan(
         ),
     ]
 
-    if scheme.value is not None and lf.collect_schema()[scheme.value] == pl.String:
-        # Parse revenue written as text; keep the text for the reject message.
-        lf = lf.with_columns(pl.col(scheme.value).str.strip_chars().alias("__value_text"))
-        text = pl.when(pl.col("__value_text") != "").then(pl.col("__value_text"))
-        number = (text.str.replace_all(",", ".", literal=True) if decimal_comma else text).cast(
-            pl.Float64, strict=False
-        )
-        problems.append(
-            (
-                text.is_not_null() & number.is_null(),
-                pl.format(f"{scheme.value}: '{{}}' is not a number (the value column)", text),
-            )
-        )
-        value_number: pl.Expr | None = number
-    else:
-        value_number = None
 
-    restored: dict[str, pl.Expr] = {} if value_number is None else {scheme.value: value_number}  # type: ignore[dict-item]
-    for name, dtype in (inferred or {}).items():
+def value_number_column(
+    lf: pl.LazyFrame, rd: Reading
+) -> tuple[pl.LazyFrame, pl.Expr | None, list[Problem]]:
+    """The value column written as text, parsed (None when it is not text); the text is
+    kept for the reject message."""
+    value = rd.scheme.value
+    if value is None or lf.collect_schema()[value] != pl.String:
+        return lf, None, []
+    lf = lf.with_columns(pl.col(value).str.strip_chars().alias("__value_text"))
+    text = pl.when(pl.col("__value_text") != "").then(pl.col("__value_text"))
+    number = (text.str.replace_all(",", ".", literal=True) if rd.decimal_comma else text).cast(
+        pl.Float64, strict=False
+    )
+    problem = (
+        text.is_not_null() & number.is_null(),
+        pl.format(f"{value}: '{{}}' is not a number (the value column)", text),
+    )
+    return lf, number, [problem]
+
+
+def restored_types(
+    rd: Reading, inferred: dict[str, pl.DataType], value_number: pl.Expr | None
+) -> tuple[dict[str, pl.Expr], list[Problem]]:
+    """Columns read as text, cast back to their inferred types for the output (the value
+    as parsed, the id kept as text); a value that does not cast is the row's problem."""
+    scheme = rd.scheme
+    restored: dict[str, pl.Expr] = {}
+    if value_number is not None:
+        assert scheme.value is not None
+        restored[scheme.value] = value_number
+    problems: list[Problem] = []
+    for name, dtype in inferred.items():
         if name in (scheme.id, scheme.value):
             continue
         text = pl.col(name).str.strip_chars()
-        number = text.str.replace_all(",", ".", literal=True) if decimal_comma else text
+        number = text.str.replace_all(",", ".", literal=True) if rd.decimal_comma else text
         back = number.cast(dtype, strict=False)
         restored[name] = back
         problems.append(
@@ -216,20 +286,25 @@ def build_plan(
                 ),
             )
         )
+    return restored, problems
 
-    # Each definition (the scheme, or each of its segments) and each extra score is
-    # compiled under a prefix, over the same rows.
-    definitions = scheme.definitions()
+
+def compile_definitions(
+    lf: pl.LazyFrame, rd: Reading, extra: list[tuple[str, Scheme]]
+) -> tuple[pl.LazyFrame, list[CompiledDefinition], list[CompiledDefinition], list[Problem]]:
+    """Each definition (the scheme, or each of its segments) and each extra score compiled
+    under a prefix, over the same rows; an extra score's problems reject the row."""
+    scheme, columns, source, comma = rd.scheme, rd.columns, rd.source, rd.decimal_comma
     segmented = scheme.segments is not None
     compiled: list[CompiledDefinition] = []
-    for i, (name, d) in enumerate(definitions):
-        lf, comp = compile_definition(
-            lf, d, f"__seg{i}_" if segmented else "", name, columns, source, decimal_comma
-        )
+    for i, (name, d) in enumerate(scheme.definitions()):
+        prefix = f"__seg{i}_" if segmented else ""
+        lf, comp = compile_definition(lf, d, prefix, name, columns, source, comma)
         compiled.append(comp)
     extras: list[CompiledDefinition] = []
-    for name, d in [*scheme.extra_scores(), *(extra or [])]:
-        lf, comp = compile_definition(lf, d, f"{name}_", name, columns, source, decimal_comma)
+    problems: list[Problem] = []
+    for name, d in [*scheme.extra_scores(), *extra]:
+        lf, comp = compile_definition(lf, d, f"{name}_", name, columns, source, comma)
         extras.append(comp)
         problems += comp.problems
         problems.append(
@@ -238,101 +313,126 @@ def build_plan(
                 pl.lit(f"{name}: no signal has a value"),
             )
         )
+    return lf, compiled, extras, problems
 
-    if segmented:
-        assert scheme.segments is not None
-        route = None
-        for seg in scheme.segments:
-            cond = parse_sql_expr(seg.when).fill_null(False) if seg.when else pl.lit(True)
-            route = (
-                pl.when(cond).then(pl.lit(seg.name))
-                if route is None
-                else route.when(cond).then(pl.lit(seg.name))
-            )  # type: ignore[attr-defined]
-        # Conditions see columns with their real types: a CSV column the scheme also reads
-        # is held as text here (for row-level checks), so its typed copy is used.
-        roots = {
-            c
-            for seg in scheme.segments
-            if seg.when
-            for c in parse_sql_expr(seg.when).meta.root_names()
-        }
-        for name in roots:
-            require_column(name, "used by a segment condition", columns, source)
-        swap = sorted(c for c in roots if c in restored)
-        try:
-            lf = (
-                lf.with_columns([pl.col(c).alias(f"__text_{c}") for c in swap])
-                .with_columns([restored[c].alias(c) for c in swap])
-                .with_columns(route.alias(DEFINITION))  # type: ignore[union-attr]
-                .with_columns([pl.col(f"__text_{c}").alias(c) for c in swap])
-                .drop([f"__text_{c}" for c in swap])
-            )
-            lf.collect_schema()
-        except pl.exceptions.PolarsError as exc:
-            raise DataError(f"{source}: a segment condition cannot be evaluated: {exc}") from None
-        routed = pl.col(DEFINITION)
-        for comp in compiled:
-            problems += [(flag & (routed == comp.name), message) for flag, message in comp.problems]
-        problems.append(
-            (routed.is_null(), pl.lit("no segment matches (give the last segment no `when`)"))
+
+def routed_definition(
+    lf: pl.LazyFrame,
+    rd: Reading,
+    compiled: list[CompiledDefinition],
+    restored: dict[str, pl.Expr],
+) -> tuple[pl.LazyFrame, CompiledDefinition, list[Problem]]:
+    """Each row routed to the first segment whose condition holds (DEFINITION), and the
+    segments' columns combined; a segment's problems count on its own rows only."""
+    lf = with_route(lf, rd, restored)
+    routed = pl.col(DEFINITION)
+    problems = [
+        (flag & (routed == comp.name), message)
+        for comp in compiled
+        for flag, message in comp.problems
+    ]
+    problems.append(
+        (routed.is_null(), pl.lit("no segment matches (give the last segment no `when`)"))
+    )
+    primary = route_segments(compiled, routed)
+    return lf.with_columns(primary.materialise), primary, problems
+
+
+def with_route(lf: pl.LazyFrame, rd: Reading, restored: dict[str, pl.Expr]) -> pl.LazyFrame:
+    """The DEFINITION column. Conditions see columns with their real types: a CSV column
+    the scheme also reads is held as text here (for row-level checks), so its typed copy
+    is swapped in while the route is computed."""
+    segments = rd.scheme.segments
+    assert segments is not None
+    route = first_match(
+        (parse_sql_expr(seg.when).fill_null(False) if seg.when else pl.lit(True), pl.lit(seg.name))
+        for seg in segments
+    )
+    roots = {c for seg in segments if seg.when for c in parse_sql_expr(seg.when).meta.root_names()}
+    for name in roots:
+        require_column(name, "used by a segment condition", rd.columns, rd.source)
+    swap = sorted(c for c in roots if c in restored)
+    try:
+        lf = (
+            lf.with_columns([pl.col(c).alias(f"__text_{c}") for c in swap])
+            .with_columns([restored[c].alias(c) for c in swap])
+            .with_columns(route.alias(DEFINITION))
+            .with_columns([pl.col(f"__text_{c}").alias(c) for c in swap])
+            .drop([f"__text_{c}" for c in swap])
         )
-        primary = route_segments(compiled, routed)
-        lf = lf.with_columns(primary.materialise)
-    else:
-        primary = compiled[0]
-        problems += primary.problems
+        lf.collect_schema()
+    except pl.exceptions.PolarsError as exc:
+        raise DataError(f"{rd.source}: a segment condition cannot be evaluated: {exc}") from None
+    return lf
 
-    signal_columns = [points_column(f.name) for f in primary.flats]
-    group_columns = [group_column(g) for g in primary.groups]
 
-    flags = [flag for flag, _ in problems]
+def reject_reason(problems: list[Problem]) -> pl.Expr:
+    """Every problem of a row, in order; a row with none was rejected for its score."""
     found = pl.concat_str(
         [pl.when(flag).then(message) for flag, message in problems],
         separator="; ",
         ignore_nulls=True,
     )
-    reason = pl.when(found != "").then(found).otherwise(pl.lit("no signal has a value"))
-    # cache(): the output, the rejects and the summary all read this frame; computed once.
-    checked = lf.with_columns(
-        (~pl.any_horizontal(flags) & pl.col("__score").is_not_null()).alias(OK),
-    )
-    output = [
+    return pl.when(found != "").then(found).otherwise(pl.lit("no signal has a value"))
+
+
+def output_columns(
+    rd: Reading, carried: list[str], restored: dict[str, pl.Expr], defs: Definitions
+) -> list[pl.Expr]:
+    """Carried input columns (typed back), the score's columns, any route and extra
+    scores, and the scheme's identity."""
+    return [
         *[restored[c].alias(c) if c in restored else pl.col(c) for c in carried],
-        *primary.outputs(""),
-        *([pl.col(DEFINITION)] if segmented else []),
-        *[e for comp in extras for e in comp.outputs(comp.prefix)],
-        pl.lit(scheme.name).alias("scheme"),
-        pl.lit(scheme.digest).alias("scheme_hash"),
+        *defs.primary.outputs(""),
+        *([pl.col(DEFINITION)] if defs.segmented else []),
+        *[e for comp in defs.extras for e in comp.outputs(comp.prefix)],
+        pl.lit(rd.scheme.name).alias("scheme"),
+        pl.lit(rd.scheme.digest).alias("scheme_hash"),
     ]
-    accepted = checked.filter(pl.col(OK))
-    rejected = checked.filter(~pl.col(OK)).with_columns(reason.alias(REASON))
+
+
+def assemble_plan(
+    lf: pl.LazyFrame,
+    rd: Reading,
+    carried: list[str],
+    restored: dict[str, pl.Expr],
+    defs: Definitions,
+    problems: list[Problem],
+    warnings: list[str],
+) -> ScoringPlan:
+    """Every row flagged OK or not, the accept/reject sides, and the output columns."""
+    scheme, primary = rd.scheme, defs.primary
+    reason = reject_reason(problems)
+    checked = lf.with_columns(
+        (
+            ~pl.any_horizontal([flag for flag, _ in problems]) & pl.col("__score").is_not_null()
+        ).alias(OK),
+    )
+    output = output_columns(rd, carried, restored, defs)
+    value = (
+        None if scheme.value is None else restored.get(scheme.value, value_or_null(scheme.value))
+    )
+    outputs = {e.meta.output_name() for e in output}
     return ScoringPlan(
-        accepted=accepted,
-        rejected=rejected,
+        accepted=checked.filter(pl.col(OK)),
+        rejected=checked.filter(~pl.col(OK)).with_columns(reason.alias(REASON)),
         reason=reason,
         output=output,
-        columns=columns,
+        columns=rd.columns,
         checked=checked,
-        value=None
-        if scheme.value is None
-        else (
-            restored[scheme.value]
-            if scheme.value in restored
-            else pl.col(scheme.value).cast(pl.Float64)
-        ),
+        value=value,
         id_column=scheme.id,
         value_column=scheme.value if scheme.value in carried else None,
-        signal_columns=signal_columns,
-        group_columns=group_columns,
+        signal_columns=[points_column(f.name) for f in primary.flats],
+        group_columns=[group_column(g) for g in primary.groups],
         warnings=warnings,
-        definitions={c.name: (c.scheme, c.prefix) for c in compiled},
-        extras=[(c.name, c.scheme) for c in extras],
+        definitions={c.name: (c.scheme, c.prefix) for c in defs.compiled},
+        extras=[(c.name, c.scheme) for c in defs.extras],
         reasons=primary.reasons,
         working=[
             c
             for c in dict.fromkeys([*primary.reasons.meta.root_names(), ID_HASH])
-            if c not in {e.meta.output_name() for e in output}
+            if c not in outputs
         ],
     )
 
