@@ -1,4 +1,6 @@
-"""The scoring engine: golden numbers from the seed articles and the scheme semantics."""
+"""The scoring engine: golden numbers from the seed articles, the scheme semantics, and
+chs.engine's own pieces (build_plan and its split, one compiled definition, top_keys)
+with the when/then fold and the value column of chs.exprs."""
 
 from __future__ import annotations
 
@@ -7,8 +9,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from chs.engine import score_frame
+from chs.columns import ID_HASH, OK, REASON, ROW, internal, points_column
+from chs.engine import ScoringPlan, build_plan, score_frame
+from chs.engine.definition import compile_definition
+from chs.engine.reasons import top_keys
 from chs.errors import DataError
+from chs.exprs import first_match, value_or_null
 from chs.scheme import load_scheme, parse_scheme
 
 SCHEMES = Path(__file__).resolve().parent.parent / "schemes"
@@ -468,3 +474,242 @@ def test_reason_amounts_round_half_up_at_one_decimal():
         (99.8, "a -0.3"),  # 100 - 0.25 = 99.75 -> 99.8
         (96.8, "a -3.3"),  # 100 - 3.25 = 96.75 -> 96.8
     ]
+
+
+# -- chs.engine directly: build_plan, ScoringPlan.split, one definition, top_keys --------
+
+VALUED = """
+name: v
+id: id
+value: mrr
+signals:
+  a: {column: a, weight: 3, linear: [[0, 0], [100, 100]]}
+  b: {column: b, weight: 1, linear: [[0, 0], [10, 100]]}
+bands:
+  - {name: high, from: 50}
+  - {name: low, from: 0}
+"""
+
+
+def valued_frame() -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "id": ["a", "b", "a", " ", "c"],
+            "mrr": [100.0, 200.0, 300.0, 400.0, 500.0],
+            "a": [40.0, 80.0, 1.0, 1.0, None],
+            "b": [10.0, 0.0, 1.0, 1.0, 5.0],
+        }
+    )
+
+
+def test_build_plan_split_gives_output_rows_rejects_and_every_row():
+    plan = build_plan(valued_frame().lazy(), parse_scheme(VALUED), source="t.csv")
+    assert isinstance(plan, ScoringPlan)
+    assert (plan.id_column, plan.value_column) == ("id", "mrr")
+    assert (plan.signal_columns, plan.group_columns, plan.warnings) == (
+        ["points_a", "points_b"],
+        [],
+        [],
+    )
+    scored, rejected, every = pl.collect_all(plan.split())
+    # b: a 80 -> 80 points, b 0 -> 0 points: (3*80 + 1*0) / 4 = 60 -> high; losses
+    # a 3/4 * 20 = 15, b 1/4 * 100 = 25. c: a missing, b 5 -> 50 points alone: 50 ->
+    # high; b loses 100 % of 50 = 50, a (missing) loses nothing (share 0).
+    assert scored.select("id", "mrr", "points_a", "points_b", "score", "band").rows() == [
+        ("b", 200.0, 80.0, 0.0, 60.0, "high"),
+        ("c", 500.0, None, 50.0, 50.0, "high"),
+    ]
+    assert scored["reasons"].to_list() == ["b -25.0; a -15.0", "b -50.0"]
+    assert scored["coverage"].to_list() == [1.0, 0.25]  # c: only b, a quarter of the weight
+    # the output columns, then the working columns the reasons text is made from: a
+    # place for each of the two signals (of the default three), and the id's hash
+    assert scored.columns[-3:] == ["__top0", "__top1", ID_HASH]
+    assert plan.working == ["__top0", "__top1", ID_HASH]
+    assert rejected.columns == [ROW, REASON, "id", "mrr", "a", "b"]
+    assert rejected.select(ROW, REASON).rows() == [
+        (1, "duplicate id 'a'"),
+        (3, "duplicate id 'a'"),
+        (4, "empty id"),
+    ]
+    assert every.height == 5
+    assert every[OK].to_list() == [False, True, False, False, True]
+
+
+def test_build_plan_with_duplicates_found_beforehand_rejects_the_same_rows():
+    scheme = parse_scheme(VALUED)
+    given = build_plan(valued_frame().lazy(), scheme, source="t", duplicates=["a"])
+    none = build_plan(valued_frame().lazy(), scheme, source="t", duplicates=[])
+    assert given.rejects.collect().select(ROW, REASON).rows() == [
+        (1, "duplicate id 'a'"),
+        (3, "duplicate id 'a'"),
+        (4, "empty id"),
+    ]
+    # told there are no duplicates, only the empty id is rejected
+    assert none.rejects.collect()[ROW].to_list() == [4]
+
+
+def test_split_joins_a_lookup_by_trimmed_id_before_the_rows_split():
+    plan = build_plan(valued_frame().lazy(), parse_scheme(VALUED), source="t")
+    lookup = pl.LazyFrame({"__key": ["b", "c"], "previous": [55.0, 70.0], "x": [1, 2]})
+    scored, _, _ = plan.split(lookup, carry=["previous"])
+    out = scored.collect()
+    assert out.columns[-1] == "previous"
+    assert "x" not in out.columns
+    # change since the previous score: b 60 - 55 = 5, c 50 - 70 = -20
+    assert out.select("id", pl.col("score") - pl.col("previous")).rows() == [
+        ("b", 5.0),
+        ("c", -20.0),
+    ]
+
+
+def test_build_plan_parses_text_values_and_restores_inferred_types():
+    frame = pl.DataFrame(
+        {
+            "id": ["a", "b", "c", "d"],
+            "mrr": ["1,5", "abc", " ", "2"],
+            "n": ["3", "4", "1.5", "x"],
+            "a": ["50", "50", "50", "50"],
+            "b": ["10", "10", "10", "10"],
+        }
+    )
+    plan = build_plan(
+        frame.lazy(),
+        parse_scheme(VALUED),
+        source="t",
+        decimal_comma=True,
+        inferred={"n": pl.Int64(), "id": pl.Int64()},
+    )
+    every = plan.checked.collect()
+    assert plan.value is not None
+    # "1,5" with a decimal comma is 1.5; an empty value is null; "abc" does not parse
+    assert every.select(plan.value).to_series().to_list() == [1.5, None, None, 2.0]
+    scored, rejects = pl.collect_all([plan.scored, plan.rejects])
+    # a and d: (3*50 + 1*100) / 4 = 62.5; n cast back to Int64; the id stays text. d's
+    # "x" is no number at all: text where a number was inferred passes as null.
+    assert scored.select("id", "mrr", "n", "score").rows() == [
+        ("a", 1.5, 3, 62.5),
+        ("d", 2.0, None, 62.5),
+    ]
+    assert scored.schema["n"] == pl.Int64 and scored.schema["id"] == pl.String
+    assert rejects.select(ROW, REASON).rows() == [
+        (2, "mrr: 'abc' is not a number (the value column)"),
+        (3, "n: '1.5' is not of the column's type Int64 (inferred from its first rows)"),
+    ]
+    assert every[OK].to_list() == [True, False, False, True]
+
+
+def test_build_plan_warns_of_replaced_columns_and_keeps_the_id_first():
+    frame = valued_frame().with_columns(pl.lit("old").alias("band"), pl.lit(1).alias("z"))
+    plan = build_plan(frame.lazy(), parse_scheme(VALUED), source="in.csv", keep=["band", "z"])
+    assert plan.warnings == ["in.csv: input columns band are replaced by the scored values"]
+    assert plan.value_column == "mrr"
+    assert plan.scored.collect_schema().names()[:3] == ["id", "mrr", "z"]
+
+
+def test_build_plan_names_the_missing_value_column():
+    frame = valued_frame().drop("mrr")
+    with pytest.raises(DataError) as err:
+        build_plan(frame.lazy(), parse_scheme(VALUED), source="in.csv")
+    assert err.value.message == (
+        "in.csv: column 'mrr' (the scheme's value) not found. Columns in the file: id, a, b"
+    )
+
+
+def test_compile_definition_under_a_prefix():
+    scheme = parse_scheme(GROUPS)
+    frame = pl.DataFrame(
+        {"id": ["x", "y"], "a": [20.0, None], "b": [60.0, 100.0], "c": [90.0, 0.0]}
+    )
+    lf, comp = compile_definition(frame.lazy(), scheme, "k_", "main", frame.columns, "t", False)
+    assert (comp.name, comp.prefix, [f.name for f in comp.flats]) == ("main", "k_", list("abc"))
+    assert comp.groups == {"usage": "k_group_usage", "support": "k_group_support"}
+    assert comp.problems == []
+    out = lf.select(
+        *comp.outputs("k_"), pl.col(internal("eff", "b", "k_")), pl.col(internal("loss", "b", "k_"))
+    ).collect()
+    # x: usage (1*20 + 3*60)/4 = 50, support 90, score 0.6*50 + 0.4*90 = 66.
+    # y: a missing, usage = b's 100; support 0; score 0.6*100 + 0.4*0 = 60;
+    #    coverage 1 - 0.6 * 1/4 = 0.85; c loses 0.4 * 100 = 40, b nothing.
+    assert out.select("k_group_usage", "k_group_support", "k_score", "k_coverage").rows() == [
+        (50.0, 90.0, 66.0, 1.0),
+        (100.0, 0.0, 60.0, 0.85),
+    ]
+    assert out["k_reasons"].to_list() == ["b -18.0; a -12.0; c -4.0", "c -40.0"]
+    assert out["k_band"].to_list() == ["ok", "ok"]
+    # b's effective weight: x 0.6 * 3/4 = 0.45, y 0.6 * 3/3 = 0.6; its loss x 0.45 * 40
+    assert out[internal("eff", "b", "k_")].to_list() == pytest.approx([0.45, 0.6])
+    assert out[internal("loss", "b", "k_")].to_list() == pytest.approx([18.0, 0.0])
+    assert out[points_column("a", "k_")].to_list() == [20.0, None]
+
+
+def test_top_keys_ranks_clips_breaks_ties_in_order_and_flags():
+    lf = pl.LazyFrame(
+        {"p": [10.0, 0.04], "q": [25.0, 150.0], "r": [25.0, None], "m": [True, False]}
+    )
+    lf, places = top_keys(
+        lf,
+        {"p": pl.col("p"), "q": pl.col("q"), "r": pl.col("r")},
+        2,
+        at_least=0.05,
+        work="__w",
+        flags={"r": pl.col("m")},
+    )
+    out = lf.select(
+        [
+            pl.struct(index=p.index, flag=p.flag, millionths=p.millionths, shown=p.shown).alias(
+                f"place{i}"
+            )
+            for i, p in enumerate(places)
+        ]
+    ).collect()
+    # row 1: q and r tie at 25 (25_000_000 millionths): q, first in the dict, wins; r is
+    # second with its flag. Row 2: q clipped to 100; then p's 0.04, below 0.05, unshown
+    # (r is null, counted as 0).
+    assert out["place0"].to_list() == [
+        {"index": 1, "flag": 0, "millionths": 25_000_000, "shown": True},
+        {"index": 1, "flag": 0, "millionths": 100_000_000, "shown": True},
+    ]
+    assert out["place1"].to_list() == [
+        {"index": 2, "flag": 1, "millionths": 25_000_000, "shown": True},
+        {"index": 0, "flag": 0, "millionths": 40_000, "shown": False},
+    ]
+    # codes: millionths * 2n + 2 * (n - 1 - rank) + flag, with n = 3: q 25e6*6 + 2 = 150000002
+    assert lf.select("__w_1").collect()["__w_1"].to_list() == [150_000_002, 600_000_002]
+    assert lf.collect_schema()["__w0"] == pl.Int32  # (100e6 + 1) * 6 fits in 31 bits
+
+
+def test_top_keys_widens_to_int64_and_asks_nothing_for_no_place():
+    keys = {f"k{i}": pl.lit(1.0) for i in range(11)}  # (100e6 + 1) * 22 > 2**31
+    lf, places = top_keys(pl.LazyFrame({"x": [0]}), keys, 1, at_least=0.0, work="__w")
+    assert lf.collect_schema()["__w0"] == pl.Int64
+    assert len(places) == 1
+    same, none = top_keys(pl.LazyFrame({"x": [0]}), keys, 0, at_least=0.0, work="__w")
+    assert (same.collect_schema().names(), none) == (["x"], [])
+
+
+# -- chs.exprs: first_match and value_or_null --------------------------------------------
+
+
+def test_first_match_takes_the_first_condition_that_holds():
+    x = pl.col("x")
+    frame = pl.DataFrame({"x": [1, 5, 10, None]})
+    pairs = [(x < 3, pl.lit("low")), (x < 8, pl.lit("mid")), (x < 100, pl.lit("any"))]
+    # 1 < 3 (and < 8) -> low; 5 -> mid; 10 -> any; null compares to null, so no match
+    assert frame.select(first_match(pairs))["literal"].to_list() == ["low", "mid", "any", None]
+    got = frame.select(first_match(iter(pairs[:2]), pl.lit("high")).alias("t"))
+    assert got["t"].to_list() == ["low", "mid", "high", "high"]
+
+
+def test_first_match_of_no_pairs_is_the_otherwise_or_null():
+    frame = pl.DataFrame({"x": [1, 2]})
+    assert frame.select(first_match([], pl.col("x") * 2))["x"].to_list() == [2, 4]
+    assert frame.select(first_match([]).alias("n"))["n"].to_list() == [None]
+
+
+def test_value_or_null():
+    frame = pl.DataFrame({"mrr": [3, 4]})
+    got = frame.select(value_or_null("mrr"), value_or_null(None).alias("none"))
+    assert got.schema == pl.Schema({"mrr": pl.Float64, "none": pl.Float64})
+    assert got.rows() == [(3.0, None), (4.0, None)]
+    typed = frame.select(value_or_null("mrr", pl.Int32), value_or_null(None, pl.String).alias("s"))
+    assert typed.schema == pl.Schema({"mrr": pl.Int32, "s": pl.String})
