@@ -20,7 +20,7 @@ import polars as pl
 
 from chs.columns import KEY
 from chs.engine.reasons import top_keys
-from chs.exprs import labelled, pick
+from chs.exprs import labelled, pick, value_or_null
 from chs.numbers import money, rounded
 from chs.snapshot import Snapshot
 
@@ -257,7 +257,7 @@ def movement_queries(
     """Queries over scored rows that carry previous_score/delta/previous_band/movement
     (and what `reasons` reads); `previous` is the previous snapshot's frame (KEY, score,
     band, __value). `build_movement` reads what they collect."""
-    value = pl.col(value_column).cast(pl.Float64) if value_column else pl.lit(None, pl.Float64)
+    value = value_or_null(value_column)
     listed = [
         pl.col(id_column).cast(pl.String).alias("id"),
         "previous_score",

@@ -12,6 +12,7 @@ import polars as pl
 
 from chs.alerts import flag_columns
 from chs.columns import REASON, ROW
+from chs.exprs import value_or_null
 from chs.numbers import rounded
 from chs.scheme import Scheme
 
@@ -29,7 +30,7 @@ def summary_queries(
     """Aggregate queries over the scored rows (score, band, coverage, the id and value
     columns, what `reasons` reads) and the rejected rows (row, reason, the id); collect
     them together."""
-    value = pl.col(value_column).cast(pl.Float64) if value_column else pl.lit(None, pl.Float64)
+    value = value_or_null(value_column)
     ident = pl.col(id_column).cast(pl.String)
     return {
         "scored_n": scored.select(pl.len().alias("n")),
@@ -196,7 +197,7 @@ def matrix_queries(
     frame: pl.LazyFrame, extras: list[tuple[str, Scheme]], value_column: str | None
 ) -> dict[str, pl.LazyFrame]:
     """Main band x each extra score's band: customers and value (health x inertia)."""
-    value = pl.col(value_column).cast(pl.Float64) if value_column else pl.lit(None, pl.Float64)
+    value = value_or_null(value_column)
     return {
         f"matrix_{name}": frame.group_by("band", pl.col(f"{name}_band").alias("other")).agg(
             pl.len().alias("customers"), value.sum().alias("value")
