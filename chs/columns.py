@@ -18,9 +18,6 @@ DEFINITION = "definition"  # with segments: which one scored the row
 OK = "__ok"  # the row can be scored
 
 
-ID_TEXT = "__id"  # the id, trimmed; null when empty
-
-
 ID_HASH = "__id_hash"  # its 64-bit hash, for finding repeats
 
 
@@ -44,7 +41,7 @@ def internal(kind: str, name: str = "", prefix: str = "") -> str:
 META_KEY = "chs"
 
 
-KEY = "__key"  # the id as text: the join key between snapshots
+KEY = "__key"  # the id as text, trimmed (null when empty): rows and snapshots are joined on it
 
 
 ALERTS_COLUMN = "alerts"

@@ -10,7 +10,7 @@ import polars as pl
 from chs.columns import (
     DEFINITION,
     ID_HASH,
-    ID_TEXT,
+    KEY,
     OK,
     REASON,
     ROW,
@@ -61,7 +61,7 @@ class ScoringPlan:
     def split(
         self,
         lookup: pl.LazyFrame | None = None,
-        key: str = "__key",
+        key: str = KEY,
         *,
         carry: list[str] | None = None,
     ) -> tuple[pl.LazyFrame, pl.LazyFrame, pl.LazyFrame]:
@@ -80,9 +80,7 @@ class ScoringPlan:
         if lookup is not None:
             names = [c for c in lookup.collect_schema().names() if c != key]
             exprs += [pl.col(c) for c in (names if carry is None else carry)]
-            rows = rows.join(
-                lookup, left_on=ID_TEXT, right_on=key, how="left", maintain_order="left"
-            )
+            rows = rows.join(lookup, left_on=KEY, right_on=key, how="left", maintain_order="left")
         names = [e.meta.output_name() for e in exprs]
         evaluated = rows.with_columns([e.alias(f"__out_{i}") for i, e in enumerate(exprs)]).cache()
         scored = evaluated.filter(pl.col(OK)).select(
@@ -208,26 +206,26 @@ def with_ids(lf: pl.LazyFrame, scheme: Scheme, duplicates: list[str] | None) -> 
     the scored rows so that the caller can look for repeats after a streaming pass."""
     lf = (
         lf.with_row_index(ROW, offset=1)
-        .with_columns(id_key(scheme.id).alias(ID_TEXT))
-        .with_columns(id_hash(pl.col(ID_TEXT)).alias(ID_HASH))
+        .with_columns(id_key(scheme.id).alias(KEY))
+        .with_columns(id_hash(pl.col(KEY)).alias(ID_HASH))
     )
-    id_text = pl.col(ID_TEXT)
+    id_text = pl.col(KEY)
     if duplicates is not None:
         repeated = id_text.is_in(duplicates) if duplicates else pl.lit(False)
         return lf.with_columns(repeated.alias("__dup"))
     # a group-by joined back, not a window over the whole column
     dups = (
-        lf.group_by(ID_TEXT)
+        lf.group_by(KEY)
         .agg(pl.len().alias("__n"))
         .filter(pl.col("__n") > 1)
-        .select(ID_TEXT, pl.lit(True).alias("__dup"))
+        .select(KEY, pl.lit(True).alias("__dup"))
     )
-    return lf.join(dups, on=ID_TEXT, how="left", maintain_order="left", nulls_equal=False)
+    return lf.join(dups, on=KEY, how="left", maintain_order="left", nulls_equal=False)
 
 
 def id_problems(scheme: Scheme) -> list[Problem]:
     """An empty id, and an id that occurs more than once."""
-    id_text = pl.col(ID_TEXT)
+    id_text = pl.col(KEY)
     return [
         (id_text.is_null(), pl.lit(f"empty {scheme.id}")),
         (
