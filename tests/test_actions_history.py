@@ -104,3 +104,12 @@ def test_history_report_of_an_empty_folder(tmp_path):
     assert err.value.message == (
         f"{tmp_path}: no snapshot (as_of=YYYY-MM-DD/scores.parquet) in the history folder"
     )
+
+
+def test_history_report_lists_each_snapshots_bands_best_first(tmp_path):
+    # The counts come from a group-by, which keeps no order: `--json` printed the bands
+    # of a snapshot in a different order from one run to the next. Best band first.
+    _, history, _ = build(tmp_path)
+    for _ in range(5):
+        report = history_report(history, [])
+        assert [list(s["bands"]) for s in report["snapshots"]] == [["high", "low"]] * 3

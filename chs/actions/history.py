@@ -70,10 +70,11 @@ def history_report(directory: Path, ids: list[str], *, top: int = 10) -> History
         hint = close_ids(missing[0], sorted(series))
         raise DataError(f"{directory}: customer {missing[0]!r} is in no snapshot{hint}")
     shown = ids or _biggest_falls(series, frames.dates, top)
+    bands = band_order([frames.tops])
     return {
         "directory": str(directory),
-        "bands": band_order([frames.tops]),
-        "snapshots": _snapshots(frames.dates, frames.portfolio),
+        "bands": bands,
+        "snapshots": _snapshots(frames.dates, frames.portfolio, bands),
         "customers": [_customer(cid, series[cid], frames.dates) for cid in shown],
         "warnings": listing.warnings,
     }
@@ -100,8 +101,9 @@ def _collect(listing: Listing) -> _Frames:
     return _Frames(dates, portfolio, wide, tops)
 
 
-def _snapshots(dates: list[str], portfolio: pl.DataFrame) -> list[SnapshotCounts]:
-    """Per snapshot: customers, the mean score, customers per band."""
+def _snapshots(dates: list[str], portfolio: pl.DataFrame, bands: list[str]) -> list[SnapshotCounts]:
+    """Per snapshot: customers, the mean score, customers per band (best band first:
+    the group-by that counts them keeps no order)."""
     by_date: dict[str, dict[str, int]] = {d: {} for d in dates}
     means: dict[str, list[tuple[float, int]]] = {d: [] for d in dates}
     for r in portfolio.iter_rows(named=True):
@@ -112,7 +114,7 @@ def _snapshots(dates: list[str], portfolio: pl.DataFrame) -> list[SnapshotCounts
             "as_of": d,
             "customers": sum(by_date[d].values()),
             "mean": round(sum(m * n for m, n in means[d]) / max(sum(n for _, n in means[d]), 1), 1),
-            "bands": by_date[d],
+            "bands": {b: by_date[d][b] for b in bands if b in by_date[d]},
         }
         for d in dates
     ]
