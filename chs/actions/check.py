@@ -12,9 +12,12 @@ import polars as pl
 
 from chs.alerts import add_alerts
 from chs.columns import DEFINITION, OK, REASON, internal
+from chs.description import describe as describe  # for `chs check`
 from chs.engine import ScoringPlan
 from chs.files import CsvOptions, Input
 from chs.scheme import FlatSignal, Scheme
+from chs.scheme import json_schema as json_schema  # for `chs schema`
+from chs.scheme import load_scheme as load_scheme  # for `chs check`
 from chs.sources import collect, planned
 from chs.summary import REJECT_SAMPLE, reject_lines
 

@@ -32,6 +32,7 @@ from chs.movement import (
 from chs.numbers import money
 from chs.rollup import build_rollups, check_by, rollup_queries
 from chs.scheme import Scheme
+from chs.scheme import load_scheme as load_scheme  # for `chs diff`
 from chs.snapshot import (
     Snapshot,
     one_row_per_customer,

@@ -23,6 +23,7 @@ from chs.explanation import Customer, Explanation, explain_customer
 from chs.files import CsvOptions, Input
 from chs.hints import close_ids
 from chs.scheme import Scheme
+from chs.scheme import load_scheme as load_scheme  # for `chs explain`
 from chs.sources import collect, planned
 
 

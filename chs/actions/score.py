@@ -44,6 +44,7 @@ from chs.movement import (
 )
 from chs.rollup import build_parents, build_rollups, check_by, parent_query, rollup_queries
 from chs.scheme import Scheme
+from chs.scheme import load_scheme as load_scheme  # for `chs score`
 from chs.snapshot import Snapshot, metadata, one_row_per_customer, open_snapshot, scheme_mismatch
 from chs.sources import collect, scheme_text_columns
 from chs.summary import (
