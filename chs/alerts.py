@@ -8,12 +8,11 @@ new customer) does not fire.
 
 from __future__ import annotations
 
-import difflib
-
 import polars as pl
 
 from chs.columns import ALERTS_COLUMN, alert_flag
 from chs.errors import SchemeError
+from chs.hints import close_matches
 from chs.scheme import TREND_COLUMN, Scheme, parse_sql_expr
 
 # Columns that exist only when a previous snapshot or a history is given.
@@ -44,7 +43,7 @@ def add_alerts(frame: pl.LazyFrame, scheme: Scheme) -> tuple[pl.LazyFrame, list[
                 continue
             dynamic = DYNAMIC.get(col) or (pl.Float64 if TREND_COLUMN.match(col) else None)
             if dynamic is None:
-                close = difflib.get_close_matches(col, columns, n=1, cutoff=0.6)
+                close = close_matches(col, columns)
                 hint = f"; did you mean {close[0]!r}?" if close else ""
                 raise SchemeError(
                     f"{scheme.where('alerts', str(i), 'when')}: alerts[{i}].when: alert "
@@ -106,4 +105,5 @@ def alert_rows(frame: pl.LazyFrame, scheme: Scheme, value: str | None) -> pl.Laz
 
 
 def flag_columns(scheme: Scheme) -> list[str]:
+    """The per-alert flag columns `add_alerts` adds: counted for the summary, then dropped."""
     return [alert_flag(a.name) for a in scheme.alerts]

@@ -2,6 +2,11 @@
 
 The CLI turns a ChsError into `Error: <message>` and exits with `exit_code`; anything
 else is a bug and exits with INTERNAL. Codes are documented in the README.
+
+The library names no command-line flag: a message about one of its parameters writes
+`{option}` where it names it, and a piece of advice that only the caller can word (which
+flag, which argument) is a `hint` key. `str(exc)` reads for a Python caller ("top must be
+0 or more"); the CLI words the same error with its flags ("--top must be 0 or more").
 """
 
 from __future__ import annotations
@@ -14,15 +19,37 @@ DATA = 4  # an input file is missing, unreadable, or has rows that cannot be sco
 OUTPUT = 5  # an output cannot be written
 ALERTS = 10  # with --exit-code: the run succeeded and at least one alert fired
 
+OPTION = "{option}"  # where a message names its `option`
+
+# The hints the library gives, for the callers that word them.
+HINT_SEPARATOR = "separator"  # a CSV read with the wrong separator (and decimal mark)
+HINT_ENCODING = "encoding"  # a CSV that is not UTF-8
+HINT_REJECTS = "rejects"  # unscorable rows, and no place to write them
+HINT_SCHEME = "scheme"  # a raw export where a scored file was expected, and no scheme
+
 
 class ChsError(Exception):
-    """A user error: one clear message, no traceback."""
+    """A user error: one clear message, no traceback.
+
+    `option`: the library parameter the message is about ("top", "by", "at_risk",
+    "keep"), named where the message says `{option}`. `hint`: a key for advice the
+    caller words (see the HINT_ constants).
+    """
 
     exit_code = INTERNAL
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, *, option: str | None = None, hint: str | None = None) -> None:
+        self.template = message
+        self.option = option
+        self.hint = hint
+        self.message = self.naming(option)
+        super().__init__(self.message)
+
+    def naming(self, option: str | None) -> str:
+        """The message with the option called `option` (its parameter name, or a flag)."""
+        if self.option is None or option is None:
+            return self.template
+        return self.template.replace(OPTION, option)
 
 
 class SchemeError(ChsError):
@@ -44,6 +71,6 @@ class OutputError(ChsError):
 
 
 class OptionError(ChsError):
-    """Command-line options that parse but do not make sense together."""
+    """Options (arguments) that parse but do not make sense together."""
 
     exit_code = USAGE

@@ -18,7 +18,7 @@ from typing import Literal, TypeVar
 
 import polars as pl
 
-from chs.errors import DataError, OutputError
+from chs.errors import HINT_ENCODING, HINT_SEPARATOR, DataError, OutputError
 
 Format = Literal["csv", "parquet", "ndjson"]
 INPUT_SUFFIXES: dict[str, Format] = {
@@ -157,13 +157,13 @@ def _scan_csv(path: Path, readable: Path, csv: CsvOptions, text_columns: Sequenc
         raise DataError(f"{path}: the file is empty") from None
     except Exception as exc:
         raise DataError(
-            f"{path}: cannot read as CSV: {_first_line(exc)}{encoding_hint(exc)}"
+            f"{path}: cannot read as CSV: {_first_line(exc)}", hint=encoding_hint(exc)
         ) from None
     header = schema.names()
     if len(header) == 1 and separator == "," and ";" in header[0]:
         raise DataError(
-            f"{path}: the header is one column {header[0][:60]!r}; "
-            "it looks separated by ';' (try --separator ';' and --decimal-comma)"
+            f"{path}: the header is one column {header[0][:60]!r}; it looks separated by ';'",
+            hint=HINT_SEPARATOR,
         )
     overrides = {c: pl.String for c in text_columns if c in header}
     lf = pl.scan_csv(readable, schema_overrides=overrides, **options)  # type: ignore[arg-type]
@@ -218,6 +218,7 @@ def _widths(readable: Path, separator: str, header: int) -> pl.LazyFrame:
 
 @contextlib.contextmanager
 def _utf8_copy(path: Path, encoding: str) -> Iterator[Path]:
+    """The file itself when UTF-8, else a UTF-8 copy: Polars reads UTF-8 only."""
     try:
         codec = codecs.lookup(encoding)
     except LookupError:
@@ -257,10 +258,12 @@ def typed_first(run: Callable[[bool], T]) -> T:
         return run(True)
 
 
-def encoding_hint(exc: BaseException) -> str:
+def encoding_hint(exc: BaseException) -> str | None:
+    """HINT_ENCODING when a read failed on bytes that are not UTF-8 (an Excel export in
+    cp1252, say): the caller suggests another encoding."""
     if "utf-8" in str(exc).lower() or "utf8" in str(exc).lower():
-        return " (the file is not UTF-8; try --encoding cp1252 or --encoding latin-1)"
-    return ""
+        return HINT_ENCODING
+    return None
 
 
 def read_error(exc: BaseException, data: Input) -> DataError:
@@ -272,14 +275,16 @@ def read_error(exc: BaseException, data: Input) -> DataError:
             found = None
         if found is not None:
             return found
-    return DataError(f"{data.path}: cannot read: {_first_line(exc)}{encoding_hint(exc)}")
+    return DataError(f"{data.path}: cannot read: {_first_line(exc)}", hint=encoding_hint(exc))
 
 
 def _first_line(exc: BaseException) -> str:
+    """The gist of a Polars error: its first line (the rest is a hint for Polars users)."""
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def output_format(path: Path) -> Format:
+    """The format of an output, by extension: refused before anything is computed."""
     fmt = OUTPUT_SUFFIXES.get(path.suffix.lower())
     if fmt is None:
         raise OutputError(
@@ -354,6 +359,7 @@ class PendingWrites:
             raise _output_error(exc, [path]) from None
 
     def commit(self) -> None:
+        """Rename every temporary file into place, once the whole run has succeeded."""
         try:
             for tmp, path in self.temps:
                 os.replace(tmp, path)
@@ -383,5 +389,6 @@ class PendingWrites:
 
 
 def _output_error(exc: OSError, targets: Sequence[Path]) -> OutputError:
+    """An OSError as an OutputError naming the output it concerns (else the first)."""
     target = next((p for p in targets if str(p.parent) in str(exc.filename)), targets[0])
     return OutputError(f"{target}: cannot write: {exc.strerror or exc}")

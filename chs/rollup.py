@@ -9,35 +9,26 @@ of a run.
 
 from __future__ import annotations
 
-import difflib
 from typing import Any
 
 import polars as pl
 
-from chs.errors import DataError
-
-
-def parse_by(text: str | None) -> list[list[str]]:
-    """`segment,region` -> one roll-up per column; `segment+region` -> one over both."""
-    if not text:
-        return []
-    return [
-        [c.strip() for c in spec.split("+") if c.strip()]
-        for spec in text.split(",")
-        if spec.strip()
-    ]
+from chs.errors import OPTION, DataError
+from chs.hints import close_matches
 
 
 def check_by(by: list[list[str]], columns: list[str], source: str) -> None:
+    """Refuse a roll-up column the file lacks before anything is read (a `by` error)."""
     for spec in by:
         for col in spec:
             if col not in columns:
-                close = difflib.get_close_matches(col, columns, n=1, cutoff=0.6)
+                close = close_matches(col, columns)
                 hint = f" Did you mean {close[0]!r}?" if close else ""
-                raise DataError(f"{source}: --by column {col!r} not found.{hint}")
+                raise DataError(f"{source}: {OPTION} column {col!r} not found.{hint}", option="by")
 
 
 def _value(value_column: str | None) -> pl.Expr:
+    """The value as a float, or a null one, so the aggregates read alike without a value."""
     return pl.col(value_column).cast(pl.Float64) if value_column else pl.lit(None, pl.Float64)
 
 
@@ -75,6 +66,8 @@ def build_rollups(
     has_value: bool,
     delta: bool,
 ) -> list[dict[str, Any]]:
+    """The collected roll-up queries as rows for JSON and rendering: counts, shares and
+    rounded figures, value ones only when the file has a value column."""
     out = []
     for i, spec in enumerate(by):
         groups = []
@@ -128,6 +121,7 @@ def parent_query(
 def build_parents(
     frame: pl.DataFrame, bands: list[str], *, has_value: bool
 ) -> list[dict[str, Any]]:
+    """The collected parent query as rows, weakest parent first: the accounts to call."""
     out = []
     for r in frame.iter_rows(named=True):
         weight = float(r["__weight"] or 0.0)

@@ -14,8 +14,9 @@ import pytest
 
 from chs.actions.diff import diff_files
 from chs.actions.score import ScoreOptions, score_file
+from chs.cli.options import parse_by
 from chs.errors import DataError
-from chs.rollup import check_by, parse_by
+from chs.rollup import check_by
 from chs.scheme import load_scheme, parse_scheme
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,18 +121,19 @@ def test_check_by_unknown_column():
     check_by([["segment", "region"], ["owner"]], columns, "f.csv")  # all there: no error
     with pytest.raises(DataError) as exc:
         check_by([["segment"], ["regoin"]], columns, "f.csv")
-    assert exc.value.message == "f.csv: --by column 'regoin' not found. Did you mean 'region'?"
+    assert exc.value.message == "f.csv: by column 'regoin' not found. Did you mean 'region'?"
+    assert exc.value.option == "by"
     assert exc.value.exit_code == 4
     with pytest.raises(DataError) as exc:
         check_by([["zzz"]], columns, "f.csv")
-    assert exc.value.message == "f.csv: --by column 'zzz' not found."
+    assert exc.value.message == "f.csv: by column 'zzz' not found."
 
 
 def test_score_file_unknown_by_column(tmp_path):
     out = tmp_path / "out.parquet"
     with pytest.raises(DataError) as exc:
         score_file(SAMPLE, SAAS, ScoreOptions(by=[["segmnt"]], output=out))
-    assert exc.value.message == f"{SAMPLE}: --by column 'segmnt' not found. Did you mean 'segment'?"
+    assert exc.value.message == f"{SAMPLE}: by column 'segmnt' not found. Did you mean 'segment'?"
     assert not out.exists()
 
 
@@ -313,7 +315,7 @@ def test_diff_unknown_by_column(tmp_path):
     with pytest.raises(DataError) as exc:
         diff_files(last, this, by=[["segment"], ["segmnt"]])
     assert exc.value.message == (
-        f"{last} and {this}: --by column 'segmnt' not found. Did you mean 'segment'?"
+        f"{last} and {this}: by column 'segmnt' not found. Did you mean 'segment'?"
     )
 
 

@@ -7,18 +7,9 @@ from typing import Annotated
 
 import typer
 
-from chs.cli.common import (
-    DecimalCommaOpt,
-    EncodingOpt,
-    JsonOpt,
-    NaOpt,
-    SeparatorOpt,
-    console,
-    csv_options,
-    guarded,
-    print_json,
-    warn,
-)
+from chs.cli.common import console, print_json, warn
+from chs.cli.errors import fail, guarded
+from chs.cli.options import DecimalCommaOpt, EncodingOpt, JsonOpt, NaOpt, SeparatorOpt, csv_options
 
 HELP = """Validate a scheme and print its effective weights, rules and bands.
 
@@ -41,18 +32,15 @@ def check(
     encoding: EncodingOpt = "utf-8",
     na: NaOpt = None,
 ) -> None:
-    from chs.actions.check import check_data
+    from chs.actions.check import CsvOptions, check_data, describe, load_scheme
     from chs.cli import render
-    from chs.description import describe
-    from chs.errors import DATA
-    from chs.scheme import load_scheme
+    from chs.errors import DataError
 
     loaded = load_scheme(scheme)
     result = describe(loaded)
     if data is not None:
-        result["data"] = check_data(
-            loaded, data, csv_options(separator, decimal_comma, encoding, na)
-        )
+        csv = csv_options(CsvOptions, separator, decimal_comma, encoding, na)
+        result["data"] = check_data(loaded, data, csv)
     warn(result["warnings"] + (result["data"]["warnings"] if data is not None else []))
     if json:
         print_json(result)
@@ -62,10 +50,6 @@ def check(
         if data is not None:
             render.data_check(con, result["data"])
     if data is not None and result["data"]["rows"]["rejected"]:
+        # the report is printed: the rejected rows are the verdict, not a failure to report
         rows = result["data"]["rows"]
-        console(stderr=True).print(
-            f"Error: {data}: {rows['rejected']} of {rows['read']} rows cannot be scored",
-            markup=False,
-            soft_wrap=True,
-        )
-        raise typer.Exit(DATA)
+        fail(DataError(f"{data}: {rows['rejected']} of {rows['read']} rows cannot be scored"))

@@ -7,18 +7,18 @@ from typing import Annotated
 
 import typer
 
-from chs.cli.common import (
+from chs.cli.common import console, print_json, progress, warn
+from chs.cli.errors import guarded
+from chs.cli.options import (
+    ByOpt,
     DecimalCommaOpt,
     EncodingOpt,
     JsonOpt,
     NaOpt,
     SeparatorOpt,
-    console,
+    TopOpt,
     csv_options,
-    guarded,
-    print_json,
-    progress,
-    warn,
+    parse_by,
 )
 
 HELP = """Compare two snapshots of the portfolio, LAST and THIS (scored or raw).
@@ -31,43 +31,43 @@ and of each signal (population stability index). Raw exports need --scheme.
 Example: chs diff last.parquet this.parquet -o movement.csv
 """
 
+LastArg = Annotated[Path, typer.Argument(metavar="LAST", help="The earlier snapshot.")]
+ThisArg = Annotated[Path, typer.Argument(metavar="THIS", help="The later snapshot.")]
+RawSchemeOpt = Annotated[
+    Path | None, typer.Option("--scheme", "-s", help="Scheme to score raw exports with.")
+]
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option("--output", "-o", help="Write one row per customer (.csv, .parquet, .ndjson)."),
+]
+IdOpt = Annotated[
+    str | None,
+    typer.Option("--id", help="Id column of scored files (default: recorded, or the first)."),
+]
+ValueOpt = Annotated[
+    str | None,
+    typer.Option("--value", help="Value column of scored CSV files (Parquet ones record it)."),
+]
+
 
 @guarded
 def diff(
-    last: Annotated[Path, typer.Argument(metavar="LAST", help="The earlier snapshot.")],
-    this: Annotated[Path, typer.Argument(metavar="THIS", help="The later snapshot.")],
-    scheme: Annotated[
-        Path | None, typer.Option("--scheme", "-s", help="Scheme to score raw exports with.")
-    ] = None,
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "--output", "-o", help="Write one row per customer (.csv, .parquet, .ndjson)."
-        ),
-    ] = None,
-    id_column: Annotated[
-        str | None,
-        typer.Option("--id", help="Id column of scored files (default: recorded, or the first)."),
-    ] = None,
-    value_column: Annotated[
-        str | None,
-        typer.Option("--value", help="Value column of scored CSV files (Parquet ones record it)."),
-    ] = None,
-    by: Annotated[
-        str | None,
-        typer.Option("--by", help="Roll up by these columns: segment,region (a+b: both at once)."),
-    ] = None,
-    top: Annotated[int, typer.Option("--top", help="How many customers each list shows.")] = 10,
+    last: LastArg,
+    this: ThisArg,
+    scheme: RawSchemeOpt = None,
+    output: OutputOpt = None,
+    id_column: IdOpt = None,
+    value_column: ValueOpt = None,
+    by: ByOpt = None,
+    top: TopOpt = 10,
     json: JsonOpt = False,
     separator: SeparatorOpt = ",",
     decimal_comma: DecimalCommaOpt = False,
     encoding: EncodingOpt = "utf-8",
     na: NaOpt = None,
 ) -> None:
-    from chs.actions.diff import diff_files
+    from chs.actions.diff import CsvOptions, diff_files, load_scheme
     from chs.cli import render
-    from chs.rollup import parse_by
-    from chs.scheme import load_scheme
 
     with progress(f"Comparing {last} with {this}"):
         result = diff_files(
@@ -75,7 +75,7 @@ def diff(
             this,
             scheme=load_scheme(scheme) if scheme else None,
             output=output,
-            csv=csv_options(separator, decimal_comma, encoding, na),
+            csv=csv_options(CsvOptions, separator, decimal_comma, encoding, na),
             id_column=id_column,
             value_column=value_column,
             top=top,

@@ -7,17 +7,16 @@ from typing import Annotated
 
 import typer
 
-from chs.cli.common import (
+from chs.cli.common import console, print_json
+from chs.cli.errors import guarded
+from chs.cli.options import (
     DecimalCommaOpt,
     EncodingOpt,
     JsonOpt,
     NaOpt,
     SchemeOpt,
     SeparatorOpt,
-    console,
     csv_options,
-    guarded,
-    print_json,
 )
 
 HELP = """Explain the score of the customers with these IDs in INPUT.
@@ -43,13 +42,12 @@ def explain(
     encoding: EncodingOpt = "utf-8",
     na: NaOpt = None,
 ) -> None:
-    from chs.actions.explain import explain_file
+    from chs.actions.explain import CsvOptions, explain_file, load_scheme
     from chs.cli import render
-    from chs.scheme import load_scheme
 
-    result = explain_file(
-        input, load_scheme(scheme), ids, csv_options(separator, decimal_comma, encoding, na)
-    )
+    loaded = load_scheme(scheme)
+    csv = csv_options(CsvOptions, separator, decimal_comma, encoding, na)
+    result = explain_file(input, loaded, ids, csv)
     if json:
         print_json(result)
     else:

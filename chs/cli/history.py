@@ -7,7 +7,9 @@ from typing import Annotated
 
 import typer
 
-from chs.cli.common import JsonOpt, console, guarded, print_json, warn
+from chs.cli.common import console, print_json, warn
+from chs.cli.errors import guarded
+from chs.cli.options import JsonOpt
 
 HELP = """Show a history folder: band counts per snapshot, and scores over time.
 

@@ -7,7 +7,9 @@ from typing import Annotated
 
 import typer
 
-from chs.cli.common import JsonOpt, console, guarded, print_json
+from chs.cli.common import console, print_json
+from chs.cli.errors import guarded
+from chs.cli.options import ByOpt, JsonOpt, parse_by
 
 HELP = """Roll up a scored file by segment, region, owner or any column.
 
@@ -23,10 +25,7 @@ Example: chs report scored.parquet --by segment,owner --parent parent_id
 @guarded
 def report(
     scored: Annotated[Path, typer.Argument(metavar="SCORED", help="A file written by chs score.")],
-    by: Annotated[
-        str | None,
-        typer.Option("--by", help="Roll up by these columns: segment,region (a+b: both at once)."),
-    ] = None,
+    by: ByOpt = None,
     parent: Annotated[str | None, typer.Option("--parent", help="Parent account column.")] = None,
     at_risk: Annotated[
         str | None, typer.Option("--at-risk", help="Bands counted as at risk, comma-separated.")
@@ -43,7 +42,6 @@ def report(
     from chs.actions.report import report_file
     from chs.cli import render
     from chs.errors import OptionError
-    from chs.rollup import parse_by
 
     groups = parse_by(by)
     if not groups and not parent:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from chs.cli.common import guarded, print_json
+from chs.cli.common import print_json
+from chs.cli.errors import guarded
 
 HELP = """Print the JSON Schema of the scheme format (draft-07), for editor completion.
 
@@ -12,6 +13,6 @@ Example: chs schema > chs-scheme.schema.json
 
 @guarded
 def schema() -> None:
-    from chs.scheme import json_schema
+    from chs.actions.check import json_schema
 
     print_json(json_schema())

@@ -7,18 +7,19 @@ from typing import Annotated
 
 import typer
 
-from chs.cli.common import (
+from chs.cli.common import console, print_json, progress, warn
+from chs.cli.errors import guarded
+from chs.cli.options import (
+    ByOpt,
     DecimalCommaOpt,
     EncodingOpt,
     JsonOpt,
     NaOpt,
     SeparatorOpt,
-    console,
+    TopOpt,
     csv_options,
-    guarded,
-    print_json,
-    progress,
-    warn,
+    parse_by,
+    parse_list,
 )
 
 HELP = """Score every customer in INPUT (CSV or Parquet) with a scheme.
@@ -32,84 +33,89 @@ shows the biggest drops, lost customers and fired alerts.
 Example: chs score customers.csv --scheme saas.yaml -o scored.parquet
 """
 
+InputArg = Annotated[
+    Path, typer.Argument(metavar="INPUT", help="Customer-signal export: .csv or .parquet.")
+]
+SchemesOpt = Annotated[
+    list[Path],
+    typer.Option(
+        "--scheme", "-s", help="Scheme file (YAML); repeat to score others beside the first."
+    ),
+]
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option("--output", "-o", help="Scored output: .csv, .parquet or .ndjson."),
+]
+RejectsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--rejects", help="Write rows that cannot be scored here, with a reason, and go on."
+    ),
+]
+PreviousOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--previous", help="Last snapshot (a scored output, or a raw export scored alike)."
+    ),
+]
+HistoryOpt = Annotated[
+    Path | None,
+    typer.Option("--history", help="Keep this snapshot in a history folder (Parquet by date)."),
+]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option("--as-of", help="This snapshot's date, YYYY-MM-DD (default: today)."),
+]
+AlertsOpt = Annotated[
+    Path | None,
+    typer.Option("--alerts", help="Write one line per fired alert here (.ndjson or .csv)."),
+]
+ExitCodeOpt = Annotated[
+    bool,
+    typer.Option("--exit-code", help="Exit 10 when any alert fired (errors keep their codes)."),
+]
+KeepOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--keep", help="Input columns to carry to the output, comma-separated (default: all)."
+    ),
+]
+
 
 @guarded
 def score(
-    input: Annotated[
-        Path, typer.Argument(metavar="INPUT", help="Customer-signal export: .csv or .parquet.")
-    ],
-    scheme: Annotated[
-        list[Path],
-        typer.Option(
-            "--scheme", "-s", help="Scheme file (YAML); repeat to score others beside the first."
-        ),
-    ],
-    output: Annotated[
-        Path | None,
-        typer.Option("--output", "-o", help="Scored output: .csv, .parquet or .ndjson."),
-    ] = None,
-    rejects: Annotated[
-        Path | None,
-        typer.Option(
-            "--rejects", help="Write rows that cannot be scored here, with a reason, and go on."
-        ),
-    ] = None,
-    previous: Annotated[
-        Path | None,
-        typer.Option(
-            "--previous", help="Last snapshot (a scored output, or a raw export scored alike)."
-        ),
-    ] = None,
-    history: Annotated[
-        Path | None,
-        typer.Option("--history", help="Keep this snapshot in a history folder (Parquet by date)."),
-    ] = None,
-    as_of: Annotated[
-        str | None,
-        typer.Option("--as-of", help="This snapshot's date, YYYY-MM-DD (default: today)."),
-    ] = None,
-    alerts: Annotated[
-        Path | None,
-        typer.Option("--alerts", help="Write one line per fired alert here (.ndjson or .csv)."),
-    ] = None,
-    exit_code: Annotated[
-        bool,
-        typer.Option("--exit-code", help="Exit 10 when any alert fired (errors keep their codes)."),
-    ] = False,
-    keep: Annotated[
-        str | None,
-        typer.Option(
-            "--keep", help="Input columns to carry to the output, comma-separated (default: all)."
-        ),
-    ] = None,
-    by: Annotated[
-        str | None,
-        typer.Option("--by", help="Roll up by these columns: segment,region (a+b: both at once)."),
-    ] = None,
-    top: Annotated[int, typer.Option("--top", help="How many customers each list shows.")] = 10,
+    input: InputArg,
+    scheme: SchemesOpt,
+    output: OutputOpt = None,
+    rejects: RejectsOpt = None,
+    previous: PreviousOpt = None,
+    history: HistoryOpt = None,
+    as_of: AsOfOpt = None,
+    alerts: AlertsOpt = None,
+    exit_code: ExitCodeOpt = False,
+    keep: KeepOpt = None,
+    by: ByOpt = None,
+    top: TopOpt = 10,
     json: JsonOpt = False,
     separator: SeparatorOpt = ",",
     decimal_comma: DecimalCommaOpt = False,
     encoding: EncodingOpt = "utf-8",
     na: NaOpt = None,
 ) -> None:
-    from chs.actions.score import ScoreOptions, score_file
+    from chs.actions.score import CsvOptions, ScoreOptions, load_scheme, parse_date, score_file
     from chs.cli import render
     from chs.errors import ALERTS
-    from chs.history import parse_date
-    from chs.rollup import parse_by
-    from chs.scheme import load_scheme
 
     loaded, *more = [load_scheme(path) for path in scheme]
     options = ScoreOptions(
         output=output,
         rejects=rejects,
-        csv=csv_options(separator, decimal_comma, encoding, na),
-        keep=[c.strip() for c in keep.split(",") if c.strip()] if keep else None,
+        csv=csv_options(CsvOptions, separator, decimal_comma, encoding, na),
+        keep=parse_list(keep),
         top=top,
         previous=previous,
         history=history,
-        as_of=parse_date(as_of) if as_of else None,
+        as_of=parse_date(as_of, "--as-of") if as_of else None,
         alerts=alerts,
         by=parse_by(by),
         more=more,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ import yaml
 from pydantic import ValidationError
 
 from chs.errors import SchemeError
+from chs.hints import close_matches
 from chs.scheme.keys import LocatedError, key_path, line_for
 from chs.scheme.lint import scheme_warnings, weight_notes
 from chs.scheme.model import (
@@ -146,7 +146,7 @@ def _format_validation(exc: ValidationError, path: Path, lines: dict[tuple[str, 
             loc = (*loc, *located.loc)
         if kind == "extra_forbidden":
             key = loc[-1]
-            close = difflib.get_close_matches(key, _known_keys(), n=1, cutoff=0.7)
+            close = close_matches(key, _known_keys(), cutoff=0.7)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             msg = f"unknown key {key!r}{hint}"
         elif kind == "missing":

@@ -1,0 +1,65 @@
+"""The options several commands share, declared once, and the parsing of their text.
+
+Each is a typer annotation: a command declares `top: TopOpt = 10`, and its `--help`
+reads the same everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from chs.errors import OptionError
+
+T = TypeVar("T")
+
+SchemeOpt = Annotated[Path, typer.Option("--scheme", "-s", help="Scheme file (YAML).")]
+JsonOpt = Annotated[
+    bool, typer.Option("--json", help="Print the result as JSON instead of tables.")
+]
+ByOpt = Annotated[
+    str | None,
+    typer.Option("--by", help="Roll up by these columns: segment,region (a+b: both at once)."),
+]
+TopOpt = Annotated[int, typer.Option("--top", help="How many customers each list shows.")]
+SeparatorOpt = Annotated[str, typer.Option("--separator", help="CSV field separator, e.g. ';'.")]
+DecimalCommaOpt = Annotated[
+    bool, typer.Option("--decimal-comma", help="CSV numbers use a decimal comma (0,85).")
+]
+EncodingOpt = Annotated[
+    str, typer.Option("--encoding", help="CSV encoding, e.g. utf-8, cp1252, latin-1.")
+]
+NaOpt = Annotated[
+    list[str] | None,
+    typer.Option("--na", help="Text read as missing in a CSV (repeatable; replaces the defaults)."),
+]
+
+
+def parse_by(text: str | None) -> list[list[str]]:
+    """`segment,region` -> one roll-up per column; `segment+region` -> one over both."""
+    if not text:
+        return []
+    return [
+        [c.strip() for c in spec.split("+") if c.strip()]
+        for spec in text.split(",")
+        if spec.strip()
+    ]
+
+
+def parse_list(text: str | None) -> list[str] | None:
+    """`a, b,,c` -> ['a', 'b', 'c'] (for --keep); no text -> None (the default)."""
+    return [c.strip() for c in text.split(",") if c.strip()] if text else None
+
+
+def csv_options(
+    make: Callable[..., T], separator: str, decimal_comma: bool, encoding: str, na: list[str] | None
+) -> T:
+    """The CSV options checked and built with `make`, the action's CsvOptions (the CLI
+    imports no library module but its actions); without --na, its default missing texts."""
+    if len(separator.encode()) != 1:
+        raise OptionError(f"--separator must be one character (got {separator!r})")
+    nulls: dict[str, Any] = {"null_values": tuple(na)} if na else {}
+    return make(separator=separator, decimal_comma=decimal_comma, encoding=encoding, **nulls)
