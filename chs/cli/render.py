@@ -13,6 +13,7 @@ from rich.text import Text
 
 
 def _box(con: Console) -> box.Box:
+    """Rounded borders on a terminal, ASCII in a pipe (greppable, and what tests read)."""
     return box.ROUNDED if con.is_terminal else box.ASCII
 
 
@@ -29,10 +30,12 @@ def _style(color: str | None) -> str:
 
 
 def _say(con: Console, text: str) -> None:
+    """A line of data: never read as rich markup (`[red]` in an id stays as it is)."""
     con.print(text, markup=False)
 
 
 def _cells(values: list[Any]) -> list[Text]:
+    """Table cells as plain Text, for the same reason as `_say`; None shows empty."""
     return [Text("" if v is None else str(v)) for v in values]
 
 
@@ -47,7 +50,28 @@ def score_summary(con: Console, s: dict[str, Any]) -> None:
     if s.get("output"):
         _say(con, f"Output: {s['output']}")
     value_col = s["value"]["column"]
-    colors = {b["band"]: b["color"] for b in s["bands"]}
+    _band_counts(con, s, value_col)
+    sc, cov = s["score"], s["coverage"]
+    if rows["scored"] == 0:
+        con.print("No customer was scored.")
+        return
+    _say(
+        con,
+        f"Score: mean {sc['mean']}, median {sc['median']}, min {sc['min']}, max {sc['max']}. "
+        f"Coverage: mean {_pct(cov['mean'])}, {cov['below_half']} customers under 50 %.",
+    )
+    if s["at_risk"]:
+        _at_risk(con, s, value_col)
+    movement(con, s)
+    bands = [b["band"] for b in s["bands"]]
+    rollups(con, s["rollups"], bands, value_col)
+    parents(con, s["parents"], bands, value_col)
+    matrices(con, s)
+    alerts(con, s)
+
+
+def _band_counts(con: Console, s: dict[str, Any], value_col: str | None) -> None:
+    """Customers (and value) per band, each row in its band's colour on a terminal."""
     table = Table(title="Customers per band", box=_box(con), title_justify="left")
     table.add_column("band")
     table.add_column("customers", justify="right")
@@ -61,38 +85,25 @@ def score_summary(con: Console, s: dict[str, Any]) -> None:
             cells += [_money(b["value"]), _pct(b["value_share"])]
         table.add_row(*_cells(cells), style=_style(b["color"]) if con.is_terminal else "")
     con.print(table)
-    sc, cov = s["score"], s["coverage"]
-    if rows["scored"] == 0:
-        con.print("No customer was scored.")
-        return
-    _say(
-        con,
-        f"Score: mean {sc['mean']}, median {sc['median']}, min {sc['min']}, max {sc['max']}. "
-        f"Coverage: mean {_pct(cov['mean'])}, {cov['below_half']} customers under 50 %.",
-    )
-    if s["at_risk"]:
-        risk = Table(title=f"Top {len(s['at_risk'])} at risk", box=_box(con), title_justify="left")
-        for name, justify in ((s["id_column"], "left"), ("score", "right"), ("band", "left")):
-            risk.add_column(name, justify=justify)  # type: ignore[arg-type]
+
+
+def _at_risk(con: Console, s: dict[str, Any], value_col: str | None) -> None:
+    """The lowest-scored customers with their reasons: who to call first."""
+    colors = {b["band"]: b["color"] for b in s["bands"]}
+    risk = Table(title=f"Top {len(s['at_risk'])} at risk", box=_box(con), title_justify="left")
+    for name, justify in ((s["id_column"], "left"), ("score", "right"), ("band", "left")):
+        risk.add_column(name, justify=justify)  # type: ignore[arg-type]
+    if value_col:
+        risk.add_column(value_col, justify="right")
+    risk.add_column("coverage", justify="right")
+    risk.add_column("reasons")
+    for r in s["at_risk"]:
+        cells = [r["id"], f"{r['score']:.1f}", r["band"]]
         if value_col:
-            risk.add_column(value_col, justify="right")
-        risk.add_column("coverage", justify="right")
-        risk.add_column("reasons")
-        for r in s["at_risk"]:
-            cells = [r["id"], f"{r['score']:.1f}", r["band"]]
-            if value_col:
-                cells.append(_money(r["value"]))
-            cells += [_pct(r["coverage"]), r["reasons"] or ""]
-            risk.add_row(
-                *_cells(cells), style=_style(colors.get(r["band"])) if con.is_terminal else ""
-            )
-        con.print(risk)
-    movement(con, s)
-    bands = [b["band"] for b in s["bands"]]
-    rollups(con, s["rollups"], bands, value_col)
-    parents(con, s["parents"], bands, value_col)
-    matrices(con, s)
-    alerts(con, s)
+            cells.append(_money(r["value"]))
+        cells += [_pct(r["coverage"]), r["reasons"] or ""]
+        risk.add_row(*_cells(cells), style=_style(colors.get(r["band"])) if con.is_terminal else "")
+    con.print(risk)
 
 
 def scheme_description(con: Console, d: dict[str, Any]) -> None:
@@ -128,6 +139,7 @@ def scheme_description(con: Console, d: dict[str, Any]) -> None:
 
 
 def _definition(con: Console, d: dict[str, Any], title: str) -> None:
+    """One definition's groups and signals (the scheme's, or a segment's or a score's)."""
     if d["groups"]:
         groups = Table(title=f"{title}Groups", box=_box(con), title_justify="left")
         for name, justify in (
@@ -164,6 +176,7 @@ def _definition(con: Console, d: dict[str, Any], title: str) -> None:
 
 
 def _bands(con: Console, title: str, band_list: list[dict[str, Any]]) -> None:
+    """The bands and their score ranges, each in its colour on a terminal."""
     bands = Table(title=title, box=_box(con), title_justify="left")
     bands.add_column("band")
     bands.add_column("range")
@@ -265,44 +278,13 @@ def movement(con: Console, s: dict[str, Any]) -> None:
     )
     value = s["value"]["column"] or "value"
     if prev["biggest_drops"]:
-        _table(
-            con,
-            "Biggest drops",
-            [s["id_column"], "previous", "score", "delta", "bands", value, "reasons"],
-            [
-                [
-                    r["id"],
-                    r["previous_score"],
-                    r["score"],
-                    r["delta"],
-                    f"{r['previous_band']} -> {r['band']}",
-                    r["value"],
-                    r["reasons"],
-                ]
-                for r in prev["biggest_drops"]
-            ],
-        )
+        _score_drops(con, s, value)
     for key, title in (
         ("into_lowest", "Newly in the lowest band"),
         ("out_of_lowest", "Recovered out of the lowest band"),
     ):
-        group = prev[key]
-        if group["count"]:
-            _table(
-                con,
-                f"{title}: {_customers(group['count'])}, {value} {_money(group['value'])}",
-                [s["id_column"], "previous", "score", "bands", value],
-                [
-                    [
-                        r["id"],
-                        r["previous_score"],
-                        r["score"],
-                        f"{r['previous_band']} -> {r['band']}",
-                        r["value"],
-                    ]
-                    for r in group["customers"]
-                ],
-            )
+        if prev[key]["count"]:
+            _lowest_band_moves(con, s, title, prev[key], value)
     lost = prev["lost"]
     if lost["count"]:
         _table(
@@ -313,7 +295,51 @@ def movement(con: Console, s: dict[str, Any]) -> None:
         )
 
 
+def _score_drops(con: Console, s: dict[str, Any], value: str) -> None:
+    """The customers whose score fell most since the previous snapshot."""
+    _table(
+        con,
+        "Biggest drops",
+        [s["id_column"], "previous", "score", "delta", "bands", value, "reasons"],
+        [
+            [
+                r["id"],
+                r["previous_score"],
+                r["score"],
+                r["delta"],
+                f"{r['previous_band']} -> {r['band']}",
+                r["value"],
+                r["reasons"],
+            ]
+            for r in s["previous"]["biggest_drops"]
+        ],
+    )
+
+
+def _lowest_band_moves(
+    con: Console, s: dict[str, Any], title: str, group: dict[str, Any], value: str
+) -> None:
+    """Customers who entered or left the lowest band, with the value that moved."""
+    _table(
+        con,
+        f"{title}: {_customers(group['count'])}, {value} {_money(group['value'])}",
+        [s["id_column"], "previous", "score", "bands", value],
+        [
+            [
+                r["id"],
+                r["previous_score"],
+                r["score"],
+                f"{r['previous_band']} -> {r['band']}",
+                r["value"],
+            ]
+            for r in group["customers"]
+        ],
+    )
+
+
 def alerts(con: Console, s: dict[str, Any]) -> None:
+    """The fired alerts (an inactive one says it needs a previous snapshot), and where the
+    alerts and the snapshot were written."""
     if s["alerts"]:
         _table(
             con,
@@ -348,8 +374,29 @@ def diff(con: Console, d: dict[str, Any]) -> None:
         f"{m['improved']} improved, {m['declined']} declined, {m['stayed']} stayed, "
         f"{m['arrived']} arrived, {m['left']} left.",
     )
-    order = d["bands"]
-    names = [*order, None]
+    _transitions(con, d)
+    if d["biggest_drops"]:
+        _diff_drops(con, d)
+    for key, title in (("newly_at_risk", "Newly at risk"), ("recovered", "Recovered")):
+        if d[key]["count"]:
+            _lowest_band_changes(con, d, title, d[key])
+    drift = d["drift"]
+    _table(
+        con,
+        "Drift (population stability index: < 0.1 stable, 0.1-0.25 moderate, > 0.25 major)",
+        ["distribution", "PSI", "reading"],
+        [["score", drift["score"]["psi"], drift["score"]["label"]]]
+        + [[f"points_{n}", v["psi"], v["label"]] for n, v in drift["signals"].items()],
+    )
+    rollups(con, d["rollups"], d["bands"], "value")
+    if d.get("output"):
+        _say(con, f"Per-customer comparison written to {d['output']}")
+
+
+def _transitions(con: Console, d: dict[str, Any]) -> None:
+    """The band-to-band matrix, last snapshot's band in rows, `(absent)` for arrivals
+    and departures."""
+    names = [*d["bands"], None]
     label = {None: "(absent)"}
     cells = {(t["from"], t["to"]): t for t in d["transitions"]}
     matrix = []
@@ -371,54 +418,49 @@ def diff(con: Console, d: dict[str, Any]) -> None:
         ["last \\ this", *[label.get(b, b) for b in names]],
         matrix,
     )
-    if d["biggest_drops"]:
-        _table(
-            con,
-            "Biggest drops",
-            ["id", "last", "this", "delta", "bands", "value", "drivers"],
-            [
-                [
-                    r["id"],
-                    r["last_score"],
-                    r["this_score"],
-                    r["delta"],
-                    f"{r['last_band']} -> {r['this_band']}",
-                    r["value"],
-                    r["drivers"],
-                ]
-                for r in d["biggest_drops"]
-            ],
-        )
-    for key, title in (("newly_at_risk", "Newly at risk"), ("recovered", "Recovered")):
-        group = d[key]
-        if group["count"]:
-            _table(
-                con,
-                f"{title} ({d['lowest_band']}): {_customers(group['count'])}, value {_money(group['value'])}",
-                ["id", "last", "this", "bands", "value", "drivers"],
-                [
-                    [
-                        r["id"],
-                        r["last_score"],
-                        r["this_score"],
-                        f"{r['last_band']} -> {r['this_band']}",
-                        r["value"],
-                        r["drivers"],
-                    ]
-                    for r in group["customers"]
-                ],
-            )
-    drift = d["drift"]
+
+
+def _diff_drops(con: Console, d: dict[str, Any]) -> None:
+    """The customers whose score fell most, with the signals that drove the fall."""
     _table(
         con,
-        "Drift (population stability index: < 0.1 stable, 0.1-0.25 moderate, > 0.25 major)",
-        ["distribution", "PSI", "reading"],
-        [["score", drift["score"]["psi"], drift["score"]["label"]]]
-        + [[f"points_{n}", v["psi"], v["label"]] for n, v in drift["signals"].items()],
+        "Biggest drops",
+        ["id", "last", "this", "delta", "bands", "value", "drivers"],
+        [
+            [
+                r["id"],
+                r["last_score"],
+                r["this_score"],
+                r["delta"],
+                f"{r['last_band']} -> {r['this_band']}",
+                r["value"],
+                r["drivers"],
+            ]
+            for r in d["biggest_drops"]
+        ],
     )
-    rollups(con, d["rollups"], d["bands"], "value")
-    if d.get("output"):
-        _say(con, f"Per-customer comparison written to {d['output']}")
+
+
+def _lowest_band_changes(
+    con: Console, d: dict[str, Any], title: str, group: dict[str, Any]
+) -> None:
+    """Customers newly in the lowest band, or out of it, with the value that moved."""
+    _table(
+        con,
+        f"{title} ({d['lowest_band']}): {_customers(group['count'])}, value {_money(group['value'])}",
+        ["id", "last", "this", "bands", "value", "drivers"],
+        [
+            [
+                r["id"],
+                r["last_score"],
+                r["this_score"],
+                f"{r['last_band']} -> {r['this_band']}",
+                r["value"],
+                r["drivers"],
+            ]
+            for r in group["customers"]
+        ],
+    )
 
 
 def history(con: Console, h: dict[str, Any]) -> None:
@@ -458,76 +500,91 @@ def explanation(con: Console, e: dict[str, Any]) -> None:
         for name, other in (c.get("other_scores") or {}).items():
             _say(con, f"{name}: score {other['score']:.1f}, band {other['band']}")
         _say(con, f"Reasons: {c['reasons'] or '-'}")
-        has_groups = c["groups"] is not None
-        _table(
-            con,
-            "Signals",
-            [
-                "signal",
-                *(["group"] if has_groups else []),
-                "value",
-                "rule",
-                "points",
-                "weight %",
-                "effective %",
-                "contribution",
-                "lost",
-            ],
-            [
-                [
-                    s["signal"],
-                    *([s["group"]] if has_groups else []),
-                    "no value" if s["missing"] else s["value"],
-                    s["rule"],
-                    s["points"],
-                    s["weight"],
-                    s["effective_weight"],
-                    s["contribution"],
-                    s["lost"],
-                ]
-                for s in c["signals"]
-            ],
-        )
-        if has_groups:
-            _table(
-                con,
-                "Groups",
-                [
-                    "group",
-                    "score",
-                    "effective %",
-                    "contribution",
-                    "lost",
-                    f"score for {c['next_band'] or '-'}",
-                    "best move",
-                ],
-                [
-                    [
-                        g["group"],
-                        g["score"],
-                        g["effective_weight"],
-                        g["contribution"],
-                        g["lost"],
-                        g["score_for_next_band"],
-                        g["best_move"],
-                    ]
-                    for g in c["groups"]
-                ],
-            )
-        if c["what_it_takes"]:
-            _say(con, "What it takes (nearest better tier of each signal):")
-            for t in c["what_it_takes"]:
-                _say(con, f"  {t['text']} (score {t['score']:.1f})")
-        if c["next_band"] is None:
-            _say(con, "Already in the top band.")
-        elif c["to_next_band"]:
-            _say(
-                con,
-                f"Smallest single-signal change to reach {c['next_band']}: {c['to_next_band']['text']}",
-            )
-        else:
-            _say(con, f"No single signal can lift this customer to {c['next_band']}.")
+        _signal_breakdown(con, c)
+        if c["groups"] is not None:
+            _group_breakdown(con, c)
+        _what_it_takes(con, c)
         _say(con, "")
+
+
+def _signal_breakdown(con: Console, c: dict[str, Any]) -> None:
+    """Each signal's value, rule, points, weights and what it costs the customer."""
+    has_groups = c["groups"] is not None
+    _table(
+        con,
+        "Signals",
+        [
+            "signal",
+            *(["group"] if has_groups else []),
+            "value",
+            "rule",
+            "points",
+            "weight %",
+            "effective %",
+            "contribution",
+            "lost",
+        ],
+        [
+            [
+                s["signal"],
+                *([s["group"]] if has_groups else []),
+                "no value" if s["missing"] else s["value"],
+                s["rule"],
+                s["points"],
+                s["weight"],
+                s["effective_weight"],
+                s["contribution"],
+                s["lost"],
+            ]
+            for s in c["signals"]
+        ],
+    )
+
+
+def _group_breakdown(con: Console, c: dict[str, Any]) -> None:
+    """Each group's score and the best single move within it."""
+    _table(
+        con,
+        "Groups",
+        [
+            "group",
+            "score",
+            "effective %",
+            "contribution",
+            "lost",
+            f"score for {c['next_band'] or '-'}",
+            "best move",
+        ],
+        [
+            [
+                g["group"],
+                g["score"],
+                g["effective_weight"],
+                g["contribution"],
+                g["lost"],
+                g["score_for_next_band"],
+                g["best_move"],
+            ]
+            for g in c["groups"]
+        ],
+    )
+
+
+def _what_it_takes(con: Console, c: dict[str, Any]) -> None:
+    """The nearest better tier of each signal, and the smallest move to the next band."""
+    if c["what_it_takes"]:
+        _say(con, "What it takes (nearest better tier of each signal):")
+        for t in c["what_it_takes"]:
+            _say(con, f"  {t['text']} (score {t['score']:.1f})")
+    if c["next_band"] is None:
+        _say(con, "Already in the top band.")
+    elif c["to_next_band"]:
+        _say(
+            con,
+            f"Smallest single-signal change to reach {c['next_band']}: {c['to_next_band']['text']}",
+        )
+    else:
+        _say(con, f"No single signal can lift this customer to {c['next_band']}.")
 
 
 def rollups(
@@ -561,6 +618,7 @@ def rollups(
 def parents(
     con: Console, parent_list: list[dict[str, Any]] | None, bands: list[str], value: str | None
 ) -> None:
+    """Parent accounts, weakest first: the accounts whose children drag them down."""
     if not parent_list:
         return
     weighted = f"{value}-weighted score" if value else "mean score"
