@@ -30,7 +30,7 @@ PARTITION = re.compile(r"^as_of=(\d{4}-\d{2}-\d{2})$")
 FILE = "scores.parquet"
 
 
-def parse_date(text: str, what: str = "--as-of") -> dt.date:
+def parse_date(text: str, what: str = "as_of") -> dt.date:
     """A date written YYYY-MM-DD, exactly (`fromisoformat` alone takes 20261130 too)."""
     try:
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):

@@ -19,7 +19,7 @@ import polars as pl
 
 from chs.columns import KEY, META_KEY
 from chs.engine import build_plan
-from chs.errors import DataError
+from chs.errors import HINT_SCHEME, DataError
 from chs.exprs import repeated_hashes
 from chs.files import CsvOptions, Input, open_input
 from chs.hints import suggest_column
@@ -103,8 +103,8 @@ def open_snapshot(
             yield _recorded_snapshot(path, data, columns, info, ident, value, extra or [])
         elif scheme is None:
             raise DataError(
-                f"{path}: the {role} has no score and band columns, so it is a raw export; "
-                "give --scheme to score it"
+                f"{path}: the {role} has no score and band columns, so it is a raw export",
+                hint=HINT_SCHEME,
             )
         else:
             yield _rescored(path, data, scheme, csv, extra or [])

@@ -9,6 +9,7 @@ import pytest
 
 from chs.actions.report import report_file
 from chs.actions.score import ScoreOptions, score_file
+from chs.cli.errors import error_text
 from chs.errors import DataError, OutputError
 from chs.rollup import rollup_table
 from chs.scheme import load_scheme
@@ -160,11 +161,17 @@ def test_report_unknown_at_risk_band(tmp_path):
     with pytest.raises(DataError) as exc:
         report_file(out, by=[["segment"]], at_risk=["red", "amber"])
     assert exc.value.message == (
+        f"{out}: at_risk band 'amber' is not a band of the file (green, orange, red)"
+    )
+    assert error_text(exc.value) == (
         f"{out}: --at-risk band 'amber' is not a band of the file (green, orange, red)"
     )
     with pytest.raises(DataError) as exc:
         report_file(out, by=[["segmnt"]])
-    assert exc.value.message == f"{out}: --by column 'segmnt' not found. Did you mean 'segment'?"
+    assert exc.value.message == f"{out}: by column 'segmnt' not found. Did you mean 'segment'?"
+    assert error_text(exc.value) == (
+        f"{out}: --by column 'segmnt' not found. Did you mean 'segment'?"
+    )
 
 
 def test_report_not_a_scored_file():

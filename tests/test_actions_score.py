@@ -8,6 +8,7 @@ import polars as pl
 import pytest
 
 from chs.actions.score import ScoreOptions, score_file
+from chs.cli.errors import error_text
 from chs.errors import DataError
 from chs.scheme import load_scheme, parse_scheme
 
@@ -81,7 +82,10 @@ def test_unscorable_rows_stop_the_run_and_nothing_is_written(files, tmp_path):
     out = tmp_path / "out.csv"
     with pytest.raises(DataError) as err:
         score_file(data, scheme, ScoreOptions(output=out))
-    assert err.value.message == (
+    # the library gives the advice as a hint that the command line words
+    assert err.value.hint == "rejects"
+    assert "--" not in err.value.message
+    assert error_text(err.value) == (
         f"{data}: 1 of 6 rows cannot be scored; nothing was written.\n"
         "  row 6 (f): x: 'bad' is not a number (column x)\n"
         "Fix the data, or pass --rejects FILE to write these rows there and score the rest."

@@ -110,8 +110,7 @@ CASES: list[Case] = [
     ),
 ]
 # Sites in modules still to be worded through option/hint (their message names the flag).
-PENDING = {"score --top", "diff --top", "score --keep", "report --at-risk", "rejects hint"}
-PENDING |= {"scheme hint"}
+PENDING: set[str] = set()
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import pytest
 from support import TINY_SCHEME, write
 
 from chs.actions.score import ScoreOptions, score_file
+from chs.cli.errors import error_text
 from chs.columns import KEY
 from chs.errors import DataError
 from chs.scheme import Scheme, load_scheme
@@ -131,6 +132,9 @@ def test_raw_file_without_scheme_is_an_error(tmp_path):
     with pytest.raises(DataError) as err, open_snapshot(path, None):
         pass
     assert err.value.message == (
+        f"{path}: the snapshot has no score and band columns, so it is a raw export"
+    )
+    assert error_text(err.value) == (
         f"{path}: the snapshot has no score and band columns, so it is a raw export; "
         "give --scheme to score it"
     )

@@ -17,7 +17,7 @@ import polars as pl
 
 from chs.columns import KEY
 from chs.drift import psi, psi_label, score_bins
-from chs.errors import DataError, OptionError
+from chs.errors import OPTION, DataError, OptionError
 from chs.exprs import band_order
 from chs.files import CsvOptions, PendingWrites, check_outputs, open_input, output_format
 from chs.movement import (
@@ -381,7 +381,7 @@ def _request(
 ) -> _Request:
     """Check the options against the files, and find each file's value column."""
     if top < 0:
-        raise OptionError("--top must be 0 or more")
+        raise OptionError(f"{OPTION} must be 0 or more", option="top")
     if output is not None:
         check_outputs([output], [last, this])
     _check_extra([c for spec in by for c in spec], [last, this], csv)

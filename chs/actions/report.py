@@ -7,7 +7,7 @@ from typing import Any, TypedDict
 
 import polars as pl
 
-from chs.errors import DataError
+from chs.errors import OPTION, DataError
 from chs.exprs import band_order
 from chs.files import PendingWrites, check_outputs, open_input
 from chs.rollup import (
@@ -92,6 +92,7 @@ def _bands(
     unknown = [b for b in risk if b not in order]
     if unknown:
         raise DataError(
-            f"{source}: --at-risk band {unknown[0]!r} is not a band of the file ({', '.join(order)})"
+            f"{source}: {OPTION} band {unknown[0]!r} is not a band of the file ({', '.join(order)})",
+            option="at_risk",
         )
     return order, risk

@@ -21,7 +21,7 @@ import polars as pl
 from chs.alerts import add_alerts, alert_rows, flag_columns
 from chs.columns import ALERTS_COLUMN, ID_HASH, KEY, REASON, ROW
 from chs.engine import ScoringPlan, build_plan
-from chs.errors import DataError, OptionError
+from chs.errors import HINT_REJECTS, OPTION, DataError, OptionError
 from chs.exprs import id_hash, id_key, repeated_hashes
 from chs.files import (
     CsvOptions,
@@ -184,7 +184,7 @@ def score_file(
 def _prepare(source: Path, scheme: Scheme, options: ScoreOptions) -> _Run:
     """Check the options and resolve the dates, the history and the outputs."""
     if options.top < 0:
-        raise OptionError("--top must be 0 or more")
+        raise OptionError(f"{OPTION} must be 0 or more", option="top")
     as_of = options.as_of or (dt.date.today() if options.history else None)
     listing = list_snapshots(options.history) if options.history else None
     target = snapshot_path(options.history, as_of) if options.history and as_of else None
@@ -388,8 +388,8 @@ def _check_counts(
         raise DataError(
             f"{source}: {rows['rejected']} of {rows['read']} rows cannot be scored; nothing was written.\n  "
             + "\n  ".join(lines)
-            + (f"\n  … and {more} more" if more > 0 else "")
-            + "\nFix the data, or pass --rejects FILE to write these rows there and score the rest."
+            + (f"\n  … and {more} more" if more > 0 else ""),
+            hint=HINT_REJECTS,
         )
     if sources.previous is not None:
         new = build_movement(frames)["movement"][NEW]

@@ -21,7 +21,7 @@ from chs.columns import (
 )
 from chs.engine.definition import CompiledDefinition, compile_definition, route_segments
 from chs.engine.values import require_column
-from chs.errors import DataError
+from chs.errors import OPTION, DataError
 from chs.exprs import first_match, id_hash, id_key, value_or_null
 from chs.scheme import Scheme, parse_sql_expr
 
@@ -187,7 +187,7 @@ def carried_columns(rd: Reading, keep: list[str] | None) -> tuple[list[str], lis
     fixed = [scheme.id] + [c for c in (scheme.value, scheme.parent) if c is not None]
     carried = list(dict.fromkeys([scheme.id, *(columns if keep is None else [*fixed, *keep])]))
     for name in carried:
-        require_column(name, "asked for with --keep", columns, source)
+        require_column(name, f"asked for with {OPTION}", columns, source, option="keep")
     produced = {
         *[points_column(f.name) for f in scheme.all_signals()],
         *[group_column(g) for _, d in scheme.definitions() for g in (d.groups or {})],

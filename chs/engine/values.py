@@ -14,10 +14,14 @@ from chs.scheme import FlatSignal, parse_sql_expr
 NUMERIC = (pl.Float32, pl.Float64, pl.Decimal)
 
 
-def require_column(column: str, what: str, columns: list[str], source: str) -> None:
+def require_column(
+    column: str, what: str, columns: list[str], source: str, *, option: str | None = None
+) -> None:
+    """A column the scheme (or the caller's `option`, named in `what`) needs is there."""
     if column not in columns:
         raise DataError(
-            f"{source}: column {column!r} ({what}) not found.{suggest_column(column, columns)}"
+            f"{source}: column {column!r} ({what}) not found.{suggest_column(column, columns)}",
+            option=option,
         )
 
 
