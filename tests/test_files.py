@@ -96,7 +96,9 @@ def test_semicolon_file_read_with_commas_suggests_the_separator(tmp_path):
     path.write_text("id;x\nA;1,5\n")
     with pytest.raises(DataError) as err:
         read(path)
-    assert err.value.message == f"{path}: the header is one column 'id;x'; it looks separated by ';'"
+    assert (
+        err.value.message == f"{path}: the header is one column 'id;x'; it looks separated by ';'"
+    )
     assert err.value.hint == "separator"  # the CLI words it: try --separator ';' …
 
 
