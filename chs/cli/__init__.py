@@ -1,7 +1,8 @@
 """The `chs` command line: parse options, call the library, render with rich.
 
 Only typer is imported here so that `chs --help` and `chs --version` stay instant; each
-command imports polars and the library inside its function.
+command imports its action (and with it polars) inside its function. Shared options are
+chs/cli/options.py; every error leaves through chs/cli/errors.py.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ app = typer.Typer(
 
 
 def _version(value: bool) -> None:
+    """--version: print and stop before any command runs (an eager option)."""
     if value:
         typer.echo(f"chs {__version__}")
         raise typer.Exit()
