@@ -142,6 +142,8 @@ def open_input(
 
 
 def _scan_csv(path: Path, readable: Path, csv: CsvOptions, text_columns: Sequence[str]) -> Input:
+    """The CSV scanned with its options, refused early when its header shows the wrong
+    separator: a one-column file would otherwise fail later on a missing column."""
     separator = "\t" if path.suffix.lower() == ".tsv" and csv.separator == "," else csv.separator
     options = {
         "separator": separator,

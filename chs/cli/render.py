@@ -18,14 +18,17 @@ def _box(con: Console) -> box.Box:
 
 
 def _pct(x: float | None) -> str:
+    """A share as `12.5 %`; unknown shows empty rather than `None`."""
     return "" if x is None else f"{x * 100:.1f} %"
 
 
 def _money(x: float | None) -> str:
+    """A value with thousands separators and cents, as a finance reader expects."""
     return "" if x is None else f"{x:,.2f}"
 
 
 def _style(color: str | None) -> str:
+    """A band colour as a rich style; no colour, no style."""
     return color or ""
 
 
@@ -188,6 +191,7 @@ def _bands(con: Console, title: str, band_list: list[dict[str, Any]]) -> None:
 
 
 def _points(p: Any) -> str:
+    """Points as `50`, not `50.0`; a text rule (`missing`) as it is."""
     return f"{p:g}" if isinstance(p, float | int) else str(p)
 
 
@@ -252,6 +256,7 @@ def _table(con: Console, title: str, columns: list[str], rows: list[list[Any]]) 
 
 
 def _customers(n: int) -> str:
+    """`1 customer`, `2 customers`."""
     return f"{n} customer" if n == 1 else f"{n} customers"
 
 
