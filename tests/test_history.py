@@ -64,12 +64,16 @@ def test_parse_date():
     assert parse_date("2026-11-01") == NOV
     with pytest.raises(OptionError) as err:
         parse_date("2026-13-01")
-    assert err.value.message == "--as-of must be a date written YYYY-MM-DD (got '2026-13-01')"
+    assert err.value.message == "as_of must be a date written YYYY-MM-DD (got '2026-13-01')"
     assert err.value.exit_code == 2
     with pytest.raises(OptionError) as err:
         parse_date("01/11/2026")
-    assert err.value.message == "--as-of must be a date written YYYY-MM-DD (got '01/11/2026')"
+    assert err.value.message == "as_of must be a date written YYYY-MM-DD (got '01/11/2026')"
     assert err.value.exit_code == 2
+    # the command line names its own option
+    with pytest.raises(OptionError) as err:
+        parse_date("01/11/2026", "--as-of")
+    assert err.value.message == "--as-of must be a date written YYYY-MM-DD (got '01/11/2026')"
 
 
 def test_snapshot_path(tmp_path):
