@@ -1,4 +1,4 @@
-"""Comparing two snapshots: per-customer rows, drivers, compare(), PSI, diff_files."""
+"""Comparing two snapshots: per-customer rows, drivers, compare(), PSI, diff."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import polars as pl
 import pytest
 from support import TINY_LAST, TINY_SCHEME, write
 
-from chs.actions.diff import compare, diff_files
-from chs.actions.score import ScoreOptions, score_file
+from chs.actions.diff import compare, diff
+from chs.actions.score import ScoreOptions, score
 from chs.errors import DataError, OutputError
 from chs.scheme import Scheme, load_scheme
 from chs.snapshot import open_snapshot
@@ -43,7 +43,7 @@ def test_a_customer_twice_in_a_snapshot_is_an_error(tmp_path, order):
     body = rows if order == "sorted" else [rows[1], rows[0], rows[2]]
     this = write(tmp_path / "this.csv", "id,score,band\n" + "\n".join(body) + "\n")
     with pytest.raises(DataError) as err:
-        diff_files(last, this, output=tmp_path / "diff.csv")
+        diff(last, this, output=tmp_path / "diff.csv")
     assert err.value.message == (
         f"{this}: customer 'b' is listed more than once; a snapshot has one row per customer"
     )
@@ -180,8 +180,8 @@ def test_band_order_from_scheme_or_inferred(tmp_path):
     assert declared["lowest_band"] == "low"
     assert declared["newly_at_risk"] == {"count": 0, "value": 0.0, "customers": []}
     assert declared["recovered"] == {"count": 0, "value": 0.0, "customers": []}
-    # diff_files takes the order from its scheme
-    assert diff_files(last, this, scheme=scheme)["bands"] == ["high", "mid", "low"]
+    # diff takes the order from its scheme
+    assert diff(last, this, scheme=scheme)["bands"] == ["high", "mid", "low"]
 
 
 def test_no_customer_in_common(tmp_path):
@@ -189,7 +189,7 @@ def test_no_customer_in_common(tmp_path):
     last = write(tmp_path / "last.csv", "id,mrr,x\na,1,10\nb,2,20\nc,3,30\nd,4,40\n")
     this = write(tmp_path / "this.csv", "id,mrr,x\nx1,1,10\nx2,2,20\n")
     with pytest.raises(DataError) as err:
-        diff_files(last, this, scheme=scheme)
+        diff(last, this, scheme=scheme)
     # at most three sample ids from each, this snapshot first
     assert err.value.message == (
         f"{this} and {last} have no customer in common: "
@@ -208,10 +208,10 @@ def test_diff_files_csv_against_parquet(tmp_path):
         "x,mrr,id\n40,110,a\n70,220,b\n60,330,c\n20,500,e\n50,600,f\n",
     )
     last, this = tmp_path / "last.parquet", tmp_path / "this.csv"
-    score_file(raw_last, scheme, ScoreOptions(output=last))
-    score_file(raw_this, scheme, ScoreOptions(output=this))
+    score(raw_last, scheme, ScoreOptions(output=last))
+    score(raw_this, scheme, ScoreOptions(output=this))
     out = tmp_path / "diff.csv"
-    result = diff_files(last, this, scheme=scheme, output=out)
+    result = diff(last, this, scheme=scheme, output=out)
     assert result["output"] == str(out)
     assert (result["last"]["rescored"], result["this"]["rescored"]) == (False, False)
     # the same numbers as the raw TINY_LAST/TINY_THIS pair
@@ -243,7 +243,7 @@ def test_diff_files_refuses_to_overwrite_an_input(tiny_pair):
     scheme, last, this = tiny_pair
     before = this.read_text()
     with pytest.raises(OutputError) as err:
-        diff_files(last, this, scheme=scheme, output=this)
+        diff(last, this, scheme=scheme, output=this)
     assert err.value.message == f"{this}: is an input of this run; inputs are never overwritten"
     assert err.value.exit_code == 5
     assert this.read_text() == before
@@ -253,7 +253,7 @@ def test_diff_files_warns_of_rows_that_cannot_be_scored(tmp_path):
     scheme = make_scheme(tmp_path)
     last = write(tmp_path / "last.csv", "id,mrr,x\na,1,80\nb,2,oops\n")
     this = write(tmp_path / "this.csv", "id,mrr,x\na,1,70\nb,2,60\n")
-    result = diff_files(last, this, scheme=scheme)
+    result = diff(last, this, scheme=scheme)
     # b cannot be scored last month: it counts as absent, so it "arrives" this month
     assert result["last"]["rejected"] == 1
     assert result["rows"] == {"last": 1, "this": 2, "common": 1}

@@ -1,4 +1,4 @@
-"""`explain_file`: which customers, rejected ones, unknown ids, segments and the other scores."""
+"""`explain`: which customers, rejected ones, unknown ids, segments and the other scores."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from chs.actions.explain import explain_file
+from chs.actions.explain import explain
 from chs.engine import score_frame
 from chs.errors import DataError, OptionError
 from chs.scheme import load_scheme, parse_scheme
@@ -38,7 +38,7 @@ def rescore(scheme, row: pl.DataFrame, column: str, value) -> float:
 
 
 def explain_one(path, scheme, cid: str) -> dict:
-    result = explain_file(path, scheme, [cid])
+    result = explain(path, scheme, [cid])
     assert [c["id"] for c in result["customers"]] == [cid]
     return result["customers"][0]
 
@@ -62,7 +62,7 @@ bands:
 
 def test_rejected_customer(tmp_path):
     path = write(tmp_path, "id,x\na,\nb,40\n")
-    a, b = explain_file(path, parse_scheme(REJECTING), ["a", "b"])["customers"]
+    a, b = explain(path, parse_scheme(REJECTING), ["a", "b"])["customers"]
     assert a == {"id": "a", "scored": False, "reason": "x: no value (missing: reject)"}
     assert b["scored"] is True and b["score"] == 40.0
 
@@ -72,17 +72,17 @@ def test_unknown_id_message(tmp_path):
     scheme = parse_scheme(REJECTING)
     # difflib ratios to 'A1000': A100 2*4/9 = .89, A10 2*3/8 = .75, B7 0
     with pytest.raises(DataError) as exc:
-        explain_file(path, scheme, ["A100", "A1000"])
+        explain(path, scheme, ["A100", "A1000"])
     assert exc.value.message == f"{path}: no customer 'A1000' in id; close ids: A100, A10"
     assert exc.value.exit_code == 4
     with pytest.raises(DataError) as exc:
-        explain_file(path, scheme, ["ZZZZZZ"])
+        explain(path, scheme, ["ZZZZZZ"])
     assert exc.value.message == f"{path}: no customer 'ZZZZZZ' in id"
 
 
 def test_unknown_id_on_sample():
     with pytest.raises(DataError) as exc:
-        explain_file(SAMPLE, SAAS, ["C9999"])
+        explain(SAMPLE, SAAS, ["C9999"])
     msg = exc.value.message
     assert msg.startswith(f"{SAMPLE}: no customer 'C9999' in customer_id; close ids: ")
     close = msg.split("close ids: ")[1].split(", ")
@@ -91,14 +91,14 @@ def test_unknown_id_on_sample():
 
 def test_no_ids():
     with pytest.raises(OptionError) as exc:
-        explain_file(SAMPLE, SAAS, [])
+        explain(SAMPLE, SAAS, [])
     assert exc.value.message == "give at least one customer id"
     assert exc.value.exit_code == 2
 
 
 # --- segments and extra scores -------------------------------------------------------------
 def test_segments_use_the_row_definition():
-    ent, smb = explain_file(SAMPLE, SEGMENTS, ["C0003", "C0001"])["customers"]
+    ent, smb = explain(SAMPLE, SEGMENTS, ["C0003", "C0001"])["customers"]
     # C0003 is Enterprise: logins 80 (>= 60: 100) w20, premium 41.6 (linear 20..80:
     # 36) w30, critical 0 (100) w30, nps missing w20 (redistributed over 80):
     # (2000 + 1080 + 3000) / 80 = 76.0 -> green

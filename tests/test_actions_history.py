@@ -1,4 +1,4 @@
-"""`history_report`: the portfolio per snapshot and customers over time."""
+"""`history`: the portfolio per snapshot and customers over time."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from support import TINY_SCHEME
 
-from chs.actions.history import history_report
-from chs.actions.score import ScoreOptions, score_file
+from chs.actions.history import history
+from chs.actions.score import ScoreOptions, score
 from chs.errors import DataError
 from chs.scheme import Scheme, load_scheme
 
@@ -37,7 +37,7 @@ def make_scheme(tmp_path: Path) -> Scheme:
 def run(tmp_path: Path, scheme: Scheme, history: Path, as_of: dt.date, text: str) -> dict:
     data = tmp_path / f"in-{as_of.isoformat()}.csv"
     data.write_text(text)
-    return score_file(data, scheme, ScoreOptions(history=history, as_of=as_of))
+    return score(data, scheme, ScoreOptions(history=history, as_of=as_of))
 
 
 def build(tmp_path: Path) -> tuple[Scheme, Path, list[dict]]:
@@ -46,13 +46,13 @@ def build(tmp_path: Path) -> tuple[Scheme, Path, list[dict]]:
     return scheme, history, [run(tmp_path, scheme, history, d, t) for d, t in MONTHS.items()]
 
 
-# -- history_report ------------------------------------------------------------------------
+# -- history ------------------------------------------------------------------------
 
 
 def test_history_report_portfolio_and_explicit_ids(tmp_path):
-    _, history, _ = build(tmp_path)
-    report = history_report(history, ["cora", "dune"])
-    assert report["directory"] == str(history)
+    _, folder, _ = build(tmp_path)
+    report = history(folder, ["cora", "dune"])
+    assert report["directory"] == str(folder)
     assert report["bands"] == ["high", "low"]
     assert report["snapshots"] == [
         # 80 60 30: high 2, low 1; mean 170/3 = 56.67 -> 56.7
@@ -77,10 +77,10 @@ def test_history_report_portfolio_and_explicit_ids(tmp_path):
 
 
 def test_history_report_default_is_the_biggest_fallers(tmp_path):
-    _, history, _ = build(tmp_path)
+    _, folder, _ = build(tmp_path)
     # first to last: acme 55-80 = -25, bolt 45-60 = -15, cora 70-30 = +40; dune has no
     # first score. Biggest falls first, top 2.
-    report = history_report(history, [], top=2)
+    report = history(folder, [], top=2)
     assert [(c["id"], c["scores"], c["trend"]) for c in report["customers"]] == [
         ("acme", [80.0, 60.0, 55.0], "▇▅▅"),  # 6.4 -> 6, 4.8 -> 4, 4.4 -> 4
         ("bolt", [60.0, 40.0, 45.0], "▅▄▄"),  # 4.8 -> 4, 3.2 -> 3, 3.6 -> 3
@@ -88,19 +88,19 @@ def test_history_report_default_is_the_biggest_fallers(tmp_path):
 
 
 def test_history_report_unknown_id(tmp_path):
-    _, history, _ = build(tmp_path)
+    _, folder, _ = build(tmp_path)
     with pytest.raises(DataError) as err:
-        history_report(history, ["acm"])
+        history(folder, ["acm"])
     # 'acm' vs 'acme': 2*3/7 = 0.86 >= 0.6; the others share at most one letter
-    assert err.value.message == f"{history}: customer 'acm' is in no snapshot; close ids: acme"
+    assert err.value.message == f"{folder}: customer 'acm' is in no snapshot; close ids: acme"
     with pytest.raises(DataError) as err:
-        history_report(history, ["zzz"])
-    assert err.value.message == f"{history}: customer 'zzz' is in no snapshot"
+        history(folder, ["zzz"])
+    assert err.value.message == f"{folder}: customer 'zzz' is in no snapshot"
 
 
 def test_history_report_of_an_empty_folder(tmp_path):
     with pytest.raises(DataError) as err:
-        history_report(tmp_path, [])
+        history(tmp_path, [])
     assert err.value.message == (
         f"{tmp_path}: no snapshot (as_of=YYYY-MM-DD/scores.parquet) in the history folder"
     )
@@ -109,7 +109,7 @@ def test_history_report_of_an_empty_folder(tmp_path):
 def test_history_report_lists_each_snapshots_bands_best_first(tmp_path):
     # The counts come from a group-by, which keeps no order: `--json` printed the bands
     # of a snapshot in a different order from one run to the next. Best band first.
-    _, history, _ = build(tmp_path)
+    _, folder, _ = build(tmp_path)
     for _ in range(5):
-        report = history_report(history, [])
+        report = history(folder, [])
         assert [list(s["bands"]) for s in report["snapshots"]] == [["high", "low"]] * 3

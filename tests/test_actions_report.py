@@ -1,4 +1,4 @@
-"""`report_file`: roll-ups over a scored file, its at-risk bands, output and errors."""
+"""`report`: roll-ups over a scored file, its at-risk bands, output and errors."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from chs.actions.report import report_file
-from chs.actions.score import ScoreOptions, score_file
+from chs.actions.report import report
+from chs.actions.score import ScoreOptions, score
 from chs.cli.errors import error_text
 from chs.errors import DataError, OutputError
 from chs.rollup import rollup_table
@@ -115,15 +115,15 @@ def expected_deltas() -> dict[str, float]:
 def test_report_matches_score_rollups(tmp_path):
     out = tmp_path / "crm.parquet"
     by = [["segment"], ["region"], ["owner"]]
-    summary = score_file(SAMPLE, CRM, ScoreOptions(by=by, output=out, top=100))
-    report = report_file(out, by=by, parent="parent_id", at_risk=["alert", "critical"])
-    assert report["bands"] == CRM_BANDS  # every band has customers in the file
-    assert report["at_risk_bands"] == ["alert", "critical"]
-    assert report["value_column"] == "mrr"  # recorded in the Parquet metadata
-    assert report["rollups"] == summary["rollups"]
-    assert report["parents"] == summary["parents"]
+    summary = score(SAMPLE, CRM, ScoreOptions(by=by, output=out, top=100))
+    result = report(out, by=by, parent="parent_id", at_risk=["alert", "critical"])
+    assert result["bands"] == CRM_BANDS  # every band has customers in the file
+    assert result["at_risk_bands"] == ["alert", "critical"]
+    assert result["value_column"] == "mrr"  # recorded in the Parquet metadata
+    assert result["rollups"] == summary["rollups"]
+    assert result["parents"] == summary["parents"]
     # Without --at-risk: the at-risk bands the Parquet file records (the scheme's).
-    default = report_file(out, by=by)
+    default = report(out, by=by)
     assert default["at_risk_bands"] == ["alert", "critical"]
     assert default["rollups"] == summary["rollups"]
     assert default["parents"] is None
@@ -133,33 +133,33 @@ def test_report_on_scored_csv_defaults_to_lowest_band(tmp_path):
     # A scored CSV records nothing: bands come from the file (best first, by their
     # highest score), at risk is the lowest band, and the value column must be given.
     out = tmp_path / "crm.csv"
-    score_file(SAMPLE, CRM, ScoreOptions(output=out))
-    report = report_file(out, by=[["segment"]], value_column="mrr")
-    assert report["bands"] == CRM_BANDS
-    assert report["at_risk_bands"] == ["critical"]
+    score(SAMPLE, CRM, ScoreOptions(output=out))
+    result = report(out, by=[["segment"]], value_column="mrr")
+    assert result["bands"] == CRM_BANDS
+    assert result["at_risk_bands"] == ["critical"]
     scored = pl.read_csv(out, infer_schema_length=None)
     check_groups(
-        report["rollups"][0], aggregate(scored, "segment", CRM_BANDS, ["critical"]), "segment"
+        result["rollups"][0], aggregate(scored, "segment", CRM_BANDS, ["critical"]), "segment"
     )
-    no_value = report_file(out, by=[["segment"]])
+    no_value = report(out, by=[["segment"]])
     assert no_value["value_column"] is None
     assert all(g["value"] is None for g in no_value["rollups"][0]["groups"])
 
 
 def test_report_mean_delta(tmp_path):
     out = tmp_path / "nov.parquet"
-    summary = score_file(NOV, SAAS, ScoreOptions(by=[["segment"]], previous=OCT, output=out))
-    report = report_file(out, by=[["segment"]])
-    assert report["rollups"] == summary["rollups"]
-    deltas = {g["group"]["segment"]: g["mean_delta"] for g in report["rollups"][0]["groups"]}
+    summary = score(NOV, SAAS, ScoreOptions(by=[["segment"]], previous=OCT, output=out))
+    result = report(out, by=[["segment"]])
+    assert result["rollups"] == summary["rollups"]
+    deltas = {g["group"]["segment"]: g["mean_delta"] for g in result["rollups"][0]["groups"]}
     assert deltas == expected_deltas()
 
 
 def test_report_unknown_at_risk_band(tmp_path):
     out = tmp_path / "saas.parquet"
-    score_file(SAMPLE, SAAS, ScoreOptions(output=out))
+    score(SAMPLE, SAAS, ScoreOptions(output=out))
     with pytest.raises(DataError) as exc:
-        report_file(out, by=[["segment"]], at_risk=["red", "amber"])
+        report(out, by=[["segment"]], at_risk=["red", "amber"])
     assert exc.value.message == (
         f"{out}: at_risk band 'amber' is not a band of the file (green, orange, red)"
     )
@@ -167,7 +167,7 @@ def test_report_unknown_at_risk_band(tmp_path):
         f"{out}: --at-risk band 'amber' is not a band of the file (green, orange, red)"
     )
     with pytest.raises(DataError) as exc:
-        report_file(out, by=[["segmnt"]])
+        report(out, by=[["segmnt"]])
     assert exc.value.message == f"{out}: by column 'segmnt' not found. Did you mean 'segment'?"
     assert error_text(exc.value) == (
         f"{out}: --by column 'segmnt' not found. Did you mean 'segment'?"
@@ -176,7 +176,7 @@ def test_report_unknown_at_risk_band(tmp_path):
 
 def test_report_not_a_scored_file():
     with pytest.raises(DataError) as exc:
-        report_file(SAMPLE, by=[["segment"]])
+        report(SAMPLE, by=[["segment"]])
     assert exc.value.message == (
         f"{SAMPLE}: not a scored file (no score and band columns); run chs score first"
     )
@@ -185,10 +185,10 @@ def test_report_not_a_scored_file():
 
 def test_report_output_table(tmp_path):
     scored = tmp_path / "saas.parquet"
-    score_file(SAMPLE, SAAS, ScoreOptions(output=scored))
+    score(SAMPLE, SAAS, ScoreOptions(output=scored))
     table_path = tmp_path / "rollups.csv"
-    report = report_file(scored, by=[["segment"], ["segment", "region"]], output=table_path)
-    assert report["output"] == str(table_path)
+    result = report(scored, by=[["segment"], ["segment", "region"]], output=table_path)
+    assert result["output"] == str(table_path)
     table = pl.read_csv(table_path)
     assert table.columns == [
         "by",
@@ -221,15 +221,15 @@ def test_report_output_table(tmp_path):
     assert pairs["customers"].sum() == 400
     assert "Enterprise / APAC" in pairs["group"].to_list()
     # the table is rollup_table's
-    assert table.height == rollup_table(report["rollups"], SAAS_BANDS).height
+    assert table.height == rollup_table(result["rollups"], SAAS_BANDS).height
 
 
 def test_report_refuses_to_overwrite_its_input(tmp_path):
     scored = tmp_path / "saas.parquet"
-    score_file(SAMPLE, SAAS, ScoreOptions(output=scored))
+    score(SAMPLE, SAAS, ScoreOptions(output=scored))
     before = scored.read_bytes()
     with pytest.raises(OutputError) as exc:
-        report_file(scored, by=[["segment"]], output=scored)
+        report(scored, by=[["segment"]], output=scored)
     assert exc.value.message == f"{scored}: is an input of this run; inputs are never overwritten"
     assert exc.value.exit_code == 5
     assert scored.read_bytes() == before

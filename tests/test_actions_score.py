@@ -1,4 +1,4 @@
-"""`score_file` and its summary: reconciliation, bands, value, the at-risk list."""
+"""`score` and its summary: reconciliation, bands, value, the at-risk list."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from chs.actions.score import ScoreOptions, score_file
+from chs.actions.score import ScoreOptions, score
 from chs.cli.errors import error_text
 from chs.errors import DataError
 from chs.scheme import load_scheme, parse_scheme
@@ -36,7 +36,7 @@ def files(tmp_path: Path) -> tuple[Path, object]:
 def test_summary_numbers(files, tmp_path):
     data, scheme = files
     out, rejects = tmp_path / "out.parquet", tmp_path / "rejects.csv"
-    summary = score_file(data, scheme, ScoreOptions(output=out, rejects=rejects, top=3))
+    summary = score(data, scheme, ScoreOptions(output=out, rejects=rejects, top=3))
     assert summary["rows"] == {"read": 6, "scored": 5, "rejected": 1}
     # high: a + d = 2 of 5, value 1100 of 2500; low: b + c + e = 3, value 1400
     assert summary["bands"] == [
@@ -81,7 +81,7 @@ def test_unscorable_rows_stop_the_run_and_nothing_is_written(files, tmp_path):
     data, scheme = files
     out = tmp_path / "out.csv"
     with pytest.raises(DataError) as err:
-        score_file(data, scheme, ScoreOptions(output=out))
+        score(data, scheme, ScoreOptions(output=out))
     # the library gives the advice as a hint that the command line words
     assert err.value.hint == "rejects"
     assert "--" not in err.value.message
@@ -97,7 +97,7 @@ def test_many_rejects_are_summarised(tmp_path):
     data = tmp_path / "in.csv"
     data.write_text("id,mrr,x\n" + "".join(f"r{i},1,oops{i}\n" for i in range(13)))
     with pytest.raises(DataError) as err:
-        score_file(data, parse_scheme(SCHEME))
+        score(data, parse_scheme(SCHEME))
     lines = err.value.message.splitlines()
     assert lines[0] == f"{data}: 13 of 13 rows cannot be scored; nothing was written."
     assert lines[1] == "  row 1 (r0): x: 'oops0' is not a number (column x)"
@@ -109,7 +109,7 @@ def test_no_value_column_means_no_value_figures(tmp_path):
     data = tmp_path / "in.csv"
     data.write_text("id,x\na,60\nb,10\n")
     scheme = parse_scheme(SCHEME.replace("value: mrr\n", ""))
-    summary = score_file(data, scheme)
+    summary = score(data, scheme)
     assert summary["value"] == {"column": None, "total": None}
     assert [(b["customers"], b["value"], b["value_share"]) for b in summary["bands"]] == [
         (1, None, None),
@@ -120,7 +120,7 @@ def test_no_value_column_means_no_value_figures(tmp_path):
 def test_sample_data_with_every_shipped_scheme_reconciles():
     root = Path(__file__).resolve().parent.parent
     for name in ("saas", "example", "simple-crm"):
-        summary = score_file(
+        summary = score(
             root / "sample_data" / "customers.csv", load_scheme(root / "schemes" / f"{name}.yaml")
         )
         rows = summary["rows"]
@@ -143,9 +143,7 @@ def test_repeated_ids_are_found_after_the_pass_and_rejected(tmp_path, monkeypatc
     data = tmp_path / "in.csv"
     data.write_text("id,mrr,x\na,100,80\nb,300,20\n a,600,bad\nc,5,10\nd,6,70\nc,7,75\n")
     rejects = tmp_path / "rejects.csv"
-    summary = score_file(
-        data, parse_scheme(SCHEME, tmp_path / "s.yaml"), ScoreOptions(rejects=rejects)
-    )
+    summary = score(data, parse_scheme(SCHEME, tmp_path / "s.yaml"), ScoreOptions(rejects=rejects))
     assert summary["rows"] == {"read": 6, "scored": 2, "rejected": 4}
     rows = pl.read_csv(rejects).select("row", "reason").rows()
     assert rows == [
@@ -160,9 +158,7 @@ def test_several_empty_ids_are_rejected_as_empty_not_repeated(tmp_path):
     data = tmp_path / "in.csv"
     data.write_text("id,mrr,x\na,100,80\n,300,20\n  ,600,40\nb,5,10\n")
     rejects = tmp_path / "rejects.csv"
-    summary = score_file(
-        data, parse_scheme(SCHEME, tmp_path / "s.yaml"), ScoreOptions(rejects=rejects)
-    )
+    summary = score(data, parse_scheme(SCHEME, tmp_path / "s.yaml"), ScoreOptions(rejects=rejects))
     assert summary["rows"] == {"read": 4, "scored": 2, "rejected": 2}
     assert pl.read_csv(rejects).select("row", "reason").rows() == [
         (2, "empty id"),
@@ -178,11 +174,11 @@ def test_a_customer_twice_in_the_previous_snapshot_is_an_error(tmp_path):
     data.write_text("id,mrr,x\na,100,80\nb,300,20\n")
     previous = tmp_path / "previous.csv"
     previous.write_text("id,score,band\na,70,high\n,10,low\n,20,low\nb,30,low\n")
-    summary = score_file(data, scheme, ScoreOptions(previous=previous))
+    summary = score(data, scheme, ScoreOptions(previous=previous))
     assert summary["rows"] == {"read": 2, "scored": 2, "rejected": 0}
     previous.write_text("id,score,band\na,70,high\nb,30,low\n b ,40,low\n")
     with pytest.raises(DataError) as err:
-        score_file(data, scheme, ScoreOptions(previous=previous, output=tmp_path / "o.csv"))
+        score(data, scheme, ScoreOptions(previous=previous, output=tmp_path / "o.csv"))
     assert err.value.message == (
         f"{previous}: customer 'b' is listed more than once; a snapshot has one row per customer"
     )

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 from support import TINY_SCHEME, write
 
-from chs.actions.score import ScoreOptions, score_file
+from chs.actions.score import ScoreOptions, score
 from chs.alerts import add_alerts, alert_rows
 from chs.engine import score_frame
 from chs.errors import ChsError, SchemeError
@@ -98,11 +98,11 @@ def test_alert_reading_an_unknown_column(tmp_path):
         "'scroe', which the scored rows do not have; did you mean 'score'?"
     )
     assert err.value.exit_code == 3
-    # through score_file: the same error, and nothing written
+    # through score: the same error, and nothing written
     data = write(tmp_path / "in.csv", THIS)
     out = tmp_path / "out.csv"
     with pytest.raises(SchemeError):
-        score_file(data, scheme, ScoreOptions(output=out))
+        score(data, scheme, ScoreOptions(output=out))
     assert not out.exists()
 
 
@@ -111,7 +111,7 @@ def test_delta_alert_inactive_without_previous_and_firing_with_one(tmp_path):
     data = write(tmp_path / "this.csv", THIS)
     previous = write(tmp_path / "last.csv", LAST)
 
-    alone = score_file(data, scheme)
+    alone = score(data, scheme)
     # low_score b c e = 3; small_account a c = 2 (e has no mrr)
     assert alone["alerts"] == [
         {
@@ -141,7 +141,7 @@ def test_delta_alert_inactive_without_previous_and_firing_with_one(tmp_path):
     ]
 
     out = tmp_path / "out.csv"
-    with_previous = score_file(data, scheme, ScoreOptions(output=out, previous=previous))
+    with_previous = score(data, scheme, ScoreOptions(output=out, previous=previous))
     # delta: a 80-90 = -10, b 30-40 = -10, c 40-70 = -30, d 90-95 = -5, e new (NULL)
     # big_fall (delta < -15): c only
     assert [(a["alert"], a["customers"], a["active"]) for a in with_previous["alerts"]] == [
@@ -211,7 +211,7 @@ def test_alerts_file_matches_the_summary(tmp_path):
     data = write(tmp_path / "this.csv", THIS)
     previous = write(tmp_path / "last.csv", LAST)
     path = tmp_path / "alerts.ndjson"
-    summary = score_file(data, scheme, ScoreOptions(previous=previous, alerts=path))
+    summary = score(data, scheme, ScoreOptions(previous=previous, alerts=path))
     assert summary["alerts_file"] == str(path)
     lines = pl.read_ndjson(path)
     assert lines.columns == [
@@ -248,7 +248,7 @@ def test_alerts_file_with_a_scheme_without_alerts(tmp_path):
     data = write(tmp_path / "this.csv", THIS)
     path = tmp_path / "alerts.ndjson"
     try:
-        summary = score_file(data, scheme, ScoreOptions(alerts=path))
+        summary = score(data, scheme, ScoreOptions(alerts=path))
     except ChsError:
         assert not path.exists()
         return
@@ -331,13 +331,13 @@ alerts:
     data = write(tmp_path / "this.csv", THIS)
     last_raw = write(tmp_path / "last.csv", LAST)
     # an undated previous: no change_30d, the alert is inactive
-    undated = score_file(data, scheme, ScoreOptions(previous=last_raw))
+    undated = score(data, scheme, ScoreOptions(previous=last_raw))
     assert undated["alerts"][0]["active"] is False
     assert undated["alerts"][0]["customers"] == 0
     # a previous scored on 2026-10-01, this one on 2026-11-01: change_30d is the delta
     last = tmp_path / "last.parquet"
-    score_file(last_raw, scheme, ScoreOptions(output=last, as_of=dt.date(2026, 10, 1)))
-    dated = score_file(data, scheme, ScoreOptions(previous=last, as_of=dt.date(2026, 11, 1)))
+    score(last_raw, scheme, ScoreOptions(output=last, as_of=dt.date(2026, 10, 1)))
+    dated = score(data, scheme, ScoreOptions(previous=last, as_of=dt.date(2026, 11, 1)))
     assert dated["trends"] == {"change_30d": "2026-10-01"}
     # change_30d: -10, -10, -30, -5, NULL: only c is below -15
     assert dated["alerts"][0]["active"] is True

@@ -84,7 +84,9 @@ def test_every_import_goes_down_or_across_the_layers():
             if target.startswith("chs.actions") and not name.startswith("chs.cli"):
                 wrong.append(f"{name}:{line} imports the action {target}")
             elif layer(target) > layer(name):
-                wrong.append(f"{name}:{line} (layer {layer(name)}) imports {target} (layer {layer(target)})")
+                wrong.append(
+                    f"{name}:{line} (layer {layer(name)}) imports {target} (layer {layer(target)})"
+                )
     assert wrong == []
 
 

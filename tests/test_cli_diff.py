@@ -22,8 +22,8 @@ from support import (
     write,
 )
 
-from chs.actions.diff import diff_files
-from chs.actions.score import ScoreOptions, score_file
+from chs.actions.diff import diff
+from chs.actions.score import ScoreOptions, score
 from chs.scheme import load_scheme
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,8 +54,8 @@ def snapshots(tmp_path_factory) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("diff")
     scheme = load_scheme(SAAS)
     a, b = folder / "a.parquet", folder / "b.parquet"
-    score_file(MONTHS / "customers_2026-09.csv", scheme, ScoreOptions(output=a))
-    score_file(MONTHS / "customers_2026-10.csv", scheme, ScoreOptions(output=b))
+    score(MONTHS / "customers_2026-09.csv", scheme, ScoreOptions(output=a))
+    score(MONTHS / "customers_2026-10.csv", scheme, ScoreOptions(output=b))
     return a, b
 
 
@@ -78,7 +78,7 @@ def test_diff_by_json_is_diff_files(snapshots: tuple[Path, Path]) -> None:
     a, b = snapshots
     result = invoke("diff", a, b, "--by", "segment", "--json")
     assert result.exit_code == 0, result.output
-    expected = diff_files(a, b, by=[["segment"]])
+    expected = diff(a, b, by=[["segment"]])
     assert json.loads(result.stdout) == as_json(expected)
     (rollup,) = expected["rollups"]
     assert rollup["by"] == ["segment"]
@@ -151,7 +151,7 @@ def test_diff_json_equals_the_library(
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
     cli = json.loads(result.stdout)
-    lib = diff_files(last_parquet, this_parquet, output=out, top=3)
+    lib = diff(last_parquet, this_parquet, output=out, top=3)
     assert cli == lib
     assert cli["movement"] == MOVEMENT
     assert cli["rows"] == {"last": 5, "this": 5, "common": 4}

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from support import as_json, invoke
 
-from chs.actions.explain import explain_file
+from chs.actions.explain import explain
 from chs.scheme import load_scheme
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -73,7 +73,7 @@ def test_explain_prints_the_customer_and_what_it_takes() -> None:
 def test_explain_json_is_explain_file() -> None:
     result = invoke("explain", SAMPLE, "C0001", "C0003", "--scheme", SAAS, "--json")
     assert result.exit_code == 0, result.output
-    expected = explain_file(SAMPLE, load_scheme(SAAS), ["C0001", "C0003"])
+    expected = explain(SAMPLE, load_scheme(SAAS), ["C0001", "C0003"])
     assert json.loads(result.stdout) == as_json(expected)
     assert [c["id"] for c in expected["customers"]] == ["C0001", "C0003"]
     assert expected["customers"][0]["score"] == 50.0

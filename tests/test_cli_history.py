@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from support import assert_failed, invoke, table_rows
 
-from chs.actions.history import history_report
+from chs.actions import history as history_action
 
 # -- chs history -------------------------------------------------------------------------------
 
@@ -87,7 +87,7 @@ def test_history_json_equals_the_library(history: Path) -> None:
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
     cli = json.loads(result.stdout)
-    assert cli == history_report(history, ["C01", "C06"])
+    assert cli == history_action.history(history, ["C01", "C06"])
     assert [(s["as_of"], s["customers"], s["mean"]) for s in cli["snapshots"]] == [
         ("2026-10-01", 5, 55.0),
         ("2026-11-01", 5, 60.0),

@@ -13,8 +13,8 @@ import polars as pl
 import pytest
 from support import as_json, invoke
 
-from chs.actions.report import report_file
-from chs.actions.score import ScoreOptions, score_file
+from chs.actions.report import report
+from chs.actions.score import ScoreOptions, score
 from chs.scheme import load_scheme
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,7 +29,7 @@ SAAS = SCHEMES / "saas.yaml"
 @pytest.fixture(scope="module")
 def scored(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("report") / "scored.parquet"
-    score_file(SAMPLE, load_scheme(SAAS), ScoreOptions(output=path))
+    score(SAMPLE, load_scheme(SAAS), ScoreOptions(output=path))
     return path
 
 
@@ -61,7 +61,7 @@ def test_report_by_owner_and_parent_writes_the_rollups(scored: Path, tmp_path: P
 def test_report_json_is_report_file(scored: Path) -> None:
     result = invoke("report", scored, "--by", "owner", "--parent", "parent_id", "--json")
     assert result.exit_code == 0, result.output
-    expected = report_file(scored, by=[["owner"]], parent="parent_id")
+    expected = report(scored, by=[["owner"]], parent="parent_id")
     assert json.loads(result.stdout) == as_json(expected)
     assert expected["value_column"] == "mrr"
     assert expected["at_risk_bands"] == ["red"]

@@ -30,7 +30,7 @@ from support import (
     write,
 )
 
-from chs.actions.score import ScoreOptions, score_file
+from chs.actions.score import ScoreOptions, score
 from chs.scheme import load_scheme
 
 REPO = Path(__file__).resolve().parents[1]
@@ -126,7 +126,7 @@ def test_score_json_equals_the_library(tmp_path: Path, cli_scheme: Path) -> None
     cli = json.loads(result.stdout)
     cli_scored, cli_rejects = pl.read_parquet(out), rejects.read_bytes()
 
-    lib = score_file(
+    lib = score(
         str(data), load_scheme(cli_scheme), ScoreOptions(output=out, rejects=rejects, top=1)
     )
     assert cli == lib
@@ -760,9 +760,7 @@ def test_score_by_segment_prints_the_rollup() -> None:
 def test_score_by_json_is_score_file_with_by() -> None:
     result = invoke("score", SAMPLE, "--scheme", SAAS, "--by", "segment,region+owner", "--json")
     assert result.exit_code == 0, result.output
-    expected = score_file(
-        SAMPLE, load_scheme(SAAS), ScoreOptions(by=[["segment"], ["region", "owner"]])
-    )
+    expected = score(SAMPLE, load_scheme(SAAS), ScoreOptions(by=[["segment"], ["region", "owner"]]))
     got = json.loads(result.stdout)
     assert got == as_json(expected)
     assert [r["by"] for r in got["rollups"]] == [["segment"], ["region", "owner"]]
@@ -920,7 +918,7 @@ def test_previous_json_equals_the_library(
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
     cli = json.loads(result.stdout)
-    lib = score_file(
+    lib = score(
         this_csv,
         load_scheme(mini_scheme),
         ScoreOptions(

@@ -12,7 +12,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from chs.actions.explain import explain_file
+from chs.actions.explain import explain
 from chs.engine import score_frame
 from chs.explanation import better_moves, linear_value_for, matched_rule
 from chs.scheme import load_scheme, parse_scheme
@@ -42,7 +42,7 @@ def rescore(scheme, row: pl.DataFrame, column: str, value) -> float:
 
 
 def explain_one(path, scheme, cid: str) -> dict:
-    result = explain_file(path, scheme, [cid])
+    result = explain(path, scheme, [cid])
     assert [c["id"] for c in result["customers"]] == [cid]
     return result["customers"][0]
 
@@ -350,7 +350,7 @@ def test_strict_bound_targets_one_step_past(tmp_path):
     # a: whole numbers -> x 5 -> 11 (> 10), z 7 -> 2 (< 3);
     # y's bound 2.5 is a decimal -> 1 -> 2.51. b: x 5.5 is a decimal -> 10.01.
     path = write(tmp_path, "id,x,y,z\na,5,1,7\nb,5.5,1,7\n")
-    result = explain_file(path, scheme, ["a", "b"])
+    result = explain(path, scheme, ["a", "b"])
     a, b = result["customers"]
     assert a["score"] == 0.0 and a["band"] == "low"
     assert [(t["signal"], t["to"], t["rule"]) for t in a["what_it_takes"]] == [
@@ -388,7 +388,7 @@ bands:
 def test_map_signal_nearest_better_category(tmp_path):
     scheme = parse_scheme(MAP)
     path = write(tmp_path, "id,tier\na,bronze\nb,tin\nc,gold\n")
-    a, b, c = explain_file(path, scheme, ["a", "b", "c"])["customers"]
+    a, b, c = explain(path, scheme, ["a", "b", "c"])["customers"]
     # bronze (40): silver (+30) is nearer than gold (+60)
     assert a["signals"][0]["rule"] == "= bronze"
     assert [(t["to"], t["rule"], t["text"]) for t in a["what_it_takes"]] == [
@@ -424,7 +424,7 @@ bands:
 def test_linear_signal_nearest_breakpoint(tmp_path):
     scheme = parse_scheme(LINEAR)
     path = write(tmp_path, "id,x\na,20\nb,100\n")
-    a, b = explain_file(path, scheme, ["a", "b"])["customers"]
+    a, b = explain(path, scheme, ["a", "b"])["customers"]
     # 20 -> 20/50*60 = 24 points; breakpoints above 24: 50 (60) nearer than 100 (100)
     assert a["score"] == 24.0 and a["band"] == "low"
     assert a["signals"][0]["rule"] == "0 to 50"
@@ -485,7 +485,7 @@ def test_linear_peak_to_next_band_takes_the_nearer_side(tmp_path):
     # change of 65.02, across the peak). The smallest change is 75.02.
     scheme = parse_scheme(PEAK)
     path = write(tmp_path, "id,x\na,90\n")
-    [c] = explain_file(path, scheme, ["a"])["customers"]
+    [c] = explain(path, scheme, ["a"])["customers"]
     assert c["score"] == 20.0
     row = pl.read_csv(path)
     assert rescore(scheme, row, "x", 75.02) == 50.0  # (100 - 75.02) * 2 = 49.96

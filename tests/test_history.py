@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 from support import TINY_SCHEME
 
-from chs.actions.score import ScoreOptions, score_file
+from chs.actions.score import ScoreOptions, score
 from chs.errors import DataError, OptionError
 from chs.history import Listing, list_snapshots, parse_date, previous_in, snapshot_path
 from chs.scheme import Scheme, load_scheme
@@ -38,7 +38,7 @@ def make_scheme(tmp_path: Path) -> Scheme:
 def run(tmp_path: Path, scheme: Scheme, history: Path, as_of: dt.date, text: str) -> dict:
     data = tmp_path / f"in-{as_of.isoformat()}.csv"
     data.write_text(text)
-    return score_file(data, scheme, ScoreOptions(history=history, as_of=as_of))
+    return score(data, scheme, ScoreOptions(history=history, as_of=as_of))
 
 
 def build(tmp_path: Path) -> tuple[Scheme, Path, list[dict]]:
@@ -133,7 +133,7 @@ def test_previous_in_is_the_latest_strictly_before():
     assert previous_in(listing, SEP) is None
 
 
-# -- score_file with a history ------------------------------------------------------------
+# -- score with a history ------------------------------------------------------------
 
 
 def test_three_months_of_history(tmp_path):

@@ -14,12 +14,12 @@ from typing import Any
 
 from support import invoke, write
 
-from chs.actions.check import check_data
-from chs.actions.diff import diff_files
-from chs.actions.explain import explain_file
-from chs.actions.history import history_report
-from chs.actions.report import report_file
-from chs.actions.score import ScoreOptions, score_file
+from chs.actions import history as history_action
+from chs.actions.check import check, check_data
+from chs.actions.diff import diff
+from chs.actions.explain import explain
+from chs.actions.report import report
+from chs.actions.score import ScoreOptions, score
 from chs.description import describe
 from chs.scheme import json_schema, load_scheme
 
@@ -45,7 +45,7 @@ def round_trip(library_result: Any) -> Any:
 def test_score_json_is_score_file(tmp_path: Path, tiny_scheme: Path, tiny_csv: Path) -> None:
     out = tmp_path / "scored.parquet"
     cli = cli_json("score", tiny_csv, "-s", tiny_scheme, "-o", out, "--top", 2)
-    lib = score_file(tiny_csv, load_scheme(tiny_scheme), ScoreOptions(output=out, top=2))
+    lib = score(tiny_csv, load_scheme(tiny_scheme), ScoreOptions(output=out, top=2))
     assert cli == round_trip(lib)
     assert cli["rows"] == {"read": 5, "scored": 5, "rejected": 0}
 
@@ -65,7 +65,7 @@ def test_score_previous_json_is_score_file(
         as_of=dt.date(2026, 11, 1),
         by=[["band"]],
     )
-    lib = score_file(tiny_csv, load_scheme(tiny_scheme), options)
+    lib = score(tiny_csv, load_scheme(tiny_scheme), options)
     assert cli == round_trip(lib)
     # a, f fall; b rises; c stays; e is new; d is lost
     assert cli["previous"]["movement"] == {"up": 1, "down": 2, "same": 1, "new": 1}
@@ -76,7 +76,7 @@ def test_diff_json_is_diff_files(
 ) -> None:
     out = tmp_path / "movement.csv"
     cli = cli_json("diff", tiny_last_csv, tiny_csv, "-s", tiny_scheme, "-o", out, "--top", 3)
-    lib = diff_files(tiny_last_csv, tiny_csv, scheme=load_scheme(tiny_scheme), output=out, top=3)
+    lib = diff(tiny_last_csv, tiny_csv, scheme=load_scheme(tiny_scheme), output=out, top=3)
     assert cli == round_trip(lib)
     assert cli["rows"] == {"last": 5, "this": 5, "common": 4}
 
@@ -84,6 +84,7 @@ def test_diff_json_is_diff_files(
 def test_check_json_is_describe(tiny_scheme: Path) -> None:
     cli = cli_json("check", tiny_scheme, warnings=(weights_warning(tiny_scheme),))
     assert cli == round_trip(describe(load_scheme(tiny_scheme)))
+    assert cli == round_trip(check(load_scheme(tiny_scheme)))
     assert "data" not in cli
 
 
@@ -93,13 +94,14 @@ def test_check_data_json_is_describe_with_check_data(tiny_scheme: Path, tiny_csv
     )
     scheme = load_scheme(tiny_scheme)
     lib = {**describe(scheme), "data": check_data(scheme, tiny_csv)}
+    assert round_trip(check(scheme, tiny_csv)) == round_trip(lib)
     assert cli == round_trip(lib)
     assert cli["data"]["rows"] == {"read": 5, "scored": 5, "rejected": 0}
 
 
 def test_explain_json_is_explain_file(tiny_scheme: Path, tiny_csv: Path) -> None:
     cli = cli_json("explain", tiny_csv, "a", "e", "-s", tiny_scheme)
-    lib = explain_file(tiny_csv, load_scheme(tiny_scheme), ["a", "e"])
+    lib = explain(tiny_csv, load_scheme(tiny_scheme), ["a", "e"])
     assert cli == round_trip(lib)
     assert [c["id"] for c in cli["customers"]] == ["a", "e"]
 
@@ -107,15 +109,15 @@ def test_explain_json_is_explain_file(tiny_scheme: Path, tiny_csv: Path) -> None
 def test_history_json_is_history_report(
     tmp_path: Path, tiny_scheme: Path, tiny_last_csv: Path, tiny_csv: Path
 ) -> None:
-    history, scheme = tmp_path / "h", load_scheme(tiny_scheme)
+    folder, scheme = tmp_path / "h", load_scheme(tiny_scheme)
     for data, as_of in ((tiny_last_csv, dt.date(2026, 10, 1)), (tiny_csv, dt.date(2026, 11, 1))):
-        score_file(data, scheme, ScoreOptions(history=history, as_of=as_of))
+        score(data, scheme, ScoreOptions(history=folder, as_of=as_of))
     # without ids: the biggest fallers; with ids: those customers
-    assert cli_json("history", history, "--top", 1) == round_trip(
-        history_report(history, [], top=1)
+    assert cli_json("history", folder, "--top", 1) == round_trip(
+        history_action.history(folder, [], top=1)
     )
-    cli = cli_json("history", history, "e", "a")
-    assert cli == round_trip(history_report(history, ["e", "a"]))
+    cli = cli_json("history", folder, "e", "a")
+    assert cli == round_trip(history_action.history(folder, ["e", "a"]))
     assert [c["id"] for c in cli["customers"]] == ["e", "a"]
 
 
@@ -126,12 +128,12 @@ def test_report_json_is_report_file(tmp_path: Path, tiny_scheme: Path) -> None:
         "id,mrr,x,segment,parent\na,100,80,SMB,p\nb,200,30,SMB,p\nc,300,60,ENT,\nd,400,45,ENT,q\n",
     )
     scored, out = tmp_path / "scored.parquet", tmp_path / "rollups.csv"
-    score_file(data, load_scheme(tiny_scheme), ScoreOptions(output=scored))
+    score(data, load_scheme(tiny_scheme), ScoreOptions(output=scored))
     cli = cli_json(
         "report", scored, "--by", "segment,segment+band", "--parent", "parent",
         "--at-risk", "low", "-o", out,
     )  # fmt: skip
-    lib = report_file(
+    lib = report(
         scored,
         by=[["segment"], ["segment", "band"]],
         parent="parent",

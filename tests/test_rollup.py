@@ -12,8 +12,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from chs.actions.diff import diff_files
-from chs.actions.score import ScoreOptions, score_file
+from chs.actions.diff import diff
+from chs.actions.score import ScoreOptions, score
 from chs.cli.options import parse_by
 from chs.errors import DataError
 from chs.rollup import check_by
@@ -132,7 +132,7 @@ def test_check_by_unknown_column():
 def test_score_file_unknown_by_column(tmp_path):
     out = tmp_path / "out.parquet"
     with pytest.raises(DataError) as exc:
-        score_file(SAMPLE, SAAS, ScoreOptions(by=[["segmnt"]], output=out))
+        score(SAMPLE, SAAS, ScoreOptions(by=[["segmnt"]], output=out))
     assert exc.value.message == f"{SAMPLE}: by column 'segmnt' not found. Did you mean 'segment'?"
     assert not out.exists()
 
@@ -140,7 +140,7 @@ def test_score_file_unknown_by_column(tmp_path):
 # --- score --by --------------------------------------------------------------------------------
 def test_independent_scorer_agrees_with_chs(tmp_path):
     out = tmp_path / "saas.parquet"
-    score_file(SAMPLE, SAAS, ScoreOptions(output=out))
+    score(SAMPLE, SAAS, ScoreOptions(output=out))
     written = pl.read_parquet(out).select("customer_id", "score", "band")
     mine = saas_scores(SAMPLE).select("customer_id", "score", "band")
     joined = written.join(mine, on="customer_id", suffix="_mine")
@@ -151,9 +151,7 @@ def test_independent_scorer_agrees_with_chs(tmp_path):
 
 def test_score_by_segment_saas(tmp_path):
     out = tmp_path / "saas.parquet"
-    summary = score_file(
-        SAMPLE, SAAS, ScoreOptions(by=[["segment"], ["segment", "region"]], output=out)
-    )
+    summary = score(SAMPLE, SAAS, ScoreOptions(by=[["segment"], ["segment", "region"]], output=out))
     rollup, both = summary["rollups"]
     assert rollup["by"] == ["segment"]
     assert rollup["at_risk_bands"] == ["red"]  # no band flagged: the lowest
@@ -175,7 +173,7 @@ def test_score_by_segment_saas(tmp_path):
 
 def test_score_by_segment_simple_crm_at_risk_bands(tmp_path):
     out = tmp_path / "crm.parquet"
-    summary = score_file(SAMPLE, CRM, ScoreOptions(by=[["segment"]], output=out))
+    summary = score(SAMPLE, CRM, ScoreOptions(by=[["segment"]], output=out))
     assert CRM.at_risk_bands() == ["alert", "critical"]
     [rollup] = summary["rollups"]
     assert rollup["at_risk_bands"] == ["alert", "critical"]
@@ -209,7 +207,7 @@ def expected_deltas() -> dict[str, float]:
 
 
 def test_score_by_with_previous_mean_delta():
-    summary = score_file(NOV, SAAS, ScoreOptions(by=[["segment"]], previous=OCT))
+    summary = score(NOV, SAAS, ScoreOptions(by=[["segment"]], previous=OCT))
     [rollup] = summary["rollups"]
     deltas = {g["group"]["segment"]: g["mean_delta"] for g in rollup["groups"]}
     assert deltas == expected_deltas()
@@ -221,7 +219,7 @@ def test_score_by_with_previous_mean_delta():
 # --- parent accounts ------------------------------------------------------------------------------
 def test_parents_simple_crm(tmp_path):
     out = tmp_path / "crm.parquet"
-    summary = score_file(SAMPLE, CRM, ScoreOptions(output=out, top=100))
+    summary = score(SAMPLE, CRM, ScoreOptions(output=out, top=100))
     scored = pl.read_parquet(out)
     children = scored.filter(pl.col("parent_id").is_not_null())
     assert children.height == 37  # 400 rows, 363 without a parent
@@ -251,7 +249,7 @@ def test_parents_simple_crm(tmp_path):
     )
     assert parents[0]["score"] == min(e["score"] for e in expected.values())
     # top limits the list
-    assert len(score_file(SAMPLE, CRM, ScoreOptions(top=5))["parents"]) == 5
+    assert len(score(SAMPLE, CRM, ScoreOptions(top=5))["parents"]) == 5
 
 
 PARENTS = """\
@@ -272,7 +270,7 @@ def test_empty_parent_is_not_a_group(tmp_path):
     # (80*100 + 20*300) / 400 = 35.0; value shares high 100/400, low 300/400.
     data = tmp_path / "in.csv"
     data.write_text('id,mrr,x,parent_id\na,100,80,P1\nb,300,20,P1\nc,50,10,\nd,70,90,"  "\n')
-    summary = score_file(data, parse_scheme(PARENTS), ScoreOptions())
+    summary = score(data, parse_scheme(PARENTS), ScoreOptions())
     assert summary["parents"] == [
         {
             "parent": "P1",
@@ -290,9 +288,9 @@ def test_empty_parent_is_not_a_group(tmp_path):
 # --- chs diff --by ----------------------------------------------------------------------------------
 def test_diff_by_segment(tmp_path):
     last, this = tmp_path / "oct.parquet", tmp_path / "nov.parquet"
-    score_file(OCT, SAAS, ScoreOptions(output=last))
-    score_file(NOV, SAAS, ScoreOptions(output=this))
-    result = diff_files(last, this, by=[["segment"]])
+    score(OCT, SAAS, ScoreOptions(output=last))
+    score(NOV, SAAS, ScoreOptions(output=this))
+    result = diff(last, this, by=[["segment"]])
     [rollup] = result["rollups"]
     assert rollup["by"] == ["segment"]
     assert rollup["at_risk_bands"] == ["red"]
@@ -304,16 +302,16 @@ def test_diff_by_segment(tmp_path):
     assert deltas == expected_deltas()
     # the per-customer table is unchanged by --by (no segment column)
     out = tmp_path / "diff.csv"
-    diff_files(last, this, by=[["segment"]], output=out)
+    diff(last, this, by=[["segment"]], output=out)
     assert "segment" not in pl.read_csv(out).columns
 
 
 def test_diff_unknown_by_column(tmp_path):
     last, this = tmp_path / "oct.parquet", tmp_path / "nov.parquet"
-    score_file(OCT, SAAS, ScoreOptions(output=last))
-    score_file(NOV, SAAS, ScoreOptions(output=this))
+    score(OCT, SAAS, ScoreOptions(output=last))
+    score(NOV, SAAS, ScoreOptions(output=this))
     with pytest.raises(DataError) as exc:
-        diff_files(last, this, by=[["segment"], ["segmnt"]])
+        diff(last, this, by=[["segment"], ["segmnt"]])
     assert exc.value.message == (
         f"{last} and {this}: by column 'segmnt' not found. Did you mean 'segment'?"
     )
@@ -324,13 +322,13 @@ def test_diff_by_uses_the_recorded_at_risk_bands(tmp_path):
     # that (as chs report reads it). diff --by over two of them should count the same
     # value at risk as score --previous --by on the same months.
     last, this = tmp_path / "oct.parquet", tmp_path / "nov.parquet"
-    score_file(OCT, CRM, ScoreOptions(output=last))
-    summary = score_file(NOV, CRM, ScoreOptions(output=this, previous=OCT, by=[["segment"]]))
+    score(OCT, CRM, ScoreOptions(output=last))
+    summary = score(NOV, CRM, ScoreOptions(output=this, previous=OCT, by=[["segment"]]))
     assert summary["rollups"][0]["at_risk_bands"] == ["alert", "critical"]
     # With the scheme given, diff counts both bands and agrees with score.
-    with_scheme = diff_files(last, this, scheme=CRM, by=[["segment"]])
+    with_scheme = diff(last, this, scheme=CRM, by=[["segment"]])
     assert with_scheme["rollups"] == summary["rollups"]
     # Without it, the files' own record should give the same roll-up.
-    recorded = diff_files(last, this, by=[["segment"]])
+    recorded = diff(last, this, by=[["segment"]])
     assert recorded["rollups"][0]["at_risk_bands"] == ["alert", "critical"]
     assert recorded["rollups"] == summary["rollups"]

@@ -15,7 +15,7 @@ import polars as pl
 import pytest
 
 from chs.actions.check import check_data
-from chs.actions.score import ScoreOptions, score_file
+from chs.actions.score import ScoreOptions, score
 from chs.description import describe
 from chs.engine import score_frame
 from chs.errors import DataError, OptionError, SchemeError
@@ -338,9 +338,7 @@ def test_text_in_another_segments_signal_does_not_reject_a_csv_row(tmp_path: Pat
         encoding="utf-8",
     )
     out, bad = tmp_path / "o.csv", tmp_path / "bad.csv"
-    summary = score_file(
-        data, parse_scheme(ROUTED, "s.yaml"), ScoreOptions(output=out, rejects=bad)
-    )
+    summary = score(data, parse_scheme(ROUTED, "s.yaml"), ScoreOptions(output=out, rejects=bad))
     assert summary["rows"] == {"read": 2, "scored": 1, "rejected": 1}
     assert pl.read_csv(out).select("id", "definition", "score").rows() == [("s1", "b", 65.0)]
     assert pl.read_csv(bad).select("row", "id", "reason").rows() == [
@@ -403,7 +401,7 @@ def test_segment_conditions_compare_csv_numbers_as_numbers(tmp_path: Path) -> No
     data.write_text(NUMERIC_CSV, encoding="utf-8")
     out = tmp_path / "o.parquet"
     scheme = parse_scheme(NUMERIC_SCHEME, "n.yaml")
-    summary = score_file(data, scheme, ScoreOptions(output=out))
+    summary = score(data, scheme, ScoreOptions(output=out))
     assert summary["rows"] == {"read": 6, "scored": 6, "rejected": 0}
     got = pl.read_parquet(out).select("id", "definition", "score").rows()
     assert got == [
@@ -421,7 +419,7 @@ def test_segment_condition_on_a_numeric_column_the_scheme_does_not_read(tmp_path
     data.write_text(NUMERIC_CSV, encoding="utf-8")
     out = tmp_path / "o.csv"
     text = edit(NUMERIC_SCHEME, 'when: "mrr > 1000"', 'when: "seats >= 30"')
-    score_file(data, parse_scheme(text, "n.yaml"), ScoreOptions(output=out))
+    score(data, parse_scheme(text, "n.yaml"), ScoreOptions(output=out))
     got = pl.read_csv(out).select("id", "definition").rows()
     # seats 5, 200, 7, 1, 30, 99: B, E and F are big; of the others A and D have logins > 9
     assert got == [
@@ -434,7 +432,7 @@ def test_a_segment_condition_on_an_unknown_column_is_a_data_error(tmp_path: Path
     data.write_text(NUMERIC_CSV, encoding="utf-8")
     text = edit(NUMERIC_SCHEME, 'when: "mrr > 1000"', 'when: "seat > 10"')
     with pytest.raises(DataError) as info:
-        score_file(data, parse_scheme(text, "n.yaml"), ScoreOptions())
+        score(data, parse_scheme(text, "n.yaml"), ScoreOptions())
     assert info.value.exit_code == 4
     assert info.value.message == (
         f"{data}: column 'seat' (used by a segment condition) not found. Did you mean 'seats'? "
@@ -574,7 +572,7 @@ def expected() -> pl.DataFrame:
 @pytest.fixture(scope="module")
 def segmented(tmp_path_factory) -> tuple[dict, pl.DataFrame]:
     out = tmp_path_factory.mktemp("seg") / "scored.parquet"
-    summary = score_file(SAMPLE, load_scheme(SCHEMES / "segments.yaml"), ScoreOptions(output=out))
+    summary = score(SAMPLE, load_scheme(SCHEMES / "segments.yaml"), ScoreOptions(output=out))
     return summary, pl.read_parquet(out)
 
 
@@ -656,7 +654,7 @@ def test_segments_yaml_matches_an_independent_polars_computation(segmented, expe
 def with_inertia(tmp_path_factory) -> tuple[dict, pl.DataFrame]:
     out = tmp_path_factory.mktemp("inertia") / "scored.parquet"
     options = ScoreOptions(output=out, more=[load_scheme(SCHEMES / "inertia.yaml")])
-    summary = score_file(SAMPLE, load_scheme(SCHEMES / "saas.yaml"), options)
+    summary = score(SAMPLE, load_scheme(SCHEMES / "saas.yaml"), options)
     return summary, pl.read_parquet(out)
 
 
@@ -735,7 +733,7 @@ def test_more_schemes_with_a_different_id_column(tmp_path: Path) -> None:
     main = load_scheme(SCHEMES / "saas.yaml")
     out = tmp_path / "o.parquet"
     with pytest.raises(OptionError) as info:
-        score_file(SAMPLE, main, ScoreOptions(output=out, more=[load_scheme(other)]))
+        score(SAMPLE, main, ScoreOptions(output=out, more=[load_scheme(other)]))
     assert info.value.message == (
         f"{other}: its id column 'account_id' differs from {SCHEMES / 'saas.yaml'}'s "
         "'customer_id'; schemes scored together must share the id"
@@ -755,7 +753,7 @@ def test_two_scores_with_the_same_name(tmp_path: Path, main: str, more: str) -> 
     out = tmp_path / "o.parquet"
     name = load_scheme(SCHEMES / more).name
     with pytest.raises(OptionError) as info:
-        score_file(
+        score(
             SAMPLE,
             load_scheme(SCHEMES / main),
             ScoreOptions(output=out, more=[load_scheme(SCHEMES / more)]),
@@ -769,9 +767,7 @@ def test_two_scores_with_the_same_name(tmp_path: Path, main: str, more: str) -> 
 def test_two_more_schemes_with_the_same_name(tmp_path: Path) -> None:
     inertia = load_scheme(SCHEMES / "inertia.yaml")
     with pytest.raises(OptionError) as info:
-        score_file(
-            SAMPLE, load_scheme(SCHEMES / "saas.yaml"), ScoreOptions(more=[inertia, inertia])
-        )
+        score(SAMPLE, load_scheme(SCHEMES / "saas.yaml"), ScoreOptions(more=[inertia, inertia]))
     assert info.value.message == (
         f"{SCHEMES / 'inertia.yaml'}: two scores are named 'inertia'; rename one scheme"
     )
@@ -783,9 +779,7 @@ def test_two_more_schemes_with_the_same_name(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def health_inertia(tmp_path_factory) -> tuple[dict, pl.DataFrame]:
     out = tmp_path_factory.mktemp("hi") / "scored.parquet"
-    summary = score_file(
-        SAMPLE, load_scheme(SCHEMES / "health-inertia.yaml"), ScoreOptions(output=out)
-    )
+    summary = score(SAMPLE, load_scheme(SCHEMES / "health-inertia.yaml"), ScoreOptions(output=out))
     return summary, pl.read_parquet(out)
 
 

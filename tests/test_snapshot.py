@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 from support import TINY_SCHEME, write
 
-from chs.actions.score import ScoreOptions, score_file
+from chs.actions.score import ScoreOptions, score
 from chs.cli.errors import error_text
 from chs.columns import KEY
 from chs.errors import DataError
@@ -37,7 +37,7 @@ def test_scored_parquet_records_its_identity_in_metadata(tmp_path):
     scheme = make_scheme(tmp_path, id="cid")
     data = write(tmp_path / "in.csv", "mrr,x,cid\n100,80,a\n200,30,b\n")
     out = tmp_path / "scored.parquet"
-    score_file(data, scheme, ScoreOptions(output=out, as_of=dt.date(2026, 10, 1)))
+    score(data, scheme, ScoreOptions(output=out, as_of=dt.date(2026, 10, 1)))
 
     recorded = json.loads(pl.read_parquet_metadata(out)["chs"])
     assert recorded == {
@@ -72,7 +72,7 @@ def test_recorded_id_wins_over_the_schemes(tmp_path):
     scored_with = make_scheme(tmp_path, id="cid")
     data = write(tmp_path / "in.csv", "cid,mrr,x\na,100,80\n")
     out = tmp_path / "scored.parquet"
-    score_file(data, scored_with, ScoreOptions(output=out))
+    score(data, scored_with, ScoreOptions(output=out))
     other = make_scheme(tmp_path, id="id", name="other.yaml")
     with open_snapshot(out, other) as snap:
         assert snap.id_column == "cid"
@@ -84,7 +84,7 @@ def test_scored_csv_takes_the_schemes_id_and_its_columns(tmp_path):
     scheme = make_scheme(tmp_path, id="cid")
     data = write(tmp_path / "in.csv", "mrr,x,cid\n100,80,a\n200,30,b\n")
     out = tmp_path / "scored.csv"
-    score_file(data, scheme, ScoreOptions(output=out, as_of=dt.date(2026, 10, 1)))
+    score(data, scheme, ScoreOptions(output=out, as_of=dt.date(2026, 10, 1)))
     with open_snapshot(out, scheme) as snap:
         # no metadata in a CSV: the id and value are the scheme's; name, hash and date
         # come from the scheme, scheme_hash and as_of columns
@@ -121,7 +121,7 @@ def test_scored_csv_written_by_chs_has_its_id_first(tmp_path):
     scheme = make_scheme(tmp_path, id="cid")
     data = write(tmp_path / "in.csv", "mrr,x,cid\n100,80,a\n200,30,b\n")
     out = tmp_path / "scored.csv"
-    score_file(data, scheme, ScoreOptions(output=out))
+    score(data, scheme, ScoreOptions(output=out))
     with open_snapshot(out, None) as snap:
         assert snap.id_column == "cid"
         assert snap.frame.select(KEY).collect().to_series().sort().to_list() == ["a", "b"]
@@ -167,7 +167,7 @@ def test_id_column_missing_in_the_previous_file(tmp_path):
     previous = write(tmp_path / "prev.csv", "customer_id,score,band\nA,60,high\n")
     out = tmp_path / "out.csv"
     with pytest.raises(DataError) as err:
-        score_file(current, scheme, ScoreOptions(output=out, previous=previous))
+        score(current, scheme, ScoreOptions(output=out, previous=previous))
     # suggest_column: 'customer' vs 'customer_id' ratio 2*8/19 = 0.84 >= 0.6
     assert err.value.message == (
         f"{previous}: the previous snapshot has no id column 'customer'. "
@@ -192,9 +192,9 @@ def test_scheme_mismatch(tmp_path):
     assert one.digest != two.digest
     data = write(tmp_path / "in.csv", "id,mrr,x\na,100,80\n")
     p1, p2, p3 = tmp_path / "one.parquet", tmp_path / "two.parquet", tmp_path / "three.parquet"
-    score_file(data, one, ScoreOptions(output=p1))
-    score_file(data, two, ScoreOptions(output=p2))
-    score_file(data, one, ScoreOptions(output=p3))
+    score(data, one, ScoreOptions(output=p1))
+    score(data, two, ScoreOptions(output=p2))
+    score(data, one, ScoreOptions(output=p3))
     hand = write(tmp_path / "hand.csv", "id,score,band\na,80,high\n")  # no hash at all
     with (
         open_snapshot(p1, None) as a,

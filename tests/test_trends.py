@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 from support import TINY_SCHEME
 
-from chs.actions.score import ScoreOptions, score_file
+from chs.actions.score import ScoreOptions, score
 from chs.history import snapshot_path
 from chs.scheme import Scheme, load_scheme
 from chs.trends import nearest, sparkline
@@ -29,7 +29,7 @@ def make_scheme(tmp_path: Path) -> Scheme:
 def run(tmp_path: Path, scheme: Scheme, history: Path, as_of: dt.date, text: str) -> dict:
     data = tmp_path / f"in-{as_of.isoformat()}.csv"
     data.write_text(text)
-    return score_file(data, scheme, ScoreOptions(history=history, as_of=as_of))
+    return score(data, scheme, ScoreOptions(history=history, as_of=as_of))
 
 
 def by_id(path: Path, *columns: str) -> list[tuple]:

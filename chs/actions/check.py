@@ -12,12 +12,12 @@ import polars as pl
 
 from chs.alerts import add_alerts
 from chs.columns import DEFINITION, OK, REASON, internal
-from chs.description import describe as describe  # for `chs check`
+from chs.description import SchemeDescription, describe
 from chs.engine import ScoringPlan
 from chs.files import CsvOptions, Input
 from chs.scheme import FlatSignal, Scheme
 from chs.scheme import json_schema as json_schema  # for `chs schema`
-from chs.scheme import load_scheme as load_scheme  # for `chs check`
+from chs.scheme import load_scheme as load_scheme  # for `chs check`, `diff`, `explain`
 from chs.sources import collect, planned
 from chs.summary import REJECT_SAMPLE, reject_lines
 
@@ -63,6 +63,25 @@ class CheckResult(TypedDict):
     histogram: list[BinCount]
     definitions: dict[str, int] | None  # with segments: rows routed to each
     warnings: list[str]
+
+
+class SchemeCheck(SchemeDescription):
+    """What `check` returns (and `chs check --json` prints): the scheme described, and
+    with a data file, how the file fares (`data`)."""
+
+    data: NotRequired[CheckResult]
+
+
+def check(
+    scheme: Scheme, data: str | Path | None = None, csv: CsvOptions | None = None
+) -> SchemeCheck:
+    """A scheme in numbers (weights, rules, bands) and, given `data`, the file scored
+    without writing. Rejected rows are reported in `data`, not raised: they are the
+    verdict of a check, and the caller decides what they mean."""
+    result: SchemeCheck = {**describe(scheme)}  # type: ignore[typeddict-item]
+    if data is not None:
+        result["data"] = check_data(scheme, data, csv)
+    return result
 
 
 def check_data(scheme: Scheme, path: str | Path, csv: CsvOptions | None = None) -> CheckResult:

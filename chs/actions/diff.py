@@ -115,7 +115,7 @@ class Comparison(TypedDict):
 
 
 class DiffSummary(Comparison):
-    """What `diff_files` returns (and `chs diff --json` prints)."""
+    """What `diff` returns (and `chs diff --json` prints)."""
 
     output: str | None
 
@@ -335,7 +335,7 @@ class _Request:
         return [c for spec in self.by for c in spec]
 
 
-def diff_files(
+def diff(
     last: str | Path,
     this: str | Path,
     *,

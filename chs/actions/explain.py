@@ -35,7 +35,7 @@ class OtherScore(TypedDict):
 
 
 class ExplainedCustomer(Explanation):
-    """A scored customer explained, with what `explain_file` adds."""
+    """A scored customer explained, with what `explain` adds."""
 
     definition: NotRequired[str]  # with segments: the one that scored the customer
     other_scores: dict[str, OtherScore]  # per extra score of the scheme
@@ -50,7 +50,7 @@ class Unscored(TypedDict):
 
 
 class ExplainResult(TypedDict):
-    """What `explain_file` returns (and `chs explain --json` prints)."""
+    """What `explain` returns (and `chs explain --json` prints)."""
 
     input: str
     scheme: dict[str, str]  # name, hash
@@ -68,7 +68,7 @@ class _Rows:
     reasons: dict[str, str]
 
 
-def explain_file(
+def explain(
     input_path: str | Path, scheme: Scheme, ids: list[str], csv: CsvOptions | None = None
 ) -> ExplainResult:
     """Explain the given customers. Returns plain data."""

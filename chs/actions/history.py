@@ -38,7 +38,7 @@ class CustomerHistory(TypedDict):
 
 
 class HistoryReport(TypedDict):
-    """What `history_report` returns (and `chs history --json` prints)."""
+    """What `history` returns (and `chs history --json` prints)."""
 
     directory: str
     bands: list[str]
@@ -57,7 +57,7 @@ class _Frames:
     tops: pl.DataFrame  # the highest score per band, for the band order
 
 
-def history_report(directory: Path, ids: list[str], *, top: int = 10) -> HistoryReport:
+def history(directory: Path, ids: list[str], *, top: int = 10) -> HistoryReport:
     """Band counts per snapshot, and scores over time for the given customers (or, with
     none given, for those whose score fell most from the first snapshot to the last)."""
     listing = list_snapshots(directory)

@@ -22,7 +22,7 @@ from chs.snapshot import recorded
 
 
 class RollupReport(TypedDict):
-    """What `report_file` returns (and `chs report --json` prints)."""
+    """What `report` returns (and `chs report --json` prints)."""
 
     input: str
     bands: list[str]
@@ -33,7 +33,7 @@ class RollupReport(TypedDict):
     output: str | None
 
 
-def report_file(
+def report(
     path: str | Path,
     *,
     by: list[list[str]],

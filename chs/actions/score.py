@@ -1,4 +1,4 @@
-"""`score_file`: read an export, score it with a scheme, write outputs, return the summary.
+"""`score`: read an export, score it with a scheme, write outputs, return the summary.
 
 The input is read once: the scored rows (and rejects) stream to temporary files while
 the summary aggregates and the checks are computed in the same Polars run. The files
@@ -93,7 +93,7 @@ def side_scores(scheme: Scheme, more: list[Scheme]) -> list[tuple[str, Scheme]]:
 
 
 class ScoreSummary(TypedDict):
-    """What `score_file` returns (and `chs score --json` prints): the run's files, the
+    """What `score` returns (and `chs score --json` prints): the run's files, the
     summary of the scored rows, and what earlier snapshots, alerts and roll-ups add."""
 
     input: str
@@ -162,7 +162,7 @@ class _Rows:
     inactive: list[str]
 
 
-def score_file(
+def score(
     input_path: str | Path, scheme: Scheme, options: ScoreOptions = ScoreOptions()
 ) -> ScoreSummary:
     """Score one file. Returns the summary (plain data, JSON-ready).

@@ -32,15 +32,12 @@ def check(
     encoding: EncodingOpt = "utf-8",
     na: NaOpt = None,
 ) -> None:
-    from chs.actions.check import CsvOptions, check_data, describe, load_scheme
+    from chs.actions import check as action
     from chs.cli import render
     from chs.errors import DataError
 
-    loaded = load_scheme(scheme)
-    result = describe(loaded)
-    if data is not None:
-        csv = csv_options(CsvOptions, separator, decimal_comma, encoding, na)
-        result["data"] = check_data(loaded, data, csv)
+    csv = csv_options(action.CsvOptions, separator, decimal_comma, encoding, na)
+    result = action.check(action.load_scheme(scheme), data, csv)
     warn(result["warnings"] + (result["data"]["warnings"] if data is not None else []))
     if json:
         print_json(result)

@@ -66,11 +66,11 @@ def diff(
     encoding: EncodingOpt = "utf-8",
     na: NaOpt = None,
 ) -> None:
-    from chs.actions.diff import CsvOptions, diff_files, load_scheme
+    from chs.actions.diff import CsvOptions, diff, load_scheme
     from chs.cli import render
 
     with progress(f"Comparing {last} with {this}"):
-        result = diff_files(
+        result = diff(
             last,
             this,
             scheme=load_scheme(scheme) if scheme else None,

@@ -42,12 +42,12 @@ def explain(
     encoding: EncodingOpt = "utf-8",
     na: NaOpt = None,
 ) -> None:
-    from chs.actions.explain import CsvOptions, explain_file, load_scheme
+    from chs.actions.explain import CsvOptions, explain, load_scheme
     from chs.cli import render
 
     loaded = load_scheme(scheme)
     csv = csv_options(CsvOptions, separator, decimal_comma, encoding, na)
-    result = explain_file(input, loaded, ids, csv)
+    result = explain(input, loaded, ids, csv)
     if json:
         print_json(result)
     else:

@@ -29,10 +29,10 @@ def history(
     top: Annotated[int, typer.Option("--top", help="How many customers to show without IDs.")] = 10,
     json: JsonOpt = False,
 ) -> None:
-    from chs.actions.history import history_report
+    from chs.actions.history import history
     from chs.cli import render
 
-    result = history_report(directory, ids or [], top=top)
+    result = history(directory, ids or [], top=top)
     warn(result["warnings"])
     if json:
         print_json(result)

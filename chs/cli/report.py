@@ -39,14 +39,14 @@ def report(
     ] = None,
     json: JsonOpt = False,
 ) -> None:
-    from chs.actions.report import report_file
+    from chs.actions.report import report
     from chs.cli import render
     from chs.errors import OptionError
 
     groups = parse_by(by)
     if not groups and not parent:
         raise OptionError("give --by COLUMNS, --parent COLUMN, or both")
-    result = report_file(
+    result = report(
         scored,
         by=groups,
         parent=parent,

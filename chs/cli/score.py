@@ -102,7 +102,7 @@ def score(
     encoding: EncodingOpt = "utf-8",
     na: NaOpt = None,
 ) -> None:
-    from chs.actions.score import CsvOptions, ScoreOptions, load_scheme, parse_date, score_file
+    from chs.actions.score import CsvOptions, ScoreOptions, load_scheme, parse_date, score
     from chs.cli import render
     from chs.errors import ALERTS
 
@@ -121,7 +121,7 @@ def score(
         more=more,
     )
     with progress(f"Scoring {input}"):
-        summary = score_file(input, loaded, options)
+        summary = score(input, loaded, options)
     warn(summary["warnings"])
     if json:
         print_json(summary)

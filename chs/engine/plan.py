@@ -440,7 +440,7 @@ def score_frame(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Score an in-memory frame: (scored rows, rejected rows with `row` and `reason`).
 
-    For notebooks and tests; files go through `score_file`, which streams.
+    For notebooks and tests; files go through `score`, which streams.
     """
     plan = build_plan(frame.lazy(), scheme, source="<frame>", keep=keep)
     scored, rejects = pl.collect_all([plan.scored, plan.rejects])
