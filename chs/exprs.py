@@ -42,9 +42,14 @@ def labelled(index: pl.Expr, labels: list[str]) -> pl.Expr:
     return pl.lit(pl.Series(labels, dtype=pl.String)).gather(index)
 
 
+def trimmed_id(id_column: str) -> pl.Expr:
+    """The id as text without surrounding spaces: ` C1 ` is the customer `C1`."""
+    return pl.col(id_column).cast(pl.String).str.strip_chars()
+
+
 def id_key(id_column: str) -> pl.Expr:
     """The id as compared for duplicates: text, trimmed; null when empty."""
-    key = pl.col(id_column).cast(pl.String).str.strip_chars()
+    key = trimmed_id(id_column)
     return pl.when(key != "").then(key)
 
 

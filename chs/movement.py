@@ -20,7 +20,7 @@ import polars as pl
 
 from chs.columns import KEY
 from chs.engine.reasons import top_keys
-from chs.exprs import labelled, pick, value_or_null
+from chs.exprs import labelled, pick, trimmed_id, value_or_null
 from chs.numbers import money, rounded
 from chs.snapshot import Snapshot
 
@@ -302,7 +302,7 @@ def _lost_queries(
     frame: pl.LazyFrame, previous: pl.LazyFrame, id_column: str, top: int
 ) -> dict[str, pl.LazyFrame]:
     """LOST: customers of the previous snapshot that this one lacks."""
-    keys = frame.select(pl.col(id_column).cast(pl.String).str.strip_chars().alias(KEY))
+    keys = frame.select(trimmed_id(id_column).alias(KEY))
     lost = previous.join(keys, on=KEY, how="anti")
     return {
         LOST: lost.sort("__value", descending=True, nulls_last=True)

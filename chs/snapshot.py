@@ -20,7 +20,7 @@ import polars as pl
 from chs.columns import KEY, META_KEY
 from chs.engine import build_plan
 from chs.errors import HINT_SCHEME, DataError
-from chs.exprs import repeated_hashes
+from chs.exprs import repeated_hashes, trimmed_id
 from chs.files import CsvOptions, Input, open_input
 from chs.hints import suggest_column
 from chs.scheme import Scheme
@@ -199,7 +199,7 @@ def _snapshot(
 ) -> Snapshot:
     signals = [c.removeprefix("points_") for c in columns if c.startswith("points_")]
     keep = [
-        pl.col(ident).cast(pl.String).str.strip_chars().alias(KEY),
+        trimmed_id(ident).alias(KEY),
         pl.col("score").cast(pl.Float64),
         pl.col("band").cast(pl.String),
         *[pl.col(f"points_{s}").cast(pl.Float64) for s in signals],

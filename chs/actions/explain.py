@@ -20,6 +20,7 @@ from chs.columns import DEFINITION, ROW
 from chs.engine import ScoringPlan
 from chs.errors import DataError, OptionError
 from chs.explanation import Customer, Explanation, explain_customer
+from chs.exprs import trimmed_id
 from chs.files import CsvOptions, Input
 from chs.hints import close_ids
 from chs.scheme import Scheme
@@ -86,7 +87,7 @@ def explain(
 
 def _rows(source: Path, scheme: Scheme, ids: list[str], data: Input, plan: ScoringPlan) -> _Rows:
     """Read the wanted customers' rows in one pass; an id not in the file is an error."""
-    key = pl.col(scheme.id).cast(pl.String).str.strip_chars()
+    key = trimmed_id(scheme.id)
     wanted = plan.checked.filter(key.is_in(ids))
     raw_rows, rows = collect(
         [data.frame.with_row_index(ROW, offset=1).filter(key.is_in(ids)), wanted], data
