@@ -18,13 +18,12 @@ from typing import Any
 import polars as pl
 
 from chs.columns import KEY, META_KEY
-from chs.engine import build_plan
 from chs.errors import HINT_SCHEME, DataError
 from chs.exprs import repeated_hashes, trimmed_id
 from chs.files import CsvOptions, Input, open_input
 from chs.hints import suggest_column
 from chs.scheme import Scheme
-from chs.sources import scheme_text_columns
+from chs.sources import plan_for, scheme_text_columns
 
 
 @dataclass
@@ -114,13 +113,7 @@ def _rescored(
     path: Path, data: Input, scheme: Scheme, csv: CsvOptions, extra: list[str]
 ) -> Snapshot:
     """A raw export scored here; its rejected rows count as absent."""
-    plan = build_plan(
-        data.frame,
-        scheme,
-        source=str(path),
-        decimal_comma=csv.decimal_comma,
-        inferred=data.inferred,
-    )
+    plan = plan_for(data, scheme, path, csv)
     rejected = plan.rejected.select(pl.len()).collect().item()
     frame = plan.scored
     return _snapshot(

@@ -47,11 +47,15 @@ def planned(source: Path, scheme: Scheme, csv: CsvOptions) -> Iterator[tuple[Inp
     """The input (the scheme's CSV columns as text, which names bad rows) and its scoring
     plan: for `chs check --data` and `chs explain`, which look at rows rather than stream."""
     with open_input(source, csv, scheme_text_columns(scheme)) as data:
-        plan = build_plan(
-            data.frame,
-            scheme,
-            source=str(source),
-            decimal_comma=csv.decimal_comma,
-            inferred=data.inferred,
-        )
-        yield data, plan
+        yield data, plan_for(data, scheme, source, csv)
+
+
+def plan_for(data: Input, scheme: Scheme, source: Path, csv: CsvOptions) -> ScoringPlan:
+    """The scoring plan over an opened input, with the types its CSV columns had."""
+    return build_plan(
+        data.frame,
+        scheme,
+        source=str(source),
+        decimal_comma=csv.decimal_comma,
+        inferred=data.inferred,
+    )
