@@ -6,30 +6,10 @@ import datetime as dt
 from pathlib import Path
 
 import polars as pl
-from support import TINY_SCHEME
+from months import NOV, OCT, SEP, make_scheme, run
 
-from chs.actions.score import ScoreOptions, score
 from chs.history import snapshot_path
-from chs.scheme import Scheme, load_scheme
 from chs.trends import nearest, sparkline
-
-# score == x; high >= 50, low below; change_30d and change_90d columns.
-SCHEME = TINY_SCHEME + "trends: [30, 90]\n"
-
-
-SEP, OCT, NOV = dt.date(2026, 9, 1), dt.date(2026, 10, 1), dt.date(2026, 11, 1)
-
-
-def make_scheme(tmp_path: Path) -> Scheme:
-    path = tmp_path / "s.yaml"
-    path.write_text(SCHEME)
-    return load_scheme(path)
-
-
-def run(tmp_path: Path, scheme: Scheme, history: Path, as_of: dt.date, text: str) -> dict:
-    data = tmp_path / f"in-{as_of.isoformat()}.csv"
-    data.write_text(text)
-    return score(data, scheme, ScoreOptions(history=history, as_of=as_of))
 
 
 def by_id(path: Path, *columns: str) -> list[tuple]:
