@@ -229,3 +229,17 @@ def mini_variant(old: str, new: str) -> str:
     """MINI_SCHEME with one exact edit (the edit must match once, so line numbers stay known)."""
     assert MINI_SCHEME.count(old) == 1, old
     return MINI_SCHEME.replace(old, new)
+
+
+def table(stdout: str, title: str) -> list[list[str]]:
+    """The cells of the ASCII table under `title`: the header row, then the data rows."""
+    lines = stdout.splitlines()
+    start = lines.index(title)
+    rows = []
+    for line in lines[start + 2 :]:  # after the title and the top border
+        if line.startswith("+"):
+            break
+        if line.startswith("|-"):
+            continue
+        rows.append([cell.strip() for cell in line.strip("|").split("|")])
+    return rows

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from support import CLI_DATA_WITH_REJECTS, CLI_REJECT_LINES, invoke, write
+from support import CLI_DATA_WITH_REJECTS, CLI_REJECT_LINES, invoke, table, write
 
 from chs.actions.check import check_data
 from chs.description import describe
@@ -59,20 +59,6 @@ def test_check_data_with_rejected_rows_exits_4_after_the_report(
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data" / "customers.csv"
 SCHEMES = ROOT / "schemes"
-
-
-def table(stdout: str, title: str) -> list[list[str]]:
-    """The cells of the ASCII table under `title`: the header row, then the data rows."""
-    lines = stdout.splitlines()
-    start = lines.index(title)
-    rows = []
-    for line in lines[start + 2 :]:  # after the title and the top border
-        if line.startswith("+"):
-            break
-        if line.startswith("|-"):
-            continue
-        rows.append([cell.strip() for cell in line.strip("|").split("|")])
-    return rows
 
 
 # -- chs check ----------------------------------------------------------------------------------------

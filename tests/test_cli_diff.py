@@ -18,6 +18,7 @@ from support import (
     assert_failed,
     invoke,
     leftovers,
+    table,
     table_rows,
     write,
 )
@@ -30,20 +31,6 @@ ROOT = Path(__file__).resolve().parent.parent
 MONTHS = ROOT / "sample_data" / "months"
 SCHEMES = ROOT / "schemes"
 SAAS = SCHEMES / "saas.yaml"
-
-
-def table(stdout: str, title: str) -> list[list[str]]:
-    """The cells of the ASCII table under `title`: the header row, then the data rows."""
-    lines = stdout.splitlines()
-    start = lines.index(title)
-    rows = []
-    for line in lines[start + 2 :]:  # after the title and the top border
-        if line.startswith("+"):
-            break
-        if line.startswith("|-"):
-            continue
-        rows.append([cell.strip() for cell in line.strip("|").split("|")])
-    return rows
 
 
 # -- chs diff --by ----------------------------------------------------------------------------------

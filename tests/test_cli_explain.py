@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
-from support import as_json, invoke
+from support import as_json, invoke, table
 
 from chs.actions.explain import explain
 from chs.scheme import load_scheme
@@ -19,20 +19,6 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data" / "customers.csv"
 SCHEMES = ROOT / "schemes"
 SAAS = SCHEMES / "saas.yaml"
-
-
-def table(stdout: str, title: str) -> list[list[str]]:
-    """The cells of the ASCII table under `title`: the header row, then the data rows."""
-    lines = stdout.splitlines()
-    start = lines.index(title)
-    rows = []
-    for line in lines[start + 2 :]:  # after the title and the top border
-        if line.startswith("+"):
-            break
-        if line.startswith("|-"):
-            continue
-        rows.append([cell.strip() for cell in line.strip("|").split("|")])
-    return rows
 
 
 # -- chs explain -------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from support import (
     invoke,
     leftovers,
     mini_variant,
+    table,
     table_rows,
     write,
 )
@@ -668,20 +669,6 @@ SAMPLE = REPO / "sample_data" / "customers.csv"
 
 
 SAAS = SCHEMES / "saas.yaml"
-
-
-def table(stdout: str, title: str) -> list[list[str]]:
-    """The cells of the ASCII table under `title`: the header row, then the data rows."""
-    lines = stdout.splitlines()
-    start = lines.index(title)
-    rows = []
-    for line in lines[start + 2 :]:  # after the title and the top border
-        if line.startswith("+"):
-            break
-        if line.startswith("|-"):
-            continue
-        rows.append([cell.strip() for cell in line.strip("|").split("|")])
-    return rows
 
 
 def pct(x: float) -> str:
