@@ -101,3 +101,8 @@ def test_history_json_equals_the_library(history: Path) -> None:
         ("C01", [95.0, 95.0], ["good", "good"]),
         ("C06", [None, 62.5], [None, "watch"]),
     ]
+
+
+def test_history_refuses_a_negative_top(history: Path) -> None:
+    # as score and diff do: a negative count of customers is a usage error (exit 2)
+    assert_failed(invoke("history", history, "--top", "-1"), 2, "Error: --top must be 0 or more")

@@ -9,7 +9,7 @@ from typing import TypedDict
 import polars as pl
 
 from chs.columns import KEY
-from chs.errors import DataError
+from chs.errors import OPTION, DataError, OptionError
 from chs.exprs import band_order
 from chs.hints import close_ids
 from chs.history import FILE, Listing, list_snapshots, open_past
@@ -60,6 +60,8 @@ class _Frames:
 def history(directory: Path, ids: list[str], *, top: int = 10) -> HistoryReport:
     """Band counts per snapshot, and scores over time for the given customers (or, with
     none given, for those whose score fell most from the first snapshot to the last)."""
+    if top < 0:
+        raise OptionError(f"{OPTION} must be 0 or more", option="top")
     listing = list_snapshots(directory)
     if not listing.snapshots:
         raise DataError(f"{directory}: no snapshot (as_of=YYYY-MM-DD/{FILE}) in the history folder")
