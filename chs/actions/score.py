@@ -230,9 +230,10 @@ def _score(run: _Run, text: bool, duplicates: list[str] | None) -> ScoreSummary:
                     raise _Repeated(repeated)
             frames = _summary_frames(run, sources, scored, rejected)
             summary = build_summary(run.scheme, run.scheme.id, sources.plan.value_column, frames)
-            _check_counts(run, sources, summary, frames)
+            moves = build_movement(frames) if sources.previous is not None else None
+            _check_counts(run, sources, summary, frames, moves)
             pending.commit()
-    return _result(run, sources, summary, frames, rows.inactive)
+    return _result(run, sources, summary, frames, rows.inactive, moves)
 
 
 def _open_sources(
@@ -375,7 +376,11 @@ def _summary_frames(
 
 
 def _check_counts(
-    run: _Run, sources: _Sources, summary: dict[str, Any], frames: dict[str, pl.DataFrame]
+    run: _Run,
+    sources: _Sources,
+    summary: dict[str, Any],
+    frames: dict[str, pl.DataFrame],
+    moves: dict[str, Any] | None,
 ) -> None:
     """Refuse a run that stands on nothing: no data rows, rejected rows with nowhere to
     go, or a previous snapshot that shares no customer with this one."""
@@ -391,8 +396,8 @@ def _check_counts(
             + (f"\n  … and {more} more" if more > 0 else ""),
             hint=HINT_REJECTS,
         )
-    if sources.previous is not None:
-        new = build_movement(frames)["movement"][NEW]
+    if sources.previous is not None and moves is not None:
+        new = moves["movement"][NEW]
         if int(frames["previous_rows"].item()) and rows["scored"] and rows["scored"] == new:
             raise DataError(
                 f"{source} and the previous snapshot {sources.previous.path} have no customer in common; "
@@ -406,6 +411,7 @@ def _result(
     summary: dict[str, Any],
     frames: dict[str, pl.DataFrame],
     inactive: list[str],
+    moves: dict[str, Any] | None,
 ) -> ScoreSummary:
     """The summary with the run's files, movement, trends, alerts and roll-ups."""
     scheme, options, value = run.scheme, run.options, sources.plan.value_column
@@ -419,7 +425,7 @@ def _result(
         "as_of": run.as_of.isoformat() if run.as_of else None,
         "history": str(run.target) if run.target else None,
         **summary,  # type: ignore[typeddict-item]
-        "previous": _previous_part(sources.previous, frames),
+        "previous": _previous_part(sources.previous, moves),
         "trends": sources.trend_dates,
         "alerts": build_alerts(scheme, frames, inactive),
         "matrices": build_matrices(frames, scheme, [*scheme.extra_scores(), *run.extra], value),
@@ -442,10 +448,10 @@ def _result(
 
 
 def _previous_part(
-    previous: Snapshot | None, frames: dict[str, pl.DataFrame]
+    previous: Snapshot | None, moves: dict[str, Any] | None
 ) -> dict[str, Any] | None:
     """The previous snapshot: where it came from and how the customers moved since."""
-    if previous is None:
+    if previous is None or moves is None:
         return None
     return {
         "path": str(previous.path),
@@ -453,7 +459,7 @@ def _previous_part(
         "scheme": previous.scheme_name,
         "hash": previous.scheme_hash,
         "rescored": previous.rescored,
-        **build_movement(frames),
+        **moves,
     }
 
 
