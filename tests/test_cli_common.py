@@ -1,6 +1,5 @@
 """What every command shares (chs/cli/common.py, chs/cli/errors.py): the error guard and
---debug, plain output
-when not a terminal. In process through typer's CliRunner (see tests/test_cli.py):
+--debug, plain output when not a terminal. In process through typer's CliRunner (see tests/test_cli.py):
 stdout and stderr apart, plain ASCII tables 200 columns wide, no colour. Every file is
 written under tmp_path; the repository's sample data is only read.
 """
