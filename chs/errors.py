@@ -74,3 +74,12 @@ class OptionError(ChsError):
     """Options (arguments) that parse but do not make sense together."""
 
     exit_code = USAGE
+
+
+def polars_gist(exc: BaseException) -> str:
+    """The gist of an engine error, safe to print: its first line, with any list of
+    values cut off. Polars names the values it failed on (`… for 400 out of 400 values:
+    ["Acme", "Beta", …]`), which are customer data from rows the message is not about."""
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    cut = first.find(": [")
+    return first[:cut] if cut >= 0 else first
