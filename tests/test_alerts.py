@@ -263,7 +263,7 @@ def test_invalid_sql_in_when_is_a_scheme_error_at_load(tmp_path):
         load_scheme(path)
     # alerts[0].when is on line 11
     assert err.value.message == (
-        f"{path}:11: alerts[0].when: not a valid SQL expression: unable to parse 'score <' as Expr"
+        f"{path}:11: alerts[0].when: not a valid SQL expression: '<' at column 7 has nothing on its right"
     )
     path.write_text(SCHEME.replace('when: "delta < -15"', 'when: "(SELECT 1) > 0"'))
     with pytest.raises(SchemeError) as err:
@@ -271,7 +271,8 @@ def test_invalid_sql_in_when_is_a_scheme_error_at_load(tmp_path):
     # alerts[1].when is on line 16
     assert (
         err.value.message
-        == f"{path}:16: alerts[1].when: subqueries are not allowed in an expression"
+        == f"{path}:16: alerts[1].when: a query (SELECT, FROM, VALUES, a table) is not allowed "
+        "in an expression"
     )
 
 

@@ -1139,7 +1139,7 @@ def test_alert_with_invalid_sql(tmp_path: Path, this_csv: Path) -> None:
         result,
         3,
         f"Error: {scheme}:{line}: alerts[1].when: not a valid SQL expression: "
-        "unable to parse 'delta <<< -20 AND' as Expr",
+        "'<' at column 9 has nothing on its right",
         out,
     )
 

@@ -113,13 +113,6 @@ def scheme_error(text: str) -> str:
     return info.value.message
 
 
-def polars_sql_error(text: str) -> str:
-    """What Polars itself says about an expression it cannot parse."""
-    with pytest.raises(Exception) as info:
-        pl.sql_expr(text)
-    return str(info.value)
-
-
 # -- validation -----------------------------------------------------------------------------
 
 
@@ -176,14 +169,15 @@ def test_invalid_sql_in_a_segment_condition() -> None:
     text = edit(ROUTED, "kind = 'a'", "kind = = 'a'")
     assert scheme_error(text) == (
         "s.yaml:6: segments[0].when: not a valid SQL expression: "
-        + polars_sql_error("kind = = 'a'")
+        "'=' at column 8 has nothing on its right"
     )
 
 
 def test_a_subquery_in_a_segment_condition_is_refused() -> None:
     text = edit(ROUTED, "kind = 'a'", "kind IN (SELECT kind FROM t)")
     assert scheme_error(text) == (
-        "s.yaml:6: segments[0].when: subqueries are not allowed in an expression"
+        "s.yaml:6: segments[0].when: a query (SELECT, FROM, VALUES, a table) is not allowed in "
+        "an expression"
     )
 
 

@@ -1,21 +1,562 @@
-"""SQL expressions in a scheme (signal `expr`, segment and alert `when`), as Polars
-expressions. The hardening issue replaces the guard here with an allow-list over a tree."""
+"""SQL expressions in a scheme (signal `expr`, segment and alert `when`), checked and
+turned into Polars expressions without ever reaching a SQL engine.
+
+A scheme is data and may come from a stranger, so an expression is never handed to a
+SQL engine as text. It is measured (length, nesting), parsed by sqlglot into a syntax
+tree, bounded (node count, depth), and translated node by node. The translation table
+IS the allow-list: arithmetic, comparison, boolean logic, CASE, CAST to listed types,
+IN over literals, BETWEEN, LIKE, and the functions of FUNCTIONS. Anything else (a
+query, a table or file function, an unknown function, a qualified column) is refused by
+name, before anything is planned or executed, so no expression can read a file, list a
+folder, make a request or run code, and none can exhaust memory (padding is bounded).
+
+The semantics are SQL's, pinned where engines differ, so that the SQL compiler can emit
+the same numbers: `/` is true division and dividing by zero gives NULL; `%` takes the
+sign of the dividend; ROUND rounds half away from zero; GREATEST and LEAST skip NULLs.
+"""
 
 from __future__ import annotations
 
-import re
+import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
-_SUBQUERY = re.compile(r"\bselect\b", re.IGNORECASE)
+import polars as pl
+import sqlglot
+from sqlglot import exp
+
+from chs.hints import close_matches
+from chs.scheme.limits import (
+    MAX_EXPRESSION_CHARS,
+    MAX_EXPRESSION_DEPTH,
+    MAX_EXPRESSION_NODES,
+    MAX_PAD_LENGTH,
+)
 
 
-def parse_sql_expr(text: str) -> Any:
-    """Parse a SQL expression with Polars; refuse subqueries. Returns a Polars Expr."""
-    import polars as pl
+class ExpressionError(ValueError):
+    """An expression that is refused: the message says which construct, and why."""
 
-    if _SUBQUERY.search(text):
-        raise ValueError("subqueries are not allowed in an expression")
+
+def parse_sql_expr(text: str) -> pl.Expr:
+    """The Polars expression for a scheme's SQL expression; ExpressionError if refused."""
+    return _translate(check_expression(text))
+
+
+def check_expression(text: str) -> exp.Expression:
+    """The syntax tree of an expression within the limits; nothing is planned or run."""
+    if len(text) > MAX_EXPRESSION_CHARS:
+        raise ExpressionError(
+            f"the expression is {len(text):,} characters long; the limit is "
+            f"{MAX_EXPRESSION_CHARS:,}"
+        )
+    _check_nesting(text)
+    tree = _parse(text)
+    nodes, depth = _size(tree)
+    if nodes > MAX_EXPRESSION_NODES:
+        raise ExpressionError(
+            f"the expression has {nodes:,} parts; the limit is {MAX_EXPRESSION_NODES:,}"
+        )
+    if depth > MAX_EXPRESSION_DEPTH:
+        raise ExpressionError(
+            f"the expression is nested {depth} levels deep; the limit is {MAX_EXPRESSION_DEPTH}"
+        )
+    return tree
+
+
+def _check_nesting(text: str) -> None:
+    """Refuse deep parentheses from the tokens, before the (recursive) parser sees them."""
     try:
-        return pl.sql_expr(text)
-    except Exception as exc:  # polars raises several SQL error types
-        raise ValueError(f"not a valid SQL expression: {exc}") from None
+        tokens = sqlglot.tokenize(text)
+    except sqlglot.errors.TokenError:
+        raise ExpressionError(
+            "not a valid SQL expression: a quote or comment is not closed"
+        ) from None
+    depth = deepest = 0
+    for token in tokens:
+        if token.token_type in (sqlglot.TokenType.L_PAREN, sqlglot.TokenType.L_BRACKET):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token.token_type in (sqlglot.TokenType.R_PAREN, sqlglot.TokenType.R_BRACKET):
+            depth -= 1
+    if deepest > MAX_EXPRESSION_DEPTH:
+        raise ExpressionError(
+            f"the expression is nested {deepest} levels deep; the limit is {MAX_EXPRESSION_DEPTH}"
+        )
+
+
+def _parse(text: str) -> exp.Expression:
+    try:
+        tree = sqlglot.parse_one(text)
+    except sqlglot.errors.ParseError as exc:
+        raise ExpressionError(f"not a valid SQL expression: {_parse_problem(exc)}") from None
+    except (sqlglot.errors.SqlglotError, RecursionError):
+        raise ExpressionError("not a valid SQL expression") from None
+    if tree is None:
+        raise ExpressionError("the expression is empty")
+    return tree
+
+
+def _parse_problem(exc: sqlglot.errors.ParseError) -> str:
+    """sqlglot's parse error in a scheme author's words: what, where."""
+    error = exc.errors[0] if exc.errors else {}
+    what = str(error.get("description") or _first_line(exc))
+    token, col = error.get("highlight"), error.get("col")
+    if not col:
+        return what
+    if what.startswith("Required keyword: 'expression'"):
+        return f"{token!r} at column {col} has nothing on its right"
+    if what.startswith("Invalid expression / Unexpected token"):
+        return f"unexpected {token!r} at column {col}"
+    return f"{what.split(' for <class')[0]} at column {col}"
+
+
+def _first_line(exc: BaseException) -> str:
+    # sqlglot underlines the culprit with terminal escapes: keep the words only
+    line = (str(exc).splitlines() or [type(exc).__name__])[0]
+    return line.replace("\x1b[4m", "").replace("\x1b[0m", "")
+
+
+def _size(tree: exp.Expression) -> tuple[int, int]:
+    """Node count and depth, walked with an explicit stack (no recursion)."""
+    nodes = deepest = 0
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        nodes += 1
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in node.iter_expressions())
+    return nodes, deepest
+
+
+# -- translation: each allowed node type and function, and nothing else ------------------
+
+
+def _translate(node: exp.Expression) -> pl.Expr:
+    handler = _NODES.get(type(node))
+    if handler is None:
+        raise ExpressionError(_refusal(node))
+    return handler(node)
+
+
+def _refusal(node: exp.Expression) -> str:
+    """Why a construct is refused, naming it."""
+    if isinstance(node, exp.Query | exp.Subquery | exp.Values | exp.From | exp.Table | exp.Exists):
+        return "a query (SELECT, FROM, VALUES, a table) is not allowed in an expression"
+    if isinstance(node, exp.Func) and not isinstance(node, exp.Cast):
+        name = (node.name if isinstance(node, exp.Anonymous) else node.sql_name()).lower()
+        close = close_matches(name, FUNCTIONS)
+        if close:
+            return f"function {name}() is not allowed in an expression; did you mean {close[0]}()?"
+        return f"function {name}() is not allowed in an expression; the functions are " + ", ".join(
+            sorted(FUNCTIONS)
+        )
+    shown = node.sql()
+    shown = shown if len(shown) <= 40 else shown[:37] + "..."
+    return f"{shown!r} ({node.key}) is not allowed in an expression"
+
+
+def _only(node: exp.Expression, *allowed: str) -> None:
+    """Refuse a node carrying a part its handler does not read (`IN` with a query)."""
+    extra = [k for k, v in node.args.items() if v not in (None, False, []) and k not in allowed]
+    if extra:
+        part = node.args[extra[0]]
+        if isinstance(part, exp.Expression):
+            raise ExpressionError(_refusal(part))
+        raise ExpressionError(f"{node.sql()[:40]!r}: {extra[0]} is not allowed in an expression")
+
+
+def _arg(node: exp.Expression, key: str = "this") -> pl.Expr:
+    part = node.args.get(key)
+    if not isinstance(part, exp.Expression):
+        raise ExpressionError(f"{node.sql()[:40]!r}: {key} is missing")
+    return _translate(part)
+
+
+def _column(node: exp.Column) -> pl.Expr:
+    if node.args.get("table") is not None or not isinstance(node.this, exp.Identifier):
+        raise ExpressionError(
+            f"{node.sql()!r}: a column is named alone (no table, no *), e.g. logins_month"
+        )
+    name = node.this.name
+    if name == "*" or (name.startswith("^") and name.endswith("$")):
+        raise ExpressionError(f"{name!r} is not a column name (Polars would read it as a pattern)")
+    return pl.col(name)
+
+
+def _literal(node: exp.Literal) -> pl.Expr:
+    if node.is_string:
+        return pl.lit(node.this, dtype=pl.String)
+    text = node.this
+    try:
+        value: int | float = int(text)
+    except ValueError:
+        value = float(text)
+    if isinstance(value, int) and not -(2**63) <= value < 2**63:
+        raise ExpressionError(f"the number {text} is too large")
+    if isinstance(value, float) and value in (float("inf"), float("-inf")):
+        raise ExpressionError(f"the number {text} is too large")
+    return pl.lit(value)
+
+
+def _literal_value(node: exp.Expression, what: str) -> Any:
+    """A literal's Python value (a negative number is a Neg node), for IN lists and
+    function arguments that must be constants."""
+    negative = isinstance(node, exp.Neg)
+    inner = node.this if negative else node
+    if isinstance(inner, exp.Literal) and not (negative and inner.is_string):
+        value: Any = inner.this if inner.is_string else _number(inner.this)
+        return -value if negative else value
+    if isinstance(inner, exp.Boolean) and not negative:
+        return inner.this
+    raise ExpressionError(f"{what} takes literal values (got {node.sql()[:40]!r})")
+
+
+def _number(text: str) -> int | float:
+    try:
+        return int(text)
+    except ValueError:
+        return float(text)
+
+
+def _binary(op: Callable[[pl.Expr, pl.Expr], pl.Expr]) -> Callable[[exp.Expression], pl.Expr]:
+    def handle(node: exp.Expression) -> pl.Expr:
+        _only(node, "this", "expression")
+        return op(_arg(node), _arg(node, "expression"))
+
+    return handle
+
+
+def _unary(op: Callable[[pl.Expr], pl.Expr]) -> Callable[[exp.Expression], pl.Expr]:
+    def handle(node: exp.Expression) -> pl.Expr:
+        _only(node, "this")
+        return op(_arg(node))
+
+    return handle
+
+
+def _divide(a: pl.Expr, b: pl.Expr) -> pl.Expr:
+    """True division; dividing by zero gives NULL (not inf)."""
+    return pl.when(b != 0).then(a / b)
+
+
+def _remainder(a: pl.Expr, b: pl.Expr) -> pl.Expr:
+    """SQL's remainder, with the sign of the dividend (Polars' `%` takes the divisor's)."""
+    return pl.when(b != 0).then(a.sign() * (a.abs() % b.abs()))
+
+
+def _is(node: exp.Is) -> pl.Expr:
+    _only(node, "this", "expression")
+    value, right = _arg(node), node.expression
+    if isinstance(right, exp.Null):
+        return value.is_null()
+    if isinstance(right, exp.Boolean):
+        return value.is_not_null() & (value == pl.lit(right.this))
+    raise ExpressionError("IS takes NULL, TRUE or FALSE")
+
+
+def _in(node: exp.In) -> pl.Expr:
+    _only(node, "this", "expressions")
+    values = [_literal_value(v, "IN") for v in node.expressions]
+    if not values:
+        raise ExpressionError("IN takes a list of literal values, e.g. region IN ('EU', 'NA')")
+    return _arg(node).is_in(values)
+
+
+def _between(node: exp.Between) -> pl.Expr:
+    _only(node, "this", "low", "high")
+    return _arg(node).is_between(_arg(node, "low"), _arg(node, "high"), closed="both")
+
+
+def _like(insensitive: bool) -> Callable[[exp.Expression], pl.Expr]:
+    def handle(node: exp.Expression) -> pl.Expr:
+        _only(node, "this", "expression", "negate")
+        pattern = _literal_value(node.expression, "LIKE")
+        if not isinstance(pattern, str):
+            raise ExpressionError("LIKE takes a text pattern, e.g. name LIKE 'Acme%'")
+        regex = "".join(".*" if ch == "%" else "." if ch == "_" else _escape(ch) for ch in pattern)
+        found = _arg(node).str.contains(f"{'(?i)' if insensitive else ''}(?s)^{regex}$")
+        return ~found if node.args.get("negate") else found
+
+    return handle
+
+
+def _escape(ch: str) -> str:
+    return "\\" + ch if ch in r".^$*+?()[]{}|\/-" else ch
+
+
+def _case(node: exp.Case) -> pl.Expr:
+    _only(node, "this", "ifs", "default")
+    subject = node.args.get("this")
+    chain: Any = pl
+    for branch in node.args["ifs"]:
+        _only(branch, "this", "true")
+        test = _arg(branch)
+        if subject is not None:
+            test = _translate(subject) == test
+        chain = chain.when(test).then(_arg(branch, "true"))
+    default = node.args.get("default")
+    return chain.otherwise(_translate(default)) if default is not None else chain.otherwise(None)
+
+
+def _if(node: exp.If) -> pl.Expr:
+    _only(node, "this", "true", "false")
+    otherwise = node.args.get("false")
+    chosen = pl.when(_arg(node)).then(_arg(node, "true"))
+    return chosen.otherwise(_translate(otherwise) if otherwise is not None else None)
+
+
+CAST_TYPES: dict[exp.DataType.Type, pl.DataType] = {
+    exp.DataType.Type.SMALLINT: pl.Int16(),
+    exp.DataType.Type.INT: pl.Int32(),
+    exp.DataType.Type.BIGINT: pl.Int64(),
+    exp.DataType.Type.FLOAT: pl.Float32(),
+    exp.DataType.Type.DOUBLE: pl.Float64(),
+    exp.DataType.Type.VARCHAR: pl.String(),
+    exp.DataType.Type.TEXT: pl.String(),
+    exp.DataType.Type.BOOLEAN: pl.Boolean(),
+    exp.DataType.Type.DATE: pl.Date(),
+}
+
+
+def _cast(strict: bool) -> Callable[[exp.Expression], pl.Expr]:
+    def handle(node: exp.Expression) -> pl.Expr:
+        _only(node, "this", "to", "safe")
+        to = node.args["to"]
+        target = CAST_TYPES.get(to.this) if not to.expressions else None
+        if target is None:
+            raise ExpressionError(
+                f"CAST to {to.sql()} is not allowed; the types are INT, SMALLINT, BIGINT, "
+                "REAL, DOUBLE, VARCHAR, TEXT, BOOLEAN, DATE"
+            )
+        if target == pl.Date():
+            return _date(node.this, strict)
+        return _arg(node).cast(target, strict=strict)
+
+    return handle
+
+
+def _date(node: exp.Expression, strict: bool) -> pl.Expr:
+    """CAST(x AS DATE) from a date, a timestamp or ISO text (`2026-01-31`, or with a time)."""
+    if isinstance(node, exp.Literal) and node.is_string:
+        try:
+            return pl.lit(dt.date.fromisoformat(node.this))
+        except ValueError:
+            raise ExpressionError(f"{node.this!r} is not a date written YYYY-MM-DD") from None
+    text = _translate(node).cast(pl.String).str.slice(0, 10)
+    return text.str.to_date("%Y-%m-%d", strict=strict)
+
+
+def _round(node: exp.Round) -> pl.Expr:
+    _only(node, "this", "decimals")
+    decimals = node.args.get("decimals")
+    places = 0 if decimals is None else _literal_value(decimals, "ROUND's decimals")
+    if not isinstance(places, int) or not 0 <= places <= 15:
+        raise ExpressionError("ROUND takes a whole number of decimals from 0 to 15")
+    return _arg(node).round(places, mode="half_away_from_zero")
+
+
+def _log(node: exp.Log) -> pl.Expr:
+    _only(node, "this", "expression")
+    if node.expression is None or _literal_value(node.this, "LOG's base") != 10:
+        raise ExpressionError("use LN(x) or LOG10(x): LOG(x) means either, depending on the SQL")
+    value = _arg(node, "expression")
+    return pl.when(value > 0).then(value.log(10))
+
+
+def _horizontal(pick: Callable[..., pl.Expr]) -> Callable[[exp.Expression], pl.Expr]:
+    def handle(node: exp.Expression) -> pl.Expr:
+        _only(node, "this", "expressions", "ignore_nulls")
+        return pick(_arg(node), *[_translate(e) for e in node.expressions])
+
+    return handle
+
+
+def _coalesce(node: exp.Coalesce) -> pl.Expr:
+    _only(node, "this", "expressions", "is_nvl", "is_null")
+    return pl.coalesce(_arg(node), *[_translate(e) for e in node.expressions])
+
+
+def _nullif(node: exp.Nullif) -> pl.Expr:
+    _only(node, "this", "expression")
+    value = _arg(node)
+    return pl.when(value != _arg(node, "expression")).then(value)
+
+
+def _trim(node: exp.Trim) -> pl.Expr:
+    _only(node, "this", "position", "expression")
+    chars = node.args.get("expression")
+    strip = None if chars is None else _literal_value(chars, "TRIM's characters")
+    side = str(node.args.get("position") or "BOTH").upper()
+    value = _arg(node).str
+    if side == "LEADING":
+        return value.strip_chars_start(strip)
+    if side == "TRAILING":
+        return value.strip_chars_end(strip)
+    return value.strip_chars(strip)
+
+
+def _substring(node: exp.Substring) -> pl.Expr:
+    """SUBSTRING(s, start[, length]) counts from 1, as SQL does."""
+    _only(node, "this", "start", "length")
+    start = _literal_value(node.args["start"], "SUBSTRING's start")
+    length = node.args.get("length")
+    size = None if length is None else _literal_value(length, "SUBSTRING's length")
+    if not isinstance(start, int) or start < 1 or not (size is None or isinstance(size, int)):
+        raise ExpressionError("SUBSTRING takes a start of 1 or more and a whole length")
+    return _arg(node).str.slice(start - 1, size)
+
+
+def _pad(node: exp.Pad) -> pl.Expr:
+    """LPAD/RPAD to a literal length (at most MAX_PAD_LENGTH): longer text is cut, as SQL does."""
+    _only(node, "this", "expression", "fill_pattern", "is_left")
+    length = _literal_value(node.expression, "LPAD's length")
+    fill_node = node.args.get("fill_pattern")
+    fill = " " if fill_node is None else _literal_value(fill_node, "LPAD's fill")
+    if not isinstance(length, int) or not 0 <= length <= MAX_PAD_LENGTH:
+        raise ExpressionError(
+            f"LPAD and RPAD take a length from 0 to {MAX_PAD_LENGTH:,} (got {length})"
+        )
+    if not isinstance(fill, str) or len(fill) != 1:
+        raise ExpressionError("LPAD and RPAD take a fill of one character")
+    text = _arg(node).str.head(length)
+    if node.args.get("is_left"):
+        return text.str.pad_start(length, fill)
+    return text.str.pad_end(length, fill)
+
+
+def _replace(node: exp.Replace) -> pl.Expr:
+    _only(node, "this", "expression", "replacement")
+    old = _literal_value(node.expression, "REPLACE")
+    new = _literal_value(node.args["replacement"], "REPLACE")
+    if not isinstance(old, str) or not isinstance(new, str) or not old:
+        raise ExpressionError("REPLACE takes two texts, the first not empty")
+    return _arg(node).str.replace_all(old, new, literal=True)
+
+
+def _concat(node: exp.Concat) -> pl.Expr:
+    """CONCAT skips NULLs (as PostgreSQL's does); `||` gives NULL if either side is."""
+    _only(node, "expressions", "safe", "coalesce")
+    parts = [_translate(e).cast(pl.String) for e in node.expressions]
+    return pl.concat_str(parts, ignore_nulls=True)
+
+
+def _concat_strict(node: exp.DPipe) -> pl.Expr:
+    _only(node, "this", "expression", "safe")
+    return pl.concat_str([_arg(node).cast(pl.String), _arg(node, "expression").cast(pl.String)])
+
+
+def _extract(node: exp.Extract) -> pl.Expr:
+    _only(node, "this", "expression")
+    unit = node.this.name.upper()
+    if unit not in _DATE_PARTS:
+        raise ExpressionError(f"EXTRACT takes {', '.join(_DATE_PARTS)} (got {unit})")
+    return _DATE_PARTS[unit](_arg(node, "expression"))
+
+
+_DATE_PARTS: dict[str, Callable[[pl.Expr], pl.Expr]] = {
+    "YEAR": lambda d: d.dt.year(),
+    "QUARTER": lambda d: d.dt.quarter(),
+    "MONTH": lambda d: d.dt.month(),
+    "DAY": lambda d: d.dt.day(),
+}
+
+# The functions an expression may call, by the name a scheme writes.
+FUNCTIONS = [
+    "abs",
+    "ceil",
+    "ceiling",
+    "floor",
+    "round",
+    "sqrt",
+    "exp",
+    "ln",
+    "log10",
+    "power",
+    "sign",
+    "greatest",
+    "least",
+    "coalesce",
+    "nullif",
+    "if",
+    "lower",
+    "upper",
+    "trim",
+    "ltrim",
+    "rtrim",
+    "length",
+    "char_length",
+    "substring",
+    "substr",
+    "replace",
+    "lpad",
+    "rpad",
+    "concat",
+    "year",
+    "month",
+    "day",
+    "extract",
+    "cast",
+    "try_cast",
+]
+
+_NODES: dict[type[exp.Expression], Callable[[Any], pl.Expr]] = {
+    exp.Column: _column,
+    exp.Literal: _literal,
+    exp.Boolean: lambda n: pl.lit(n.this),
+    exp.Null: lambda n: pl.lit(None),
+    exp.Paren: _unary(lambda a: a),
+    exp.Neg: _unary(lambda a: -a),
+    exp.Not: _unary(lambda a: ~a),
+    exp.Add: _binary(lambda a, b: a + b),
+    exp.Sub: _binary(lambda a, b: a - b),
+    exp.Mul: _binary(lambda a, b: a * b),
+    exp.Div: _binary(_divide),
+    exp.Mod: _binary(_remainder),
+    exp.EQ: _binary(lambda a, b: a == b),
+    exp.NEQ: _binary(lambda a, b: a != b),
+    exp.GT: _binary(lambda a, b: a > b),
+    exp.GTE: _binary(lambda a, b: a >= b),
+    exp.LT: _binary(lambda a, b: a < b),
+    exp.LTE: _binary(lambda a, b: a <= b),
+    exp.NullSafeEQ: _binary(lambda a, b: a.eq_missing(b)),
+    exp.NullSafeNEQ: _binary(lambda a, b: a.ne_missing(b)),
+    exp.And: _binary(lambda a, b: a & b),
+    exp.Or: _binary(lambda a, b: a | b),
+    exp.DPipe: _concat_strict,
+    exp.Is: _is,
+    exp.In: _in,
+    exp.Between: _between,
+    exp.Like: _like(insensitive=False),
+    exp.ILike: _like(insensitive=True),
+    exp.Case: _case,
+    exp.If: _if,
+    exp.Cast: _cast(strict=True),
+    exp.TryCast: _cast(strict=False),
+    exp.Abs: _unary(lambda a: a.abs()),
+    exp.Ceil: _unary(lambda a: a.ceil()),
+    exp.Floor: _unary(lambda a: a.floor()),
+    exp.Round: _round,
+    exp.Sqrt: _unary(lambda a: pl.when(a >= 0).then(a.sqrt())),
+    exp.Exp: _unary(lambda a: a.exp()),
+    exp.Ln: _unary(lambda a: pl.when(a > 0).then(a.log())),
+    exp.Log: _log,
+    exp.Pow: _binary(lambda a, b: a.cast(pl.Float64).pow(b)),
+    exp.Sign: _unary(lambda a: a.sign()),
+    exp.Greatest: _horizontal(pl.max_horizontal),
+    exp.Least: _horizontal(pl.min_horizontal),
+    exp.Coalesce: _coalesce,
+    exp.Nullif: _nullif,
+    exp.Lower: _unary(lambda a: a.str.to_lowercase()),
+    exp.Upper: _unary(lambda a: a.str.to_uppercase()),
+    exp.Trim: _trim,
+    exp.Length: _unary(lambda a: a.str.len_chars()),
+    exp.Substring: _substring,
+    exp.Pad: _pad,
+    exp.Replace: _replace,
+    exp.Concat: _concat,
+    exp.Year: _unary(lambda a: a.dt.year()),
+    exp.Month: _unary(lambda a: a.dt.month()),
+    exp.Day: _unary(lambda a: a.dt.day()),
+    exp.Extract: _extract,
+}

@@ -1,0 +1,40 @@
+"""The limits a scheme must keep, in one place (the README's table quotes them).
+
+A scheme is hand-written review material, a few kilobytes long. Each limit is far above
+what a real scheme needs and low enough that loading, checking and scoring the largest
+allowed scheme stays quick and bounded in memory: a hostile file fails with one clear
+message instead of exhausting the stack, the memory or the CPU.
+"""
+
+from __future__ import annotations
+
+# -- the file, read before any YAML is parsed ---------------------------------------------
+MAX_SCHEME_BYTES = 1_000_000  # 1 MB; the shipped schemes are under 5 KB
+
+# -- the YAML, checked event by event while it is composed, before anything is built ------
+MAX_YAML_DEPTH = 20  # nested lists and mappings; a scheme needs 9 at most
+MAX_YAML_NODES = 50_000  # keys, values, lists and mappings; bounds the time to load
+
+# -- counts, checked by the model (key path and line in the message) -----------------------
+MAX_TIERS = 100  # `points` tiers per signal
+MAX_LINEAR_POINTS = 100  # `linear` breakpoints per signal
+MAX_MAP_ENTRIES = 1_000  # `map` categories per signal
+MAX_SIGNALS = 500  # signals in all: every segment, group and extra score counted
+MAX_GROUPS = 50  # groups per definition (the scheme, a segment or an extra score)
+MAX_SEGMENTS = 50
+MAX_SCORES = 20  # extra scores beside the main one
+MAX_BANDS = 20  # bands of a score
+MAX_ALERTS = 100
+MAX_TRENDS = 20  # declared change_<N>d spans
+
+# -- numbers: every number in a scheme is finite, and these bound the rest ------------------
+MAX_WEIGHT = 1_000_000.0  # 500 signals of this weight sum to 5e8: no overflow
+MIN_WEIGHT = 0.000_001  # smaller weights lose precision in the weighted sums (subnormals)
+MAX_MAGNITUDE = 1e15  # tier bounds and linear breakpoints: integers stay exact (< 2**53),
+# a bound plus one is a different number, and a segment's width cannot overflow
+
+# -- SQL expressions (enforced by chs.scheme.expression) -----------------------------------
+MAX_EXPRESSION_CHARS = 2_000
+MAX_EXPRESSION_NODES = 500
+MAX_EXPRESSION_DEPTH = 50
+MAX_PAD_LENGTH = 1_000  # lpad, rpad, repeat: the length of the text they make

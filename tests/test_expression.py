@@ -1,0 +1,263 @@
+"""chs.scheme.expression: what an expression computes (SQL's semantics, pinned where
+engines differ) and what it refuses, by name. The hostile cases, run through the CLI with
+a listening server and a FIFO, are in tests/adversarial/test_hostile_expressions.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+
+from chs.scheme.expression import FUNCTIONS, ExpressionError, check_expression, parse_sql_expr
+from chs.scheme.limits import (
+    MAX_EXPRESSION_CHARS,
+    MAX_EXPRESSION_DEPTH,
+    MAX_EXPRESSION_NODES,
+    MAX_PAD_LENGTH,
+)
+
+FRAME = pl.DataFrame(
+    {
+        "a": [7, -7, None, 0],
+        "b": [2, 2, 2, 0],
+        "s": ["ab", "Cd", None, "x_y"],
+        "f": [2.5, -2.5, 0.5, None],
+        "d": ["2026-01-31", "2026-05-01 10:00:00", None, "2025-12-31"],
+    }
+)
+
+
+def values(text: str) -> list[object]:
+    return FRAME.select(parse_sql_expr(text).alias("v"))["v"].to_list()
+
+
+def refusal(text: str) -> str:
+    with pytest.raises(ExpressionError) as info:
+        parse_sql_expr(text)
+    return str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # true division; 7/2 = 3.5, -7/2 = -3.5; NULL propagates; 0/0 is NULL, not NaN
+        ("a / b", [3.5, -3.5, None, None]),
+        # the remainder takes the dividend's sign (SQL), not the divisor's (Polars: -7 % 2 = 1)
+        ("a % b", [1, -1, None, None]),
+        # half away from zero: 2.5 -> 3, -2.5 -> -3, 0.5 -> 1 (half-to-even would give 2, -2, 0)
+        ("round(f)", [3.0, -3.0, 1.0, None]),
+        ("round(f * 10, 1)", [25.0, -25.0, 5.0, None]),
+        ("a * b + 1", [15, -13, None, 1]),
+        ("-a", [-7, 7, None, 0]),
+        ("a IN (7, 0)", [True, False, None, True]),
+        ("a NOT IN (7)", [False, True, None, True]),
+        ("a IN (-7)", [False, True, None, False]),
+        ("f BETWEEN 0 AND 2.5", [True, False, True, None]),
+        ("a > 0 AND b > 0", [True, False, None, False]),
+        ("a > 0 OR b > 1", [True, True, True, False]),  # NULL OR TRUE is TRUE
+        ("NOT (a > 0)", [False, True, None, True]),
+        ("a IS NULL", [False, False, True, False]),
+        ("a IS NOT NULL", [True, True, False, True]),
+        ("a IS NOT DISTINCT FROM b", [False, False, False, True]),
+        ("a <> 7", [False, True, None, True]),
+        ("CASE WHEN a > 0 THEN 'up' WHEN a < 0 THEN 'down' END", ["up", "down", None, None]),
+        ("CASE a WHEN 7 THEN 1 ELSE 0 END", [1, 0, 0, 0]),  # NULL = 7 is not true: ELSE
+        ("IF(a > 0, 1, 2)", [1, 2, 2, 2]),
+        ("coalesce(a, 99)", [7, -7, 99, 0]),
+        ("nullif(a, 0)", [7, -7, None, None]),
+        ("greatest(a, b)", [7, 2, 2, 0]),  # NULLs are skipped
+        ("least(a, b)", [2, -7, 2, 0]),
+        ("abs(a)", [7, 7, None, 0]),
+        ("sign(a)", [1, -1, None, 0]),
+        ("sqrt(b * 8)", [4.0, 4.0, 4.0, 0.0]),
+        ("sqrt(a)", [7**0.5, None, None, 0.0]),  # no square root below zero: NULL
+        ("ln(b)", [0.6931471805599453] * 3 + [None]),  # ln 0 is NULL, not -inf
+        ("log10(b * 50)", [2.0, 2.0, 2.0, None]),
+        ("power(b, 3)", [8.0, 8.0, 8.0, 0.0]),
+        ("ceil(f)", [3.0, -2.0, 1.0, None]),
+        ("floor(f)", [2.0, -3.0, 0.0, None]),
+        ("CAST(a AS DOUBLE) / 4", [1.75, -1.75, None, 0.0]),
+        ("TRY_CAST(s AS INT)", [None, None, None, None]),
+        ("upper(s) || '!'", ["AB!", "CD!", None, "X_Y!"]),  # || is NULL if a side is
+        ("concat(s, a)", ["ab7", "Cd-7", "", "x_y0"]),  # CONCAT skips NULLs
+        ("lower(s)", ["ab", "cd", None, "x_y"]),
+        ("length(s)", [2, 2, None, 3]),
+        ("substring(s, 2, 1)", ["b", "d", None, "_"]),
+        ("substring(s, 2)", ["b", "d", None, "_y"]),
+        ("replace(s, 'a', 'A')", ["Ab", "Cd", None, "x_y"]),
+        ("trim(both 'x' from s)", ["ab", "Cd", None, "_y"]),
+        ("lpad(s, 4, '*')", ["**ab", "**Cd", None, "*x_y"]),
+        ("rpad(s, 1, '*')", ["a", "C", None, "x"]),  # longer text is cut, as SQL does
+        ("s LIKE 'a%'", [True, False, None, False]),
+        ("s LIKE 'x_y'", [False, False, None, True]),  # _ is one character
+        ("s LIKE '.b'", [False, False, None, False]),  # a dot is a dot, not a pattern
+        ("s NOT LIKE 'a%'", [False, True, None, True]),
+        ("s ILIKE 'c%'", [False, True, None, False]),
+        ("year(CAST(d AS DATE))", [2026, 2026, None, 2025]),
+        ("EXTRACT(MONTH FROM CAST(d AS DATE))", [1, 5, None, 12]),
+        ("day(CAST(d AS DATE))", [31, 1, None, 31]),
+        ("CAST(d AS DATE) > DATE '2026-01-01'", [True, True, None, False]),
+    ],
+)
+def test_what_an_expression_computes(text: str, expected: list[object]) -> None:
+    assert values(text) == expected
+
+
+def test_a_date_literal_is_a_date() -> None:
+    assert pl.select(parse_sql_expr("DATE '2026-02-28'")).item() == dt.date(2026, 2, 28)
+
+
+def test_the_columns_an_expression_reads() -> None:
+    names = parse_sql_expr("CASE WHEN seats = 0 THEN NULL ELSE active / seats END")
+    assert sorted(set(names.meta.root_names())) == ["active", "seats"]
+    assert parse_sql_expr('"monthly logins" * 2').meta.root_names() == ["monthly logins"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "logins_month IN (FROM read_csv('http://127.0.0.1:8765/x.csv'))",
+            "a query (SELECT, FROM, VALUES, a table) is not allowed in an expression",
+        ),
+        (
+            "logins + (SELECT 1)",
+            "a query (SELECT, FROM, VALUES, a table) is not allowed in an expression",
+        ),
+        (
+            "EXISTS (SELECT 1)",
+            "a query (SELECT, FROM, VALUES, a table) is not allowed in an expression",
+        ),
+        ("x IN (VALUES (1))", "IN takes literal values (got 'VALUES (1)')"),
+        ("x IN (y)", "IN takes literal values (got 'y')"),
+        ("x IN (1, NULL)", "IN takes literal values (got 'NULL')"),
+        ("a = ANY(SELECT 1)", "'ANY (SELECT 1)' (any) is not allowed in an expression"),
+        ("a; DROP TABLE t", "'a; DROP TABLE t' (block) is not allowed in an expression"),
+        ("t.x > 1", "'t.x': a column is named alone (no table, no *), e.g. logins_month"),
+        ("*", "'*' (star) is not allowed in an expression"),
+        ('"*" > 1', "'*' is not a column name (Polars would read it as a pattern)"),
+        ('"^a.*$" > 1', "'^a.*$' is not a column name (Polars would read it as a pattern)"),
+        (
+            "read_parquet('x')",
+            "function read_parquet() is not allowed in an expression; "
+            "the functions are " + ", ".join(sorted(FUNCTIONS)),
+        ),
+        ("lowr(s)", "function lowr() is not allowed in an expression; did you mean lower()?"),
+        (
+            "repeat(s, 3)",
+            "function repeat() is not allowed in an expression; did you mean replace()?",
+        ),
+        (
+            "lpad(name, 100000000, 'x')",
+            f"LPAD and RPAD take a length from 0 to {MAX_PAD_LENGTH:,} (got 100000000)",
+        ),
+        ("lpad(name, n, 'x')", "LPAD's length takes literal values (got 'n')"),
+        ("lpad(name, 3, 'xy')", "LPAD and RPAD take a fill of one character"),
+        ("log(a)", "use LN(x) or LOG10(x): LOG(x) means either, depending on the SQL"),
+        (
+            "CAST(a AS DECIMAL(10, 2))",
+            "CAST to DECIMAL(10, 2) is not allowed; the types are "
+            "INT, SMALLINT, BIGINT, REAL, DOUBLE, VARCHAR, TEXT, BOOLEAN, DATE",
+        ),
+        (
+            "a::json",
+            "CAST to JSON is not allowed; the types are "
+            "INT, SMALLINT, BIGINT, REAL, DOUBLE, VARCHAR, TEXT, BOOLEAN, DATE",
+        ),
+        ("DATE '2026-02-30'", "'2026-02-30' is not a date written YYYY-MM-DD"),
+        ("round(f, 20)", "ROUND takes a whole number of decimals from 0 to 15"),
+        ("x LIKE y", "LIKE takes literal values (got 'y')"),
+        ("a > 1e400", "the number 1e400 is too large"),
+        ("a > 99999999999999999999", "the number 99999999999999999999 is too large"),
+        (
+            "logins +* 2",
+            "not a valid SQL expression: unexpected '2' at column 11",
+        ),
+        (
+            "score <",
+            "not a valid SQL expression: '<' at column 7 has nothing on its right",
+        ),
+    ],
+)
+def test_what_an_expression_refuses(text: str, message: str) -> None:
+    assert refusal(text) == message
+
+
+@pytest.mark.parametrize("name", ["read_csv", "read_json", "glob", "getenv", "random", "now"])
+def test_functions_that_read_or_vary_are_refused(name: str) -> None:
+    """Whatever sqlglot makes of them (a known function or a parse error), never a value."""
+    with pytest.raises(ExpressionError, match=r"not allowed in an expression|not a valid SQL"):
+        parse_sql_expr(f"{name}('/etc/passwd')")
+
+
+def test_the_length_limit() -> None:
+    text = "a + " * (MAX_EXPRESSION_CHARS // 4) + "a"
+    assert refusal(text) == (
+        f"the expression is {len(text):,} characters long; the limit is {MAX_EXPRESSION_CHARS:,}"
+    )
+
+
+def test_the_part_limit() -> None:
+    # n terms make n columns, n identifiers and n - 1 additions: 3n - 1 parts
+    terms = (MAX_EXPRESSION_NODES + 1) // 3 + 1
+    text = " + ".join(["a"] * terms)
+    assert refusal(text) == (
+        f"the expression has {3 * terms - 1:,} parts; the limit is {MAX_EXPRESSION_NODES:,}"
+    )
+
+
+def test_the_nesting_limit_is_checked_before_parsing() -> None:
+    deep = MAX_EXPRESSION_DEPTH + 1
+    assert refusal("(" * deep + "a" + ")" * deep) == (
+        f"the expression is nested {deep} levels deep; the limit is {MAX_EXPRESSION_DEPTH}"
+    )
+
+
+def test_a_tree_within_the_limits_is_returned_unplanned() -> None:
+    tree = check_expression("CASE WHEN a > 1 THEN b ELSE 0 END")
+    assert tree.sql() == "CASE WHEN a > 1 THEN b ELSE 0 END"
+
+
+def test_every_listed_function_is_translated() -> None:
+    """FUNCTIONS is what the README lists: each one parses and translates."""
+    calls = {
+        "abs": "abs(a)",
+        "ceil": "ceil(f)",
+        "ceiling": "ceiling(f)",
+        "floor": "floor(f)",
+        "round": "round(f)",
+        "sqrt": "sqrt(b)",
+        "exp": "exp(b)",
+        "ln": "ln(b)",
+        "log10": "log10(b)",
+        "power": "power(b, 2)",
+        "sign": "sign(a)",
+        "greatest": "greatest(a, b)",
+        "least": "least(a, b)",
+        "coalesce": "coalesce(a, b)",
+        "nullif": "nullif(a, b)",
+        "if": "if(a > 0, 1, 0)",
+        "lower": "lower(s)",
+        "upper": "upper(s)",
+        "trim": "trim(s)",
+        "ltrim": "ltrim(s)",
+        "rtrim": "rtrim(s)",
+        "length": "length(s)",
+        "char_length": "char_length(s)",
+        "substring": "substring(s, 1, 1)",
+        "substr": "substr(s, 1, 1)",
+        "replace": "replace(s, 'a', 'b')",
+        "lpad": "lpad(s, 3, 'x')",
+        "rpad": "rpad(s, 3, 'x')",
+        "concat": "concat(s, s)",
+        "year": "year(CAST(d AS DATE))",
+        "month": "month(CAST(d AS DATE))",
+        "day": "day(CAST(d AS DATE))",
+        "extract": "extract(year FROM CAST(d AS DATE))",
+        "cast": "cast(a AS BIGINT)",
+        "try_cast": "try_cast(s AS DOUBLE)",
+    }
+    assert sorted(calls) == sorted(FUNCTIONS)
+    for call in calls.values():
+        assert len(values(call)) == FRAME.height, call
