@@ -36,5 +36,5 @@ MAX_MAGNITUDE = 1e15  # tier bounds and linear breakpoints: integers stay exact 
 # -- SQL expressions (enforced by chs.scheme.expression) -----------------------------------
 MAX_EXPRESSION_CHARS = 2_000
 MAX_EXPRESSION_NODES = 500
-MAX_EXPRESSION_DEPTH = 50
+MAX_EXPRESSION_DEPTH = 100  # a chain `a + b + c …` is as deep as it is long
 MAX_PAD_LENGTH = 1_000  # lpad, rpad, repeat: the length of the text they make
