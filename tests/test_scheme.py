@@ -1030,6 +1030,9 @@ def validate(value: Any, schema: dict[str, Any], root: dict[str, Any], at: str =
         elif key == "minProperties":
             if isinstance(value, dict) and len(value) < rule:
                 errors.append(f"{at}: fewer than {rule} properties")
+        elif key == "maxProperties":
+            if isinstance(value, dict) and len(value) > rule:
+                errors.append(f"{at}: more than {rule} properties")
         elif key == "required":
             if isinstance(value, dict):
                 errors += [f"{at}: {name!r} is required" for name in rule if name not in value]
@@ -1128,6 +1131,22 @@ def test_the_test_validator_catches_mistakes(mutate: Any, expected: list[str]) -
             ["$.linear: matches none of anyOf"],
         ),
         ({"column": "x", "weight": 1, "map": {"a": 101}}, ["$.map: matches none of anyOf"]),
+        (
+            {"column": "x", "weight": 1_000_001, "map": {"a": 1}},
+            ["$.weight: 1000001 fails maximum 1000000.0"],
+        ),
+        (
+            {"column": "x", "weight": 1, "map": {f"c{i}": 1 for i in range(1_001)}},
+            ["$.map: matches none of anyOf"],
+        ),
+        (
+            {"column": "x", "weight": 1, "points": [{"points": 0}] * 101},
+            ["$.points: matches none of anyOf"],
+        ),
+        (
+            {"column": "x", "weight": 1, "linear": [[-1e16, 0], [0, 100]]},
+            ["$.linear: matches none of anyOf"],
+        ),
     ],
 )
 def test_the_test_validator_catches_signal_mistakes(

@@ -13,7 +13,7 @@ MAX_SCHEME_BYTES = 1_000_000  # 1 MB; the shipped schemes are under 5 KB
 
 # -- the YAML, checked event by event while it is composed, before anything is built ------
 MAX_YAML_DEPTH = 20  # nested lists and mappings; a scheme needs 9 at most
-MAX_YAML_NODES = 50_000  # keys, values, lists and mappings; bounds the time to load
+MAX_YAML_NODES = 20_000  # keys, values, lists and mappings: bounds the time to load (< 1 s)
 
 # -- counts, checked by the model (key path and line in the message) -----------------------
 MAX_TIERS = 100  # `points` tiers per signal

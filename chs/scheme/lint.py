@@ -78,36 +78,35 @@ def tier_problems(tiers: list[Tier]) -> list[tuple[int, str]]:
     """Tiers that no value can reach, and ranged tiers partly hidden by an earlier tier.
 
     Membership only changes at bound values, so testing every bound and the midpoints
-    between consecutive bounds (plus one point beyond each end) decides exactly.
+    between consecutive bounds (plus one point beyond each end) decides exactly. Each
+    tier's probes are one bit mask, computed once, so that the comparisons between tiers
+    are integer operations: 100 tiers take milliseconds, not seconds.
     """
-    bounds = sorted(
-        {b for t in tiers for b in (t.interval().low, t.interval().high) if b is not None}
-    )
+    intervals = [t.interval() for t in tiers]
+    bounds = sorted({b for iv in intervals for b in (iv.low, iv.high) if b is not None})
     probes = list(bounds)
     probes += [(a + b) / 2 for a, b in pairwise(bounds)]
     probes += [bounds[0] - 1, bounds[-1] + 1] if bounds else [0.0]
+    masks = [sum(1 << k for k, x in enumerate(probes) if iv.contains(x)) for iv in intervals]
     problems: list[tuple[int, str]] = []
-    for i, tier in enumerate(tiers):
-        mine = [x for x in probes if tier.interval().contains(x)]
-        earlier = tiers[:i]
-        hidden = [x for x in mine if any(t.interval().contains(x) for t in earlier)]
-        if mine and len(hidden) == len(mine):
+    earlier = 0  # the probes some earlier tier matches
+    for i, (iv, mine) in enumerate(zip(intervals, masks, strict=True)):
+        hidden = mine & earlier
+        earlier |= mine
+        if mine and hidden == mine:
             problems.append(
-                (
-                    i,
-                    f"tier {tier.interval().text()} is unreachable: earlier tiers match every such value",
-                )
+                (i, f"tier {iv.text()} is unreachable: earlier tiers match every such value")
             )
             continue
         if not hidden:
             continue
-        for j, other in enumerate(earlier):
-            overlap = [x for x in mine if other.interval().contains(x)]
-            if overlap and not _cascade(tier.interval(), other.interval()):
+        for j in range(i):
+            if mine & masks[j] and not _cascade(iv, intervals[j]):
                 problems.append(
                     (
                         i,
-                        f"tier {tier.interval().text()} overlaps tier {j + 1} ({other.interval().text()}); the earlier tier wins",
+                        f"tier {iv.text()} overlaps tier {j + 1} ({intervals[j].text()}); "
+                        "the earlier tier wins",
                     )
                 )
                 break

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from dataclasses import dataclass
 from itertools import pairwise
@@ -30,6 +31,21 @@ from pydantic import (
 
 from chs.scheme.expression import parse_sql_expr
 from chs.scheme.keys import LocatedError, line_for
+from chs.scheme.limits import (
+    MAX_ALERTS,
+    MAX_BANDS,
+    MAX_GROUPS,
+    MAX_LINEAR_POINTS,
+    MAX_MAGNITUDE,
+    MAX_MAP_ENTRIES,
+    MAX_SCORES,
+    MAX_SEGMENTS,
+    MAX_SIGNALS,
+    MAX_TIERS,
+    MAX_TRENDS,
+    MAX_WEIGHT,
+    MIN_WEIGHT,
+)
 
 NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
 MISSING_POLICIES = ("redistribute", "zero", "reject")
@@ -55,6 +71,8 @@ def _check_missing(value: Any) -> Any:
     """Accept a policy name or a fixed number of points (0-100)."""
     if isinstance(value, bool):
         raise ValueError(f"must be one of {', '.join(MISSING_POLICIES)} or points 0-100")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"must be a finite number (got {value})")
     if isinstance(value, int | float):
         if not 0 <= value <= 100:
             raise ValueError(f"fixed points for a missing value must be 0-100 (got {value})")
@@ -79,8 +97,25 @@ Missing = Annotated[
         }
     ),
 ]
+
+
+def _weight_precise(value: float) -> float:
+    """Weights this small lose precision in the weighted sums (subnormal floats)."""
+    if value < MIN_WEIGHT:
+        raise ValueError(f"must be at least {MIN_WEIGHT:.6f} (got {value:g})")
+    return value
+
+
+# Every float in a scheme is finite (`allow_inf_nan=False` on every model) and bounded:
+# points 0-100, weights up to MAX_WEIGHT so that their sums cannot overflow, tier bounds
+# and breakpoints within +-MAX_MAGNITUDE so that exact arithmetic on them stays exact.
 Points = Annotated[float, Field(ge=0, le=100)]
-Weight = Annotated[float, Field(gt=0, description="relative weight, normalised at its level")]
+Weight = Annotated[
+    float,
+    Field(gt=0, le=MAX_WEIGHT, description="relative weight, normalised at its level"),
+    AfterValidator(_weight_precise),
+]
+Bound = Annotated[float, Field(ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE)]
 Name = Annotated[str, Field(pattern=NAME_PATTERN)]
 
 
@@ -94,7 +129,7 @@ SqlText = Annotated[str, AfterValidator(_checked_sql)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, allow_inf_nan=False)
 
 
 @dataclass(frozen=True)
@@ -142,8 +177,8 @@ class Interval:
 
 
 def number_text(x: float) -> str:
-    """Print 40.0 as 40 and 0.5 as 0.5."""
-    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+    """Print 40.0 as 40, 0.5 as 0.5 and 1e16 as 1e+16 (not with 17 digits)."""
+    return str(int(x)) if float(x).is_integer() and abs(x) < 1e15 else f"{x:g}"
 
 
 class Tier(_Strict):
@@ -153,10 +188,10 @@ class Tier(_Strict):
     a tier may have one lower and one upper bound. A tier with no bound is the catch-all.
     """
 
-    at_least: float | None = Field(None, description="value >= at_least")
-    above: float | None = Field(None, description="value > above")
-    at_most: float | None = Field(None, description="value <= at_most")
-    below: float | None = Field(None, description="value < below")
+    at_least: Bound | None = Field(None, description="value >= at_least")
+    above: Bound | None = Field(None, description="value > above")
+    at_most: Bound | None = Field(None, description="value <= at_most")
+    below: Bound | None = Field(None, description="value < below")
     points: Points
 
     @model_validator(mode="after")
@@ -187,14 +222,20 @@ class Signal(_Strict):
     label: str | None = Field(None, description="human name shown in reports")
     weight: Weight
     points: list[Tier] | None = Field(
-        None, min_length=1, description="tiers, checked top to bottom; first match wins"
+        None,
+        min_length=1,
+        max_length=MAX_TIERS,
+        description="tiers, checked top to bottom; first match wins",
     )
-    linear: list[tuple[float, Points]] | None = Field(
+    linear: list[tuple[Bound, Points]] | None = Field(
         None,
         min_length=2,
+        max_length=MAX_LINEAR_POINTS,
         description="(value, points) breakpoints, interpolated and clamped at both ends",
     )
-    map: dict[str, Points] | None = Field(None, min_length=1, description="category -> points")
+    map: dict[str, Points] | None = Field(
+        None, min_length=1, max_length=MAX_MAP_ENTRIES, description="category -> points"
+    )
     other: Points | None = Field(None, description="points for a category not in `map`")
     missing: Missing | None = Field(None, description="overrides the scheme's missing policy")
 
@@ -261,7 +302,7 @@ class Group(_Strict):
     label: str | None = None
     weight: Weight
     missing: Missing | None = Field(None, description="default missing policy for its signals")
-    signals: dict[Name, Signal] = Field(min_length=1)
+    signals: dict[Name, Signal] = Field(min_length=1, max_length=MAX_SIGNALS)
 
 
 class Band(_Strict):
@@ -364,6 +405,20 @@ def _one_definition(
             seen[name] = group_name
 
 
+def signal_places(scheme: Scheme) -> list[tuple[str, ...]]:
+    """The key path of every signal of a scheme as written: its own, its segments' and its
+    extra scores', in or out of groups (what the total signal limit counts)."""
+    parts: list[tuple[tuple[str, ...], Segment | ExtraScore | Scheme]] = [((), scheme)]
+    parts += [(("segments", str(i)), seg) for i, seg in enumerate(scheme.segments or [])]
+    parts += [(("scores", name), extra) for name, extra in (scheme.scores or {}).items()]
+    places: list[tuple[str, ...]] = []
+    for loc, part in parts:
+        places += [(*loc, "signals", name) for name in part.signals or {}]
+        for gname, group in (part.groups or {}).items():
+            places += [(*loc, "groups", gname, "signals", name) for name in group.signals]
+    return places
+
+
 class Segment(_Strict):
     """A definition for the customers matching `when` (first match wins; no `when`: all
     the others, and it must come last). Segments share the scheme's bands."""
@@ -372,8 +427,8 @@ class Segment(_Strict):
     when: SqlText | None = Field(None, description="SQL condition over input columns")
     missing: Missing | None = None
     reasons: int | None = Field(None, ge=0, le=20)
-    signals: dict[Name, Signal] | None = Field(None, min_length=1)
-    groups: dict[Name, Group] | None = Field(None, min_length=1)
+    signals: dict[Name, Signal] | None = Field(None, min_length=1, max_length=MAX_SIGNALS)
+    groups: dict[Name, Group] | None = Field(None, min_length=1, max_length=MAX_GROUPS)
 
 
 class ExtraScore(_Strict):
@@ -382,9 +437,9 @@ class ExtraScore(_Strict):
     label: str | None = None
     missing: Missing | None = None
     reasons: int | None = Field(None, ge=0, le=20)
-    signals: dict[Name, Signal] | None = Field(None, min_length=1)
-    groups: dict[Name, Group] | None = Field(None, min_length=1)
-    bands: list[Band] = Field(min_length=1)
+    signals: dict[Name, Signal] | None = Field(None, min_length=1, max_length=MAX_SIGNALS)
+    groups: dict[Name, Group] | None = Field(None, min_length=1, max_length=MAX_GROUPS)
+    bands: list[Band] = Field(min_length=1, max_length=MAX_BANDS)
 
     @field_validator("bands")
     @classmethod
@@ -398,6 +453,7 @@ class Scheme(_Strict):
     model_config = ConfigDict(
         extra="forbid",
         populate_by_name=True,
+        allow_inf_nan=False,
         json_schema_extra={"title": "chs scheme"},
     )
 
@@ -407,21 +463,27 @@ class Scheme(_Strict):
     value: str | None = Field(None, description="revenue column (MRR, ARR), for value at risk")
     missing: Missing = Field("redistribute", description="default policy for a missing value")
     reasons: int = Field(3, ge=0, le=20, description="how many reasons each row lists")
-    signals: dict[Name, Signal] | None = Field(None, min_length=1)
-    groups: dict[Name, Group] | None = Field(None, min_length=1)
+    signals: dict[Name, Signal] | None = Field(None, min_length=1, max_length=MAX_SIGNALS)
+    groups: dict[Name, Group] | None = Field(None, min_length=1, max_length=MAX_GROUPS)
     segments: list[Segment] | None = Field(
-        None, min_length=1, description="definitions by segment, first match wins"
+        None,
+        min_length=1,
+        max_length=MAX_SEGMENTS,
+        description="definitions by segment, first match wins",
     )
     scores: dict[Name, ExtraScore] | None = Field(
-        None, description="more scores beside the main one, each under its own prefix"
+        None,
+        max_length=MAX_SCORES,
+        description="more scores beside the main one, each under its own prefix",
     )
-    bands: list[Band] = Field(min_length=1)
+    bands: list[Band] = Field(min_length=1, max_length=MAX_BANDS)
     parent: str | None = Field(None, description="parent account column, for account roll-ups")
     trends: list[Annotated[int, Field(gt=0, le=3660)]] = Field(
         default_factory=list,
+        max_length=MAX_TRENDS,
         description="day spans for change_<N>d columns (those alerts use are added anyway)",
     )
-    alerts: list[Alert] = Field(default_factory=list)
+    alerts: list[Alert] = Field(default_factory=list, max_length=MAX_ALERTS)
 
     _source: Path | None = PrivateAttr(None)
     _warnings: list[str] = PrivateAttr(default_factory=list)
@@ -460,6 +522,13 @@ class Scheme(_Strict):
                 )
         if self.segments is None:
             _one_definition(self.signals, self.groups, ())
+        places = signal_places(self)
+        if len(places) > MAX_SIGNALS:
+            raise LocatedError(
+                places[MAX_SIGNALS],
+                f"too many signals: {len(places)} in all (segments, groups and scores "
+                f"counted); the limit is {MAX_SIGNALS}",
+            )
         return self
 
     @field_validator("bands")
