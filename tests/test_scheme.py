@@ -476,6 +476,28 @@ def test_unknown_band_key_suggests_from() -> None:
             "s.yaml:7: signals.logins: key 'weight' appears twice (lines 6 and 7)",
             id="duplicate-nested-key",
         ),
+        # these four crashed with a Python TypeError, AttributeError or a raw ReaderError
+        pytest.param(
+            "name: t\n? [a, b]\n: 1\n",
+            "s.yaml:2: a key is a name, not a list or mapping",
+            id="list-as-key",
+        ),
+        pytest.param(
+            "name: !!set [a]\n",
+            "s.yaml:1: malformed YAML: expected a mapping, but found sequence",
+            id="set-of-a-list",
+        ),
+        pytest.param(
+            "name: !!timestamp soon\n",
+            "s.yaml:1: malformed YAML: 'soon' is not a valid timestamp",
+            id="timestamp-tag-on-text",
+        ),
+        pytest.param(
+            "name: t\nid: a\x00b\n",
+            "s.yaml:2: malformed YAML: unacceptable character #x0000: "
+            "special characters are not allowed",
+            id="nul-character",
+        ),
     ],
 )
 def test_yaml_problems(text: str, expected: str) -> None:

@@ -53,7 +53,8 @@ class _Guard:
     line, and expanding a chain of them (a "billion laughs" file) is what exhausts the
     memory. Merge keys (`<<`) are refused with them: they exist to merge aliases.
     Depth and the number of nodes are counted here too, so that a 20,000-deep list or a
-    megabyte of tiny values fails at the event that breaks the limit.
+    megabyte of tiny values fails at the event that breaks the limit; and a key is a
+    scalar (a list or mapping as a key cannot be a dict key in Python).
     """
 
     def __init__(self) -> None:
@@ -95,6 +96,8 @@ class _Guard:
                 )
             self._done(event.value)
         elif isinstance(event, yaml.CollectionStartEvent):
+            if self._is_key():
+                self.refuse(event, "a key is a name, not a list or mapping")
             if len(self.frames) >= MAX_YAML_DEPTH:
                 self.refuse(
                     event,
@@ -140,19 +143,19 @@ class _Loader(yaml.SafeLoader):
         return event
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        return {
-            (str(k.value) if isinstance(k, yaml.ScalarNode) else self.construct_object(k, deep)): (
-                self.construct_object(v, deep=deep)
+        if not isinstance(node, yaml.MappingNode):  # `!!set [a]`
+            raise yaml.constructor.ConstructorError(
+                None, None, f"expected a mapping, but found {node.id}", node.start_mark
             )
-            for k, v in node.value
-        }
+        # every key is a scalar: the guard refuses lists and mappings as keys
+        return {str(k.value): self.construct_object(v, deep=deep) for k, v in node.value}
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         """A value YAML's own constructors fail on (a date `2024-13-45`, an integer of
-        5,000 digits) is a malformed value at its line, not a crash."""
+        5,000 digits, `!!timestamp abc`) is a malformed value at its line, not a crash."""
         try:
             return super().construct_object(node, deep)
-        except (ValueError, OverflowError):
+        except (ValueError, OverflowError, TypeError, AttributeError):
             kind = str(node.tag).rsplit(":", 1)[-1]
             raise yaml.constructor.ConstructorError(
                 None, None, f"{_shown(node.value)} is not a valid {kind}", node.start_mark
@@ -239,7 +242,14 @@ def load_scheme(path: str | Path) -> Scheme:
 
 def _yaml(text: str, path: Path) -> tuple[Any, dict[tuple[str, ...], int]]:
     """The data and the line of every key path, from one guarded parse."""
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)  # reads the whole text for characters YAML refuses
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        raise SchemeError(
+            f"{path}:{line}: malformed YAML: unacceptable character "
+            f"#x{exc.character:04x}: {exc.reason}"
+        ) from None
     try:
         node = loader.get_single_node()
         lines: dict[tuple[str, ...], int] = {}
