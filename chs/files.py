@@ -2,23 +2,71 @@
 
 Outputs go to a temporary file beside the target and are renamed into place only when
 every output of the run is complete, so a failed run never leaves a half-written file.
-An output path that names an input is refused.
+An output path that names an input is refused, and so is one that is not a plain file
+(a device or a pipe: renaming onto /dev/null would replace the device).
+
+Temporary names. An output's temporary file is `.<name>.chs-XXXXXXXX.tmp` beside it
+(XXXXXXXX random); backups of the files a commit replaces (kept until every rename has
+succeeded, to put them back if one fails) are named alike. The leading dot hides them
+from `ls`, from Spark, Hive and pyarrow.dataset (which skip `.` and `_` names) and from
+Polars given `hidden_file_prefix="."`; the `.tmp` extension keeps them out of every
+`*.parquet` glob (Polars, DuckDB). Polars' plain folder scan, `pl.scan_parquet("dir/")`,
+skips no name at all (checked with Polars 2.1: dot, underscore and `_SUCCESS` files are
+all read, or refused as another extension): while a run writes, only a glob such as
+`pl.scan_parquet("history/*/scores.parquet")` is safe. No folder of ours holds one
+after a run, failed or not; a killed run's are swept by the next (see `sweep`).
+
+Working files (the summary's columns, a UTF-8 copy of a cp1252 CSV) go to a folder
+`chs-XXXXXXXX` in TMPDIR, removed when the run ends.
+
+Stale temporaries. A run killed with SIGKILL cannot remove its files. Every temporary
+file and working folder is locked (flock) while its run lives, and the kernel drops the
+lock when the process dies however it dies. So a run sweeps, in the folders it writes
+to and in TMPDIR, the names of exactly these patterns that are older than its start,
+unlocked, and (in TMPDIR) its own user's: nothing else is ever removed.
+
+Faults. Polars reports a failed write without the file's name (`File too large (os
+error 27)`, or as a Parquet `Invalid thrift: transport error`), so every file Polars
+writes goes through a `_Recorded` file object that keeps the first OSError: the failure
+is reported as an OutputError naming the output, never as an input problem. An input
+that changes while it is read (a cron job rewriting the export) is reported as such.
 """
 
 from __future__ import annotations
 
 import codecs
 import contextlib
+import io
 import os
+import re
+import secrets
+import shutil
+import stat
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Sequence
+from csv import Error as CsvError
+from csv import reader as csv_reader
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import polars as pl
 
-from chs.errors import HINT_ENCODING, HINT_SEPARATOR, DataError, OutputError
+from chs.errors import (
+    HINT_ENCODING,
+    HINT_SEPARATOR,
+    OPTION,
+    DataError,
+    OptionError,
+    OutputError,
+    polars_gist,
+)
+
+try:  # POSIX: the lock that tells a live run's temporaries from a killed run's
+    import fcntl
+except ImportError:  # pragma: no cover - without locks, nothing is swept
+    fcntl = None  # type: ignore[assignment]
 
 Format = Literal["csv", "parquet", "ndjson"]
 INPUT_SUFFIXES: dict[str, Format] = {
@@ -38,6 +86,29 @@ OUTPUT_SUFFIXES: dict[str, Format] = {
 # Not "NA": it is North America in a region column.
 DEFAULT_NULLS = ("", "N/A", "#N/A", "null", "NULL")
 _SPREADSHEET = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")  # xlsx (zip) and legacy xls
+_ENCODINGS = "for example utf-8, cp1252, latin-1"
+
+# The names of our temporaries (see the module docstring); nothing else is ever swept.
+TEMP_FILE = re.compile(r"^\..+\.chs-[a-z0-9_]{8}\.tmp$")
+WORK_FOLDER = re.compile(r"^chs-[a-z0-9_]{8}$")
+
+
+def check_encoding(name: str) -> str:
+    """The encoding name, if Python can decode text with it: `rot13` and `base64` are
+    codecs, but not text encodings. A bad one is a usage error, refused before any
+    file is opened."""
+    try:
+        codec = codecs.lookup(name)
+    except (LookupError, ValueError, TypeError):
+        raise OptionError(
+            f"{OPTION} {name!r} is not a known encoding ({_ENCODINGS})", option="encoding"
+        ) from None
+    if not getattr(codec, "_is_text_encoding", True):
+        raise OptionError(
+            f"{OPTION} {name!r} is a codec but not a text encoding ({_ENCODINGS})",
+            option="encoding",
+        )
+    return name
 
 
 @dataclass(frozen=True)
@@ -49,17 +120,52 @@ class CsvOptions:
     encoding: str = "utf-8"
     null_values: Sequence[str] = field(default=DEFAULT_NULLS)
 
+    def __post_init__(self) -> None:
+        check_encoding(self.encoding)
+
+
+def not_a_file(path: Path, mode: int) -> str | None:
+    """What a path that is neither a file nor a folder is, plainly, else None. Only its
+    mode is looked at: opening a FIFO to see would block until someone writes to it."""
+    if stat.S_ISFIFO(mode):
+        real = os.path.realpath(path)  # /dev/fd/N of a shell pipe resolves to `pipe:[…]`
+        named = os.path.lexists(real) and stat.S_ISFIFO(os.lstat(real).st_mode)
+        return "is a named pipe (FIFO), not a file" if named else "is a pipe, not a file"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "is a device, not a file"
+    if stat.S_ISSOCK(mode):
+        return "is a socket, not a file"
+    return None
+
+
+def _reason(exc: OSError) -> str:
+    """An OSError's text without its errno and file name: `No space left on device`."""
+    return exc.strerror or str(exc) or type(exc).__name__
+
 
 def input_format(path: Path) -> Format:
-    """The format of an input file, by extension, else by its first bytes."""
-    if not path.exists():
-        raise DataError(f"{path}: file not found")
-    if path.is_dir():
+    """The format of an input file, by extension, else by its first bytes. A pipe or a
+    device is refused before it is opened (chs reads an input more than once)."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read: {_reason(exc)}") from None
+    if stat.S_ISDIR(st.st_mode):
         raise DataError(f"{path}: is a directory, not a CSV or Parquet file")
-    if path.stat().st_size == 0:
+    what = not_a_file(path, st.st_mode)
+    if what is not None:
+        pipe = "pipe" in what
+        more = "; chs reads an input more than once, so save it to a file first" if pipe else ""
+        raise DataError(f"{path}: {what}{more}")
+    if st.st_size == 0:
         raise DataError(f"{path}: the file is empty")
-    with path.open("rb") as fh:
-        head = fh.read(4)
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(4)
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read: {_reason(exc)}") from None
     if head.startswith(_SPREADSHEET):
         raise DataError(f"{path}: looks like a spreadsheet (Excel); export it as CSV first")
     fmt = INPUT_SUFFIXES.get(path.suffix.lower())
@@ -75,10 +181,30 @@ def input_format(path: Path) -> Format:
     return fmt
 
 
+Stamp = tuple[int, int, int, int]
+
+
+def _stamp(path: Path) -> Stamp | None:
+    """What tells one version of a file from another: device, inode, size, mtime."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _changed_error(path: Path) -> DataError:
+    return DataError(
+        f"{path}: the file changed while it was being read (truncated, rewritten or "
+        "replaced); run again once it is complete"
+    )
+
+
 @dataclass(frozen=True)
 class Input:
     """A lazy scan, the types inferred for the columns read as text, and for a CSV a
-    query that finds rows whose number of fields differs from the header's."""
+    query that finds rows whose number of fields differs from the header's. `stamp`:
+    the file as it was opened, to tell a read failure from a file that changed."""
 
     path: Path
     frame: pl.LazyFrame
@@ -86,6 +212,20 @@ class Input:
     widths: pl.LazyFrame | None = None
     text_scan: Callable[[Sequence[str]], pl.LazyFrame] | None = None
     text_mode: bool = False  # the scheme's columns are read as text (the careful path)
+    stamp: Stamp | None = None
+
+    def changed(self) -> DataError | None:
+        """The error to report when the file is no longer the one opened: Polars then
+        fails (`failed to fill whole buffer`, a panic) or reads fewer rows silently."""
+        if self.stamp is None or _stamp(self.path) == self.stamp:
+            return None
+        return _changed_error(self.path)
+
+    def check_unchanged(self) -> None:
+        """Raise `changed()`'s error, if any: before and after a pass over the file."""
+        problem = self.changed()
+        if problem is not None:
+            raise problem
 
     def with_text(self, columns: Sequence[str]) -> pl.LazyFrame:
         """The same scan with these columns read as text (a CSV's ids: `0001` stays)."""
@@ -129,21 +269,29 @@ def open_input(
     """
     path = Path(path)
     fmt = input_format(path)
+    stamp = _stamp(path)
     if fmt == "parquet":
         lf = pl.scan_parquet(path, glob=False)
         try:
             lf.collect_schema()
         except Exception as exc:
-            raise DataError(f"{path}: cannot read as Parquet: {_first_line(exc)}") from None
-        yield Input(path, lf, {})
+            raise DataError(f"{path}: cannot read as Parquet: {polars_gist(exc)}") from None
+        yield Input(path, lf, {}, stamp=stamp)
         return
     with _utf8_copy(path, csv.encoding) as readable:
-        yield _scan_csv(path, readable, csv, text_columns)
+        if readable != path:  # the copy is read from now on: the file may change
+            if _stamp(path) != stamp:
+                raise _changed_error(path)
+            stamp = None
+        yield _scan_csv(path, readable, csv, text_columns, stamp)
 
 
-def _scan_csv(path: Path, readable: Path, csv: CsvOptions, text_columns: Sequence[str]) -> Input:
+def _scan_csv(
+    path: Path, readable: Path, csv: CsvOptions, text_columns: Sequence[str], stamp: Stamp | None
+) -> Input:
     """The CSV scanned with its options, refused early when its header shows the wrong
-    separator: a one-column file would otherwise fail later on a missing column."""
+    separator (a one-column file would otherwise fail later on a missing column) or
+    names a column twice (Polars would rename the second `<name>_duplicated_0`)."""
     separator = "\t" if path.suffix.lower() == ".tsv" and csv.separator == "," else csv.separator
     options = {
         "separator": separator,
@@ -159,7 +307,7 @@ def _scan_csv(path: Path, readable: Path, csv: CsvOptions, text_columns: Sequenc
         raise DataError(f"{path}: the file is empty") from None
     except Exception as exc:
         raise DataError(
-            f"{path}: cannot read as CSV: {_first_line(exc)}", hint=encoding_hint(exc)
+            f"{path}: cannot read as CSV: {polars_gist(exc)}", hint=encoding_hint(exc)
         ) from None
     header = schema.names()
     if len(header) == 1 and separator == "," and ";" in header[0]:
@@ -167,6 +315,8 @@ def _scan_csv(path: Path, readable: Path, csv: CsvOptions, text_columns: Sequenc
             f"{path}: the header is one column {header[0][:60]!r}; it looks separated by ';'",
             hint=HINT_SEPARATOR,
         )
+    if any("_duplicated_" in name for name in header):
+        _check_header(path, readable, separator)
     overrides = {c: pl.String for c in text_columns if c in header}
     lf = pl.scan_csv(readable, schema_overrides=overrides, **options)  # type: ignore[arg-type]
     inferred = {c: schema[c] for c in overrides if schema[c] != pl.String}
@@ -176,9 +326,29 @@ def _scan_csv(path: Path, readable: Path, csv: CsvOptions, text_columns: Sequenc
         return pl.scan_csv(readable, schema_overrides=more, **options)  # type: ignore[arg-type]
 
     text_mode = any(c in overrides for c in text_columns[1:])
-    return Input(
-        path, lf, inferred, _widths(readable, separator, len(header)), text_scan, text_mode
-    )
+    widths = _widths(readable, separator, len(header))
+    return Input(path, lf, inferred, widths, text_scan, text_mode, stamp)
+
+
+def _check_header(path: Path, readable: Path, separator: str) -> None:
+    """Raise when the header names a column twice, with both positions (1-based): read
+    from the header line itself, with the separator and quotes, as Polars has renamed
+    the second. Only called when a name shows the renaming."""
+    try:
+        with readable.open(encoding="utf-8-sig", newline="") as fh:
+            names = next(csv_reader(fh, delimiter=separator, quotechar='"'), [])
+    except (OSError, UnicodeError, CsvError):
+        return  # the scan reads this file: any other problem is reported there
+    places: dict[str, list[int]] = {}
+    for number, name in enumerate(names, start=1):
+        places.setdefault(name, []).append(number)
+    for name, numbers in places.items():
+        if len(numbers) > 1:
+            times = "twice" if len(numbers) == 2 else f"{len(numbers)} times"
+            listed = ", ".join(map(str, numbers[:-1])) + f" and {numbers[-1]}"
+            raise DataError(
+                f"{path}: column {name!r} appears {times} in the header (columns {listed})"
+            )
 
 
 def _widths(readable: Path, separator: str, header: int) -> pl.LazyFrame:
@@ -220,27 +390,51 @@ def _widths(readable: Path, separator: str, header: int) -> pl.LazyFrame:
 
 @contextlib.contextmanager
 def _utf8_copy(path: Path, encoding: str) -> Iterator[Path]:
-    """The file itself when UTF-8, else a UTF-8 copy: Polars reads UTF-8 only."""
-    try:
-        codec = codecs.lookup(encoding)
-    except LookupError:
-        raise DataError(
-            f"{path}: unknown encoding {encoding!r} (for example utf-8, cp1252, latin-1)"
-        ) from None
+    """The file itself when UTF-8, else a UTF-8 copy in a working folder: Polars reads
+    UTF-8 only. The encoding was checked when the options were made."""
+    codec = codecs.lookup(encoding)
     if codec.name in ("utf-8", "utf-8-sig"):
         yield path
         return
-    with tempfile.TemporaryDirectory(prefix="chs-") as tmp:
-        target = Path(tmp) / "utf8.csv"
-        decoder = codec.incrementaldecoder(errors="strict")
+    with WorkFolder() as work:
+        target = work.path / "utf8.csv"
+        _transcode(path, target, codec, encoding, work)
+        yield target
+
+
+def _transcode(
+    path: Path, target: Path, codec: codecs.CodecInfo, encoding: str, work: WorkFolder
+) -> None:
+    """Stream `path` into `target` as UTF-8. A read failure is the input's (exit 4), a
+    write failure the working folder's (a full TMPDIR: exit 5)."""
+    decoder = codec.incrementaldecoder(errors="strict")
+    try:
+        src = path.open("rb")
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read: {_reason(exc)}") from None
+    with src:
         try:
-            with path.open("rb") as src, target.open("w", encoding="utf-8", newline="") as dst:
-                while chunk := src.read(1 << 20):
+            with target.open("w", encoding="utf-8", newline="") as dst:
+                for chunk in _chunks(src, path):
                     dst.write(decoder.decode(chunk))
                 dst.write(decoder.decode(b"", final=True))
-        except UnicodeDecodeError as exc:
-            raise DataError(f"{path}: not valid {encoding}: {exc.reason}") from None
-        yield target
+        except UnicodeError as exc:
+            reason = exc.reason if isinstance(exc, UnicodeDecodeError) else str(exc)
+            raise DataError(f"{path}: not valid {encoding}: {reason}") from None
+        except OSError as exc:
+            raise work.write_error(exc, f"the UTF-8 copy of {path.name}") from None
+
+
+def _chunks(src: io.BufferedReader, path: Path) -> Iterator[bytes]:
+    """The file in 1 MB chunks; a read failure is a DataError naming it."""
+    while True:
+        try:
+            chunk = src.read(1 << 20)
+        except OSError as exc:
+            raise DataError(f"{path}: cannot read: {_reason(exc)}") from None
+        if not chunk:
+            return
+        yield chunk
 
 
 class ParseFailure(Exception):
@@ -269,7 +463,11 @@ def encoding_hint(exc: BaseException) -> str | None:
 
 
 def read_error(exc: BaseException, data: Input) -> DataError:
-    """A Polars read failure as a DataError; for a ragged CSV, name the first bad row."""
+    """A Polars read failure as a DataError: a file that changed since it was opened
+    says so; for a ragged CSV, name the first bad row."""
+    changed = data.changed()
+    if changed is not None:
+        return changed
     if data.widths is not None and "fields" in str(exc):
         try:
             found = data.width_problem(data.widths.collect())
@@ -277,12 +475,7 @@ def read_error(exc: BaseException, data: Input) -> DataError:
             found = None
         if found is not None:
             return found
-    return DataError(f"{data.path}: cannot read: {_first_line(exc)}", hint=encoding_hint(exc))
-
-
-def _first_line(exc: BaseException) -> str:
-    """The gist of a Polars error: its first line (the rest is a hint for Polars users)."""
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return DataError(f"{data.path}: cannot read: {polars_gist(exc)}", hint=encoding_hint(exc))
 
 
 def output_format(path: Path) -> Format:
@@ -297,7 +490,8 @@ def output_format(path: Path) -> Format:
 
 
 def check_outputs(outputs: Sequence[Path], inputs: Sequence[Path]) -> None:
-    """Refuse an output that would overwrite an input, or two outputs on one path."""
+    """Refuse an output that would overwrite an input, two outputs on one path, and an
+    output that is a folder, a device or a pipe (the rename would replace it)."""
     resolved_inputs = {p.resolve() for p in inputs}
     seen: set[Path] = set()
     for out in outputs:
@@ -307,67 +501,317 @@ def check_outputs(outputs: Sequence[Path], inputs: Sequence[Path]) -> None:
             raise OutputError(f"{out}: is an input of this run; inputs are never overwritten")
         if target in seen:
             raise OutputError(f"{out}: given for two outputs of this run")
-        if out.exists() and out.is_dir():
+        mode = out.stat().st_mode if out.exists() else stat.S_IFREG
+        if stat.S_ISDIR(mode):
             raise OutputError(f"{out}: is a directory")
+        what = not_a_file(out, mode)
+        if what is not None:
+            raise OutputError(
+                f"{out}: {what}; outputs are written to a temporary file and renamed into place"
+            )
         seen.add(target)
+
+
+# -- temporaries: recorded, locked, swept ---------------------------------------------
+
+
+def _lock(fd: int) -> bool:
+    """Take the lock that marks a temporary as a live run's; whether it was free."""
+    if fcntl is None:  # pragma: no cover
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
+
+class _Recorded(io.RawIOBase):
+    """A file that Polars writes through (a sink to a file object), locked while open.
+    It keeps the first OSError, since Polars reports a failed write without naming the
+    file (`File too large (os error 27)`, or a Parquet `Invalid thrift: transport error`)."""
+
+    def __init__(self, path: Path, fd: int) -> None:
+        super().__init__()
+        self.path = path
+        self.fd = fd
+        self.failure: OSError | None = None
+        _lock(fd)
+
+    @classmethod
+    def create(cls, path: Path) -> _Recorded:
+        """A new file at `path` (truncated if there)."""
+        return cls(path, os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data).cast("B")
+        done = 0
+        try:
+            while done < len(view):
+                done += os.write(self.fd, view[done:])
+        except OSError as exc:
+            self.failure = self.failure or exc
+            raise
+        return done
+
+    def tell(self) -> int:
+        return os.lseek(self.fd, 0, os.SEEK_CUR)
+
+    def finish(self) -> OSError | None:
+        """Close the file (a last failure may come with the close); the first failure."""
+        if not self.closed:
+            try:
+                os.close(self.fd)
+            except OSError as exc:
+                self.failure = self.failure or exc
+            super().close()
+        return self.failure
+
+    def close(self) -> None:
+        self.finish()
+
+
+class WriteFailed(OutputError):
+    """A write of `path` failed (`error`); PendingWrites and WorkFolder reword it with the
+    output, or the working folder, that the file stands for."""
+
+    def __init__(self, path: Path, error: OSError) -> None:
+        super().__init__(f"{path}: cannot write: {_reason(error)}")
+        self.path = path
+        self.error = error
+
+
+def write_parquet(lf: pl.LazyFrame, path: Path, **options: Any) -> None:
+    """Write `lf` to `path` now (streaming), through a recorded file: a failed write is
+    WriteFailed, whatever Polars raised."""
+    file = _Recorded.create(path)
+    try:
+        pl.collect_all([lf.sink_parquet(file, lazy=True, **options)], engine="streaming")  # type: ignore[call-overload]
+    except Exception:
+        if file.finish() is not None:
+            raise WriteFailed(path, file.failure) from None  # type: ignore[arg-type]
+        raise
+    if file.finish() is not None:
+        raise WriteFailed(path, file.failure)  # type: ignore[arg-type]
+
+
+def _remove_if_stale(path: Path, before: float, folder: bool) -> bool:
+    """Remove a killed run's temporary: a plain file (or, `folder`, a folder of this
+    user's) older than `before`, whose lock no live process holds. Locked meanwhile."""
+    try:
+        st = os.lstat(path)
+        kind = stat.S_ISDIR(st.st_mode) if folder else stat.S_ISREG(st.st_mode)
+        if not kind or st.st_mtime >= before or (folder and st.st_uid != os.getuid()):
+            return False
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return False
+    try:
+        if not _lock(fd):
+            return False  # a live run's
+        if folder:
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            os.unlink(path)
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def sweep(folders: Sequence[Path], before: float) -> list[Path]:
+    """Remove the temporary files (`.<name>.chs-XXXXXXXX.tmp`) that killed runs left in
+    these folders: older than `before` (this run's start) and unlocked. Nothing is
+    swept where locks do not work."""
+    if fcntl is None:  # pragma: no cover
+        return []
+    removed = []
+    for folder in dict.fromkeys(folders):
+        try:
+            names = [e.name for e in os.scandir(folder) if TEMP_FILE.match(e.name)]
+        except OSError:
+            continue
+        removed += [folder / n for n in names if _remove_if_stale(folder / n, before, False)]
+    return removed
+
+
+def sweep_work(before: float) -> list[Path]:
+    """Remove the working folders (`chs-XXXXXXXX` in TMPDIR) that killed runs left:
+    this user's, older than `before` and unlocked."""
+    if fcntl is None:  # pragma: no cover
+        return []
+    root = Path(tempfile.gettempdir())
+    try:
+        names = [e.name for e in os.scandir(root) if WORK_FOLDER.match(e.name)]
+    except OSError:
+        return []
+    return [root / n for n in names if _remove_if_stale(root / n, before, True)]
+
+
+class WorkFolder:
+    """A working folder in TMPDIR, locked while the run uses it and removed after (stale
+    ones are swept when one is made). A write that fails in it is an OutputError naming
+    the folder: a full TMPDIR is not a problem of the input."""
+
+    def __init__(self) -> None:
+        sweep_work(time.time())
+        try:
+            self.path = Path(tempfile.mkdtemp(prefix="chs-"))
+            self._fd = os.open(self.path, os.O_RDONLY)
+        except OSError as exc:
+            raise OutputError(
+                f"{tempfile.gettempdir()}: cannot make a working folder (TMPDIR): {_reason(exc)}"
+            ) from None
+        _lock(self._fd)
+        self.files: list[_Recorded] = []
+
+    def sink_parquet(self, lf: pl.LazyFrame, name: str, **options: Any) -> pl.LazyFrame:
+        """A lazy sink of `lf` to the working file `name`, through a recorded file."""
+        try:
+            file = _Recorded.create(self.path / name)
+        except OSError as exc:
+            raise self.write_error(exc, "a working file") from None
+        self.files.append(file)
+        return lf.sink_parquet(file, lazy=True, **options)  # type: ignore[no-any-return]
+
+    def finish(self) -> None:
+        """Close the working files written so far, before they are read back."""
+        failure = next((f for f in self.files if f.finish() is not None), None)
+        if failure is not None:
+            raise self.write_error(failure.failure, "a working file")  # type: ignore[arg-type]
+
+    def write_error(self, exc: OSError, what: str) -> OutputError:
+        """A failed write here, naming TMPDIR (the folder itself is gone once reported)."""
+        return OutputError(f"{self.path.parent}: cannot write {what} in TMPDIR: {_reason(exc)}")
+
+    def failure(self, exc: BaseException | None) -> OutputError | None:
+        """The write failure behind `exc`, if a file of this folder recorded one."""
+        if isinstance(exc, WriteFailed) and self.path in exc.path.parents:
+            return self.write_error(exc.error, "a working file")
+        found = next((f.failure for f in self.files if f.failure is not None), None)
+        return None if found is None else self.write_error(found, "a working file")
+
+    def __enter__(self) -> WorkFolder:
+        return self
+
+    def __exit__(self, _type: object, exc: BaseException | None, _tb: object) -> None:
+        failure = self.failure(exc) if exc is not None else None
+        for file in self.files:
+            file.finish()
+        shutil.rmtree(self.path, ignore_errors=True)
+        os.close(self._fd)
+        if failure is not None:
+            raise failure from None
+
+
+def _write_error(exc: OSError, target: Path) -> OutputError:
+    return OutputError(f"{target}: cannot write: {_reason(exc)}")
+
+
+def _folder_error(exc: OSError, target: Path) -> OutputError:
+    """A failure to make an output's folders: name the part that is a file, if one is."""
+    for folder in (target.parent, *target.parent.parents):
+        if folder.exists() and not folder.is_dir():
+            return OutputError(f"{target}: cannot write: {folder} is not a folder")
+    return _write_error(exc, target)
 
 
 class PendingWrites:
     """Outputs sunk to temporary files beside their targets, renamed into place by
     `commit`; whatever is not committed is removed. The sinks are lazy, so the caller can
-    collect them together with other queries in one pass over the input."""
+    collect them together with other queries in one pass over the input.
+
+    Each sink writes through a recorded file, so a write that fails (a full disk, a file
+    size limit) is an OutputError naming the output, raised when the block ends, whatever
+    exception Polars raised for it. Stale temporaries of killed runs are swept from the
+    output folders (and `sweep`'s) first."""
 
     def __init__(
         self,
         frames: Sequence[tuple[pl.LazyFrame, Path]],
         metadata: dict[Path, dict[str, str]] | None = None,
+        sweep: Sequence[Path] = (),
     ) -> None:
-        """`metadata`: key-value pairs written into the Parquet files at those paths."""
-        self.temps: list[tuple[Path, Path]] = []
+        """`metadata`: key-value pairs written into the Parquet files at those paths;
+        `sweep`: more folders to sweep of stale temporaries (a history's partitions)."""
+        self.started = time.time()
+        self.temps: list[tuple[Path, Path]] = []  # (temporary, target)
+        self.files: dict[Path, _Recorded] = {}  # temporary -> its open, locked file
         self.sinks: list[pl.LazyFrame] = []
         self.created: list[Path] = []  # folders made for the outputs, deepest last
+        self.swept: set[Path] = set()
         self.committed = False
+        self._sweep(list(sweep))
         try:
             for lf, path in frames:
-                fmt = output_format(path)
-                tmp = self._temporary(path)
-                if fmt == "parquet":
-                    meta = (metadata or {}).get(path)
-                    self.sinks.append(lf.sink_parquet(tmp, lazy=True, metadata=meta))
-                elif fmt == "csv":
-                    self.sinks.append(lf.sink_csv(tmp, lazy=True))
-                else:
-                    self.sinks.append(lf.sink_ndjson(tmp, lazy=True))
-        except OSError as exc:
+                self.sinks.append(self.sink(lf, path, (metadata or {}).get(path)))
+        except OutputError:
             self.discard()
-            raise _output_error(exc, [p for _, p in frames]) from None
+            raise
+
+    def _sweep(self, folders: list[Path]) -> None:
+        fresh = [f for f in folders if f not in self.swept]
+        self.swept |= set(fresh)
+        sweep(fresh, self.started)
+
+    def sink(
+        self, lf: pl.LazyFrame, path: Path, metadata: dict[str, str] | None = None
+    ) -> pl.LazyFrame:
+        """A lazy sink of `lf` to the temporary file of output `path`."""
+        fmt = output_format(path)
+        file = self.files[self._temporary(path)]
+        if fmt == "parquet":
+            return lf.sink_parquet(file, lazy=True, metadata=metadata)  # type: ignore[no-any-return]
+        if fmt == "csv":
+            return lf.sink_csv(file, lazy=True)  # type: ignore[no-any-return]
+        return lf.sink_ndjson(file, lazy=True)  # type: ignore[no-any-return]
 
     def _temporary(self, path: Path) -> Path:
         """A temporary file beside `path` (its folders made), renamed to it on commit."""
         missing = [d for d in (path.parent, *path.parent.parents) if not d.exists()]
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise _folder_error(exc, path) from None
         self.created += [d for d in reversed(missing) if d not in self.created]
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.close(fd)
+        self._sweep([path.parent])
+        try:
+            fd, name = tempfile.mkstemp(prefix=f".{path.name}.chs-", suffix=".tmp", dir=path.parent)
+        except OSError as exc:
+            raise _write_error(exc, path) from None
         tmp = Path(name)
+        self.files[tmp] = _Recorded(tmp, fd)
         self.temps.append((tmp, path))
         return tmp
 
     def reserve(self, path: Path) -> Path:
-        """The temporary file for an output the caller writes itself."""
-        try:
-            return self._temporary(path)
-        except OSError as exc:
-            raise _output_error(exc, [path]) from None
+        """The temporary file for an output the caller writes itself (see
+        `write_parquet`, whose failure is then named by this output)."""
+        return self._temporary(path)
+
+    def failure(self, exc: BaseException | None = None) -> OutputError | None:
+        """The first recorded write failure (or `exc`'s), as an error naming its output."""
+        for tmp, target in self.temps:
+            if isinstance(exc, WriteFailed) and exc.path == tmp:
+                return _write_error(exc.error, target)
+            found = self.files[tmp].failure
+            if found is not None:
+                return _write_error(found, target)
+        return None
 
     def commit(self) -> None:
-        """Rename every temporary file into place, once the whole run has succeeded."""
+        """Rename every temporary file into place, once the whole run has succeeded. If a
+        rename fails, the outputs already replaced are put back as they were."""
         try:
-            for tmp, path in self.temps:
-                os.replace(tmp, path)
+            for tmp, target in self.temps:
+                if self.files[tmp].finish() is not None:
+                    raise _write_error(self.files[tmp].failure, target)  # type: ignore[arg-type]
+            _replace_all(self.temps)
             self.committed = True
-        except OSError as exc:
-            raise _output_error(exc, [p for _, p in self.temps]) from None
         finally:
             self.discard()
 
@@ -375,6 +819,7 @@ class PendingWrites:
         """Remove the temporary files, and, when nothing was committed, the folders made
         for the outputs: a failed run leaves nothing behind."""
         for tmp, _ in self.temps:
+            self.files[tmp].finish()
             tmp.unlink(missing_ok=True)
         self.temps = []
         if not self.committed:
@@ -386,11 +831,61 @@ class PendingWrites:
     def __enter__(self) -> PendingWrites:
         return self
 
-    def __exit__(self, *_: object) -> None:
+    def __exit__(self, _type: object, exc: BaseException | None, _tb: object) -> None:
+        failure = self.failure(exc) if exc is not None else None
         self.discard()
+        if failure is not None:
+            raise failure from None
 
 
-def _output_error(exc: OSError, targets: Sequence[Path]) -> OutputError:
-    """An OSError as an OutputError naming the output it concerns (else the first)."""
-    target = next((p for p in targets if str(p.parent) in str(exc.filename)), targets[0])
-    return OutputError(f"{target}: cannot write: {exc.strerror or exc}")
+def _replace_all(temps: Sequence[tuple[Path, Path]]) -> None:
+    """os.replace each temporary onto its target; on a failure, undo the renames done
+    (from hard-linked backups of the files they replaced) and raise naming the output."""
+    done: list[tuple[Path, Path | None]] = []  # (target, backup of what it replaced)
+    held: list[int] = []  # the backups' locks
+    try:
+        for tmp, target in temps:
+            backup = _backup(target, held)
+            try:
+                os.replace(tmp, target)
+            except OSError as exc:
+                _undo(done)
+                raise _write_error(exc, target) from None
+            done.append((target, backup))
+    finally:
+        for _, backup in done:
+            if backup is not None:
+                backup.unlink(missing_ok=True)
+        for fd in held:
+            os.close(fd)
+
+
+def _backup(target: Path, held: list[int]) -> Path | None:
+    """A hard link to the file at `target`, named like a temporary and locked, so that
+    a failed commit can put it back; None when there is no file (or no hard links)."""
+    if not target.is_file():
+        return None
+    for _ in range(3):
+        backup = target.with_name(f".{target.name}.chs-{secrets.token_hex(4)}.tmp")
+        try:
+            os.link(target, backup)
+        except FileExistsError:
+            continue
+        except OSError:
+            return None
+        with contextlib.suppress(OSError):
+            fd = os.open(backup, os.O_RDONLY)
+            held.append(fd)
+            _lock(fd)
+        return backup
+    return None
+
+
+def _undo(done: list[tuple[Path, Path | None]]) -> None:
+    """Put back what the renames done had replaced (remove what they made)."""
+    for target, backup in reversed(done):
+        with contextlib.suppress(OSError):
+            if backup is None:
+                target.unlink()
+            else:
+                os.replace(backup, target)

@@ -18,7 +18,7 @@ from typing import Any
 import polars as pl
 
 from chs.columns import KEY, META_KEY
-from chs.errors import HINT_SCHEME, DataError
+from chs.errors import HINT_SCHEME, DataError, polars_gist
 from chs.exprs import repeated_hashes, trimmed_id
 from chs.files import CsvOptions, Input, open_input
 from chs.hints import suggest_column
@@ -58,8 +58,8 @@ def metadata(scheme: Scheme, as_of: str | None) -> dict[str, str]:
 def recorded(path: Path) -> dict[str, Any]:
     """What a chs Parquet file records about itself (see `metadata`); nothing for any
     other file, or one whose metadata cannot be read."""
-    if path.suffix.lower() not in (".parquet", ".pq"):
-        return {}
+    if path.suffix.lower() not in (".parquet", ".pq") or not path.is_file():
+        return {}  # not opened: reading a FIFO's metadata would block
     try:
         return json.loads(pl.read_parquet_metadata(path).get(META_KEY, "{}"))
     except (OSError, ValueError, pl.exceptions.PolarsError):
@@ -250,7 +250,7 @@ def one_row_per_customer(snapshot: Snapshot, keys: pl.Series | None = None) -> b
         try:
             keys = snapshot.frame.select(KEY).collect(engine="streaming")[KEY]
         except pl.exceptions.PolarsError as exc:
-            raise DataError(f"{snapshot.path}: cannot read: {exc}") from None
+            raise DataError(f"{snapshot.path}: cannot read: {polars_gist(exc)}") from None
     twice = repeated_key(keys)
     if twice is not None:
         raise DataError(

@@ -7,7 +7,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from chs.errors import DataError, OutputError
+from chs.errors import DataError, OptionError, OutputError
 from chs.files import CsvOptions, PendingWrites, check_outputs, input_format, open_input, read_error
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
@@ -102,14 +102,38 @@ def test_semicolon_file_read_with_commas_suggests_the_separator(tmp_path):
     assert err.value.hint == "separator"  # the CLI words it: try --separator ';' …
 
 
-def test_unknown_encoding_and_bad_bytes(tmp_path):
+@pytest.mark.parametrize(
+    ("encoding", "message"),
+    [
+        (
+            "klingon",
+            "{option} 'klingon' is not a known encoding (for example utf-8, cp1252, latin-1)",
+        ),
+        (
+            "rot13",  # a codec, str to str: not a text encoding
+            "{option} 'rot13' is a codec but not a text encoding (for example utf-8, cp1252, latin-1)",
+        ),
+        (
+            "base64",
+            "{option} 'base64' is a codec but not a text encoding (for example utf-8, cp1252, latin-1)",
+        ),
+    ],
+)
+def test_a_bad_encoding_is_a_usage_error_before_any_file_is_read(encoding, message):
+    with pytest.raises(OptionError) as err:
+        CsvOptions(encoding=encoding)
+    assert err.value.template == message
+    assert err.value.option == "encoding"
+    assert err.value.exit_code == 2
+    assert str(err.value) == message.replace("{option}", "encoding")
+
+
+def test_bytes_that_are_not_the_encoding(tmp_path):
     path = tmp_path / "a.csv"
-    path.write_bytes(b"id,x\nA,1\n")
-    with pytest.raises(DataError, match="unknown encoding 'klingon'"):
-        read(path, CsvOptions(encoding="klingon"))
     path.write_bytes(b"id,x\nA,\x81\n")  # 0x81 is undefined in cp1252
-    with pytest.raises(DataError, match="not valid cp1252"):
+    with pytest.raises(DataError) as err:
         read(path, CsvOptions(encoding="cp1252"))
+    assert err.value.message == f"{path}: not valid cp1252: character maps to <undefined>"
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,6 @@ of the summary groups are chs.movement's.
 from __future__ import annotations
 
 import contextlib
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypedDict
@@ -17,9 +16,17 @@ import polars as pl
 
 from chs.columns import KEY
 from chs.drift import psi, psi_label, score_bins
-from chs.errors import OPTION, DataError, OptionError
+from chs.errors import OPTION, DataError, OptionError, polars_gist
 from chs.exprs import band_order
-from chs.files import CsvOptions, PendingWrites, check_outputs, open_input, output_format
+from chs.files import (
+    CsvOptions,
+    PendingWrites,
+    WorkFolder,
+    check_outputs,
+    open_input,
+    output_format,
+    write_parquet,
+)
 from chs.movement import (
     BIGGEST_DROPS,
     DIFF_COUNTS,
@@ -178,7 +185,7 @@ def _joined(last: Snapshot, this: Snapshot, extra: list[str], store: Path | None
     joined = per_customer(last, this, extra, ordered=ordered)
     if store is None:
         return joined.collect().lazy()
-    joined.sink_parquet(store, engine="streaming")
+    write_parquet(joined, store)  # a failed write names the output (or TMPDIR)
     return pl.scan_parquet(store)
 
 
@@ -226,7 +233,14 @@ def _collect(
     try:
         frames = pl.collect_all(list(queries.values()))
     except pl.exceptions.PolarsError as exc:
-        raise DataError(f"{this.path}: cannot compare with {last.path}: {exc}") from None
+        raise DataError(
+            f"{this.path}: cannot compare with {last.path}: {polars_gist(exc)}"
+        ) from None
+    except pl.exceptions.PanicException:  # the engine's own failure: a file cut short?
+        raise DataError(
+            f"{this.path}: cannot compare with {last.path}: the engine failed reading them "
+            "(did one change while it was read?)"
+        ) from None
     return dict(zip(queries, frames, strict=True))
 
 
@@ -358,7 +372,7 @@ def diff(
     with contextlib.ExitStack() as stack:
         a = stack.enter_context(_open(request, request.last, request.values[0], "last snapshot"))
         b = stack.enter_context(_open(request, request.this, request.values[1], "this snapshot"))
-        work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="chs-")))
+        work = stack.enter_context(WorkFolder()).path
         result = _compare_and_write(request, a, b, work)
     for s in (a, b):
         if s.rejected:

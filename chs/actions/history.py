@@ -9,7 +9,7 @@ from typing import TypedDict
 import polars as pl
 
 from chs.columns import KEY
-from chs.errors import OPTION, DataError, OptionError
+from chs.errors import OPTION, DataError, OptionError, polars_gist
 from chs.exprs import band_order
 from chs.hints import close_ids
 from chs.history import FILE, Listing, list_snapshots, open_past
@@ -65,7 +65,7 @@ def history(directory: Path, ids: list[str], *, top: int = 10) -> HistoryReport:
     listing = list_snapshots(directory)
     if not listing.snapshots:
         raise DataError(f"{directory}: no snapshot (as_of=YYYY-MM-DD/{FILE}) in the history folder")
-    frames = _collect(listing)
+    frames = _collect(directory, listing)
     series = _series(frames.wide)
     missing = [i for i in ids if i not in series]
     if missing:
@@ -82,8 +82,8 @@ def history(directory: Path, ids: list[str], *, top: int = 10) -> HistoryReport:
     }
 
 
-def _collect(listing: Listing) -> _Frames:
-    """Read every snapshot of the listing in one pass."""
+def _collect(directory: Path, listing: Listing) -> _Frames:
+    """Read every snapshot of the listing in one pass; a failure is the folder's."""
     with open_past(listing.snapshots, None) as past:
         dates = [d.isoformat() for d, _ in past]
         frames = [
@@ -91,16 +91,26 @@ def _collect(listing: Listing) -> _Frames:
             for d, s in past
         ]
         long = pl.concat(frames)
-        portfolio, wide, tops = pl.collect_all(
-            [
-                long.group_by("as_of", "band").agg(
-                    pl.len().alias("customers"), pl.col("score").mean().alias("mean")
-                ),
-                long.select(KEY, "as_of", "score", "band").sort(KEY, "as_of"),
-                long.group_by("band").agg(pl.col("score").max()),
-            ]
-        )
+        try:
+            portfolio, wide, tops = pl.collect_all(
+                [
+                    long.group_by("as_of", "band").agg(
+                        pl.len().alias("customers"), pl.col("score").mean().alias("mean")
+                    ),
+                    long.select(KEY, "as_of", "score", "band").sort(KEY, "as_of"),
+                    long.group_by("band").agg(pl.col("score").max()),
+                ]
+            )
+        except (pl.exceptions.PolarsError, pl.exceptions.PanicException) as exc:
+            raise DataError(f"{directory}: cannot read the snapshots: {_gist(exc)}") from None
     return _Frames(dates, portfolio, wide, tops)
+
+
+def _gist(exc: BaseException) -> str:
+    """A read failure's gist; the engine's panics (a snapshot cut short) say so."""
+    if isinstance(exc, pl.exceptions.PanicException):
+        return "the engine failed reading them (did one change while it was read?)"
+    return polars_gist(exc)
 
 
 def _snapshots(dates: list[str], portfolio: pl.DataFrame, bands: list[str]) -> list[SnapshotCounts]:

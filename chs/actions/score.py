@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypedDict
@@ -21,18 +20,27 @@ import polars as pl
 from chs.alerts import add_alerts, alert_rows, flag_columns
 from chs.columns import ALERTS_COLUMN, ID_HASH, KEY, REASON, ROW
 from chs.engine import ScoringPlan, build_plan
-from chs.errors import HINT_REJECTS, OPTION, DataError, OptionError
+from chs.errors import HINT_REJECTS, OPTION, DataError, OptionError, polars_gist
 from chs.exprs import id_hash, id_key, repeated_hashes
 from chs.files import (
     CsvOptions,
     Input,
     PendingWrites,
+    WorkFolder,
     check_outputs,
     open_input,
     read_error,
     typed_first,
 )
-from chs.history import Listing, list_snapshots, open_past, parse_date, previous_in, snapshot_path
+from chs.history import (
+    Listing,
+    check_target,
+    list_snapshots,
+    open_past,
+    parse_date,
+    partition_folders,
+    previous_in,
+)
 from chs.movement import (
     NEW,
     PREVIOUS_ONLY,
@@ -186,8 +194,8 @@ def _prepare(source: Path, scheme: Scheme, options: ScoreOptions) -> _Run:
     if options.top < 0:
         raise OptionError(f"{OPTION} must be 0 or more", option="top")
     as_of = options.as_of or (dt.date.today() if options.history else None)
-    listing = list_snapshots(options.history) if options.history else None
-    target = snapshot_path(options.history, as_of) if options.history and as_of else None
+    target = check_target(options.history, as_of) if options.history and as_of else None
+    listing = list_snapshots(options.history, writing=True) if options.history else None
     previous_path = options.previous
     if previous_path is None and listing is not None and as_of is not None:
         found = previous_in(listing, as_of)
@@ -218,12 +226,12 @@ def _score(run: _Run, text: bool, duplicates: list[str] | None) -> ScoreSummary:
     with contextlib.ExitStack() as stack:
         sources = _open_sources(stack, run, text, duplicates)
         rows = _scored_rows(run, sources)
-        work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="chs-")))
+        work = stack.enter_context(WorkFolder())
         meta = metadata(run.scheme, run.as_of.isoformat() if run.as_of else None)
         with PendingWrites(
-            _writes(run, sources, rows), dict.fromkeys(run.outputs, meta)
+            _writes(run, sources, rows), dict.fromkeys(run.outputs, meta), sweep=_swept(run)
         ) as pending:
-            scored, rejected = _streaming_pass(run, sources, rows, pending.sinks, work)
+            scored, rejected = _checked_pass(run, sources, rows, pending.sinks, work)
             if duplicates is None:
                 repeated = _repeated_ids([scored, rejected], run.scheme.id)
                 if repeated:
@@ -234,6 +242,11 @@ def _score(run: _Run, text: bool, duplicates: list[str] | None) -> ScoreSummary:
             _check_counts(run, sources, summary, frames, moves)
             pending.commit()
     return _result(run, sources, summary, frames, rows.inactive, moves)
+
+
+def _swept(run: _Run) -> list[Path]:
+    """The history's partition folders, swept of a killed run's temporaries."""
+    return partition_folders(run.options.history) if run.options.history else []
 
 
 def _open_sources(
@@ -306,6 +319,8 @@ def _scored_rows(run: _Run, sources: _Sources) -> _Rows:
     if run.options.by:
         check_by(run.options.by, frame.collect_schema().names(), str(run.source))
     written = frame.drop([*flag_columns(run.scheme), *plan.working])
+    if run.target is not None:  # the output is the history's snapshot: the same columns
+        written = _snapshot_rows(written)
     return _Rows(frame, rejected, every, written, inactive)
 
 
@@ -321,33 +336,111 @@ def _writes(run: _Run, sources: _Sources, rows: _Rows) -> list[tuple[pl.LazyFram
     return writes
 
 
+# The columns a snapshot with a previous one gains (movement.add_movement's), typed.
+_MOVEMENT: dict[str, type[pl.DataType]] = {
+    "previous_score": pl.Float64,
+    "delta": pl.Float64,
+    "previous_band": pl.String,
+    "movement": pl.String,
+}
+
+
+def _snapshot_rows(written: pl.LazyFrame) -> pl.LazyFrame:
+    """The rows of a history snapshot (and of the run's output): the first (no previous
+    one) carries the movement columns empty, where the later ones have them, so that
+    every snapshot of a history scored with one scheme has one schema and
+    `pl.scan_parquet("history/")` reads the folder as one table."""
+    names = written.collect_schema().names()
+    if "previous_score" in names or "as_of" not in names:
+        return written
+    at = names.index("as_of") + 1
+    empty = [pl.lit(None, dtype).alias(name) for name, dtype in _MOVEMENT.items()]
+    return written.select(*names[:at], *empty, *names[at:])
+
+
+class ScoreOutOfRange(RuntimeError):
+    """A score outside 0-100 (or not a number) reached the outputs: a bug, never written."""
+
+
+def _score_columns(run: _Run, rows: _Rows) -> list[str]:
+    """The main score's column and each extra score's (`<name>_score`)."""
+    have = rows.scored.collect_schema().names()
+    names = [n for n, _ in [*run.scheme.extra_scores(), *run.extra]]
+    return [c for c in ["score", *[f"{n}_score" for n in names]] if c in have]
+
+
+def _range_query(rows: _Rows, columns: list[str]) -> pl.LazyFrame:
+    """Per score column: how many rows lie outside 0-100 or are NaN/infinite (Polars
+    orders NaN above every number, so `is_between` is false for it), and the first such
+    value; collected with the sinks, so it costs no pass of its own."""
+    checks = []
+    for i, c in enumerate(columns):
+        bad = pl.col(c).is_not_null() & ~pl.col(c).is_between(0, 100)
+        checks += [bad.sum().alias(f"n{i}"), pl.col(c).filter(bad).first().alias(f"v{i}")]
+    return rows.scored.select(checks)
+
+
+def _check_range(found: pl.DataFrame, columns: list[str]) -> None:
+    """Raise ScoreOutOfRange for the first score column with a value outside 0-100."""
+    row = found.row(0, named=True)
+    for i, c in enumerate(columns):
+        if row[f"n{i}"]:
+            raise ScoreOutOfRange(
+                f"{row[f'n{i}']} rows have a {c} outside 0-100 (such as {row[f'v{i}']}); "
+                "nothing was written"
+            )
+
+
+def _checked_pass(
+    run: _Run, sources: _Sources, rows: _Rows, sinks: list[pl.LazyFrame], work: WorkFolder
+) -> tuple[Path, Path]:
+    """The streaming pass, with the input checked unchanged before and after it: a file
+    truncated or rewritten meanwhile makes Polars fail obscurely (or panic), or read
+    fewer rows without a word. The engine's panics are internal errors."""
+    data = sources.data
+    data.check_unchanged()
+    try:
+        done = _streaming_pass(run, sources, rows, sinks, work)
+    except (Exception, pl.exceptions.PanicException) as exc:
+        data.check_unchanged()
+        if isinstance(exc, pl.exceptions.PanicException):
+            raise RuntimeError(f"the engine failed: {polars_gist(exc)}") from None
+        raise
+    data.check_unchanged()
+    return done
+
+
 def _streaming_pass(
-    run: _Run, sources: _Sources, rows: _Rows, sinks: list[pl.LazyFrame], work: Path
+    run: _Run, sources: _Sources, rows: _Rows, sinks: list[pl.LazyFrame], work: WorkFolder
 ) -> tuple[Path, Path]:
     """One streaming pass over the input writes every output to its temporary file,
-    and, for the summary, the few columns it reads and the rejected rows (returned)."""
+    and, for the summary, the few columns it reads and the rejected rows (returned);
+    the scores are checked to lie within 0-100 in the same pass."""
     scheme, data = run.scheme, sources.data
-    scored_path, rejects_path = work / "summary.parquet", work / "rejects.parquet"
     keep = _summary_columns(rows.scored, scheme, sources.plan, run.options.by)
     proxy = data.width_proxy(rows.every)
     rejected = rows.rejected.select(
         ROW, REASON, scheme.id, id_hash(id_key(scheme.id)).alias(ID_HASH)
     )
+    columns = _score_columns(run, rows)
     done = collect(
         [
             *sinks,
-            rows.scored.select(*keep, ID_HASH).sink_parquet(scored_path, **_WORK_FILE),
-            rejected.sink_parquet(rejects_path, **_WORK_FILE),
+            work.sink_parquet(rows.scored.select(*keep, ID_HASH), "summary.parquet", **_WORK_FILE),
+            work.sink_parquet(rejected, "rejects.parquet", **_WORK_FILE),
+            _range_query(rows, columns),
             *([proxy] if proxy is not None else []),
         ],
         data,
         engine="streaming",
         widths=False,  # the proxy tells whether the lines must be counted
     )
+    work.finish()
+    _check_range(done[len(sinks) + 2], columns)
     if proxy is not None and done[-1]["short"].item():
         # the last column has empty values: count the lines (raises for a short one)
         collect([], data, engine="streaming")
-    return scored_path, rejects_path
+    return work.path / "summary.parquet", work.path / "rejects.parquet"
 
 
 def _summary_frames(
@@ -464,7 +557,7 @@ def _previous_part(
 
 
 # Working files of a run (read back once, then deleted): fast to write rather than small.
-_WORK_FILE: dict[str, Any] = {"lazy": True, "compression": "lz4", "statistics": False}
+_WORK_FILE: dict[str, Any] = {"compression": "lz4", "statistics": False}
 
 
 class _Repeated(Exception):
