@@ -1,27 +1,58 @@
 """Every column name chs writes or works with, in one place.
 
-Output columns (`score`, `band`, `points_<signal>`, `group_<group>`) are what users
-read; working columns start with `__` and never reach an output.
+Output columns (`score`, `band`, `points_<signal>`, `group_<group>`, the rejects file's
+`row` and `reason`…) are what users read. Working columns start with WORK, `__chs·`:
+the middle dot is a character no export puts there, so an input column can never be
+taken for one (an input column that does start with it is an error), and they never
+reach an output.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+WORK = "__chs·"  # the prefix of every working column
+
+
+def internal(kind: str, name: str = "", prefix: str = "") -> str:
+    """Working column names: `__chs·v_logins`, `__chs·score`; under a prefix
+    `__chs·v_logins@inertia_`."""
+    base = f"{WORK}{kind}_{name}" if name else f"{WORK}{kind}"
+    return f"{base}@{prefix}" if prefix else base
+
+
+def is_internal(name: str) -> bool:
+    """A working column's name (or an alert's flag): never an input's, never written."""
+    return name.startswith((WORK, ALERT_FLAG))
+
+
+# The rejects file: `row`, `reason`, then the input's columns.
 ROW = "row"  # 1-based data row number (the first row after the header is 1)
-
-
 REASON = "reason"
+REJECT_COLUMNS = (ROW, REASON)
 
+ROW_NUMBER = internal("row")  # the row number while rows are scored (`row` as written)
 
-DEFINITION = "definition"  # with segments: which one scored the row
+DEFINITION = "definition"  # with segments: which one scored the row (as written)
+ROUTE = internal("definition")  # the same while rows are scored
 
+OK = internal("ok")  # the row can be scored
 
-OK = "__ok"  # the row can be scored
+KEY = internal(
+    "key"
+)  # the id as text, trimmed, NFC (null when empty): rows and snapshots join on it
 
-
-ID_HASH = "__id_hash"  # its 64-bit hash, for finding repeats
-
+ID_HASH = internal("id_hash")  # its 64-bit hash, for finding repeats
 
 SCORE_COLUMNS = ("score", "band", "coverage", "reasons", "scheme", "scheme_hash")
+
+# Columns a run adds beside the plan's, depending on its options.
+AS_OF = "as_of"  # with --as-of or --history
+MOVEMENT_COLUMNS = ("previous_score", "delta", "previous_band", "movement")  # with a previous
+STREAK = "snapshots_in_band"  # with earlier snapshots (trends)
+ALERTS_COLUMN = "alerts"  # with alerts in the scheme
+
+META_KEY = "chs"
 
 
 def points_column(signal: str, prefix: str = "") -> str:
@@ -32,20 +63,35 @@ def group_column(group: str, prefix: str = "") -> str:
     return f"{prefix}group_{group}"
 
 
-def internal(kind: str, name: str = "", prefix: str = "") -> str:
-    """Working column names: `__v_logins`, `__score`; under a prefix `__v_logins@inertia_`."""
-    base = f"__{kind}_{name}" if name else f"__{kind}"
-    return f"{base}@{prefix}" if prefix else base
+def points_work(signal: str, prefix: str = "") -> str:
+    """The working column of a signal's points (`points_<signal>` as written)."""
+    return internal("p", signal, prefix)
 
 
-META_KEY = "chs"
+def group_work(group: str, prefix: str = "") -> str:
+    """The working column of a group's score (`group_<group>` as written)."""
+    return internal("g", group, prefix)
 
 
-KEY = "__key"  # the id as text, trimmed (null when empty): rows and snapshots are joined on it
+def trend_column(days: int) -> str:
+    return f"change_{days}d"
 
 
-ALERTS_COLUMN = "alerts"
+def run_columns(*, dated: bool, previous: bool, trend_spans: Iterable[int] | None) -> list[str]:
+    """The output columns a scoring run adds to the plan's: `as_of` when it is dated, the
+    movement with a previous snapshot, the trends with earlier ones (`trend_spans`, None
+    without). An input column of one of these names is replaced by chs's."""
+    added = [AS_OF] if dated else []
+    added += list(MOVEMENT_COLUMNS) if previous else []
+    if trend_spans is not None:
+        added += [trend_column(d) for d in trend_spans] + [STREAK]
+    return added
+
+
+# The per-alert flags of the scored rows (counted for the summary, then dropped) start
+# with `__alert_`, which the score action's summary looks for, and the middle dot.
+ALERT_FLAG = "__alert_·"
 
 
 def alert_flag(name: str) -> str:
-    return f"__alert_{name}"
+    return f"{ALERT_FLAG}{name}"

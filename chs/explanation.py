@@ -10,7 +10,7 @@ from typing import Any, TypedDict
 
 import polars as pl
 
-from chs.columns import ROW, group_column, internal, points_column
+from chs.columns import ROW_NUMBER, group_work, internal, points_work
 from chs.engine import score_frame
 from chs.engine.definition import points_expr
 from chs.errors import DataError
@@ -216,7 +216,7 @@ class Customer:
         return self.row[internal("v", name, self.prefix)]
 
     def points_of(self, name: str) -> Any:
-        return self.row[points_column(name, self.prefix)]
+        return self.row[points_work(name, self.prefix)]
 
     def weight_of(self, name: str) -> Any:
         return self.row[internal("eff", name, self.prefix)]
@@ -365,7 +365,7 @@ def _groups(
     den = c.column("den")
     out: list[GroupExplained] = []
     for gname, group in c.definition.groups.items():
-        gscore = c.row[group_column(gname, c.prefix)]
+        gscore = c.row[group_work(gname, c.prefix)]
         eff = group.weight / den if gscore is not None else 0.0
         need = None
         if nxt is not None and gscore is not None and eff:
@@ -398,7 +398,7 @@ def _rescore(
     if not moves:
         return {}
     columns = {f.name: f.signal.column for f in flats}
-    base = {k: v for k, v in raw.items() if k != ROW}
+    base = {k: v for k, v in raw.items() if k != ROW_NUMBER}
     records = []
     for i, move in enumerate(moves):
         record = dict(base)

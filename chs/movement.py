@@ -18,7 +18,7 @@ from typing import Any, Final, TypedDict
 
 import polars as pl
 
-from chs.columns import KEY
+from chs.columns import KEY, internal
 from chs.engine.reasons import top_keys
 from chs.exprs import labelled, pick, trimmed_id, value_or_null
 from chs.numbers import money, rounded
@@ -86,7 +86,7 @@ def _movement(delta: pl.Expr, before: pl.Expr, after: pl.Expr) -> pl.Expr:
 
 
 # Lookup columns that only the summary reads (which customers left, and their value).
-PREVIOUS_ONLY = ("__in_previous", "__previous_value")
+PREVIOUS_ONLY = (internal("in_previous"), internal("previous_value"))
 
 
 def previous_lookup(previous: Snapshot) -> pl.LazyFrame:
@@ -144,23 +144,27 @@ def _side(snapshot: Snapshot, side: str, common: list[str], extra: list[str]) ->
         pl.col("score").alias(f"{side}_score"),
         pl.col("band").alias(f"{side}_band"),
         pl.col("__value").alias(f"{side}_value"),
-        *[pl.col(f"points_{s}").alias(f"__{side}_{s}") for s in common],
-        *[pl.col(f"__extra_{c}").alias(f"__{side}_x_{c}") for c in extra],
+        *[pl.col(f"points_{s}").alias(internal(side, s)) for s in common],
+        *[pl.col(f"__extra_{c}").alias(internal(f"{side}_x", c)) for c in extra],
     )
 
 
 def _drivers(joined: pl.LazyFrame, common: list[str]) -> tuple[pl.LazyFrame, pl.Expr]:
     """The signals whose points fell most, `logins 100 -> 50; …`: the joined rows with
     the working columns that ranking needs, and the text."""
-    drops = {s: pl.col(f"__last_{s}") - pl.col(f"__this_{s}") for s in common}
-    joined, places = top_keys(joined, drops, DRIVERS, at_least=0.005, work="__drop")
+    last, this = (
+        {s: pl.col(internal("last", s)) for s in common},
+        {s: pl.col(internal("this", s)) for s in common},
+    )
+    drops = {s: last[s] - this[s] for s in common}
+    joined, places = top_keys(joined, drops, DRIVERS, at_least=0.005, work=internal("drop"))
     texts = [
         pl.when(p.shown).then(
             pl.format(
                 "{} {} -> {}",
                 labelled(p.index, common),
-                _points_text(pick(p.index, [pl.col(f"__last_{s}") for s in common])),
-                _points_text(pick(p.index, [pl.col(f"__this_{s}") for s in common])),
+                _points_text(pick(p.index, [last[s] for s in common])),
+                _points_text(pick(p.index, [this[s] for s in common])),
             )
         )
         for p in places
@@ -198,7 +202,7 @@ def per_customer(
             "drivers",
             "last_value",
             "this_value",
-            *[pl.coalesce(f"__this_x_{c}", f"__last_x_{c}").alias(c) for c in extra],
+            *[pl.coalesce(internal("this_x", c), internal("last_x", c)).alias(c) for c in extra],
         )
     )
 
@@ -274,7 +278,7 @@ def movement_queries(
         & (pl.col("previous_band") != lowest)
     )
     out = (pl.col("previous_band") == lowest) & (pl.col("band") != lowest)
-    by_value = value.alias("__v")
+    by_value = value.alias(internal("v"))
     return {
         "movement": frame.group_by("movement").agg(pl.len().alias("customers")),
         "previous_rows": previous.select(pl.len().alias("rows")),

@@ -13,8 +13,12 @@ from typing import Any
 
 import polars as pl
 
+from chs.columns import internal
 from chs.errors import OPTION, DataError
 from chs.hints import close_matches
+
+# The parent roll-up's working aggregates, beside the group-by columns.
+_WEIGHTED, _WEIGHT, _MEAN = internal("weighted"), internal("weight"), internal("mean")
 
 
 def check_by(by: list[list[str]], columns: list[str], source: str) -> None:
@@ -108,9 +112,9 @@ def parent_query(
         .group_by(parent_id.alias("parent"))
         .agg(
             pl.len().alias("children"),
-            (pl.col("score") * weight).sum().alias("__weighted"),
-            weight.sum().alias("__weight"),
-            pl.col("score").mean().alias("__mean"),
+            (pl.col("score") * weight).sum().alias(_WEIGHTED),
+            weight.sum().alias(_WEIGHT),
+            pl.col("score").mean().alias(_MEAN),
             value.sum().alias("value"),
             *[weight.filter(pl.col("band") == b).sum().alias(f"w:{b}") for b in bands],
         )
@@ -124,8 +128,8 @@ def build_parents(
     """The collected parent query as rows, weakest parent first: the accounts to call."""
     out = []
     for r in frame.iter_rows(named=True):
-        weight = float(r["__weight"] or 0.0)
-        score = r["__weighted"] / weight if weight else r["__mean"]
+        weight = float(r[_WEIGHT] or 0.0)
+        score = r[_WEIGHTED] / weight if weight else r[_MEAN]
         out.append(
             {
                 "parent": r["parent"],

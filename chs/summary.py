@@ -11,12 +11,15 @@ from typing import Any
 import polars as pl
 
 from chs.alerts import flag_columns
-from chs.columns import REASON, ROW
+from chs.columns import REASON, ROW, internal
 from chs.exprs import value_or_null
 from chs.numbers import rounded
 from chs.scheme import Scheme
 
 REJECT_SAMPLE = 10
+
+
+_V, _ID = internal("v"), internal("id")  # the at-risk order: value, then id
 
 
 def summary_queries(
@@ -51,9 +54,9 @@ def summary_queries(
             value.sum().alias("value"),
         ),
         # lowest score first; on a tie the bigger value, then the id
-        "at_risk": scored.with_columns(value.fill_null(0.0).alias("__v"), ident.alias("__id"))
-        .bottom_k(top, by=["score", "__v", "__id"], reverse=[False, True, False])
-        .sort(["score", "__v", "__id"], descending=[False, True, False])
+        "at_risk": scored.with_columns(value.fill_null(0.0).alias(_V), ident.alias(_ID))
+        .bottom_k(top, by=["score", _V, _ID], reverse=[False, True, False])
+        .sort(["score", _V, _ID], descending=[False, True, False])
         .select(
             ident.alias("id"),
             "score",

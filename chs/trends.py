@@ -7,10 +7,24 @@ import datetime as dt
 
 import polars as pl
 
-from chs.columns import KEY
+from chs.columns import KEY, STREAK, internal
 from chs.snapshot import Snapshot
 
 SPARK = "▁▂▃▄▅▆▇█"
+
+# Lookup columns (working names): the band in the latest past snapshot, the run of
+# snapshots in it, and, while the run is folded, whether it goes on and the band then.
+_BAND0, _RUN0, _ALIVE, _THEN = (
+    internal("band0"),
+    internal("run0"),
+    internal("alive"),
+    internal("then"),
+)
+
+
+def _then(days: int) -> str:
+    """The lookup column of the score `days` ago."""
+    return internal("then", str(days))
 
 
 def nearest(dates: list[dt.date], as_of: dt.date, days: int) -> dt.date | None:
@@ -58,7 +72,7 @@ def trend_lookups(
         used[f"change_{days}d"] = when.isoformat() if when else None
         if when is None or (joined and when == max(before)):
             continue
-        lookups.append(by_date[when].frame.select(KEY, pl.col("score").alias(f"__then_{days}")))
+        lookups.append(by_date[when].frame.select(KEY, pl.col("score").alias(_then(days))))
     if before and not (joined and len(before) == 1):
         # The band in the latest past snapshot, then, going back one snapshot at a time,
         # how many in a row found the customer in it (an absence ends the run): a fold
@@ -66,20 +80,20 @@ def trend_lookups(
         latest_first = sorted(before, reverse=True)
         streak = by_date[latest_first[0]].frame.select(
             KEY,
-            pl.col("band").alias("__band0"),
-            pl.lit(1, pl.Int32).alias("__run0"),
-            pl.lit(True).alias("__alive"),
+            pl.col("band").alias(_BAND0),
+            pl.lit(1, pl.Int32).alias(_RUN0),
+            pl.lit(True).alias(_ALIVE),
         )
-        alive = pl.col("__alive") & (pl.col("__then") == pl.col("__band0")).fill_null(False)
+        alive = pl.col(_ALIVE) & (pl.col(_THEN) == pl.col(_BAND0)).fill_null(False)
         for d in latest_first[1:]:
-            then = by_date[d].frame.select(KEY, pl.col("band").alias("__then"))
+            then = by_date[d].frame.select(KEY, pl.col("band").alias(_THEN))
             streak = (
                 streak.join(then, on=KEY, how="left")
-                .with_columns(alive.alias("__alive"))
-                .with_columns((pl.col("__run0") + pl.col("__alive").cast(pl.Int32)).alias("__run0"))
-                .drop("__then")
+                .with_columns(alive.alias(_ALIVE))
+                .with_columns((pl.col(_RUN0) + pl.col(_ALIVE).cast(pl.Int32)).alias(_RUN0))
+                .drop(_THEN)
             )
-        lookups.append(streak.select(KEY, "__band0", "__run0"))
+        lookups.append(streak.select(KEY, _BAND0, _RUN0))
     return lookups, used
 
 
@@ -99,7 +113,7 @@ def add_trends(
         if when is None:
             columns.append(pl.lit(None, pl.Float64).alias(f"change_{days}d"))
             continue
-        then = "previous_score" if joined and when == max(before) else f"__then_{days}"
+        then = "previous_score" if joined and when == max(before) else _then(days)
         change = (pl.col("score") - pl.col(then)).round(1, mode="half_away_from_zero")
         columns.append(change.alias(f"change_{days}d"))
     if not before:
@@ -108,12 +122,14 @@ def add_trends(
         same = (pl.col("previous_band") == pl.col("band")).fill_null(False)
         streak = same.cast(pl.Int32) + 1
     else:
-        same = (pl.col("__band0") == pl.col("band")).fill_null(False)
-        streak = pl.when(same).then(pl.col("__run0")).otherwise(0).cast(pl.Int32) + 1
-    internal = [
-        c for c in frame.collect_schema().names() if c.startswith(("__then_", "__band0", "__run0"))
+        same = (pl.col(_BAND0) == pl.col("band")).fill_null(False)
+        streak = pl.when(same).then(pl.col(_RUN0)).otherwise(0).cast(pl.Int32) + 1
+    lookup = [
+        c
+        for c in frame.collect_schema().names()
+        if c in (_BAND0, _RUN0) or c.startswith(f"{_THEN}_")
     ]
-    return frame.with_columns(*columns, streak.alias("snapshots_in_band")).drop(internal)
+    return frame.with_columns(*columns, streak.alias(STREAK)).drop(lookup)
 
 
 def sparkline(scores: list[float | None]) -> str:

@@ -11,6 +11,7 @@ from support import TINY_SCHEME, write
 
 from chs.actions.score import ScoreOptions, score
 from chs.alerts import add_alerts, alert_rows
+from chs.columns import alert_flag
 from chs.engine import score_frame
 from chs.errors import ChsError, SchemeError
 from chs.scheme import Scheme, load_scheme, parse_scheme
@@ -40,7 +41,7 @@ THIS = "id,mrr,x\na,100,80\nb,200,30\nc,100,40\nd,500,90\ne,,45\n"
 # last month: a 90, b 40, c 70, d 95; e is new
 LAST = "id,mrr,x\na,100,90\nb,200,40\nc,100,70\nd,500,95\n"
 
-FLAGS = ["__alert_low_score", "__alert_big_fall", "__alert_small_account"]
+FLAGS = [alert_flag(a) for a in ("low_score", "big_fall", "small_account")]
 
 
 def make_scheme(tmp_path: Path, text: str = SCHEME) -> Scheme:

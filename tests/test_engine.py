@@ -9,11 +9,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from chs.columns import ID_HASH, OK, REASON, ROW, internal, points_column
+from chs.columns import ID_HASH, KEY, OK, REASON, ROW, group_work, internal, points_column
 from chs.engine import ScoringPlan, build_plan, score_frame
 from chs.engine.definition import compile_definition
 from chs.engine.reasons import top_keys
-from chs.errors import DataError
+from chs.errors import DataError, SchemeError
 from chs.exprs import first_match, value_or_null
 from chs.scheme import load_scheme, parse_scheme
 
@@ -523,8 +523,9 @@ def test_build_plan_split_gives_output_rows_rejects_and_every_row():
     assert scored["coverage"].to_list() == [1.0, 0.25]  # c: only b, a quarter of the weight
     # the output columns, then the working columns the reasons text is made from: a
     # place for each of the two signals (of the default three), and the id's hash
-    assert scored.columns[-3:] == ["__top0", "__top1", ID_HASH]
-    assert plan.working == ["__top0", "__top1", ID_HASH]
+    top = internal("top")
+    assert scored.columns[-3:] == [f"{top}0", f"{top}1", ID_HASH]
+    assert plan.working == [f"{top}0", f"{top}1", ID_HASH]
     assert rejected.columns == [ROW, REASON, "id", "mrr", "a", "b"]
     assert rejected.select(ROW, REASON).rows() == [
         (1, "duplicate id 'a'"),
@@ -550,7 +551,7 @@ def test_build_plan_with_duplicates_found_beforehand_rejects_the_same_rows():
 
 def test_split_joins_a_lookup_by_trimmed_id_before_the_rows_split():
     plan = build_plan(valued_frame().lazy(), parse_scheme(VALUED), source="t")
-    lookup = pl.LazyFrame({"__key": ["b", "c"], "previous": [55.0, 70.0], "x": [1, 2]})
+    lookup = pl.LazyFrame({KEY: ["b", "c"], "previous": [55.0, 70.0], "x": [1, 2]})
     scored, _, _ = plan.split(lookup, carry=["previous"])
     out = scored.collect()
     assert out.columns[-1] == "previous"
@@ -606,6 +607,87 @@ def test_build_plan_warns_of_replaced_columns_and_keeps_the_id_first():
     assert plan.scored.collect_schema().names()[:3] == ["id", "mrr", "z"]
 
 
+def test_build_plan_gives_row_and_reason_to_the_rejected_rows_and_keeps_them_in_the_output():
+    # an input of chs's own rejects shape: its `row` and `reason` are data in the scored
+    # output, and give way to chs's row number and reason in the rejected rows
+    frame = valued_frame().with_columns(
+        pl.Series("row", [7, 8, 9, 10, 11]), pl.lit("old").alias("reason")
+    )
+    plan = build_plan(frame.lazy(), parse_scheme(VALUED), source="in.csv")
+    assert plan.warnings == [
+        "in.csv: input columns row, reason are replaced in the rejected rows by chs's row "
+        "number and reason"
+    ]
+    scored, rejected = pl.collect_all([plan.scored, plan.rejects])
+    assert scored.select("id", "row", "reason", "score").rows() == [
+        ("b", 8, "old", 60.0),
+        ("c", 11, "old", 50.0),
+    ]
+    assert rejected.columns == [ROW, REASON, "id", "mrr", "a", "b"]
+    assert rejected.select(ROW, REASON).rows() == [
+        (1, "duplicate id 'a'"),
+        (3, "duplicate id 'a'"),
+        (4, "empty id"),
+    ]
+
+
+def test_build_plan_replaces_the_columns_the_caller_adds_and_the_alerts_column():
+    scheme = parse_scheme(VALUED + "alerts:\n  - {name: low, when: 'score < 10', action: call}\n")
+    frame = valued_frame().with_columns(
+        pl.lit("x").alias("delta"), pl.lit("y").alias("alerts"), pl.lit("z").alias("as_of")
+    )
+    plan = build_plan(
+        frame.lazy(), scheme, source="in.csv", added=["as_of", "previous_score", "delta"]
+    )
+    assert plan.warnings == [
+        "in.csv: input columns delta, alerts, as_of are replaced by the scored values"
+    ]
+    assert plan.scored.collect_schema().names()[:4] == ["id", "mrr", "a", "b"]
+
+
+def test_build_plan_refuses_an_input_column_named_like_a_working_column():
+    frame = valued_frame().with_columns(pl.lit(1).alias(KEY))
+    with pytest.raises(DataError) as err:
+        build_plan(frame.lazy(), parse_scheme(VALUED), source="in.csv")
+    assert err.value.message == (
+        "in.csv: column '__chs·key' is named like chs's working columns (which start with "
+        "'__chs·' or '__alert_·'); rename it"
+    )
+
+
+def test_build_plan_keeps_columns_named_like_the_old_working_columns():
+    # `__key`, `__ok`, `__score`, `__v_a`: once chs's working names, now plain data
+    old = ["__key", "__ok", "__score", "__v_a", "__dup", "__id"]
+    frame = valued_frame().with_columns([pl.lit(f"mine {c}").alias(c) for c in old])
+    plan = build_plan(frame.lazy(), parse_scheme(VALUED), source="in.csv")
+    assert plan.warnings == []
+    scored = plan.scored.collect()
+    assert scored.select(old).row(0) == tuple(f"mine {c}" for c in old)
+    assert scored.select("id", "score").rows() == [("b", 60.0), ("c", 50.0)]
+
+
+def test_build_plan_refuses_an_id_named_like_a_column_chs_writes():
+    scheme = parse_scheme(VALUED.replace("id: id", "id: score"))
+    frame = valued_frame().rename({"id": "score"})
+    with pytest.raises(SchemeError) as err:
+        build_plan(frame.lazy(), scheme, source="in.csv")
+    assert err.value.message == (
+        "<scheme>:3: id: the column 'score' is named like a column chs writes; rename it "
+        "(in the file and the scheme)"
+    )
+
+
+def test_split_gives_a_lookup_column_precedence_over_an_input_column_of_its_name():
+    frame = valued_frame().with_columns(pl.lit("typed in").alias("previous_score"))
+    plan = build_plan(frame.lazy(), parse_scheme(VALUED), source="t")
+    lookup = pl.LazyFrame({KEY: ["b", "c"], "previous_score": [55.0, 70.0]})
+    scored, rejected, _ = pl.collect_all(plan.split(lookup, carry=["previous_score"]))
+    assert scored.columns.count("previous_score") == 1
+    assert scored.select("id", "previous_score").rows() == [("b", 55.0), ("c", 70.0)]
+    # the rejected rows show the input as it was
+    assert rejected["previous_score"].to_list() == ["typed in"] * 3
+
+
 def test_build_plan_names_the_missing_value_column():
     frame = valued_frame().drop("mrr")
     with pytest.raises(DataError) as err:
@@ -622,7 +704,11 @@ def test_compile_definition_under_a_prefix():
     )
     lf, comp = compile_definition(frame.lazy(), scheme, "k_", "main", frame.columns, "t", False)
     assert (comp.name, comp.prefix, [f.name for f in comp.flats]) == ("main", "k_", list("abc"))
-    assert comp.groups == {"usage": "k_group_usage", "support": "k_group_support"}
+    # group scores are working columns under the prefix, written as `k_group_<group>`
+    assert comp.groups == {
+        "usage": group_work("usage", "k_"),
+        "support": group_work("support", "k_"),
+    }
     assert comp.problems == []
     out = lf.select(
         *comp.outputs("k_"), pl.col(internal("eff", "b", "k_")), pl.col(internal("loss", "b", "k_"))

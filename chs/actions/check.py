@@ -11,7 +11,7 @@ from typing import Any, NotRequired, TypedDict
 import polars as pl
 
 from chs.alerts import add_alerts
-from chs.columns import DEFINITION, OK, REASON, internal
+from chs.columns import OK, REASON, ROUTE, ROW, internal
 from chs.description import SchemeDescription, describe
 from chs.engine import ScoringPlan
 from chs.files import CsvOptions, Input
@@ -127,8 +127,7 @@ def _queries(scheme: Scheme, plan: ScoringPlan, signals: _Signals) -> list[pl.La
     bins = (pl.col("score") // (100 / HISTOGRAM_BINS)).clip(0, HISTOGRAM_BINS - 1).cast(pl.Int32)
     segmented = scheme.segments is not None
     routed = {
-        dname: (pl.col(DEFINITION) == dname) if segmented else pl.lit(True)
-        for dname in plan.definitions
+        dname: (pl.col(ROUTE) == dname) if segmented else pl.lit(True) for dname in plan.definitions
     }
     return [
         plan.checked.select(
@@ -144,7 +143,7 @@ def _queries(scheme: Scheme, plan: ScoringPlan, signals: _Signals) -> list[pl.La
             *[routed[dname].sum().alias(f"routed/{dname}") for dname in plan.definitions],
         ),
         plan.rejected.head(REJECT_SAMPLE).select(
-            "row", pl.col(scheme.id).cast(pl.String).alias("id"), REASON
+            ROW, pl.col(scheme.id).cast(pl.String).alias("id"), REASON
         ),
         plan.scored.group_by("band").agg(pl.len().alias("customers")),
         plan.scored.group_by(bins.alias("bin")).agg(pl.len().alias("customers")),

@@ -16,7 +16,7 @@ from typing import Any, NotRequired, TypedDict
 
 import polars as pl
 
-from chs.columns import DEFINITION, ROW
+from chs.columns import OK, REASON, ROUTE, ROW_NUMBER
 from chs.engine import ScoringPlan
 from chs.errors import DataError, OptionError
 from chs.explanation import Customer, Explanation, explain_customer
@@ -90,7 +90,7 @@ def _rows(source: Path, scheme: Scheme, ids: list[str], data: Input, plan: Scori
     key = trimmed_id(scheme.id)
     wanted = plan.checked.filter(key.is_in(ids))
     raw_rows, rows = collect(
-        [data.frame.with_row_index(ROW, offset=1).filter(key.is_in(ids)), wanted], data
+        [data.frame.with_row_index(ROW_NUMBER, offset=1).filter(key.is_in(ids)), wanted], data
     )
     found = set(rows.select(key).to_series().to_list())
     missing = [i for i in ids if i not in found]
@@ -98,8 +98,8 @@ def _rows(source: Path, scheme: Scheme, ids: list[str], data: Input, plan: Scori
         every = data.frame.select(key.alias("id")).collect()["id"].drop_nulls().to_list()
         hint = close_ids(missing[0], every)
         raise DataError(f"{source}: no customer {missing[0]!r} in {scheme.id}{hint}")
-    scored = plan.finish(wanted.filter(pl.col("__ok"))).collect()
-    rejected = plan.rejected.filter(key.is_in(ids)).select(scheme.id, "reason").collect()
+    scored = plan.finish(wanted.filter(pl.col(OK))).collect()
+    rejected = plan.rejected.filter(key.is_in(ids)).select(scheme.id, REASON).collect()
 
     def by_id(frame: pl.DataFrame) -> dict[str, dict[str, Any]]:
         return {str(r[scheme.id]).strip(): r for r in frame.iter_rows(named=True)}
@@ -108,7 +108,7 @@ def _rows(source: Path, scheme: Scheme, ids: list[str], data: Input, plan: Scori
         working=by_id(rows),
         scored=by_id(scored),
         raw=by_id(raw_rows),
-        reasons={k: r["reason"] for k, r in by_id(rejected).items()},
+        reasons={k: r[REASON] for k, r in by_id(rejected).items()},
     )
 
 
@@ -120,11 +120,11 @@ def _customer(
         return {"id": cid, "scored": False, "reason": rows.reasons[cid]}
     row, out = rows.working[cid], rows.scored[cid]
     segmented = scheme.segments is not None
-    definition, prefix = plan.definitions[row[DEFINITION]] if segmented else (scheme, "")
+    definition, prefix = plan.definitions[row[ROUTE]] if segmented else (scheme, "")
     customer = Customer(scheme, definition, prefix, row, out, rows.raw[cid])
     return {
         **explain_customer(customer, cid),
-        **({"definition": row[DEFINITION]} if segmented else {}),
+        **({"definition": row[ROUTE]} if segmented else {}),
         "other_scores": {
             name: {"score": out[f"{name}_score"], "band": out[f"{name}_band"]}
             for name, _ in plan.extras

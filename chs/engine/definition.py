@@ -15,7 +15,7 @@ from itertools import pairwise
 
 import polars as pl
 
-from chs.columns import group_column, internal, points_column
+from chs.columns import group_column, group_work, internal, points_column, points_work
 from chs.engine.reasons import TENTHS, top_keys
 from chs.engine.values import SignalValue, signal_value
 from chs.exprs import first_match, labelled
@@ -87,8 +87,8 @@ class CompiledDefinition:
     prefix: str
     flats: list[FlatSignal]
     problems: list[tuple[pl.Expr, pl.Expr]]
-    points: dict[str, pl.Expr]  # signal -> its points column
-    groups: dict[str, str]  # group -> the column holding its score
+    points: dict[str, pl.Expr]  # signal -> its points (working) column
+    groups: dict[str, str]  # group -> the working column holding its score
     score: pl.Expr  # the raw (unrounded) score column
     band: pl.Expr
     coverage: pl.Expr
@@ -133,7 +133,7 @@ class Stages:
     @property
     def points(self) -> dict[str, pl.Expr]:
         """Each signal's materialised points column."""
-        return {f.name: pl.col(points_column(f.name, self.prefix)) for f in self.flats}
+        return {f.name: pl.col(points_work(f.name, self.prefix)) for f in self.flats}
 
 
 def compile_definition(
@@ -174,9 +174,10 @@ def compile_definition(
 
 def signal_values(lf: pl.LazyFrame, st: Stages) -> tuple[pl.LazyFrame, dict[str, SignalValue]]:
     """Values are materialised as columns first, so tiers and checks read a plain column."""
-    sfx = f"@{st.prefix}" if st.prefix else ""
     parsed = {
-        f.name: signal_value(f, lf, st.columns, st.source, decimal_comma=st.decimal_comma, sfx=sfx)
+        f.name: signal_value(
+            f, lf, st.columns, st.source, decimal_comma=st.decimal_comma, prefix=st.prefix
+        )
         for f in st.flats
     }
     lf = lf.with_columns(
@@ -199,7 +200,7 @@ def signal_points(
         problems += found
         has_data[flat.name] = value.is_not_null()
     lf = lf.with_columns(
-        [expr.alias(points_column(n, st.prefix)) for n, expr in points.items()]
+        [expr.alias(points_work(n, st.prefix)) for n, expr in points.items()]
         + [expr.alias(st.col("has", n)) for n, expr in has_data.items()]
     )
     return lf, problems
@@ -287,7 +288,7 @@ def grouped_mean(
         gscore, gden = weighted_mean(
             [(p[n], present[n], s.weight) for n, s in group.signals.items()]
         )
-        groups[gname] = group_column(gname, st.prefix)
+        groups[gname] = group_work(gname, st.prefix)
         group_exprs += [gscore.alias(groups[gname]), gden.alias(st.col("den", gname))]
     lf = lf.with_columns(group_exprs)
     g = {gname: pl.col(groups[gname]) for gname in st.d.groups}
@@ -358,17 +359,17 @@ def route_segments(compiled: list[CompiledDefinition], routed: pl.Expr) -> Compi
     materialise = [
         pick([(c.name, c.points[n]) for c in compiled if n in c.points])
         .cast(pl.Float64)
-        .alias(points_column(n))
+        .alias(points_work(n))
         for n in flats
     ]
     materialise += [
         pick([(c.name, pl.col(c.groups[g])) for c in compiled if g in c.groups])
         .cast(pl.Float64)
-        .alias(group_column(g))
+        .alias(group_work(g))
         for g in groups
     ]
     materialise.append(
-        pick([(c.name, c.score) for c in compiled]).cast(pl.Float64).alias("__score")
+        pick([(c.name, c.score) for c in compiled]).cast(pl.Float64).alias(internal("score"))
     )
     return CompiledDefinition(
         name="routed",
@@ -376,9 +377,9 @@ def route_segments(compiled: list[CompiledDefinition], routed: pl.Expr) -> Compi
         prefix="",
         flats=list(flats.values()),
         problems=[],
-        points={n: pl.col(points_column(n)) for n in flats},
-        groups={g: group_column(g) for g in groups},
-        score=pl.col("__score"),
+        points={n: pl.col(points_work(n)) for n in flats},
+        groups={g: group_work(g) for g in groups},
+        score=pl.col(internal("score")),
         band=pick([(c.name, c.band) for c in compiled]),
         coverage=pick([(c.name, c.coverage) for c in compiled]),
         reasons=pick([(c.name, c.reasons) for c in compiled]),

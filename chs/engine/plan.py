@@ -3,25 +3,32 @@ definition compiled under its prefix, segment routing, and the accept/reject spl
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import polars as pl
 
 from chs.columns import (
+    ALERT_FLAG,
+    ALERTS_COLUMN,
     DEFINITION,
     ID_HASH,
     KEY,
     OK,
     REASON,
+    REJECT_COLUMNS,
+    ROUTE,
     ROW,
-    SCORE_COLUMNS,
+    ROW_NUMBER,
+    WORK,
     group_column,
     internal,
+    is_internal,
     points_column,
 )
 from chs.engine.definition import CompiledDefinition, compile_definition, route_segments
 from chs.engine.values import require_column
-from chs.errors import OPTION, DataError
+from chs.errors import OPTION, DataError, SchemeError, polars_gist
 from chs.exprs import first_match, id_hash, id_key, value_or_null
 from chs.scheme import Scheme, parse_sql_expr
 
@@ -30,15 +37,15 @@ from chs.scheme import Scheme, parse_sql_expr
 class ScoringPlan:
     """Lazy frames over the input: every row checked, the accepted and the rejected ones.
 
-    `accepted` and `rejected` keep the engine's working columns; `finish` turns any
-    subset of accepted rows into output rows.
+    `accepted` keeps the engine's working columns; `finish` turns any subset of accepted
+    rows into output rows. `rejected` is as written to a rejects file.
     """
 
     accepted: pl.LazyFrame
-    rejected: pl.LazyFrame  # with the REASON column
+    rejected: pl.LazyFrame  # ROW, REASON, then the input's `columns`
     reason: pl.Expr  # why a row is rejected, over `checked`
     output: list[pl.Expr]
-    columns: list[str]  # the input's columns
+    columns: list[str]  # the input's columns a rejected row shows (not chs's `row`, `reason`)
     checked: pl.LazyFrame  # every row, with the OK flag
     value: pl.Expr | None  # the value column as a number, over accepted/checked rows
     id_column: str
@@ -65,31 +72,47 @@ class ScoringPlan:
         *,
         carry: list[str] | None = None,
     ) -> tuple[pl.LazyFrame, pl.LazyFrame, pl.LazyFrame]:
-        """(output rows followed by the `working` columns, rejected rows with REASON and
-        the input's columns, every row), all from one cached evaluation of every row:
-        collected together, with any number of sinks on each, the rows are scored once.
-        (Left to itself, Polars' common-subplan elimination computes the scoring twice
-        when three sinks hang off the two sides of the accept/reject filter.)
+        """(output rows followed by the `working` columns, rejected rows as written,
+        every row), all from one cached evaluation of every row: collected together,
+        with any number of sinks on each, the rows are scored once. (Left to itself,
+        Polars' common-subplan elimination computes the scoring twice when three sinks
+        hang off the two sides of the accept/reject filter.)
 
         `lookup`: columns per customer (by `key`, the trimmed id text), such as the
         previous score, joined here, before the rows split: a join downstream of the
         split made Polars hold gigabytes. Its columns (or those of `carry`) follow the
-        working columns."""
+        working columns; an input column of the same name (`previous_score`) gives way
+        to the lookup's, which is joined under a working name so that the row's own
+        checks still read the input's."""
         exprs = [*self.output, *[pl.col(c) for c in self.working]]
         rows = self.checked
         if lookup is not None:
             names = [c for c in lookup.collect_schema().names() if c != key]
-            exprs += [pl.col(c) for c in (names if carry is None else carry)]
-            rows = rows.join(lookup, left_on=KEY, right_on=key, how="left", maintain_order="left")
+            joined = {c: c if is_internal(c) else internal("lookup", c) for c in names}
+            exprs = [e for e in exprs if e.meta.output_name() not in joined]
+            exprs += [pl.col(joined[c]).alias(c) for c in (names if carry is None else carry)]
+            rows = rows.join(
+                lookup.rename({c: w for c, w in joined.items() if c != w}),
+                left_on=KEY,
+                right_on=key,
+                how="left",
+                maintain_order="left",
+            )
         names = [e.meta.output_name() for e in exprs]
-        evaluated = rows.with_columns([e.alias(f"__out_{i}") for i, e in enumerate(exprs)]).cache()
+        slot = [internal("out", str(i)) for i in range(len(exprs))]
+        evaluated = rows.with_columns([e.alias(s) for e, s in zip(exprs, slot, strict=True)])
+        evaluated = evaluated.cache()
         scored = evaluated.filter(pl.col(OK)).select(
-            [pl.col(f"__out_{i}").alias(n) for i, n in enumerate(names)]
+            [pl.col(s).alias(n) for s, n in zip(slot, names, strict=True)]
         )
-        rejected = evaluated.filter(~pl.col(OK)).select(
-            ROW, self.reason.alias(REASON), *self.columns
+        return scored, self.rejected_rows(evaluated), evaluated
+
+    def rejected_rows(self, rows: pl.LazyFrame) -> pl.LazyFrame:
+        """The rejected ones of checked `rows`, as written to --rejects: `row`, `reason`,
+        then the input's columns (any of its own named `row` or `reason` give way)."""
+        return rows.filter(~pl.col(OK)).select(
+            pl.col(ROW_NUMBER).alias(ROW), self.reason.alias(REASON), *self.columns
         )
-        return scored, rejected, evaluated
 
     @property
     def scored(self) -> pl.LazyFrame:
@@ -98,7 +121,7 @@ class ScoringPlan:
     @property
     def rejects(self) -> pl.LazyFrame:
         """Rejected rows as written to --rejects: row, reason, then the input's columns."""
-        return self.rejected.select(ROW, REASON, *self.columns)
+        return self.rejected
 
 
 Problem = tuple[pl.Expr, pl.Expr]
@@ -137,6 +160,7 @@ def build_plan(
     inferred: dict[str, pl.DataType] | None = None,
     extra: list[tuple[str, Scheme]] | None = None,
     duplicates: list[str] | None = None,
+    added: Sequence[str] = (),
 ) -> ScoringPlan:
     """Check the columns against the scheme and build the lazy scoring plan.
 
@@ -145,13 +169,18 @@ def build_plan(
     the output (but for the id, kept as text so that `00123` stays `00123`). `extra`:
     more scores (name, scheme) computed beside the main one, under `<name>_`.
     `duplicates`: the duplicated ids, found beforehand, so that the plan streams;
-    without it they are found by a group-by joined back.
+    without it they are found by a group-by joined back. `added`: the columns the caller
+    adds to the output rows (`columns.run_columns`: as_of, movement, trends).
+
+    An input column named like a column chs writes beside it (in the output rows, or
+    `row` and `reason` in the rejected rows) gives way to chs's, with a warning; one
+    named like a working column is an error.
     Raises DataError for problems that concern the whole file (a missing column, a
     wrong type); row-level problems become reject reasons.
     """
-    rd = Reading(scheme, source, lf.collect_schema().names(), decimal_comma)
+    rd = reading(lf, scheme, source, decimal_comma)
     check_columns(rd)
-    carried, warnings = carried_columns(rd, keep)
+    asked = asked_columns(rd, keep)
     lf = with_ids(lf, scheme, duplicates)
     problems = id_problems(scheme)
     lf, value_number, found = value_number_column(lf, rd)
@@ -166,7 +195,24 @@ def build_plan(
         primary, found = compiled[0], compiled[0].problems
     problems += found
     defs = Definitions(compiled, extras, primary, scheme.segments is not None)
-    return assemble_plan(lf, rd, carried, restored, defs, problems, warnings)
+    written = [*output_columns(rd, [], restored, defs), *[pl.lit(None).alias(c) for c in added]]
+    if scheme.alerts:
+        written.append(pl.lit(None).alias(ALERTS_COLUMN))
+    carried, clashes = carried_columns(rd, asked, [e.meta.output_name() for e in written])
+    return assemble_plan(lf, rd, carried, restored, defs, problems, clashes)
+
+
+def reading(lf: pl.LazyFrame, scheme: Scheme, source: str, decimal_comma: bool) -> Reading:
+    """What the stages share. An input column named like a working column (which no
+    export has, see chs/columns.py) is an error: it would be taken for chs's."""
+    names = lf.collect_schema().names()
+    reserved = [c for c in names if is_internal(c)]
+    if reserved:
+        raise DataError(
+            f"{source}: column {reserved[0]!r} is named like chs's working columns "
+            f"(which start with {WORK!r} or {ALERT_FLAG!r}); rename it"
+        )
+    return Reading(scheme, source, names, decimal_comma)
 
 
 def check_columns(rd: Reading) -> None:
@@ -179,46 +225,69 @@ def check_columns(rd: Reading) -> None:
         require_column(scheme.parent, "the scheme's parent", rd.columns, rd.source)
 
 
-def carried_columns(rd: Reading, keep: list[str] | None) -> tuple[list[str], list[str]]:
-    """The input columns the output carries, and a warning for those a scored column
-    replaces. The id goes first: a scored file read back without its scheme finds its
-    id there."""
+def asked_columns(rd: Reading, keep: list[str] | None) -> list[str]:
+    """The input columns asked for in the output (all, or the scheme's and `keep`). The
+    id goes first: a scored file read back without its scheme finds its id there."""
     scheme, columns, source = rd.scheme, rd.columns, rd.source
     fixed = [scheme.id] + [c for c in (scheme.value, scheme.parent) if c is not None]
-    carried = list(dict.fromkeys([scheme.id, *(columns if keep is None else [*fixed, *keep])]))
-    for name in carried:
+    asked = list(dict.fromkeys([scheme.id, *(columns if keep is None else [*fixed, *keep])]))
+    for name in asked:
         require_column(name, f"asked for with {OPTION}", columns, source, option="keep")
-    produced = {
-        *[points_column(f.name) for f in scheme.all_signals()],
-        *[group_column(g) for _, d in scheme.definitions() for g in (d.groups or {})],
-        *SCORE_COLUMNS,
-        DEFINITION,
-    }
-    clashing = [c for c in carried if c in produced and c != scheme.id]
-    if not clashing:
-        return carried, []
-    warning = f"{source}: input columns {', '.join(clashing)} are replaced by the scored values"
-    return [c for c in carried if c not in clashing], [warning]
+    return asked
+
+
+def carried_columns(
+    rd: Reading, asked: list[str], written: list[str]
+) -> tuple[list[str], list[str]]:
+    """The asked input columns the output carries, and a warning for those a column chs
+    writes replaces (in the output rows, or `row` and `reason` in the rejected rows).
+    The scheme's id, value and parent cannot give way: a clash there is a SchemeError."""
+    scheme, source = rd.scheme, rd.source
+    for key in ("id", "value", "parent"):
+        name = getattr(scheme, key)
+        if name is not None and (name in written or name in REJECT_COLUMNS):
+            raise SchemeError(
+                f"{scheme.where(key)}: {key}: the column {name!r} is named like a column "
+                "chs writes; rename it (in the file and the scheme)"
+            )
+    clashing = [c for c in asked if c in written]
+    warnings = []
+    if clashing:
+        warnings.append(
+            f"{source}: input columns {', '.join(clashing)} are replaced by the scored values"
+        )
+    shadowed = [c for c in REJECT_COLUMNS if c in rd.columns]
+    if shadowed:
+        warnings.append(
+            f"{source}: input columns {', '.join(shadowed)} are replaced in the rejected "
+            "rows by chs's row number and reason"
+        )
+    return [c for c in asked if c not in clashing], warnings
+
+
+REPEATED = internal("dup")  # the row's id occurs more than once
+VALUE_TEXT = internal("value_text")  # the value column's text, trimmed
 
 
 def with_ids(lf: pl.LazyFrame, scheme: Scheme, duplicates: list[str] | None) -> pl.LazyFrame:
     """Row numbers, and the id trimmed once: the checks read it, and its hash travels with
     the scored rows so that the caller can look for repeats after a streaming pass."""
     lf = (
-        lf.with_row_index(ROW, offset=1)
+        lf.with_row_index(ROW_NUMBER, offset=1)
         .with_columns(id_key(scheme.id).alias(KEY))
         .with_columns(id_hash(pl.col(KEY)).alias(ID_HASH))
     )
     id_text = pl.col(KEY)
     if duplicates is not None:
         repeated = id_text.is_in(duplicates) if duplicates else pl.lit(False)
-        return lf.with_columns(repeated.alias("__dup"))
+        return lf.with_columns(repeated.alias(REPEATED))
     # a group-by joined back, not a window over the whole column
+    count = internal("n")
     dups = (
         lf.group_by(KEY)
-        .agg(pl.len().alias("__n"))
-        .filter(pl.col("__n") > 1)
-        .select(KEY, pl.lit(True).alias("__dup"))
+        .agg(pl.len().alias(count))
+        .filter(pl.col(count) > 1)
+        .select(KEY, pl.lit(True).alias(REPEATED))
     )
     return lf.join(dups, on=KEY, how="left", maintain_order="left", nulls_equal=False)
 
@@ -229,7 +298,7 @@ def id_problems(scheme: Scheme) -> list[Problem]:
     return [
         (id_text.is_null(), pl.lit(f"empty {scheme.id}")),
         (
-            id_text.is_not_null() & pl.col("__dup").fill_null(False),
+            id_text.is_not_null() & pl.col(REPEATED).fill_null(False),
             pl.format(f"duplicate {scheme.id} '{{}}'", id_text),
         ),
     ]
@@ -243,8 +312,8 @@ def value_number_column(
     value = rd.scheme.value
     if value is None or lf.collect_schema()[value] != pl.String:
         return lf, None, []
-    lf = lf.with_columns(pl.col(value).str.strip_chars().alias("__value_text"))
-    text = pl.when(pl.col("__value_text") != "").then(pl.col("__value_text"))
+    lf = lf.with_columns(pl.col(value).str.strip_chars().alias(VALUE_TEXT))
+    text = pl.when(pl.col(VALUE_TEXT) != "").then(pl.col(VALUE_TEXT))
     number = (text.str.replace_all(",", ".", literal=True) if rd.decimal_comma else text).cast(
         pl.Float64, strict=False
     )
@@ -320,10 +389,10 @@ def routed_definition(
     compiled: list[CompiledDefinition],
     restored: dict[str, pl.Expr],
 ) -> tuple[pl.LazyFrame, CompiledDefinition, list[Problem]]:
-    """Each row routed to the first segment whose condition holds (DEFINITION), and the
+    """Each row routed to the first segment whose condition holds (ROUTE), and the
     segments' columns combined; a segment's problems count on its own rows only."""
     lf = with_route(lf, rd, restored)
-    routed = pl.col(DEFINITION)
+    routed = pl.col(ROUTE)
     problems = [
         (flag & (routed == comp.name), message)
         for comp in compiled
@@ -337,7 +406,7 @@ def routed_definition(
 
 
 def with_route(lf: pl.LazyFrame, rd: Reading, restored: dict[str, pl.Expr]) -> pl.LazyFrame:
-    """The DEFINITION column. Conditions see columns with their real types: a CSV column
+    """The ROUTE column (`definition` as written). Conditions see columns with their real types: a CSV column
     the scheme also reads is held as text here (for row-level checks), so its typed copy
     is swapped in while the route is computed."""
     segments = rd.scheme.segments
@@ -352,15 +421,17 @@ def with_route(lf: pl.LazyFrame, rd: Reading, restored: dict[str, pl.Expr]) -> p
     swap = sorted(c for c in roots if c in restored)
     try:
         lf = (
-            lf.with_columns([pl.col(c).alias(f"__text_{c}") for c in swap])
+            lf.with_columns([pl.col(c).alias(internal("text", c)) for c in swap])
             .with_columns([restored[c].alias(c) for c in swap])
-            .with_columns(route.alias(DEFINITION))
-            .with_columns([pl.col(f"__text_{c}").alias(c) for c in swap])
-            .drop([f"__text_{c}" for c in swap])
+            .with_columns(route.alias(ROUTE))
+            .with_columns([pl.col(internal("text", c)).alias(c) for c in swap])
+            .drop([internal("text", c) for c in swap])
         )
         lf.collect_schema()
     except pl.exceptions.PolarsError as exc:
-        raise DataError(f"{rd.source}: a segment condition cannot be evaluated: {exc}") from None
+        raise DataError(
+            f"{rd.source}: a segment condition cannot be evaluated: {polars_gist(exc)}"
+        ) from None
     return lf
 
 
@@ -382,7 +453,7 @@ def output_columns(
     return [
         *[restored[c].alias(c) if c in restored else pl.col(c) for c in carried],
         *defs.primary.outputs(""),
-        *([pl.col(DEFINITION)] if defs.segmented else []),
+        *([pl.col(ROUTE).alias(DEFINITION)] if defs.segmented else []),
         *[e for comp in defs.extras for e in comp.outputs(comp.prefix)],
         pl.lit(rd.scheme.name).alias("scheme"),
         pl.lit(rd.scheme.digest).alias("scheme_hash"),
@@ -403,7 +474,8 @@ def assemble_plan(
     reason = reject_reason(problems)
     checked = lf.with_columns(
         (
-            ~pl.any_horizontal([flag for flag, _ in problems]) & pl.col("__score").is_not_null()
+            ~pl.any_horizontal([flag for flag, _ in problems])
+            & pl.col(internal("score")).is_not_null()
         ).alias(OK),
     )
     output = output_columns(rd, carried, restored, defs)
@@ -411,12 +483,15 @@ def assemble_plan(
         None if scheme.value is None else restored.get(scheme.value, value_or_null(scheme.value))
     )
     outputs = {e.meta.output_name() for e in output}
+    shown = [c for c in rd.columns if c not in REJECT_COLUMNS]
     return ScoringPlan(
         accepted=checked.filter(pl.col(OK)),
-        rejected=checked.filter(~pl.col(OK)).with_columns(reason.alias(REASON)),
+        rejected=checked.filter(~pl.col(OK)).select(
+            pl.col(ROW_NUMBER).alias(ROW), reason.alias(REASON), *shown
+        ),
         reason=reason,
         output=output,
-        columns=rd.columns,
+        columns=shown,
         checked=checked,
         value=value,
         id_column=scheme.id,

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from chs.errors import DataError
+from chs.columns import internal
+from chs.errors import DataError, polars_gist
 from chs.hints import suggest_column
 from chs.scheme import FlatSignal, parse_sql_expr
 
@@ -31,7 +32,7 @@ class SignalValue:
 
     value: pl.Expr  # Float64 for numeric signals, String for categories; null when missing
     bad: tuple[pl.Expr, pl.Expr] | None  # (flag, message) where the raw value is unusable
-    text: pl.Expr | None = None  # trimmed text to materialise first as `__t_<signal>`
+    text: pl.Expr | None = None  # trimmed text to materialise first (`internal("t", signal)`)
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ def signal_value(
     source: str,
     *,
     decimal_comma: bool,
-    sfx: str = "",
+    prefix: str = "",
 ) -> SignalValue:
     """The signal's value, typed for its points: text for a map, a number otherwise."""
     read = raw_signal(flat, lf, columns, source)
@@ -61,7 +62,7 @@ def signal_value(
         return SignalValue(pl.lit(None, pl.Float64 if flat.signal.numeric else pl.String), None)
     if not flat.signal.numeric:
         return category_value(read)
-    return number_value(read, decimal_comma=decimal_comma, sfx=sfx)
+    return number_value(read, decimal_comma=decimal_comma, prefix=prefix)
 
 
 def raw_signal(flat: FlatSignal, lf: pl.LazyFrame, columns: list[str], source: str) -> RawSignal:
@@ -82,7 +83,9 @@ def raw_signal(flat: FlatSignal, lf: pl.LazyFrame, columns: list[str], source: s
     try:
         dtype = lf.select(raw.alias("v")).collect_schema()["v"]
     except pl.exceptions.PolarsError as exc:
-        raise DataError(f"{source}: the expression of {where} cannot be evaluated: {exc}") from None
+        raise DataError(
+            f"{source}: the expression of {where} cannot be evaluated: {polars_gist(exc)}"
+        ) from None
     return RawSignal(flat, raw, where, origin, dtype, source)
 
 
@@ -102,9 +105,10 @@ def category_value(read: RawSignal) -> SignalValue:
     return SignalValue(text, None)
 
 
-def number_value(read: RawSignal, *, decimal_comma: bool, sfx: str) -> SignalValue:
+def number_value(read: RawSignal, *, decimal_comma: bool, prefix: str) -> SignalValue:
     """A numeric signal's value as Float64 (NaN is missing); text is parsed, and text that
-    is not a number becomes the row's problem."""
+    is not a number becomes the row's problem. `prefix`: the definition's, which names
+    the working columns the value is materialised in (`text`, then the value)."""
     raw, dtype, name = read.raw, read.dtype, read.flat.name
     if dtype.is_numeric():
         value = raw.cast(pl.Float64)
@@ -116,11 +120,11 @@ def number_value(read: RawSignal, *, decimal_comma: bool, sfx: str) -> SignalVal
     if dtype == pl.String:
         # Parsed in stages (text, then number, then the check) so each is computed once.
         stripped = raw.str.strip_chars()
-        text = pl.col(f"__t_{name}{sfx}")
+        text = pl.col(internal("t", name, prefix))
         number_text = text.str.replace_all(",", ".", literal=True) if decimal_comma else text
         value = number_text.cast(pl.Float64, strict=False).fill_nan(None)
         bad = (
-            text.is_not_null() & pl.col(f"__v_{name}{sfx}").is_null(),
+            text.is_not_null() & pl.col(internal("v", name, prefix)).is_null(),
             pl.format(f"{name}: '{{}}' is not a number ({read.origin})", text),
         )
         return SignalValue(value, bad, pl.when(stripped != "").then(stripped))
