@@ -3,6 +3,7 @@ the when/then fold, the value column, band order."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 
 import polars as pl
@@ -43,8 +44,16 @@ def labelled(index: pl.Expr, labels: list[str]) -> pl.Expr:
 
 
 def trimmed_id(id_column: str) -> pl.Expr:
-    """The id as text without surrounding spaces: ` C1 ` is the customer `C1`."""
-    return pl.col(id_column).cast(pl.String).str.strip_chars()
+    """The id as compared: text without surrounding spaces, in Unicode NFC. ` C1 ` is
+    the customer `C1`; `Café` typed as `e` + a combining accent (NFD, as macOS file
+    names and some exports write it) is the customer `Café` written with `é`, so that the
+    same customer in two exports (or twice in one) is one customer, not two."""
+    return pl.col(id_column).cast(pl.String).str.strip_chars().str.normalize("NFC")
+
+
+def id_text(value: object) -> str:
+    """An id given as a Python value (on the command line, say) as `trimmed_id` compares it."""
+    return unicodedata.normalize("NFC", str(value).strip())
 
 
 def id_key(id_column: str) -> pl.Expr:

@@ -15,6 +15,7 @@ import polars as pl
 
 from chs.columns import internal
 from chs.errors import OPTION, DataError
+from chs.exprs import trimmed_id
 from chs.hints import close_matches
 
 # The parent roll-up's working aggregates, beside the group-by columns.
@@ -106,7 +107,7 @@ def parent_query(
     """Per parent account: children, value-weighted score, value share per band."""
     value = _value(value_column)
     weight = value.fill_null(0.0) if value_column else pl.lit(1.0)
-    parent_id = pl.col(parent).cast(pl.String).str.strip_chars()  # " P1 " is P1
+    parent_id = trimmed_id(parent)  # " P1 " is P1, in NFC as every id
     return (
         frame.filter(parent_id.is_not_null() & (parent_id != ""))
         .group_by(parent_id.alias("parent"))

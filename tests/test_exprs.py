@@ -1,10 +1,23 @@
-"""Shared polars expressions: the band order."""
+"""Shared polars expressions: the id as compared, the band order."""
 
 from __future__ import annotations
 
+import unicodedata
+
 import polars as pl
 
-from chs.exprs import band_order
+from chs.exprs import band_order, id_key, id_text, trimmed_id
+
+NFC, NFD = unicodedata.normalize("NFC", "Café"), unicodedata.normalize("NFD", "Café")
+
+
+def test_ids_are_compared_trimmed_and_in_nfc():
+    assert NFC != NFD  # `é` against `e` and a combining accent
+    frame = pl.DataFrame({"id": [f" {NFD} ", NFC, "  ", 42]}, strict=False)
+    keys = frame.select(trimmed_id("id").alias("t"), id_key("id").alias("k"))
+    assert keys["t"].to_list() == [NFC, NFC, "", "42"]
+    assert keys["k"].to_list() == [NFC, NFC, None, "42"]
+    assert [id_text(v) for v in (f" {NFD}", NFC, 42)] == [NFC, NFC, "42"]
 
 
 def test_band_order_by_best_score():

@@ -20,7 +20,7 @@ from chs.columns import OK, REASON, ROUTE, ROW_NUMBER
 from chs.engine import ScoringPlan
 from chs.errors import DataError, OptionError
 from chs.explanation import Customer, Explanation, explain_customer
-from chs.exprs import trimmed_id
+from chs.exprs import id_text, trimmed_id
 from chs.files import CsvOptions, Input
 from chs.hints import close_ids
 from chs.scheme import Scheme
@@ -72,9 +72,11 @@ class _Rows:
 def explain(
     input_path: str | Path, scheme: Scheme, ids: list[str], csv: CsvOptions | None = None
 ) -> ExplainResult:
-    """Explain the given customers. Returns plain data."""
+    """Explain the given customers (ids compared as the engine compares them: trimmed,
+    in Unicode NFC). Returns plain data."""
     if not ids:
         raise OptionError("give at least one customer id")
+    ids = [id_text(i) for i in ids]
     source = Path(input_path)
     with planned(source, scheme, csv or CsvOptions()) as (data, plan):
         rows = _rows(source, scheme, ids, data, plan)
@@ -102,7 +104,7 @@ def _rows(source: Path, scheme: Scheme, ids: list[str], data: Input, plan: Scori
     rejected = plan.rejected.filter(key.is_in(ids)).select(scheme.id, REASON).collect()
 
     def by_id(frame: pl.DataFrame) -> dict[str, dict[str, Any]]:
-        return {str(r[scheme.id]).strip(): r for r in frame.iter_rows(named=True)}
+        return {id_text(r[scheme.id]): r for r in frame.iter_rows(named=True)}
 
     return _Rows(
         working=by_id(rows),
