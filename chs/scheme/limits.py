@@ -16,10 +16,17 @@ MAX_YAML_DEPTH = 20  # nested lists and mappings; a scheme needs 9 at most
 MAX_YAML_NODES = 20_000  # keys, values, lists and mappings: bounds the time to load (< 1 s)
 
 # -- counts, checked by the model (key path and line in the message) -----------------------
+# Each tier, breakpoint and category is one step of a when/then chain in the scoring plan,
+# whose time and memory grow with the square of its length (one map of 1,000 categories
+# took 3 s and 950 MB in `chs check --data`, nine of them 57 s and 7 GB): the per-signal
+# limits bound one chain, MAX_RULES their sum and MAX_SIGNALS their number. At these limits
+# `chs check --data` of 10,000 rows takes at most about 6 s and 700 MB (200 signals in 50
+# segments); without them it took minutes and gigabytes.
 MAX_TIERS = 100  # `points` tiers per signal
 MAX_LINEAR_POINTS = 100  # `linear` breakpoints per signal
-MAX_MAP_ENTRIES = 1_000  # `map` categories per signal
-MAX_SIGNALS = 500  # signals in all: every segment, group and extra score counted
+MAX_MAP_ENTRIES = 250  # `map` categories per signal (every country code fits)
+MAX_RULES = 2_000  # tiers, breakpoints and categories in all
+MAX_SIGNALS = 200  # signals in all: every segment, group and extra score counted
 MAX_GROUPS = 50  # groups per definition (the scheme, a segment or an extra score)
 MAX_SEGMENTS = 50
 MAX_SCORES = 20  # extra scores beside the main one
@@ -28,7 +35,7 @@ MAX_ALERTS = 100
 MAX_TRENDS = 20  # declared change_<N>d spans
 
 # -- numbers: every number in a scheme is finite, and these bound the rest ------------------
-MAX_WEIGHT = 1_000_000.0  # 500 signals of this weight sum to 5e8: no overflow
+MAX_WEIGHT = 1_000_000.0  # 200 signals of this weight sum to 2e8: no overflow
 MIN_WEIGHT = 0.000_001  # smaller weights lose precision in the weighted sums (subnormals)
 MAX_MAGNITUDE = 1e15  # tier bounds and linear breakpoints: integers stay exact (< 2**53),
 # a bound plus one is a different number, and a segment's width cannot overflow

@@ -331,7 +331,7 @@ def _problem(err: Any, loc: tuple[str, ...]) -> str:
         return f"input should be {side} than or equal to {number_text(bound)} (got {_shown(given)})"
     if kind == "too_long":
         items = _ITEMS.get(loc[-1], "items") if loc else "items"
-        return f"too many {items}: {len(given)}; the limit is {ctx['max_length']:,}"
+        return f"too many {items}: {len(given):,}; the limit is {ctx['max_length']:,}"
     if kind == "string_pattern_mismatch":
         return (
             f"{_shown(given)} is not a valid name: use letters, digits and _, "

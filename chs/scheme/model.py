@@ -38,6 +38,7 @@ from chs.scheme.limits import (
     MAX_LINEAR_POINTS,
     MAX_MAGNITUDE,
     MAX_MAP_ENTRIES,
+    MAX_RULES,
     MAX_SCORES,
     MAX_SEGMENTS,
     MAX_SIGNALS,
@@ -405,18 +406,46 @@ def _one_definition(
             seen[name] = group_name
 
 
-def signal_places(scheme: Scheme) -> list[tuple[str, ...]]:
-    """The key path of every signal of a scheme as written: its own, its segments' and its
-    extra scores', in or out of groups (what the total signal limit counts)."""
+def signal_places(scheme: Scheme) -> list[tuple[tuple[str, ...], Signal]]:
+    """Every signal of a scheme as written, with its key path: its own, its segments' and
+    its extra scores', in or out of groups (what the scheme-wide limits count)."""
     parts: list[tuple[tuple[str, ...], Segment | ExtraScore | Scheme]] = [((), scheme)]
     parts += [(("segments", str(i)), seg) for i, seg in enumerate(scheme.segments or [])]
     parts += [(("scores", name), extra) for name, extra in (scheme.scores or {}).items()]
-    places: list[tuple[str, ...]] = []
+    places: list[tuple[tuple[str, ...], Signal]] = []
     for loc, part in parts:
-        places += [(*loc, "signals", name) for name in part.signals or {}]
+        places += [((*loc, "signals", n), sig) for n, sig in (part.signals or {}).items()]
         for gname, group in (part.groups or {}).items():
-            places += [(*loc, "groups", gname, "signals", name) for name in group.signals]
+            places += [
+                ((*loc, "groups", gname, "signals", n), sig) for n, sig in group.signals.items()
+            ]
     return places
+
+
+def check_totals(scheme: Scheme) -> None:
+    """Signals and rules (tiers, breakpoints, categories) in all, within their limits.
+
+    Each rule is one step of a when/then chain in the scoring plan, whose cost grows
+    faster than its length: the per-signal limits bound one chain, these the whole plan.
+    """
+    places = signal_places(scheme)
+    if len(places) > MAX_SIGNALS:
+        raise LocatedError(
+            places[MAX_SIGNALS][0],
+            f"too many signals: {len(places):,} in all (segments, groups and scores "
+            f"counted); the limit is {MAX_SIGNALS:,}",
+        )
+    rules = [len(sig.points or sig.linear or sig.map or ()) for _, sig in places]
+    if sum(rules) > MAX_RULES:
+        total = 0
+        for (loc, sig), count in zip(places, rules, strict=True):
+            total += count
+            if total > MAX_RULES:
+                raise LocatedError(
+                    (*loc, {"tiers": "points"}.get(sig.kind, sig.kind)),
+                    f"too many rules: {sum(rules):,} tiers, breakpoints and categories in "
+                    f"all (segments, groups and scores counted); the limit is {MAX_RULES:,}",
+                )
 
 
 class Segment(_Strict):
@@ -522,13 +551,7 @@ class Scheme(_Strict):
                 )
         if self.segments is None:
             _one_definition(self.signals, self.groups, ())
-        places = signal_places(self)
-        if len(places) > MAX_SIGNALS:
-            raise LocatedError(
-                places[MAX_SIGNALS],
-                f"too many signals: {len(places)} in all (segments, groups and scores "
-                f"counted); the limit is {MAX_SIGNALS}",
-            )
+        check_totals(self)
         return self
 
     @field_validator("bands")

@@ -23,6 +23,7 @@ from chs.scheme.limits import (
     MAX_GROUPS,
     MAX_LINEAR_POINTS,
     MAX_MAP_ENTRIES,
+    MAX_RULES,
     MAX_SCHEME_BYTES,
     MAX_SCORES,
     MAX_SEGMENTS,
@@ -64,7 +65,8 @@ def refused_by_chs_check(path: Path, message: str) -> None:
 def test_the_limits_are_the_documented_values() -> None:
     # The README's table quotes these; a change here must change it too.
     assert (MAX_SCHEME_BYTES, MAX_YAML_DEPTH, MAX_YAML_NODES) == (1_000_000, 20, 20_000)
-    assert (MAX_TIERS, MAX_LINEAR_POINTS, MAX_MAP_ENTRIES, MAX_SIGNALS) == (100, 100, 1_000, 500)
+    assert (MAX_TIERS, MAX_LINEAR_POINTS, MAX_MAP_ENTRIES, MAX_RULES) == (100, 100, 250, 2_000)
+    assert MAX_SIGNALS == 200
     assert (MAX_GROUPS, MAX_SEGMENTS, MAX_SCORES, MAX_BANDS, MAX_ALERTS, MAX_TRENDS) == (
         50,
         50,
@@ -322,8 +324,8 @@ def map_text(count: int) -> str:
 COUNTS = [
     pytest.param(points_text, MAX_TIERS, "s.yaml:7: signals.a.points: too many tiers: 101; the limit is 100", id="tiers"),
     pytest.param(linear_text, MAX_LINEAR_POINTS, "s.yaml:7: signals.a.linear: too many breakpoints: 101; the limit is 100", id="linear"),
-    pytest.param(map_text, MAX_MAP_ENTRIES, "s.yaml:7: signals.a.map: too many categories: 1001; the limit is 1,000", id="map"),
-    pytest.param(signals_text, MAX_SIGNALS, "s.yaml:3: signals: too many signals: 501; the limit is 500", id="signals"),
+    pytest.param(map_text, MAX_MAP_ENTRIES, "s.yaml:7: signals.a.map: too many categories: 251; the limit is 250", id="map"),
+    pytest.param(signals_text, MAX_SIGNALS, "s.yaml:3: signals: too many signals: 201; the limit is 200", id="signals"),
     pytest.param(groups_text, MAX_GROUPS, "s.yaml:3: groups: too many groups: 51; the limit is 50", id="groups"),
     pytest.param(segments_text, MAX_SEGMENTS, "s.yaml:3: segments: too many segments: 51; the limit is 50", id="segments"),
     pytest.param(scores_text, MAX_SCORES, "s.yaml:9: scores: too many scores: 21; the limit is 20", id="scores"),
@@ -350,13 +352,32 @@ def test_too_many_trend_spans_are_refused() -> None:
 
 
 def test_signals_are_counted_across_segments() -> None:
-    # 26 segments of 20 signals: each mapping is within the limit, 520 in all are not;
-    # the first signal over the limit is the 501st: segment 25 (line 29), signal s0.
-    text = segments_text(26, signals=20)
+    # 11 segments of 20 signals: each mapping is within the limit, 220 in all are not;
+    # the first signal over the limit is the 201st: segment 10 (line 14), signal s0.
+    text = segments_text(11, signals=20)
     assert error(text) == (
-        "s.yaml:29: segments[25].signals.s0: too many signals: 520 in all "
-        "(segments, groups and scores counted); the limit is 500"
+        "s.yaml:14: segments[10].signals.s0: too many signals: 220 in all "
+        "(segments, groups and scores counted); the limit is 200"
     )
+
+
+# A signal of 100 tiers (99 bounded and the catch-all) on one line.
+_TIERS = ", ".join([f"{{at_least: {i}, points: 1}}" for i in range(99)] + ["{points: 0}"])
+HUNDRED_TIERS = f"{{column: a, weight: 1, points: [{_TIERS}]}}"
+
+
+def test_rules_are_counted_across_signals() -> None:
+    # 21 signals of 100 tiers: each within its limit, 2,100 in all are not; the total
+    # passes 2,000 at the 21st signal, s20, on line 3 + 21.
+    assert error(signals_text(21, HUNDRED_TIERS)) == (
+        "s.yaml:24: signals.s20.points: too many rules: 2,100 tiers, breakpoints and "
+        "categories in all (segments, groups and scores counted); the limit is 2,000"
+    )
+
+
+def test_rules_up_to_the_total_load() -> None:
+    scheme = parse_scheme(signals_text(20, HUNDRED_TIERS))
+    assert sum(len(f.signal.points or []) for f in scheme.flat_signals()) == 2_000
 
 
 def test_100_000_categories_fail_fast_in_chs_check(tmp_path: Path) -> None:
