@@ -18,7 +18,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "chs"
 
-LEAVES = {"chs.errors", "chs.columns", "chs.exprs", "chs.hints", "chs.numbers"}
+LEAVES = {"chs.errors", "chs.columns", "chs.exprs", "chs.hints", "chs.numbers", "chs.text"}
 ANALYSES = {
     "chs.sources",
     "chs.snapshot",

@@ -15,6 +15,8 @@ from typing import Any
 
 import typer
 
+from chs.text import json_safe, printable
+
 
 @dataclass
 class State:
@@ -42,16 +44,19 @@ def console(stderr: bool = False) -> Any:
 
 
 def print_json(data: Any) -> None:
-    """The result as indented JSON, non-ASCII kept (names, ids) for people and jq alike."""
-    typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    """The result as indented JSON, non-ASCII kept (names, ids) for people and jq alike;
+    control characters escaped (`\u001b`: json.dumps escapes C0, `json_safe` the rest)."""
+    typer.echo(json_safe(json.dumps(data, indent=2, ensure_ascii=False)))
 
 
 def warn(messages: list[str]) -> None:
-    """`Warning: …` lines on stderr, so that stdout stays the result (and valid JSON)."""
+    """`Warning: …` lines on stderr, so that stdout stays the result (and valid JSON);
+    control characters stripped (a warning quotes file and column names)."""
     if messages:
         err = console(stderr=True)
         for message in messages:
-            err.print(f"Warning: {message}", markup=False, soft_wrap=True)
+            text = printable(f"Warning: {message}", multiline=True)
+            err.print(text, markup=False, soft_wrap=True)
 
 
 @contextlib.contextmanager
@@ -66,10 +71,10 @@ def progress(message: str) -> Iterator[None]:
 
     with Progress(
         SpinnerColumn(),
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         TimeElapsedColumn(),
         console=err,
         transient=True,
     ) as bar:
-        bar.add_task(message, total=None)
+        bar.add_task(printable(message), total=None)  # it names the input file
         yield

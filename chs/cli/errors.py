@@ -2,6 +2,9 @@
 
 The library names parameters and gives hint keys (chs/errors.py); here they become the
 flags and the advice a command-line user acts on, so every message is worded in one place.
+It is also where what a message quotes from the data is made safe to print: control
+characters stripped (chs/text.py), and an internal error cut to the gist of its first
+line, so that an engine's list of values (customer data) never reaches the terminal.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from chs.errors import (
     HINT_SEPARATOR,
     INTERNAL,
     ChsError,
+    polars_gist,
 )
+from chs.text import printable
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -51,8 +56,10 @@ def error_text(exc: ChsError) -> str:
 
 
 def fail(exc: ChsError) -> NoReturn:
-    """Print `Error: <message>` on stderr and exit with the error's code."""
-    console(stderr=True).print(f"Error: {error_text(exc)}", markup=False, soft_wrap=True)
+    """Print `Error: <message>` on stderr (a block of lines, control characters
+    stripped) and exit with the error's code."""
+    text = printable(f"Error: {error_text(exc)}", multiline=True)
+    console(stderr=True).print(text, markup=False, soft_wrap=True)
     raise typer.Exit(exc.exit_code) from None
 
 
@@ -78,12 +85,13 @@ def guarded(fn: F) -> F:
 
 
 def internal(exc: Exception) -> NoReturn:
-    """A bug: one line naming it, and how to get the traceback (exit 1)."""
+    """A bug: one line naming it (the gist of its message: no value list, no control
+    character), and how to get the traceback (exit 1)."""
     err = console(stderr=True)
     if state.debug:
         err.print_exception(show_locals=False)
     err.print(
-        f"Internal error: {type(exc).__name__}: {exc}\n"
+        f"Internal error: {type(exc).__name__}: {printable(polars_gist(exc))}\n"
         "This is a bug in chs; run again with --debug for the traceback and report it.",
         markup=False,
         soft_wrap=True,

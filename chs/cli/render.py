@@ -1,4 +1,8 @@
-"""Rich rendering of the library's results. Pure presentation: no computation of its own."""
+"""Rich rendering of the library's results. Pure presentation: no computation of its own.
+
+Everything printed here goes through `_say` (a line), `_cells` (table cells), `_new_table`
+(a title) and `_head` (a column header), which strip control characters
+(chs/text.py): ids, labels and names come from files someone else wrote."""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+
+from chs.text import printable
 
 # Everything printed here is data (ids, file names, reasons): never read as rich markup.
 
@@ -32,14 +38,36 @@ def _style(color: str | None) -> str:
     return color or ""
 
 
-def _say(con: Console, text: str) -> None:
-    """A line of data: never read as rich markup (`[red]` in an id stays as it is)."""
-    con.print(text, markup=False)
+def _say(con: Console, text: str, *, multiline: bool = False) -> None:
+    """A line of data (or a `multiline` block): never read as rich markup (`[red]` in an
+    id stays as it is), no control character (an id cannot colour or retitle the
+    terminal, nor, with a newline, forge a line)."""
+    con.print(printable(text, multiline=multiline), markup=False)
 
 
 def _cells(values: list[Any]) -> list[Text]:
-    """Table cells as plain Text, for the same reason as `_say`; None shows empty."""
-    return [Text("" if v is None else str(v)) for v in values]
+    """Table cells as plain Text, for the same reasons as `_say`; None shows empty. A
+    Text is taken as built (by `_lines`)."""
+    return [
+        v if isinstance(v, Text) else Text(printable("" if v is None else str(v))) for v in values
+    ]
+
+
+def _lines(values: list[str]) -> Text:
+    """A cell of several lines, each one printable."""
+    return Text("\n".join(printable(v) for v in values))
+
+
+def _new_table(con: Console, title: str) -> Table:
+    """A table under a title, which names data too (a column, a scheme)."""
+    return Table(
+        title=Text(printable(title), style="table.title"), box=_box(con), title_justify="left"
+    )
+
+
+def _head(name: str) -> Text:
+    """A column header: it may be a column of the file (the id, the value)."""
+    return Text(printable(name))
 
 
 def score_summary(con: Console, s: dict[str, Any]) -> None:
@@ -75,13 +103,13 @@ def score_summary(con: Console, s: dict[str, Any]) -> None:
 
 def _band_counts(con: Console, s: dict[str, Any], value_col: str | None) -> None:
     """Customers (and value) per band, each row in its band's colour on a terminal."""
-    table = Table(title="Customers per band", box=_box(con), title_justify="left")
-    table.add_column("band")
-    table.add_column("customers", justify="right")
-    table.add_column("share", justify="right")
+    table = _new_table(con, "Customers per band")
+    table.add_column(_head("band"))
+    table.add_column(_head("customers"), justify="right")
+    table.add_column(_head("share"), justify="right")
     if value_col:
-        table.add_column(value_col, justify="right")
-        table.add_column(f"{value_col} share", justify="right")
+        table.add_column(_head(value_col), justify="right")
+        table.add_column(_head(f"{value_col} share"), justify="right")
     for b in s["bands"]:
         cells = [b["band"], str(b["customers"]), _pct(b["share"])]
         if value_col:
@@ -93,13 +121,13 @@ def _band_counts(con: Console, s: dict[str, Any], value_col: str | None) -> None
 def _at_risk(con: Console, s: dict[str, Any], value_col: str | None) -> None:
     """The lowest-scored customers with their reasons: who to call first."""
     colors = {b["band"]: b["color"] for b in s["bands"]}
-    risk = Table(title=f"Top {len(s['at_risk'])} at risk", box=_box(con), title_justify="left")
+    risk = _new_table(con, f"Top {len(s['at_risk'])} at risk")
     for name, justify in ((s["id_column"], "left"), ("score", "right"), ("band", "left")):
-        risk.add_column(name, justify=justify)  # type: ignore[arg-type]
+        risk.add_column(_head(name), justify=justify)  # type: ignore[arg-type]
     if value_col:
-        risk.add_column(value_col, justify="right")
-    risk.add_column("coverage", justify="right")
-    risk.add_column("reasons")
+        risk.add_column(_head(value_col), justify="right")
+    risk.add_column(_head("coverage"), justify="right")
+    risk.add_column(_head("reasons"))
     for r in s["at_risk"]:
         cells = [r["id"], f"{r['score']:.1f}", r["band"]]
         if value_col:
@@ -114,7 +142,7 @@ def scheme_description(con: Console, d: dict[str, Any]) -> None:
     sch = d["scheme"]
     _say(con, f"Scheme {sch['name']} ({sch['hash']}) from {sch['source']}: valid")
     if sch["description"]:
-        _say(con, sch["description"])
+        _say(con, sch["description"], multiline=True)
     _say(con, f"id: {sch['id']}   value: {sch['value'] or '-'}   missing: {sch['missing']}")
     if d["signals"] is not None:
         _definition(con, d, "")
@@ -144,33 +172,29 @@ def scheme_description(con: Console, d: dict[str, Any]) -> None:
 def _definition(con: Console, d: dict[str, Any], title: str) -> None:
     """One definition's groups and signals (the scheme's, or a segment's or a score's)."""
     if d["groups"]:
-        groups = Table(title=f"{title}Groups", box=_box(con), title_justify="left")
+        groups = _new_table(con, f"{title}Groups")
         for name, justify in (
             ("group", "left"),
             ("weight", "right"),
             ("share", "right"),
             ("label", "left"),
         ):
-            groups.add_column(name, justify=justify)  # type: ignore[arg-type]
+            groups.add_column(_head(name), justify=justify)  # type: ignore[arg-type]
         for g in d["groups"]:
             groups.add_row(
                 *_cells([g["name"], f"{g['weight']:g}", f"{g['share']:.1f} %", g["label"]])
             )
         con.print(groups)
-    table = Table(
-        title=f"{title}Signals (share = effective weight in the score)",
-        box=_box(con),
-        title_justify="left",
-    )
+    table = _new_table(con, f"{title}Signals (share = effective weight in the score)")
     columns = (
         ["signal"]
         + (["group"] if d["groups"] else [])
         + ["source", "weight", "share", "missing", "rules"]
     )
     for name in columns:
-        table.add_column(name, justify="right" if name in ("weight", "share") else "left")
+        table.add_column(_head(name), justify="right" if name in ("weight", "share") else "left")
     for s in d["signals"]:
-        rules = "\n".join(f"{r['when']} -> {_points(r['points'])}" for r in s["rules"])
+        rules = _lines([f"{r['when']} -> {_points(r['points'])}" for r in s["rules"]])
         missing = s["missing"] if isinstance(s["missing"], str) else f"{s['missing']:g} points"
         cells = [s["name"]] + ([s["group"]] if d["groups"] else [])
         cells += [s["source"], f"{s['weight']:g}", f"{s['share']:.1f} %", missing, rules]
@@ -180,9 +204,9 @@ def _definition(con: Console, d: dict[str, Any], title: str) -> None:
 
 def _bands(con: Console, title: str, band_list: list[dict[str, Any]]) -> None:
     """The bands and their score ranges, each in its colour on a terminal."""
-    bands = Table(title=title, box=_box(con), title_justify="left")
-    bands.add_column("band")
-    bands.add_column("range")
+    bands = _new_table(con, title)
+    bands.add_column(_head("band"))
+    bands.add_column(_head("range"))
     for b in band_list:
         bands.add_row(
             *_cells([b["band"], b["range"]]), style=_style(b["color"]) if con.is_terminal else ""
@@ -223,10 +247,10 @@ def data_check(con: Console, d: dict[str, Any]) -> None:
         ],
     )
     total = max(rows["scored"], 1)
-    dist = Table(title="Score distribution", box=_box(con), title_justify="left")
-    dist.add_column("score")
-    dist.add_column("customers", justify="right")
-    dist.add_column("")
+    dist = _new_table(con, "Score distribution")
+    dist.add_column(_head("score"))
+    dist.add_column(_head("customers"), justify="right")
+    dist.add_column(_head(""))
     peak = max((h["customers"] for h in d["histogram"]), default=0) or 1
     for h in d["histogram"]:
         dist.add_row(*_cells([h["range"], h["customers"], "#" * round(h["customers"] / peak * 40)]))
@@ -239,7 +263,7 @@ def data_check(con: Console, d: dict[str, Any]) -> None:
 
 def _table(con: Console, title: str, columns: list[str], rows: list[list[Any]]) -> None:
     """A plain table of data cells; numbers right-aligned."""
-    table = Table(title=title, box=_box(con), title_justify="left")
+    table = _new_table(con, title)
     numeric = {
         i
         for i, _ in enumerate(columns)
@@ -249,7 +273,7 @@ def _table(con: Console, title: str, columns: list[str], rows: list[list[Any]]) 
         )
     }
     for i, name in enumerate(columns):
-        table.add_column(name, justify="right" if i in numeric else "left")
+        table.add_column(_head(name), justify="right" if i in numeric else "left")
     for r in rows:
         table.add_row(*_cells([_num(v) for v in r]))
     con.print(table)
