@@ -842,10 +842,12 @@ def _replace_all(temps: Sequence[tuple[Path, Path]]) -> None:
     """os.replace each temporary onto its target; on a failure, undo the renames done
     (from hard-linked backups of the files they replaced) and raise naming the output."""
     done: list[tuple[Path, Path | None]] = []  # (target, backup of what it replaced)
+    backups: list[Path] = []
     held: list[int] = []  # the backups' locks
     try:
         for tmp, target in temps:
             backup = _backup(target, held)
+            backups += [backup] if backup is not None else []
             try:
                 os.replace(tmp, target)
             except OSError as exc:
@@ -853,9 +855,8 @@ def _replace_all(temps: Sequence[tuple[Path, Path]]) -> None:
                 raise _write_error(exc, target) from None
             done.append((target, backup))
     finally:
-        for _, backup in done:
-            if backup is not None:
-                backup.unlink(missing_ok=True)
+        for backup in backups:
+            backup.unlink(missing_ok=True)
         for fd in held:
             os.close(fd)
 

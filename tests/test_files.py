@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
+import errno
+import fcntl
+import os
+import socket
+import tempfile
+import time
 from pathlib import Path
 
 import polars as pl
 import pytest
+from support import write
 
 from chs.errors import DataError, OptionError, OutputError
-from chs.files import CsvOptions, PendingWrites, check_outputs, input_format, open_input, read_error
+from chs.files import (
+    TEMP_FILE,
+    WORK_FOLDER,
+    CsvOptions,
+    PendingWrites,
+    WorkFolder,
+    check_outputs,
+    input_format,
+    open_input,
+    read_error,
+    sweep,
+    sweep_work,
+    write_parquet,
+)
 
 SAMPLE = Path(__file__).resolve().parent.parent / "sample_data"
 
@@ -242,3 +262,238 @@ def test_committed_writes_keep_their_folders(tmp_path):
         pl.collect_all(pending.sinks)
         pending.commit()
     assert pl.read_parquet(target)["a"].to_list() == [1]
+
+
+# -- what is not a file: named, never opened ------------------------------------------------
+
+PIPE_ADVICE = "chs reads an input more than once, so save it to a file first"
+
+
+def test_a_fifo_is_named_without_being_opened(tmp_path):
+    fifo = tmp_path / "export.csv"
+    os.mkfifo(fifo)  # opening it would block: nobody writes to it
+    with pytest.raises(DataError) as err:
+        input_format(fifo)
+    assert err.value.message == f"{fifo}: is a named pipe (FIFO), not a file; {PIPE_ADVICE}"
+
+
+def test_an_anonymous_pipe_a_device_and_a_socket_are_named(tmp_path):
+    read_end, write_end = os.pipe()
+    server = socket.socket(socket.AF_UNIX)
+    try:
+        server.bind(str(tmp_path / "s.csv"))
+        cases = [
+            (Path(f"/proc/self/fd/{read_end}"), f"is a pipe, not a file; {PIPE_ADVICE}"),
+            (Path("/dev/zero"), "is a device, not a file"),
+            (tmp_path / "s.csv", "is a socket, not a file"),
+        ]
+        for path, message in cases:
+            with pytest.raises(DataError) as err:
+                input_format(path)
+            assert err.value.message == f"{path}: {message}"
+            assert err.value.exit_code == 4
+    finally:
+        server.close()
+        os.close(read_end)
+        os.close(write_end)
+
+
+def test_an_output_that_is_a_fifo_or_a_folder_is_refused(tmp_path):
+    data = write(tmp_path / "in.csv", "id\n1\n")
+    fifo = tmp_path / "out.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(OutputError) as err:
+        check_outputs([fifo], [data])
+    assert err.value.message == (
+        f"{fifo}: is a named pipe (FIFO), not a file; outputs are written to a temporary "
+        "file and renamed into place"
+    )
+    (tmp_path / "dir.csv").mkdir()
+    with pytest.raises(OutputError) as err:
+        check_outputs([tmp_path / "dir.csv"], [data])
+    assert err.value.message == f"{tmp_path / 'dir.csv'}: is a directory"
+
+
+# -- a header that names a column twice ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "separator", "message"),
+    [
+        ("id,x,y,x\n1,2,3,4\n", ",", "column 'x' appears twice in the header (columns 2 and 4)"),
+        (
+            '"a,b";x;"a,b"\n1;2;3\n',
+            ";",
+            "column 'a,b' appears twice in the header (columns 1 and 3)",
+        ),
+        (
+            "\ufeffid,id,id\n1,2,3\n",
+            ",",
+            "column 'id' appears 3 times in the header (columns 1, 2 and 3)",
+        ),
+    ],
+)
+def test_a_duplicate_header_names_the_column_and_its_positions(tmp_path, text, separator, message):
+    path = tmp_path / "a.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(DataError) as err:
+        read(path, CsvOptions(separator=separator))
+    assert (err.value.message, err.value.exit_code) == (f"{path}: {message}", 4)
+
+
+# -- an input that changes while it is read ------------------------------------------------
+
+
+def test_a_file_rewritten_after_it_was_opened_is_reported_as_changed(tmp_path):
+    path = write(tmp_path / "a.csv", "id,x\nA,1\nB,2\n")
+    changed = (
+        f"{path}: the file changed while it was being read (truncated, rewritten or "
+        "replaced); run again once it is complete"
+    )
+    with open_input(path) as data:
+        assert data.changed() is None
+        data.check_unchanged()
+        path.write_text("id,x\nA,1\n")  # a cron job rewrites the export
+        assert data.changed().message == changed
+        with pytest.raises(DataError, match="the file changed while it was being read"):
+            data.check_unchanged()
+        # whatever Polars then says, the read error says what happened
+        error = read_error(OSError("failed to fill whole buffer"), data)
+        assert (error.message, error.exit_code) == (changed, 4)
+
+
+def test_a_transcoded_copy_is_read_from_then_on(tmp_path):
+    """A cp1252 file is copied at open: later changes of the original do not matter."""
+    path = tmp_path / "a.csv"
+    path.write_bytes("id,x\nÉ,1\n".encode("cp1252"))
+    with open_input(path, CsvOptions(encoding="cp1252")) as data:
+        path.write_bytes(b"id,x\nB,2\n")
+        assert data.changed() is None
+        assert data.frame.collect().rows() == [("É", 1)]
+
+
+# -- failed writes name the output; temporaries are recorded, locked and swept -------------
+
+
+def failing_writes(monkeypatch, marker: str, errno_: int = errno.ENOSPC) -> None:
+    """The seam: every os.write to a file whose name holds `marker` fails with errno_."""
+    real = os.write
+
+    def write_(fd: int, data) -> int:
+        if marker in os.readlink(f"/proc/self/fd/{fd}"):
+            raise OSError(errno_, os.strerror(errno_))
+        return real(fd, data)
+
+    monkeypatch.setattr(os, "write", write_)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".ndjson"])
+def test_a_failed_write_is_an_output_error_naming_its_output(tmp_path, monkeypatch, suffix):
+    """Polars raises OSError (CSV, NDJSON) or a ComputeError naming no file (Parquet):
+    the block ends with the output named, the other output untouched, nothing left."""
+    ok, full = tmp_path / "ok.csv", tmp_path / f"full{suffix}"
+    ok.write_text("last month\n")
+    full.write_text("last month\n")
+    failing_writes(monkeypatch, f".full{suffix}.chs-")
+    frame = pl.LazyFrame({"a": list(range(1000))})
+    with pytest.raises(OutputError) as err, PendingWrites([(frame, ok), (frame, full)]) as pending:
+        pl.collect_all(pending.sinks)
+        pending.commit()
+    assert (err.value.message, err.value.exit_code) == (
+        f"{full}: cannot write: No space left on device",
+        5,
+    )
+    assert ok.read_text() == full.read_text() == "last month\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["full" + suffix, "ok.csv"]
+
+
+def test_a_reserved_output_written_by_the_caller_is_named_too(tmp_path, monkeypatch):
+    target = tmp_path / "rows.parquet"
+    failing_writes(monkeypatch, ".rows.parquet.chs-", errno.EFBIG)
+    with pytest.raises(OutputError) as err, PendingWrites([]) as pending:
+        write_parquet(pl.LazyFrame({"a": [1, 2]}), pending.reserve(target))
+    assert err.value.message == f"{target}: cannot write: File too large"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_commit_that_fails_midway_removes_the_new_files_it_renamed(tmp_path, monkeypatch):
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"  # neither existed before
+    real = os.replace
+
+    def replace(src, dst) -> None:
+        if Path(dst) == second:
+            raise OSError(errno.EIO, "Input/output error")
+        real(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    frame = pl.LazyFrame({"a": [1]})
+    with pytest.raises(OutputError) as err, PendingWrites([(frame, first), (frame, second)]) as p:
+        pl.collect_all(p.sinks)
+        p.commit()
+    assert err.value.message == f"{second}: cannot write: Input/output error"
+    assert list(tmp_path.iterdir()) == []  # a.csv, renamed first, was taken back
+
+
+def test_a_live_runs_temporaries_are_locked(tmp_path):
+    target = tmp_path / "out.csv"
+    with PendingWrites([(pl.LazyFrame({"a": [1]}), target)]) as pending:
+        (tmp,) = [t for t, _ in pending.temps]
+        assert TEMP_FILE.match(tmp.name) and tmp.name.startswith(".out.csv.chs-")
+        with tmp.open("rb") as other, pytest.raises(BlockingIOError):  # as a sweep tries
+            fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        assert sweep([tmp_path], time.time() + 3600) == []  # "old", but locked
+
+
+def old(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"x")
+    os.utime(path, (1_000_000_000, 1_000_000_000))
+    return path
+
+
+def test_sweep_removes_only_old_unlocked_files_of_our_pattern(tmp_path):
+    started = time.time()
+    stale = old(tmp_path / ".out.csv.chs-a1b2c3d4.tmp")
+    kept = [
+        old(tmp_path / ".out.csv.tmp"),  # the pattern of another program
+        old(tmp_path / "out.csv.chs-a1b2c3d4.tmp"),  # no dot
+        old(tmp_path / ".out.csv.chs-A1B2C3D4.tmp"),  # mkstemp never uses capitals
+        tmp_path / ".new.csv.chs-00000000.tmp",  # written after this run started
+    ]
+    kept[-1].write_bytes(b"x")
+    os.utime(kept[-1], (started + 60, started + 60))
+    folder = tmp_path / ".dir.csv.chs-d1d2d3d4.tmp"  # our name, but a folder
+    folder.mkdir()
+    os.utime(folder, (1_000_000_000, 1_000_000_000))
+    link = tmp_path / ".link.csv.chs-e1e2e3e4.tmp"
+    link.symlink_to(tmp_path / "out.csv.chs-a1b2c3d4.tmp")
+    assert sweep([tmp_path, tmp_path / "missing"], started) == [stale]
+    assert [p for p in [*kept, folder] if not p.exists()] == []
+    assert link.is_symlink()
+
+
+def test_working_folders_are_locked_removed_and_swept(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    stale = tmp_path / "chs-0ld0ld00"
+    old(stale / "summary.parquet")
+    os.utime(stale, (1_000_000_000, 1_000_000_000))
+    other = old(tmp_path / "chs-not-ours" / "f")
+    with WorkFolder() as work:
+        assert not stale.exists()  # a killed run's: swept when this one was made
+        assert WORK_FOLDER.match(work.path.name)
+        assert sweep_work(time.time() + 3600) == []  # this run's is locked
+        (work.path / "utf8.csv").write_text("x")
+    assert not work.path.exists()
+    assert other.exists()
+
+
+def test_a_failed_write_in_a_working_folder_names_tmpdir(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    failing_writes(monkeypatch, "summary.parquet", errno.ENOSPC)
+    with pytest.raises(OutputError) as err, WorkFolder() as work:
+        sink = work.sink_parquet(pl.LazyFrame({"a": [1]}), "summary.parquet")
+        pl.collect_all([sink])
+    assert err.value.message == (
+        f"{tmp_path}: cannot write a working file in TMPDIR: No space left on device"
+    )
+    assert list(tmp_path.iterdir()) == []

@@ -3,14 +3,26 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import polars as pl
 import pytest
 from months import NOV, OCT, SEP, build, run
 
-from chs.errors import DataError, OptionError
-from chs.history import Listing, list_snapshots, parse_date, previous_in, snapshot_path
+from chs.actions.history import history as history_report
+from chs.errors import DataError, OptionError, OutputError
+from chs.history import (
+    Listing,
+    check_target,
+    list_snapshots,
+    parse_date,
+    partition_folders,
+    previous_in,
+    snapshot_path,
+)
+
+LINK = "is a symbolic link; a history keeps its snapshots in its own folder, never through a link"
 
 
 def by_id(path: Path, *columns: str) -> list[tuple]:
@@ -89,6 +101,70 @@ def test_list_snapshots_unreadable_parquet_is_an_error(tmp_path):
         list_snapshots(root)
     assert err.value.message.startswith(f"{bad}: the history snapshot cannot be read: ")
     assert err.value.exit_code == 4
+
+
+def test_a_partition_that_is_a_link_is_refused_reading_and_writing(tmp_path):
+    root, elsewhere = tmp_path / "history", tmp_path / "elsewhere"
+    parquet(elsewhere / "scores.parquet")
+    root.mkdir()
+    (root / "as_of=2026-10-01").symlink_to(elsewhere)
+    with pytest.raises(DataError) as err:
+        list_snapshots(root)
+    assert (err.value.message, err.value.exit_code) == (f"{root / 'as_of=2026-10-01'}: {LINK}", 4)
+    with pytest.raises(OutputError) as err:
+        list_snapshots(root, writing=True)
+    assert (err.value.message, err.value.exit_code) == (f"{root / 'as_of=2026-10-01'}: {LINK}", 5)
+    assert partition_folders(root) == []  # never swept through
+
+
+def test_a_snapshot_file_that_is_a_link_is_refused(tmp_path):
+    root = tmp_path / "history"
+    target = parquet(tmp_path / "elsewhere.parquet")
+    (root / "as_of=2026-10-01").mkdir(parents=True)
+    (root / "as_of=2026-10-01" / "scores.parquet").symlink_to(target)
+    with pytest.raises(DataError) as err:
+        list_snapshots(root)
+    assert err.value.message == f"{root / 'as_of=2026-10-01' / 'scores.parquet'}: {LINK}"
+
+
+def test_check_target_refuses_a_linked_partition_or_file(tmp_path):
+    root = tmp_path / "history"
+    assert check_target(root, NOV) == root / "as_of=2026-11-01" / "scores.parquet"  # none yet
+    (tmp_path / "elsewhere").mkdir()
+    root.mkdir()
+    (root / "as_of=2026-11-01").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(OutputError) as err:
+        check_target(root, NOV)
+    assert (err.value.message, err.value.exit_code) == (f"{root / 'as_of=2026-11-01'}: {LINK}", 5)
+    (root / "as_of=2026-10-01").mkdir()
+    (root / "as_of=2026-10-01" / "scores.parquet").symlink_to(tmp_path / "victim.parquet")
+    with pytest.raises(OutputError) as err:
+        check_target(root, OCT)
+    assert err.value.message == f"{root / 'as_of=2026-10-01' / 'scores.parquet'}: {LINK}"
+
+
+def test_a_snapshot_that_is_a_folder_or_a_fifo_is_named_without_opening_it(tmp_path):
+    root = tmp_path / "history"
+    (root / "as_of=2026-10-01" / "scores.parquet").mkdir(parents=True)
+    with pytest.raises(DataError) as err:
+        list_snapshots(root)
+    assert err.value.message == f"{root / 'as_of=2026-10-01' / 'scores.parquet'}: is a folder"
+    (root / "as_of=2026-10-01" / "scores.parquet").rmdir()
+    os.mkfifo(root / "as_of=2026-10-01" / "scores.parquet")  # opening it would block
+    with pytest.raises(DataError) as err:
+        list_snapshots(root)
+    assert err.value.message == (
+        f"{root / 'as_of=2026-10-01' / 'scores.parquet'}: is a named pipe (FIFO), not a file"
+    )
+
+
+def test_partition_folders_are_the_real_as_of_folders(tmp_path):
+    root = tmp_path / "history"
+    for name in ("as_of=2026-09-01", "as_of=2026-10-01", "notes", ".cache"):
+        (root / name).mkdir(parents=True)
+    (root / "as_of=2026-11-01").write_text("a file")
+    assert partition_folders(root) == [root / "as_of=2026-09-01", root / "as_of=2026-10-01"]
+    assert partition_folders(tmp_path / "none") == []
 
 
 def test_previous_in_is_the_latest_strictly_before():
@@ -187,3 +263,60 @@ def test_rerunning_a_date_replaces_its_snapshot(tmp_path):
         ("bolt", 45.0, 5.0),
         ("cora", 70.0, 35.0),
     ]
+
+
+# -- the folder as one table ---------------------------------------------------------------
+
+MOVEMENT = {
+    "previous_score": pl.Float64,
+    "delta": pl.Float64,
+    "previous_band": pl.String,
+    "movement": pl.String,
+}
+
+
+def test_every_snapshot_has_one_schema_and_polars_reads_the_folder_as_one_table(tmp_path):
+    _, history, _ = build(tmp_path)
+    schemas = [pl.read_parquet_schema(snapshot_path(history, d)) for d in (SEP, OCT, NOV)]
+    assert schemas[0] == schemas[1] == schemas[2]
+    assert {c: schemas[0][c] for c in MOVEMENT} == MOVEMENT
+    # September had no previous snapshot: its movement columns are empty
+    assert by_id(snapshot_path(history, SEP), *MOVEMENT) == [
+        ("acme", None, None, None, None),
+        ("bolt", None, None, None, None),
+        ("cora", None, None, None, None),
+    ]
+    # 3 + 3 + 4 rows, read as the folder, with or without the hive partition column
+    plain = pl.scan_parquet(history).collect()
+    assert plain.shape == (10, len(schemas[0]))
+    hive = pl.scan_parquet(history, hive_partitioning=True).collect()
+    assert hive.shape == (10, len(schemas[0]))  # the file's own as_of column serves
+    assert hive.group_by("as_of").len().sort("as_of").rows() == [(SEP, 3), (OCT, 3), (NOV, 4)]
+
+
+def test_readers_that_pass_over_a_running_writes_temporary(tmp_path):
+    """While a run writes, its temporary sits in a partition. A glob of the snapshot
+    files and Polars' `hidden_file_prefix` pass over it; Polars' plain folder scan skips
+    no name (Polars 2.1), which is why the README gives the glob."""
+    _, history, _ = build(tmp_path)
+    (history / "as_of=2026-12-01").mkdir()
+    (history / "as_of=2026-12-01" / ".scores.parquet.chs-a1b2c3d4.tmp").write_bytes(b"PAR1 half")
+    assert pl.scan_parquet(history / "*" / "scores.parquet").collect().height == 10
+    hidden = pl.scan_parquet(history, hidden_file_prefix=".", hive_partitioning=True)
+    assert hidden.collect().height == 10
+    with pytest.raises(pl.exceptions.InvalidOperationError, match="different file extensions"):
+        pl.scan_parquet(history).collect()
+
+
+def test_chs_history_reads_snapshots_written_before_the_common_schema(tmp_path):
+    """A first snapshot written by an earlier chs has no movement columns: still read."""
+    _, history, _ = build(tmp_path)
+    sep = snapshot_path(history, SEP)
+    pl.read_parquet(sep).drop(*MOVEMENT).write_parquet(sep)
+    report = history_report(history, ["acme"])
+    assert [(s["as_of"], s["customers"]) for s in report["snapshots"]] == [
+        ("2026-09-01", 3),
+        ("2026-10-01", 3),
+        ("2026-11-01", 4),
+    ]
+    assert report["customers"][0]["scores"] == [80.0, 60.0, 55.0]
