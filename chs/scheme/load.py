@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,19 @@ class _Refused(Exception):
         self.line, self.message = line, message
 
 
+@dataclass
+class _Frame:
+    """An open list or mapping: where its current child is."""
+
+    mapping: bool
+    at: str | int = 0  # the key of a mapping's current value, the index of a list's item
+    in_value: bool = False  # a mapping's child is its value (else the key being read)
+
+    def part(self) -> str | None:
+        """This level's part of the key path of the node being read."""
+        return str(self.at) if not self.mapping or self.in_value else None
+
+
 class _Guard:
     """Watches the YAML events one by one, before the composer acts on them.
 
@@ -58,14 +72,12 @@ class _Guard:
     """
 
     def __init__(self) -> None:
-        # per open collection: [is a mapping, key or index of the current child, in value]
-        self.frames: list[list[Any]] = []
+        self.frames: list[_Frame] = []
         self.nodes = 0
 
     def path(self) -> str:
         """The key path of the node being read, as messages write it."""
-        parts = [str(f[1]) for f in self.frames if not f[0] or f[2]]
-        return key_path(tuple(parts))
+        return key_path(tuple(p for f in self.frames if (p := f.part()) is not None))
 
     def refuse(self, event: yaml.Event, message: str) -> None:
         where = self.path()
@@ -104,25 +116,25 @@ class _Guard:
                     f"lists and mappings nest more than {MAX_YAML_DEPTH} levels deep; "
                     "that is the limit",
                 )
-            self.frames.append([isinstance(event, yaml.MappingStartEvent), 0, False])
+            self.frames.append(_Frame(isinstance(event, yaml.MappingStartEvent)))
         elif isinstance(event, yaml.CollectionEndEvent):
             self.frames.pop()
             self._done("?")
 
     def _is_key(self) -> bool:
-        return bool(self.frames) and self.frames[-1][0] and not self.frames[-1][2]
+        return bool(self.frames) and self.frames[-1].mapping and not self.frames[-1].in_value
 
     def _done(self, text: str) -> None:
         """A node is complete: move its parent on to the next key, value or item."""
         if not self.frames:
             return
         frame = self.frames[-1]
-        if not frame[0]:
-            frame[1] += 1
-        elif frame[2]:
-            frame[2] = False
+        if not frame.mapping:
+            frame.at = int(frame.at) + 1
+        elif frame.in_value:
+            frame.in_value = False
         else:
-            frame[1], frame[2] = text, True
+            frame.at, frame.in_value = text, True
 
 
 class _Loader(yaml.SafeLoader):
@@ -207,20 +219,26 @@ def _too_large(path: Path, size: int) -> SchemeError:
     )
 
 
+def _check_file(path: Path, info: os.stat_result) -> None:
+    """A regular file within the size limit; a FIFO or a device could block or never end."""
+    if stat.S_ISDIR(info.st_mode):
+        raise SchemeError(f"{path}: is a directory, not a scheme file")
+    if not stat.S_ISREG(info.st_mode):
+        raise SchemeError(f"{path}: is not a regular file (a pipe, device or socket)")
+    if info.st_size > MAX_SCHEME_BYTES:
+        raise _too_large(path, info.st_size)
+
+
 def _read(path: Path) -> bytes:
-    """At most the size limit (plus one byte, to notice more) of a regular file: a FIFO
-    or a device could block or never end, a huge file is refused before it is read."""
+    """At most the size limit (plus one byte, to notice more) of a regular file, checked
+    before it is opened, and again once open without blocking (it may have been swapped
+    for a FIFO since)."""
     try:
-        info = path.stat()
-        if stat.S_ISDIR(info.st_mode):
-            raise SchemeError(f"{path}: is a directory, not a scheme file")
-        if not stat.S_ISREG(info.st_mode):
-            raise SchemeError(f"{path}: is not a regular file (a pipe, device or socket)")
-        if info.st_size > MAX_SCHEME_BYTES:
-            raise _too_large(path, info.st_size)
-        with path.open("rb") as stream:
+        _check_file(path, path.stat())
+        with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as stream:
+            _check_file(path, os.fstat(stream.fileno()))
             data = stream.read(MAX_SCHEME_BYTES + 1)
-            if len(data) > MAX_SCHEME_BYTES:  # it grew since stat()
+            if len(data) > MAX_SCHEME_BYTES:  # it grew since
                 raise _too_large(path, max(os.fstat(stream.fileno()).st_size, len(data)))
     except FileNotFoundError:
         raise SchemeError(f"{path}: scheme file not found") from None
