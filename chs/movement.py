@@ -173,14 +173,31 @@ def _drivers(joined: pl.LazyFrame, common: list[str]) -> tuple[pl.LazyFrame, pl.
     return joined, text
 
 
+# The columns of `per_customer`, in order (before any extra one).
+COMPARED = (
+    "id",
+    "last_score",
+    "this_score",
+    "delta",
+    "last_band",
+    "this_band",
+    "movement",
+    "drivers",
+    "last_value",
+    "this_value",
+)
+
+
 def per_customer(
     last: Snapshot, this: Snapshot, extra: list[str] | None = None, *, ordered: bool = False
 ) -> pl.LazyFrame:
     """One row per customer in either snapshot: both scores and bands, delta, movement,
     and the drivers of a fall. `extra` columns (for roll-ups) come from this snapshot,
-    else from the last. `ordered`: both snapshots are in id order
-    (`one_row_per_customer`), so the join may merge them as they stream."""
-    extra = list(dict.fromkeys(extra or []))
+    else from the last; one named like a column of the comparison is the comparison's
+    (`--by movement` rolls up by this movement, not by the one a snapshot carries).
+    `ordered`: both snapshots are in id order (`one_row_per_customer`), so the join may
+    merge them as they stream."""
+    extra = [c for c in dict.fromkeys(extra or []) if c not in COMPARED]
     common = [s for s in this.signals if s in last.signals]
     a, b = _side(last, "last", common, extra), _side(this, "this", common, extra)
     if ordered:
@@ -193,15 +210,7 @@ def per_customer(
         .with_columns(movement.alias("movement"), drivers.alias("drivers"))
         .select(
             pl.col(KEY).alias("id"),
-            "last_score",
-            "this_score",
-            "delta",
-            "last_band",
-            "this_band",
-            "movement",
-            "drivers",
-            "last_value",
-            "this_value",
+            *COMPARED[1:],
             *[pl.coalesce(internal("this_x", c), internal("last_x", c)).alias(c) for c in extra],
         )
     )

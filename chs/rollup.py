@@ -18,8 +18,18 @@ from chs.errors import OPTION, DataError
 from chs.exprs import trimmed_id
 from chs.hints import close_matches
 
-# The parent roll-up's working aggregates, beside the group-by columns.
+# The aggregates of a roll-up, beside its group-by columns (which may be named anything:
+# `--by value`), and the parent roll-up's working ones.
+_N, _SCORE, _VALUE, _DELTA = (internal(n) for n in ("customers", "score", "value", "delta"))
 _WEIGHTED, _WEIGHT, _MEAN = internal("weighted"), internal("weight"), internal("mean")
+
+
+def _in_band(band: str) -> str:
+    return internal("band", band)
+
+
+def _value_in_band(band: str) -> str:
+    return internal("value", band)
 
 
 def check_by(by: list[list[str]], columns: list[str], source: str) -> None:
@@ -50,14 +60,14 @@ def rollup_queries(
     queries = {}
     for i, spec in enumerate(by):
         aggs = [
-            pl.len().alias("customers"),
-            pl.col("score").mean().alias("mean_score"),
-            value.sum().alias("value"),
-            *[(pl.col("band") == b).sum().alias(f"band:{b}") for b in bands],
-            *[value.filter(pl.col("band") == b).sum().alias(f"value:{b}") for b in bands],
+            pl.len().alias(_N),
+            pl.col("score").mean().alias(_SCORE),
+            value.sum().alias(_VALUE),
+            *[(pl.col("band") == b).sum().alias(_in_band(b)) for b in bands],
+            *[value.filter(pl.col("band") == b).sum().alias(_value_in_band(b)) for b in bands],
         ]
         if delta:
-            aggs.append(pl.col("delta").mean().alias("mean_delta"))
+            aggs.append(pl.col("delta").mean().alias(_DELTA))
         queries[f"rollup_{i}"] = frame.group_by(spec).agg(aggs).sort(spec, nulls_last=True)
     return queries
 
@@ -77,22 +87,22 @@ def build_rollups(
     for i, spec in enumerate(by):
         groups = []
         for r in frames[f"rollup_{i}"].iter_rows(named=True):
-            n = int(r["customers"])
-            value = float(r["value"] or 0.0)
-            risk = sum(float(r[f"value:{b}"] or 0.0) for b in at_risk)
+            n = int(r[_N])
+            value = float(r[_VALUE] or 0.0)
+            risk = sum(float(r[_value_in_band(b)] or 0.0) for b in at_risk)
+            count = {b: int(r[_in_band(b)]) for b in bands}
+            score, mean_delta = r[_SCORE], r.get(_DELTA)
             groups.append(
                 {
                     "group": {c: r[c] for c in spec},
                     "customers": n,
-                    "bands": {b: int(r[f"band:{b}"]) for b in bands},
-                    "shares": {b: round(int(r[f"band:{b}"]) / n, 4) if n else 0.0 for b in bands},
-                    "at_risk_share": round(sum(int(r[f"band:{b}"]) for b in at_risk) / n, 4)
-                    if n
-                    else 0.0,
-                    "mean_score": None if r["mean_score"] is None else round(r["mean_score"], 1),
+                    "bands": count,
+                    "shares": {b: round(count[b] / n, 4) if n else 0.0 for b in bands},
+                    "at_risk_share": round(sum(count[b] for b in at_risk) / n, 4) if n else 0.0,
+                    "mean_score": None if score is None else round(score, 1),
                     "value": round(value, 2) if has_value else None,
                     "value_at_risk": round(risk, 2) if has_value else None,
-                    "mean_delta": (None if r["mean_delta"] is None else round(r["mean_delta"], 1))
+                    "mean_delta": (None if mean_delta is None else round(mean_delta, 1))
                     if delta
                     else None,
                 }

@@ -115,3 +115,19 @@ def test_drivers_rank_the_biggest_falls_and_only_falls(tmp_path):
         # keeps the scheme's order; points print without a trailing .0
         ("s", -5.5, "x 75.5 -> 70; y 30 -> 24.5"),
     ]
+
+
+def test_an_extra_column_named_like_a_compared_column_is_the_comparison_s(tmp_path):
+    # the snapshots carry a `movement` and a `seg` of their own; `movement` asked for (a
+    # roll-up by movement) is the comparison's, not the file's: no second `movement`
+    scheme = make_scheme(tmp_path)
+    last = write(tmp_path / "last.csv", "id,mrr,x,movement,seg\na,1,80,old,S\nb,1,30,old,E\n")
+    this = write(tmp_path / "this.csv", "id,mrr,x,movement,seg\na,1,40,old,S\nb,1,70,old,E\n")
+    extra = ["movement", "seg"]
+    with (
+        open_snapshot(last, scheme, extra=extra) as a,
+        open_snapshot(this, scheme, extra=extra) as b,
+    ):
+        frame = per_customer(a, b, extra).collect().sort("id")
+    assert frame.columns[-2:] == ["this_value", "seg"]
+    assert frame.select("id", "movement", "seg").rows() == [("a", "down", "S"), ("b", "up", "E")]

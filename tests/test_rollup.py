@@ -26,7 +26,7 @@ from chs.actions.diff import diff
 from chs.actions.score import ScoreOptions, score
 from chs.cli.options import parse_by
 from chs.errors import DataError
-from chs.rollup import check_by
+from chs.rollup import build_rollups, check_by, rollup_queries
 from chs.scheme import parse_scheme
 
 
@@ -137,6 +137,41 @@ def test_score_by_with_previous_mean_delta():
     assert deltas == {"Enterprise": -2.6, "Mid-Market": -1.0, "SMB": -1.1}
     # the groups are still this month's customers, new ones included
     assert sum(g["customers"] for g in rollup["groups"]) == 400
+
+
+def test_a_rollup_by_a_column_named_like_an_aggregate():
+    # `--by value` or `--by customers`: the group column and the aggregates do not meet
+    frame = pl.LazyFrame(
+        {
+            "value": ["v1", "v1", "v2"],
+            "customers": ["c", "c", "c"],
+            "score": [80.0, 30.0, 60.0],
+            "band": ["high", "low", "high"],
+            "mrr": [100.0, 200.0, 50.0],
+        }
+    )
+    by, bands = [["value"], ["customers"]], ["high", "low"]
+    queries = rollup_queries(frame, by, bands, "mrr", delta=False)
+    frames = dict(zip(queries, pl.collect_all(list(queries.values())), strict=True))
+    [by_value, by_customers] = build_rollups(
+        frames, by, bands, ["low"], has_value=True, delta=False
+    )
+    assert [(g["group"], g["customers"], g["value"]) for g in by_value["groups"]] == [
+        ({"value": "v1"}, 2, 300.0),
+        ({"value": "v2"}, 1, 50.0),
+    ]
+    [group] = by_customers["groups"]
+    # the three: mean score (80 + 30 + 60) / 3 = 56.7; mrr at risk: the low one's 200
+    assert (group["group"], group["customers"], group["mean_score"]) == (
+        {"customers": "c"},
+        3,
+        56.7,
+    )
+    assert (group["value"], group["value_at_risk"], group["bands"]) == (
+        350.0,
+        200.0,
+        {"high": 2, "low": 1},
+    )
 
 
 # --- parent accounts ------------------------------------------------------------------------------

@@ -406,9 +406,9 @@ def routed_definition(
 
 
 def with_route(lf: pl.LazyFrame, rd: Reading, restored: dict[str, pl.Expr]) -> pl.LazyFrame:
-    """The ROUTE column (`definition` as written). Conditions see columns with their real types: a CSV column
-    the scheme also reads is held as text here (for row-level checks), so its typed copy
-    is swapped in while the route is computed."""
+    """The ROUTE column (`definition` as written). Conditions see columns with their
+    real types: a CSV column the scheme also reads is held as text here (for row-level
+    checks), so its typed copy is swapped in while the route is computed."""
     segments = rd.scheme.segments
     assert segments is not None
     route = first_match(

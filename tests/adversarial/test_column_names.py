@@ -13,6 +13,8 @@ import polars as pl
 import pytest
 from support import CLI_SCHEME, assert_failed, invoke, leftovers, write
 
+from chs import ScoreOptions, load_scheme, score
+
 # CLI_SCHEME with one alert. Scores (support.CLI_DATA's arithmetic):
 #   C1: logins 12 -> 100, nps 8 -> 80: 95.0 good;  C2: logins 7 -> 50, nps 5 -> 50: 50.0 watch
 #   C4: logins 0 -> 0, nps 1 -> 10: 2.5 risk (fires `low`); C3's login `abc` is rejected.
@@ -155,6 +157,19 @@ def test_an_input_column_named_like_an_output_column_is_replaced_with_a_warning(
     assert not any(v in str(scored.rows()) for v in ("x1", "x2", "x4"))
     # the rejected row shows the input as it was, its column included
     assert rejects == f"row,reason,id,{column},login,nps,mrr\n3,{REJECT},C3,x3,abc,5,80.0\n"
+
+
+def test_the_library_result_lists_the_same_warnings(tmp_path, scheme):
+    rows = ["C1,x,1,12,8,100", "C2,x,2,7,5,250.5", "C3,x,3,abc,5,80", "C4,x,4,0,1,40"]
+    text = "\n".join(["id,band,row,login,nps,mrr", *rows]) + "\n"
+    source = write(tmp_path / "in.csv", text)
+    result = score(source, load_scheme(scheme), ScoreOptions(rejects=tmp_path / "r.csv"))
+    assert result["warnings"] == [
+        f"{source}: input columns band are replaced by the scored values",
+        f"{source}: input columns row are replaced in the rejected rows by chs's row number "
+        "and reason",
+    ]
+    assert result["rows"] == {"read": 4, "scored": 3, "rejected": 1}
 
 
 @pytest.mark.parametrize("column", ["__chs·key", "__chs·ok", "__chs·score", "__alert_·low"])
