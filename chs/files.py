@@ -22,8 +22,11 @@ Working files (the summary's columns, a UTF-8 copy of a cp1252 CSV) go to a fold
 Stale temporaries. A run killed with SIGKILL cannot remove its files. Every temporary
 file and working folder is locked (flock) while its run lives, and the kernel drops the
 lock when the process dies however it dies. So a run sweeps, in the folders it writes
-to and in TMPDIR, the names of exactly these patterns that are older than its start,
-unlocked, and (in TMPDIR) its own user's: nothing else is ever removed.
+to, the temporary files of exactly this pattern that are older than its start (by a
+second: file times come from a coarser clock) and unlocked; and in TMPDIR, the working
+folders of this pattern that are its user's, unlocked and more than an hour older than
+its start (TMPDIR is shared with runs of older versions, which lock nothing). Nothing
+else is ever removed.
 
 Faults. Polars reports a failed write without the file's name (`File too large (os
 error 27)`, or as a Parquet `Invalid thrift: transport error`), so every file Polars
@@ -598,13 +601,23 @@ def write_parquet(lf: pl.LazyFrame, path: Path, **options: Any) -> None:
         raise WriteFailed(path, file.failure)  # type: ignore[arg-type]
 
 
+# A file's time comes from a clock coarser than time.time() (a few ms behind), and a run
+# locks what it creates microseconds later: only a temporary older by this much is stale.
+_MARGIN = 1.0  # seconds
+# TMPDIR is shared by every run of every chs version (an older one locks nothing): a
+# working folder must also be this old to be swept.
+_WORK_AGE = 3600.0  # seconds
+
+
 def _remove_if_stale(path: Path, before: float, folder: bool) -> bool:
-    """Remove a killed run's temporary: a plain file (or, `folder`, a folder of this
-    user's) older than `before`, whose lock no live process holds. Locked meanwhile."""
+    """Remove a killed run's temporary: a plain file older than `before` by _MARGIN (or,
+    `folder`, a folder of this user's older by _WORK_AGE), whose lock no live process
+    holds. Locked meanwhile."""
     try:
         st = os.lstat(path)
         kind = stat.S_ISDIR(st.st_mode) if folder else stat.S_ISREG(st.st_mode)
-        if not kind or st.st_mtime >= before or (folder and st.st_uid != os.getuid()):
+        young = st.st_mtime >= before - (_WORK_AGE if folder else _MARGIN)
+        if not kind or young or (folder and st.st_uid != os.getuid()):
             return False
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except OSError:
@@ -641,7 +654,7 @@ def sweep(folders: Sequence[Path], before: float) -> list[Path]:
 
 def sweep_work(before: float) -> list[Path]:
     """Remove the working folders (`chs-XXXXXXXX` in TMPDIR) that killed runs left:
-    this user's, older than `before` and unlocked."""
+    this user's, an hour older than `before`, and unlocked."""
     if fcntl is None:  # pragma: no cover
         return []
     root = Path(tempfile.gettempdir())

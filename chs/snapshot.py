@@ -9,6 +9,7 @@ first). A raw file needs the scheme to be scored.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ class Snapshot:
     signals: list[str] = field(default_factory=list)  # names of points_<signal> columns
     rescored: bool = False  # a raw file scored here
     rejected: int = 0
+    data: Input | None = field(default=None, repr=False)  # the opened file, to tell a change
 
 
 def metadata(scheme: Scheme, as_of: str | None) -> dict[str, str]:
@@ -99,14 +101,15 @@ def open_snapshot(
         columns = data.frame.collect_schema().names()
         if "score" in columns and "band" in columns:
             ident, value = _id_and_value(path, columns, info, scheme, id_column, value_column, role)
-            yield _recorded_snapshot(path, data, columns, info, ident, value, extra or [])
+            snapshot = _recorded_snapshot(path, data, columns, info, ident, value, extra or [])
+            yield dataclasses.replace(snapshot, data=data)
         elif scheme is None:
             raise DataError(
                 f"{path}: the {role} has no score and band columns, so it is a raw export",
                 hint=HINT_SCHEME,
             )
         else:
-            yield _rescored(path, data, scheme, csv, extra or [])
+            yield dataclasses.replace(_rescored(path, data, scheme, csv, extra or []), data=data)
 
 
 def _rescored(

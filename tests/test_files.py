@@ -478,10 +478,14 @@ def test_working_folders_are_locked_removed_and_swept(tmp_path, monkeypatch):
     old(stale / "summary.parquet")
     os.utime(stale, (1_000_000_000, 1_000_000_000))
     other = old(tmp_path / "chs-not-ours" / "f")
+    recent = tmp_path / "chs-30m1nago"  # unlocked, but maybe an older chs's, still running
+    recent.mkdir()
+    os.utime(recent, (time.time() - 1800, time.time() - 1800))
     with WorkFolder() as work:
         assert not stale.exists()  # a killed run's: swept when this one was made
+        assert recent.exists()
         assert WORK_FOLDER.match(work.path.name)
-        assert sweep_work(time.time() + 3600) == []  # this run's is locked
+        assert sweep_work(time.time() + 7200) == [recent]  # this run's is locked
         (work.path / "utf8.csv").write_text("x")
     assert not work.path.exists()
     assert other.exists()

@@ -29,7 +29,6 @@ from chs.files import (
     WorkFolder,
     check_outputs,
     open_input,
-    read_error,
     typed_first,
 )
 from chs.history import (
@@ -277,7 +276,9 @@ def _open_sources(
         past = _past(stack, run.listing, run.as_of, previous, scheme)
         more, trend_dates = trend_lookups(run.as_of, past, scheme.trend_spans(), previous)
         lookups += more
-    lookup = _gathered(lookups, data, previous)
+    earlier = [previous] if previous is not None else []
+    earlier += [p for _, p in past or [] if p is not previous]
+    lookup = _gathered(lookups, earlier, previous)
     return _Sources(data, plan, previous, past, lookup, trend_dates, warnings)
 
 
@@ -396,7 +397,9 @@ def _checked_pass(
 ) -> tuple[Path, Path]:
     """The streaming pass, with the input checked unchanged before and after it: a file
     truncated or rewritten meanwhile makes Polars fail obscurely (or panic), or read
-    fewer rows without a word. The engine's panics are internal errors."""
+    fewer rows without a word. The engine's panics are internal errors. An OSError is a
+    read of the input failing, unless a write recorded a failure: the block of the
+    PendingWrites (or the WorkFolder) then reports that one instead."""
     data = sources.data
     data.check_unchanged()
     try:
@@ -405,6 +408,8 @@ def _checked_pass(
         data.check_unchanged()
         if isinstance(exc, pl.exceptions.PanicException):
             raise RuntimeError(f"the engine failed: {polars_gist(exc)}") from None
+        if isinstance(exc, OSError):  # a failed write was recorded: the caller names it
+            raise DataError(f"{data.path}: cannot read: {exc.strerror or exc}") from None
         raise
     data.check_unchanged()
     return done
@@ -606,23 +611,37 @@ def _repeated_ids(paths: list[Path], id_column: str) -> list[str]:
 
 
 def _gathered(
-    lookups: list[pl.LazyFrame], data: Input, previous: Snapshot | None
+    lookups: list[pl.LazyFrame], earlier: list[Snapshot], previous: Snapshot | None
 ) -> pl.LazyFrame | None:
     """The lookups, collected and joined into one table by customer (KEY). The first is
     the previous snapshot's when there is one: a customer listed twice there would list
-    the customer twice in the output, so that is an error."""
+    the customer twice in the output, so that is an error. They read the `earlier`
+    snapshots only, which a read failure names (not this run's input)."""
     if not lookups:
         return None
     try:
         frames = pl.collect_all(lookups, engine="streaming")
-    except pl.exceptions.PolarsError as exc:
-        raise read_error(exc, data) from None
+    except (pl.exceptions.PolarsError, pl.exceptions.PanicException, OSError) as exc:
+        raise _earlier_error(exc, earlier) from None
     if previous is not None:
         one_row_per_customer(previous, frames[0][KEY])
     table = frames[0]
     for more in frames[1:]:
         table = table.join(more, on=KEY, how="full", coalesce=True)
     return table.lazy()
+
+
+def _earlier_error(exc: BaseException, earlier: list[Snapshot]) -> DataError:
+    """A failed read of the earlier snapshots: the one that changed since it was opened,
+    else all of them, with the gist of the engine's error."""
+    for snapshot in earlier:
+        changed = snapshot.data.changed() if snapshot.data is not None else None
+        if changed is not None:
+            return changed
+    panic = isinstance(exc, pl.exceptions.PanicException)
+    gist = "the engine failed" if panic else polars_gist(exc)
+    what = "the earlier snapshot" + ("s" if len(earlier) > 1 else "")
+    return DataError(f"{', '.join(str(s.path) for s in earlier)}: cannot read {what}: {gist}")
 
 
 def _summary_columns(

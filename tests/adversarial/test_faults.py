@@ -418,6 +418,33 @@ def test_a_csv_input_cut_short_mid_run_is_exit_4_not_fewer_rows(
     job.clean()
 
 
+def test_a_previous_snapshot_truncated_mid_run_is_named_not_the_input(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The previous month's file is cut short once opened: the error names it."""
+    job = Job(tmp_path)
+    last = tmp_path / "last.parquet"
+    assert invoke("score", job.data, "-s", job.scheme, "-o", last).exit_code == 0
+    out = job.previous("scored.csv")
+    real = score_action.previous_lookup
+
+    def previous_lookup(previous):
+        os.truncate(previous.path, previous.path.stat().st_size // 2)
+        return real(previous)
+
+    monkeypatch.setattr(score_action, "previous_lookup", previous_lookup)
+    monkeypatch.setattr(tempfile, "tempdir", str(job.tmp))
+    result = invoke("score", job.data, "-s", job.scheme, "--previous", last, "-o", out)
+    assert_failed(
+        result,
+        4,
+        f"Error: {last}: the file changed while it was being read (truncated, rewritten or "
+        "replaced); run again once it is complete",
+    )
+    assert out.read_bytes() == PREVIOUS
+    job.clean()
+
+
 # -- 3. an encoding that is not one -----------------------------------------------------
 
 
@@ -609,6 +636,10 @@ def test_kill_9_before_the_commit_leaves_temporaries_the_next_run_sweeps(job: Jo
     assert out.read_bytes() == PREVIOUS  # the killed run replaced nothing
     # a glob of the snapshot files passes over the killed run's temporary
     assert pl.scan_parquet(history / "*" / "scores.parquet").collect().height == 300
+    # the next run comes two hours later (TMPDIR's folders are swept an hour old)
+    for path in [*job.root.rglob("*.tmp"), *job.tmp.iterdir()]:
+        earlier = path.stat().st_mtime - 7200
+        os.utime(path, (earlier, earlier))
     again = job.run(*args, limit=None)
     assert again.returncode == 0, again.stderr
     job.clean()
