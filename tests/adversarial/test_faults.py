@@ -445,6 +445,24 @@ def test_a_previous_snapshot_truncated_mid_run_is_named_not_the_input(
     job.clean()
 
 
+def test_an_input_that_fails_to_read_mid_run_is_exit_4_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The seam: the pass raises the OSError a failing disk gives (EIO), no write having
+    failed: it is the input's read failure, not an internal error."""
+    job = Job(tmp_path)
+    out = job.previous("scored.csv")
+
+    def collect(queries, data, **kwargs):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(score_action, "collect", collect)
+    result = invoke("score", job.data, "-s", job.scheme, "-o", out)
+    assert_failed(result, 4, f"Error: {job.data}: cannot read: Input/output error")
+    assert out.read_bytes() == PREVIOUS
+    assert leftovers(tmp_path) == []
+
+
 # -- 3. an encoding that is not one -----------------------------------------------------
 
 
