@@ -30,7 +30,7 @@ def collect(
     extra = [data.widths] if data.widths is not None and widths else []
     try:
         frames = pl.collect_all([*queries, *extra], engine=engine)  # type: ignore[arg-type]
-    except pl.exceptions.PolarsError as exc:
+    except (pl.exceptions.PolarsError, pl.exceptions.PanicException, OSError) as exc:
         if data.text_scan is not None and not data.text_mode and "could not parse" in str(exc):
             raise ParseFailure from None  # typed fast path: rerun reading as text
         raise read_error(exc, data) from None

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import polars as pl
 from support import CLI_SCHEME, PLAIN_ENV, cli_variant, invoke, write
 from typer.testing import CliRunner
 
+from chs.actions import check as action
 from chs.cli import app
 
 
@@ -40,3 +42,21 @@ def test_plain_output_when_not_a_terminal(
         assert "\x1b" not in result.stdout
         assert "\x1b" not in result.stderr
         assert "+---" in result.stdout  # ASCII table borders, not box-drawing characters
+
+
+def test_an_engine_panic_is_an_internal_error_without_a_traceback(
+    monkeypatch, cli_scheme: Path
+) -> None:
+    """Polars raises a panic as PanicException, a BaseException that `except Exception`
+    misses: the guard reports it as a bug, in one line, like any other."""
+
+    def panics(*_: object, **__: object) -> None:
+        raise pl.exceptions.PanicException("assertion failed: range.end <= self.size")
+
+    monkeypatch.setattr(action, "check", panics)
+    result = invoke("check", cli_scheme)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Internal error: PanicException: assertion failed: range.end <= self.size\n"
+        "This is a bug in chs; run again with --debug for the traceback and report it.\n"
+    )

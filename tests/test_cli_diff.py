@@ -251,3 +251,18 @@ def test_diff_scored_csv_keeps_zero_padded_ids(tmp_path: Path, mini_scheme: Path
     result = invoke("diff", last_scored, this_scored)
     assert result.exit_code == 0, result.output
     assert result.stdout.splitlines()[1] == "2 improved, 1 declined, 1 stayed, 1 arrived, 1 left."
+
+
+def test_diff_by_movement_keeps_the_movement_column_in_its_output(
+    tmp_path: Path, tiny_scheme: Path
+) -> None:
+    """Snapshots that carry a `movement` of their own (scored with --previous): a roll-up
+    by movement reads the comparison's, and `-o` keeps that column, once."""
+    last = write(tmp_path / "last.csv", "id,mrr,x,movement\na,1,80,old\nb,1,30,old\n")
+    this = write(tmp_path / "this.csv", "id,mrr,x,movement\na,1,40,old\nb,1,70,old\n")
+    out = tmp_path / "movement.csv"
+    result = invoke("diff", last, this, "-s", tiny_scheme, "-o", out, "--by", "movement")
+    assert result.exit_code == 0, result.output
+    written = pl.read_csv(out).sort("id")
+    assert written.columns.count("movement") == 1
+    assert written.select("id", "movement").rows() == [("a", "down"), ("b", "up")]

@@ -29,6 +29,7 @@ from chs.files import (
 )
 from chs.movement import (
     BIGGEST_DROPS,
+    COMPARED,
     DIFF_COUNTS,
     NEWLY_AT_RISK,
     RECOVERED,
@@ -174,7 +175,7 @@ def compare(
         "rollups": _rollups(rows, by, order, risk) if by else [],
         "warnings": [warning] if warning else [],
     }
-    return result, rows.select(pl.exclude(extra))
+    return result, rows.select(pl.exclude([c for c in extra if c not in COMPARED]))
 
 
 def _joined(last: Snapshot, this: Snapshot, extra: list[str], store: Path | None) -> pl.LazyFrame:

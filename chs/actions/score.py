@@ -18,7 +18,7 @@ from typing import Any, TypedDict
 import polars as pl
 
 from chs.alerts import add_alerts, alert_rows, flag_columns
-from chs.columns import ALERTS_COLUMN, ID_HASH, KEY, REASON, ROW
+from chs.columns import ALERTS_COLUMN, ID_HASH, KEY, REASON, ROW, run_columns
 from chs.engine import ScoringPlan, build_plan
 from chs.errors import HINT_REJECTS, OPTION, DataError, OptionError, polars_gist
 from chs.exprs import id_hash, id_key, repeated_hashes
@@ -248,6 +248,17 @@ def _swept(run: _Run) -> list[Path]:
     return partition_folders(run.options.history) if run.options.history else []
 
 
+def _added_columns(run: _Run) -> list[str]:
+    """The columns this run adds beside the plan's (date, movement, trends): an input
+    column of one of these names gives way to chs's, with a warning."""
+    trended = run.as_of is not None and (run.listing is not None or run.previous_path is not None)
+    return run_columns(
+        dated=run.as_of is not None,
+        previous=run.previous_path is not None or run.target is not None,
+        trend_spans=run.scheme.trend_spans() if trended else None,
+    )
+
+
 def _open_sources(
     stack: contextlib.ExitStack, run: _Run, text: bool, duplicates: list[str] | None
 ) -> _Sources:
@@ -266,6 +277,7 @@ def _open_sources(
         inferred=data.inferred,
         extra=run.extra,
         duplicates=duplicates or [],
+        added=_added_columns(run),
     )
     warnings += plan.warnings
     previous = _open_previous(stack, run, warnings)
@@ -661,7 +673,8 @@ def _summary_columns(
         "previous_band",
         "movement",
     ]
-    wanted += [c for c in have if c.endswith("_band") or c.startswith("__alert_")]
+    flags = set(flag_columns(scheme))
+    wanted += [c for c in have if c.endswith("_band") or c in flags]
     return [c for c in dict.fromkeys(wanted) if c is not None and c in have and c != ALERTS_COLUMN]
 
 

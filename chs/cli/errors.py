@@ -80,11 +80,15 @@ def guarded(fn: F) -> F:
             if isinstance(exc, typer.TyperException):  # usage errors: click reports them (exit 2)
                 raise
             internal(exc)
+        except BaseException as exc:  # an engine panic (PanicException) is a BaseException
+            if type(exc).__name__ != "PanicException":
+                raise
+            internal(exc)
 
     return wrapper  # type: ignore[return-value]
 
 
-def internal(exc: Exception) -> NoReturn:
+def internal(exc: BaseException) -> NoReturn:
     """A bug: one line naming it (the gist of its message: no value list, no control
     character), and how to get the traceback (exit 1)."""
     err = console(stderr=True)

@@ -280,10 +280,6 @@ def test_input_columns_named_like_the_movement_columns_give_way_to_chs(tmp_path,
     assert [c for c in scored.columns if c in ("as_of", *MOVEMENT)] == ["as_of", *MOVEMENT]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs chs/actions/score.py to pass build_plan(added=columns.run_columns(...))",
-)
 def test_input_columns_named_like_the_movement_columns_are_named_in_a_warning(tmp_path, scheme):
     source, result, _ = previous_run(tmp_path, scheme)
     assert result.stderr == (
