@@ -11,6 +11,7 @@ module, except in the CLI's command bodies, which import their action there so t
 from __future__ import annotations
 
 import ast
+import functools
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
@@ -52,7 +53,9 @@ def layer(module: str) -> int:
     raise AssertionError(f"{module} has no layer: add it to tests/test_architecture.py")
 
 
+@functools.cache
 def modules() -> dict[str, ast.Module]:
+    """Every module of the package, parsed once (the checks ask for it per import)."""
     found = {}
     for path in sorted(PACKAGE.rglob("*.py")):
         parts = path.relative_to(PACKAGE.parent).with_suffix("").parts

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from conftest import CHS, TIMEOUT, run_chs
+from adversary import CHS, TIMEOUT, run_chs
 from support import assert_failed, invoke, leftovers, write
 
 import chs.actions.score as score_action

@@ -10,7 +10,7 @@ import socket
 from pathlib import Path
 
 import pytest
-from conftest import Trap, run_chs
+from adversary import Trap, run_chs
 from support import invoke, write
 
 SIGNAL = """\

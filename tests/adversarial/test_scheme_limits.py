@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import run_chs
+from adversary import BASE, run_chs
 from support import write
 
 from chs.errors import SCHEME, SchemeError
@@ -33,18 +33,6 @@ from chs.scheme.limits import (
     MAX_YAML_DEPTH,
     MAX_YAML_NODES,
 )
-
-# One signal; its body is lines 5-7 and `bands:` is line 8.
-BASE = """\
-name: t
-id: id
-signals:
-  a:
-    column: a
-    weight: 1
-    points: [{points: 0}]
-bands: [{name: ok, from: 0}]
-"""
 
 
 def error(text: str, path: str = "s.yaml") -> str:

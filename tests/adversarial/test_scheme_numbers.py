@@ -10,22 +10,12 @@ import csv
 from pathlib import Path
 
 import pytest
+from adversary import BASE
 from support import invoke, write
 
 from chs.errors import SCHEME, SchemeError
 from chs.scheme import parse_scheme
 
-# One signal; its body is lines 5-7 and `bands:` is line 8.
-BASE = """\
-name: t
-id: id
-signals:
-  a:
-    column: a
-    weight: 1
-    points: [{points: 0}]
-bands: [{name: ok, from: 0}]
-"""
 GROUPS = """\
 name: t
 id: id
