@@ -3,7 +3,8 @@
 Per group: customers and their share in each band, mean score, value, value at risk
 (value in the at-risk bands) and, when a previous snapshot is known, the mean change of
 score. Per parent account: the value-weighted score of its children and the share of the
-children's value in each band. The aggregates are lazy queries, collected with the rest
+children's value in each band; without a value column, the plain mean of the children's
+scores and the share of the children in each band. The aggregates are lazy queries, collected with the rest
 of a run.
 """
 
@@ -114,20 +115,31 @@ def build_rollups(
 def parent_query(
     frame: pl.LazyFrame, parent: str, bands: list[str], value_column: str | None
 ) -> pl.LazyFrame:
-    """Per parent account: children, value-weighted score, value share per band."""
-    value = _value(value_column)
-    weight = value.fill_null(0.0) if value_column else pl.lit(1.0)
+    """Per parent account: children, score and share per band, weighted by the children's
+    value, or without a value column, each child counting once (the plain mean, and
+    shares of customers)."""
     parent_id = trimmed_id(parent)  # " P1 " is P1, in NFC as every id
+    if value_column:
+        weight = _value(value_column).fill_null(0.0)
+        weighted = [
+            (pl.col("score") * weight).sum().alias(_WEIGHTED),
+            weight.sum().alias(_WEIGHT),
+            *[weight.filter(pl.col("band") == b).sum().alias(_in_band(b)) for b in bands],
+        ]
+    else:  # a literal weight would be one per group, not one per child
+        weighted = [
+            pl.col("score").sum().alias(_WEIGHTED),
+            pl.len().cast(pl.Float64).alias(_WEIGHT),
+            *[(pl.col("band") == b).sum().cast(pl.Float64).alias(_in_band(b)) for b in bands],
+        ]
     return (
         frame.filter(parent_id.is_not_null() & (parent_id != ""))
         .group_by(parent_id.alias("parent"))
         .agg(
             pl.len().alias("children"),
-            (pl.col("score") * weight).sum().alias(_WEIGHTED),
-            weight.sum().alias(_WEIGHT),
+            *weighted,
             pl.col("score").mean().alias(_MEAN),
-            value.sum().alias("value"),
-            *[weight.filter(pl.col("band") == b).sum().alias(f"w:{b}") for b in bands],
+            _value(value_column).sum().alias("value"),
         )
         .sort("parent")
     )
@@ -136,7 +148,8 @@ def parent_query(
 def build_parents(
     frame: pl.DataFrame, bands: list[str], *, has_value: bool
 ) -> list[dict[str, Any]]:
-    """The collected parent query as rows, weakest parent first: the accounts to call."""
+    """The collected parent query as rows, weakest parent first: the accounts to call.
+    `value_shares` are shares of the children's value, or of the children without one."""
     out = []
     for r in frame.iter_rows(named=True):
         weight = float(r[_WEIGHT] or 0.0)
@@ -148,7 +161,7 @@ def build_parents(
                 "score": None if score is None else round(score, 1),
                 "value": round(float(r["value"] or 0.0), 2) if has_value else None,
                 "value_shares": {
-                    b: round(float(r[f"w:{b}"] or 0.0) / weight, 4) if weight else 0.0
+                    b: round(float(r[_in_band(b)] or 0.0) / weight, 4) if weight else 0.0
                     for b in bands
                 },
             }

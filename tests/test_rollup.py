@@ -23,6 +23,7 @@ from saas_oracle import (
 )
 
 from chs.actions.diff import diff
+from chs.actions.report import report
 from chs.actions.score import ScoreOptions, score
 from chs.cli.options import parse_by
 from chs.errors import DataError
@@ -243,6 +244,66 @@ def test_empty_parent_is_not_a_group(tmp_path):
     assert summary["rows"]["scored"] == 4
 
 
+NO_VALUE = PARENTS.replace("value: mrr\n", "")
+
+
+def no_value_data(tmp_path):
+    """score = x. P1: a 66.3 (high), b 39.2, c 20.0 (low); P2: d 90.0; P3: e 80.0, f 70.0."""
+    rows = ["a,66.3,P1", "b,39.2,P1", "c,20.0,P1", "d,90.0,P2", "e,80.0,P3", "f,70.0,P3"]
+    data = tmp_path / "in.csv"
+    data.write_text("id,x,parent_id\n" + "\n".join(rows) + "\n")
+    return data
+
+
+# Each child counts once: P1 (66.3 + 39.2 + 20.0) / 3 = 125.5 / 3 = 41.83 -> 41.8, one of
+# three children high; P3 (80 + 70) / 2 = 75.0, both high; P2 90.0. Weakest first.
+NO_VALUE_PARENTS = [
+    {
+        "parent": "P1",
+        "children": 3,
+        "score": 41.8,
+        "value": None,
+        "value_shares": {"high": 0.3333, "low": 0.6667},
+    },
+    {
+        "parent": "P3",
+        "children": 2,
+        "score": 75.0,
+        "value": None,
+        "value_shares": {"high": 1.0, "low": 0.0},
+    },
+    {
+        "parent": "P2",
+        "children": 1,
+        "score": 90.0,
+        "value": None,
+        "value_shares": {"high": 1.0, "low": 0.0},
+    },
+]
+
+
+def test_parents_without_a_value_column_average_their_children(tmp_path):
+    # Before: the weight was a literal 1 per parent, so P1 showed 125.5 (the sum of its
+    # children's scores), shares of 100 % high and 200 % low, and sorted last.
+    summary = score(no_value_data(tmp_path), parse_scheme(NO_VALUE), ScoreOptions())
+    assert summary["parents"] == NO_VALUE_PARENTS
+
+
+def test_report_parents_of_a_scored_file_without_a_value_column(tmp_path):
+    out = tmp_path / "scored.parquet"
+    score(no_value_data(tmp_path), parse_scheme(NO_VALUE), ScoreOptions(output=out))
+    result = report(out, by=[["parent_id"]], parent="parent_id")
+    assert result["value_column"] is None
+    assert result["parents"] == NO_VALUE_PARENTS
+    # the --by roll-up of the same column agrees (a plain mean there already)
+    groups = {g["group"]["parent_id"]: g for g in result["rollups"][0]["groups"]}
+    assert {k: (g["customers"], g["mean_score"], g["value"]) for k, g in groups.items()} == {
+        "P1": (3, 41.8, None),
+        "P2": (1, 90.0, None),
+        "P3": (2, 75.0, None),
+    }
+
+
 # --- chs diff --by ----------------------------------------------------------------------------------
 def test_diff_by_segment(tmp_path):
     last, this = tmp_path / "oct.parquet", tmp_path / "nov.parquet"
@@ -290,3 +351,18 @@ def test_diff_by_uses_the_recorded_at_risk_bands(tmp_path):
     recorded = diff(last, this, by=[["segment"]])
     assert recorded["rollups"][0]["at_risk_bands"] == ["alert", "critical"]
     assert recorded["rollups"] == summary["rollups"]
+
+
+def test_diff_by_without_a_value_column_shows_no_value(tmp_path):
+    # Before: diff --by always counted a value, so files without one showed 0.00 value
+    # and 0.00 value at risk per group.
+    scheme = parse_scheme(NO_VALUE)
+    last, this = tmp_path / "last.parquet", tmp_path / "this.parquet"
+    score(no_value_data(tmp_path), scheme, ScoreOptions(output=last))
+    score(no_value_data(tmp_path), scheme, ScoreOptions(output=this))
+    [rollup] = diff(last, this, by=[["parent_id"]])["rollups"]
+    assert [
+        (g["group"]["parent_id"], g["customers"], g["mean_score"], g["value"], g["value_at_risk"])
+        for g in rollup["groups"]
+    ] == [("P1", 3, 41.8, None, None), ("P2", 1, 90.0, None, None), ("P3", 2, 75.0, None, None)]
+    assert [g["mean_delta"] for g in rollup["groups"]] == [0.0, 0.0, 0.0]

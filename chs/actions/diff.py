@@ -172,7 +172,9 @@ def compare(
         NEWLY_AT_RISK: newly,
         RECOVERED: recovered,
         "drift": _drift(frames, common),
-        "rollups": _rollups(rows, by, order, risk) if by else [],
+        "rollups": _rollups(rows, by, order, risk, has_value=this.value_column is not None)
+        if by
+        else [],
         "warnings": [warning] if warning else [],
     }
     return result, rows.select(pl.exclude([c for c in extra if c not in COMPARED]))
@@ -302,15 +304,16 @@ def _drift(frames: dict[str, pl.DataFrame], common: list[str]) -> Drift:
 
 
 def _rollups(
-    rows: pl.LazyFrame, by: list[list[str]], order: list[str], risk: list[str]
+    rows: pl.LazyFrame, by: list[list[str]], order: list[str], risk: list[str], *, has_value: bool
 ) -> list[dict[str, Any]]:
-    """Roll-ups of this snapshot's customers, with their mean delta."""
+    """Roll-ups of this snapshot's customers, with their mean delta; value figures only
+    when this snapshot has a value column (else they would all read 0.00)."""
     present = rows.filter(pl.col("this_score").is_not_null()).select(
         pl.all(), pl.col("this_score").alias("score"), pl.col("this_band").alias("band")
     )
     queries = rollup_queries(present, by, order, "this_value", delta=True)
     frames = dict(zip(queries, pl.collect_all(list(queries.values())), strict=True))
-    return build_rollups(frames, by, order, risk, has_value=True, delta=True)
+    return build_rollups(frames, by, order, risk, has_value=has_value, delta=True)
 
 
 def _describe(s: Snapshot) -> SnapshotInfo:
