@@ -47,8 +47,13 @@ def trimmed_id(id_column: str) -> pl.Expr:
     """The id as compared: text without surrounding spaces, in Unicode NFC. ` C1 ` is
     the customer `C1`; `Café` typed as `e` + a combining accent (NFD, as macOS file
     names and some exports write it) is the customer `Café` written with `é`, so that the
-    same customer in two exports (or twice in one) is one customer, not two."""
-    return pl.col(id_column).cast(pl.String).str.strip_chars().str.normalize("NFC")
+    same customer in two exports (or twice in one) is one customer, not two.
+
+    Only ids with a non-ASCII character are normalised (ASCII text is NFC already):
+    normalising every id of a 2M-row file cost 0.3 s, the test 0.03 s."""
+    text = pl.col(id_column).cast(pl.String).str.strip_chars()
+    ascii_only = text.str.len_bytes() == text.str.len_chars()
+    return pl.when(ascii_only).then(text).otherwise(text.str.normalize("NFC"))
 
 
 def id_text(value: object) -> str:
