@@ -16,6 +16,10 @@ all read, or refused as another extension): while a run writes, only a glob such
 `pl.scan_parquet("history/*/scores.parquet")` is safe. No folder of ours holds one
 after a run, failed or not; a killed run's are swept by the next (see `sweep`).
 
+Permissions. A new output gets the mode any program's new file gets (0666 minus the
+umask: 0644 under umask 022), an output that replaces a file keeps that file's mode
+(0640 stays 0640); while it is written, the temporary is private (0600).
+
 Working files (the summary's columns, a UTF-8 copy of a cp1252 CSV) go to a folder
 `chs-XXXXXXXX` in TMPDIR, removed when the run ends.
 
@@ -39,6 +43,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import errno
 import io
 import os
 import re
@@ -756,6 +761,7 @@ class PendingWrites:
         self.files: dict[Path, _Recorded] = {}  # temporary -> its open, locked file
         self.sinks: list[pl.LazyFrame] = []
         self.created: list[Path] = []  # folders made for the outputs, deepest last
+        self.modes: dict[Path, int] = {}  # target -> the mode a new file gets (the umask's)
         self.swept: set[Path] = set()
         self.committed = False
         self._sweep(list(sweep))
@@ -793,10 +799,9 @@ class PendingWrites:
         self.created += [d for d in reversed(missing) if d not in self.created]
         self._sweep([path.parent])
         try:
-            fd, name = tempfile.mkstemp(prefix=f".{path.name}.chs-", suffix=".tmp", dir=path.parent)
+            tmp, fd, self.modes[path] = _new_temporary(path)
         except OSError as exc:
             raise _write_error(exc, path) from None
-        tmp = Path(name)
         self.files[tmp] = _Recorded(tmp, fd)
         self.temps.append((tmp, path))
         return tmp
@@ -821,6 +826,7 @@ class PendingWrites:
         rename fails, the outputs already replaced are put back as they were."""
         try:
             for tmp, target in self.temps:
+                _set_mode(self.files[tmp], target, self.modes[target])
                 if self.files[tmp].finish() is not None:
                     raise _write_error(self.files[tmp].failure, target)  # type: ignore[arg-type]
             _replace_all(self.temps)
@@ -849,6 +855,49 @@ class PendingWrites:
         self.discard()
         if failure is not None:
             raise failure from None
+
+
+def _new_temporary(path: Path) -> tuple[Path, int, int]:
+    """A new temporary file beside `path`: its name, its descriptor (open for writing),
+    and the mode a new file gets here. It is created with 0666, so that the kernel
+    applies the umask (and a default ACL) as for any program's new file, the mode is
+    noted, and the file is made private (0600) while it is written: when it replaces a
+    file of stricter mode, the data is never readable more widely than there."""
+    for _ in range(100):
+        tmp = path.with_name(f".{path.name}.chs-{secrets.token_hex(4)}.tmp")
+        try:
+            fd = os.open(
+                tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o666
+            )
+        except FileExistsError:
+            continue
+        try:
+            mode = stat.S_IMODE(os.fstat(fd).st_mode)
+            os.fchmod(fd, 0o600)
+        except OSError:
+            os.close(fd)
+            tmp.unlink(missing_ok=True)
+            raise
+        return tmp, fd, mode
+    raise FileExistsError(errno.EEXIST, "no free temporary name", str(path.parent))
+
+
+def _set_mode(file: _Recorded, target: Path, new: int) -> None:
+    """Give a temporary its final mode before it is renamed onto `target`: the mode of
+    the file it replaces (an overwritten output keeps its permissions), else `new`, the
+    mode any program's new file gets there (0666 minus the umask)."""
+    try:
+        st = os.stat(target)
+        mode = stat.S_IMODE(st.st_mode) if stat.S_ISREG(st.st_mode) else new
+    except OSError:
+        mode = new
+    try:
+        if file.closed:
+            os.chmod(file.path, mode)
+        else:
+            os.fchmod(file.fd, mode)
+    except OSError as exc:
+        file.failure = file.failure or exc
 
 
 def _replace_all(temps: Sequence[tuple[Path, Path]]) -> None:

@@ -501,3 +501,80 @@ def test_a_failed_write_in_a_working_folder_names_tmpdir(tmp_path, monkeypatch):
         f"{tmp_path}: cannot write a working file in TMPDIR: No space left on device"
     )
     assert list(tmp_path.iterdir()) == []
+
+
+# -- permissions: an output gets the mode any program's file gets -------------------------
+
+
+@pytest.fixture
+def umask():
+    """Set the process umask for one test (`umask(0o027)`), restored after."""
+    before = os.umask(0o022)
+    os.umask(before)
+    yield os.umask
+    os.umask(before)
+
+
+def mode(path: Path) -> int:
+    return path.stat().st_mode & 0o7777
+
+
+def write_outputs(*targets: Path) -> None:
+    frame = pl.LazyFrame({"a": [1, 2]})
+    with PendingWrites([(frame, t) for t in targets]) as pending:
+        pl.collect_all(pending.sinks)
+        pending.commit()
+
+
+@pytest.mark.parametrize(
+    ("mask", "expected"),
+    [(0o022, 0o644), (0o027, 0o640), (0o002, 0o664)],
+    ids=["umask 022", "umask 027", "umask 002"],
+)
+def test_a_new_output_gets_0666_minus_the_umask(tmp_path, umask, mask, expected):
+    # mkstemp made every output 0600: a BI service account could not read it
+    umask(mask)
+    targets = [tmp_path / "out" / "a.csv", tmp_path / "b.parquet", tmp_path / "c.ndjson"]
+    write_outputs(*targets)
+    assert [mode(t) for t in targets] == [expected] * 3
+
+
+def test_an_overwritten_output_keeps_its_mode(tmp_path, umask):
+    umask(0o022)
+    kept, other = tmp_path / "kept.csv", tmp_path / "other.parquet"
+    kept.write_text("last month\n")
+    kept.chmod(0o640)
+    other.write_text("last month\n")
+    other.chmod(0o604)
+    write_outputs(kept, other)
+    assert (mode(kept), mode(other)) == (0o640, 0o604)
+    assert kept.read_text() == "a\n1\n2\n"
+
+
+def test_a_reserved_output_gets_the_same_modes(tmp_path, umask):
+    umask(0o027)
+    new, old = tmp_path / "new.parquet", tmp_path / "old.parquet"
+    old.write_text("last month\n")
+    old.chmod(0o600)
+    with PendingWrites([]) as pending:
+        write_parquet(pl.LazyFrame({"a": [1]}), pending.reserve(new))
+        write_parquet(pl.LazyFrame({"a": [2]}), pending.reserve(old))
+        pending.commit()
+    assert (mode(new), mode(old)) == (0o640, 0o600)
+    assert pl.read_parquet(old)["a"].to_list() == [2]
+
+
+def test_a_temporary_is_private_while_it_is_written(tmp_path, umask):
+    # the data is never readable more widely than the file it replaces (0600 here)
+    umask(0o000)
+    target = tmp_path / "secret.csv"
+    target.write_text("last month\n")
+    target.chmod(0o600)
+    with PendingWrites([(pl.LazyFrame({"a": [1]}), target)]) as pending:
+        (tmp,) = [t for t, _ in pending.temps]
+        assert mode(tmp) == 0o600
+        pl.collect_all(pending.sinks)
+        assert mode(tmp) == 0o600
+        pending.commit()
+    assert mode(target) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["secret.csv"]
