@@ -318,6 +318,8 @@ def _scan_csv(
             f"{path}: cannot read as CSV: {polars_gist(exc)}", hint=encoding_hint(exc)
         ) from None
     header = schema.names()
+    if readable == path:  # read as UTF-8 as it is (a transcoded copy is valid UTF-8)
+        _check_header_text(path, header)
     if len(header) == 1 and separator == "," and ";" in header[0]:
         raise DataError(
             f"{path}: the header is one column {header[0][:60]!r}; it looks separated by ';'",
@@ -336,6 +338,30 @@ def _scan_csv(
     text_mode = any(c in overrides for c in text_columns[1:])
     widths = _widths(readable, separator, len(header))
     return Input(path, lf, inferred, widths, text_scan, text_mode, stamp)
+
+
+def _check_header_text(path: Path, header: list[str]) -> None:
+    """Raise when the header is not valid UTF-8: Polars reads its bytes lossily
+    (`caf\ufffd`), so a cp1252 header would otherwise only show as a column not found, or
+    be carried with its names garbled. Looked at only when a name has U+FFFD, which the
+    file may also hold as written (then it is valid, and nothing is said)."""
+    garbled = [(n, name) for n, name in enumerate(header, start=1) if "\ufffd" in name]
+    if not garbled:
+        return
+    try:
+        with path.open("rb") as fh:
+            line = fh.readline(1 << 20)
+    except OSError:
+        return  # the scan reads this file: any other problem is reported there
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.reason != "unexpected end of data":  # not a character cut by the limit
+            number, name = garbled[0]
+            raise DataError(
+                f"{path}: the header is not valid UTF-8 (column {number}, {name!r})",
+                hint=HINT_ENCODING,
+            ) from None
 
 
 def _check_header(path: Path, readable: Path, separator: str) -> None:

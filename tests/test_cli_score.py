@@ -243,7 +243,7 @@ def test_input_not_found(tmp_path: Path, cli_scheme: Path, out: Path) -> None:
 def test_scheme_not_found(tmp_path: Path, cli_data: Path, out: Path) -> None:
     scheme = tmp_path / "nope.yaml"
     result = invoke("score", cli_data, "-s", scheme, "-o", out)
-    assert_failed(result, 3, f"Error: {scheme}: scheme file not found", out)
+    assert_failed(result, 4, f"Error: {scheme}: scheme file not found", out)
 
 
 def test_spreadsheet_input(tmp_path: Path, cli_scheme: Path, out: Path) -> None:
@@ -375,6 +375,25 @@ def test_cp1252_without_encoding_hints_at_it(tmp_path: Path, cli_scheme: Path, o
         "(the file is not UTF-8; try --encoding cp1252 or --encoding latin-1)",
         out,
     )
+
+
+def test_a_cp1252_header_names_encoding_in_its_hint(tmp_path: Path, out: Path) -> None:
+    # the header's bytes were read lossily: the scheme's column showed as not found
+    # ("Did you mean 'r\ufffdussies'?") with no word of --encoding
+    scheme = write(tmp_path / "s.yaml", cli_variant("column: login", "column: réussies"))
+    data = tmp_path / "export.csv"
+    data.write_bytes("id,réussies,nps,mrr\nC1,12,8,100\n".encode("cp1252"))
+    result = invoke("score", data, "-s", scheme, "-o", out)
+    assert_failed(
+        result,
+        4,
+        f"Error: {data}: the header is not valid UTF-8 (column 2, 'r\ufffdussies') "
+        "(the file is not UTF-8; try --encoding cp1252 or --encoding latin-1)",
+        out,
+    )
+    ok = invoke("score", data, "-s", scheme, "-o", out, "--encoding", "cp1252")
+    assert ok.exit_code == 0, ok.output
+    assert pl.read_csv(out)["score"].to_list() == [95.0]
 
 
 def test_semicolon_file_read_with_commas_hints_at_separator(

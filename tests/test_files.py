@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 from support import write
 
-from chs.errors import DataError, OptionError, OutputError
+from chs.errors import HINT_ENCODING, DataError, OptionError, OutputError
 from chs.files import (
     TEMP_FILE,
     WORK_FOLDER,
@@ -578,3 +578,25 @@ def test_a_temporary_is_private_while_it_is_written(tmp_path, umask):
         pending.commit()
     assert mode(target) == 0o600
     assert sorted(p.name for p in tmp_path.iterdir()) == ["secret.csv"]
+
+
+# -- a header that is not UTF-8 ---------------------------------------------------------------
+
+
+def test_a_header_that_is_not_utf8_is_refused_with_the_encoding_hint(tmp_path):
+    path = tmp_path / "fr.csv"
+    path.write_bytes("id,Société,x\n1,a,2\n".encode("cp1252"))
+    with pytest.raises(DataError) as err, open_input(path):
+        pass
+    assert (err.value.message, err.value.hint, err.value.exit_code) == (
+        f"{path}: the header is not valid UTF-8 (column 2, 'Soci\ufffdt\ufffd')",
+        HINT_ENCODING,
+        4,
+    )
+    assert read(path, CsvOptions(encoding="cp1252")).columns == ["id", "Société", "x"]
+
+
+def test_a_header_that_holds_u_fffd_as_written_is_valid(tmp_path):
+    path = tmp_path / "odd.csv"
+    path.write_text("id,caf\ufffd,x\n1,a,2\n", encoding="utf-8")
+    assert read(path).columns == ["id", "caf\ufffd", "x"]

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from chs.errors import SCHEME, SchemeError
+from chs.errors import SCHEME, DataError, SchemeError
 from chs.scheme import Interval, Tier, json_schema, load_scheme, parse_scheme, tier_problems
 from chs.scheme.expression import FUNCTIONS
 
@@ -609,9 +609,10 @@ signals:
 
 def test_missing_file(tmp_path: Path) -> None:
     path = tmp_path / "nope.yaml"
-    with pytest.raises(SchemeError) as info:
+    # a missing file, as for any input: exit 4, not 3 (the scheme is not invalid)
+    with pytest.raises(DataError) as info:
         load_scheme(path)
-    assert info.value.exit_code == 3
+    assert info.value.exit_code == 4
     assert info.value.message == f"{path}: scheme file not found"
 
 

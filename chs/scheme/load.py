@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from chs.errors import SchemeError
+from chs.errors import DataError, SchemeError
 from chs.hints import close_matches
 from chs.scheme.keys import LocatedError, key_path, line_for
 from chs.scheme.limits import MAX_SCHEME_BYTES, MAX_YAML_DEPTH, MAX_YAML_NODES
@@ -240,15 +240,17 @@ def _read(path: Path) -> bytes:
             data = stream.read(MAX_SCHEME_BYTES + 1)
             if len(data) > MAX_SCHEME_BYTES:  # it grew since
                 raise _too_large(path, max(os.fstat(stream.fileno()).st_size, len(data)))
-    except FileNotFoundError:
-        raise SchemeError(f"{path}: scheme file not found") from None
+    except FileNotFoundError:  # a missing file, as for any input (exit 4): nothing to judge
+        raise DataError(f"{path}: scheme file not found") from None
     except OSError as exc:
-        raise SchemeError(f"{path}: cannot read the scheme file ({exc.strerror})") from None
+        raise DataError(f"{path}: cannot read the scheme file ({exc.strerror})") from None
     return data
 
 
 def load_scheme(path: str | Path) -> Scheme:
-    """Load and validate a scheme file; every problem is a SchemeError naming file and line."""
+    """Load and validate a scheme file; every problem in it is a SchemeError naming file
+    and line (exit 3). A file that is not there or cannot be read is a DataError (exit 4),
+    as for any input."""
     path = Path(path)
     data = _read(path)
     try:
