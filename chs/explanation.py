@@ -57,7 +57,8 @@ def matched_rule(signal: Signal, value: Any) -> str | None:
             if a <= value <= b:
                 return f"{number_text(a)} to {number_text(b)}"
     if signal.map is not None:
-        return f"= {value}" if str(value) in signal.map else "any other"
+        category = signal.category_of(str(value))
+        return f"= {category}" if category is not None else "any other"
     return None
 
 
@@ -351,7 +352,8 @@ def _points_of(scheme: Scheme, move: Move) -> float:
     """The points a signal gets at a candidate value (from the same rules)."""
     sig = next(f.signal for f in scheme.flat_signals() if f.name == move.signal)
     if sig.map is not None:
-        return sig.map.get(str(move.value), sig.other or 0.0)
+        category = sig.category_of(str(move.value))
+        return sig.map[category] if category is not None else sig.other or 0.0
     frame = pl.DataFrame({"v": [float(move.value)]})
     return frame.select(points_expr(sig, pl.col("v"))[0]).item()
 

@@ -186,6 +186,43 @@ def test_map_without_other_rejects_unknown_category():
     ]
 
 
+def test_map_ignores_case_and_surrounding_spaces_by_default():
+    # Before: `Pro`, `PRO ` and `ENTERPRISE` took `other` (10) without a word.
+    mapping = "map: {enterprise: 100, Pro: 70}\nother: 10"
+    values = ["Pro", "PRO ", " pro", "ENTERPRISE", "Enterprise", "pro plus"]
+    assert points_for(mapping, values) == [70, 70, 70, 100, 100, 10]
+
+
+def test_map_keys_are_trimmed_too():
+    # a key written with spaces matches the trimmed value (before: it matched nothing)
+    assert points_for('map: {" pro ": 70}\nother: 10', ["pro", "PRO", "x"]) == [70, 70, 10]
+
+
+def test_map_match_exact_compares_case_as_written_and_still_trims():
+    mapping = "map: {enterprise: 100, Pro: 70}\nother: 10\nmatch: exact"
+    values = ["Pro", " Pro ", "PRO", "pro", "enterprise", "ENTERPRISE"]
+    assert points_for(mapping, values) == [70, 70, 10, 10, 100, 10]
+
+
+def test_map_without_other_rejects_a_category_in_no_case_and_names_it_as_written():
+    scheme = parse_scheme(one_signal("map: {enterprise: 100, pro: 70}"))
+    frame = pl.DataFrame({"id": ["a", "b", "c"], "x": ["PRO", " Gold ", "Enterprise"]})
+    scored, rejects = score_frame(frame, scheme)
+    assert scored.select("id", "x", "points_x").rows() == [
+        ("a", "PRO", 70.0),
+        ("c", "Enterprise", 100.0),
+    ]
+    assert rejects.select("row", "reason").rows() == [
+        (2, "x: 'Gold' is not in its map (enterprise, pro) and it has no `other`")
+    ]
+
+
+def test_map_ignoring_case_lowers_unicode_as_the_keys_are_lowered():
+    # Polars lowers the values and the keys alike (the keys through a Polars Series too)
+    mapping = "map: {ÉTÉ: 100, straße: 50}\nother: 0"
+    assert points_for(mapping, ["été", "Été", "STRAßE", "strasse"]) == [100, 100, 50, 0]
+
+
 def test_map_on_numbers_and_booleans_compares_text():
     assert points_for('map: {"1": 100, "0": 50}', [1, 0, 1]) == [100, 50, 100]
     assert points_for("map: {true: 100, false: 0}", [True, False]) == [100, 0]

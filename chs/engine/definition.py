@@ -65,17 +65,32 @@ def linear_points(knots: list[tuple[float, float]], value: pl.Expr) -> pl.Expr:
 
 def map_points(sig: Signal, value: pl.Expr) -> tuple[pl.Expr, pl.Expr | None]:
     """A category's points, `other` for the rest; without `other`, an unknown category is
-    the row's problem."""
-    mapping = sig.map
-    assert mapping  # a map has at least one category
-    known = value.is_in(list(mapping))
+    the row's problem. `value` is the trimmed text, lowered here unless `match: exact`
+    (the engine passes its materialised `match_key` column instead, see `map_key`)."""
+    return map_points_of(sig, map_key(sig, value))
+
+
+def map_points_of(sig: Signal, key: pl.Expr) -> tuple[pl.Expr, pl.Expr | None]:
+    """`map_points` over the value as the map compares it (`Signal.categories`)."""
+    categories = sig.categories()
+    assert categories  # a map has at least one category
     # a when/then chain rather than replace_strict, which does not stream
     points = first_match(
-        ((value == category, pl.lit(pts)) for category, pts in mapping.items()),
+        ((key == category, pl.lit(pts)) for category, pts in categories.items()),
         pl.lit(sig.other, pl.Float64),
     ).cast(pl.Float64)
-    unknown = None if sig.other is not None else (value.is_not_null() & ~known)
+    unknown = None if sig.other is not None else (key.is_not_null() & ~mapped(sig, key))
     return points, unknown
+
+
+def mapped(sig: Signal, key: pl.Expr) -> pl.Expr:
+    """Whether a value, as the map compares it, is one of its categories."""
+    return key.is_in(list(sig.categories()))
+
+
+def map_key(sig: Signal, value: pl.Expr) -> pl.Expr:
+    """The value as the map compares it: the trimmed text, lowered unless `match: exact`."""
+    return value if sig.exact else value.str.to_lowercase()
 
 
 @dataclass
@@ -173,17 +188,35 @@ def compile_definition(
 
 
 def signal_values(lf: pl.LazyFrame, st: Stages) -> tuple[pl.LazyFrame, dict[str, SignalValue]]:
-    """Values are materialised as columns first, so tiers and checks read a plain column."""
+    """Values are materialised as columns first, so tiers and checks read a plain column;
+    a map that ignores case also gets its value lowered once (`key_column`)."""
     parsed = {
         f.name: signal_value(
             f, lf, st.columns, st.source, decimal_comma=st.decimal_comma, prefix=st.prefix
         )
         for f in st.flats
     }
-    lf = lf.with_columns(
-        [v.text.alias(st.col("t", n)) for n, v in parsed.items() if v.text is not None]
-    ).with_columns([v.value.alias(st.col("v", n)) for n, v in parsed.items()])
+    lowered = [f for f in st.flats if f.signal.map is not None and not f.signal.exact]
+    lf = (
+        lf.with_columns(
+            [v.text.alias(st.col("t", n)) for n, v in parsed.items() if v.text is not None]
+        )
+        .with_columns([v.value.alias(st.col("v", n)) for n, v in parsed.items()])
+        .with_columns(
+            [
+                map_key(f.signal, pl.col(st.col("v", f.name))).alias(st.col("k", f.name))
+                for f in lowered
+            ]
+        )
+    )
     return lf, parsed
+
+
+def key_column(flat: FlatSignal, prefix: str = "") -> pl.Expr:
+    """A map signal's value as its map compares it: the lowered working column, or with
+    `match: exact` the value itself."""
+    kind = "v" if flat.signal.exact else "k"
+    return pl.col(internal(kind, flat.name, prefix))
 
 
 def signal_points(
@@ -196,7 +229,8 @@ def signal_points(
     has_data: dict[str, pl.Expr] = {}
     for flat in st.flats:
         value = pl.col(st.col("v", flat.name))
-        points[flat.name], found = policy_points(flat, value, parsed[flat.name])
+        key = key_column(flat, st.prefix) if flat.signal.map is not None else None
+        points[flat.name], found = policy_points(flat, value, parsed[flat.name], key)
         problems += found
         has_data[flat.name] = value.is_not_null()
     lf = lf.with_columns(
@@ -207,11 +241,15 @@ def signal_points(
 
 
 def policy_points(
-    flat: FlatSignal, value: pl.Expr, val: SignalValue
+    flat: FlatSignal, value: pl.Expr, val: SignalValue, key: pl.Expr | None = None
 ) -> tuple[pl.Expr, list[tuple[pl.Expr, pl.Expr]]]:
     """One signal's points, its fallback when the value is missing, and its problems:
-    an unusable value, an unknown category, a missing value under `reject`."""
-    raw_points, unknown = points_expr(flat.signal, value)
+    an unusable value, an unknown category, a missing value under `reject`. `key`: a
+    map's value as it compares it (`key_column`)."""
+    if key is not None:
+        raw_points, unknown = map_points_of(flat.signal, key)
+    else:
+        raw_points, unknown = points_expr(flat.signal, value)
     problems = [] if val.bad is None else [val.bad]
     if unknown is not None:
         listed = ", ".join(flat.signal.map or {})

@@ -17,6 +17,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import polars as pl
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -238,6 +239,12 @@ class Signal(_Strict):
         None, min_length=1, max_length=MAX_MAP_ENTRIES, description="category -> points"
     )
     other: Points | None = Field(None, description="points for a category not in `map`")
+    match: Literal["ignore_case", "exact"] | None = Field(
+        None,
+        description="how `map` compares a value with its categories, both trimmed: "
+        "ignore_case (the default) or exact",
+        exclude_if=lambda v: v is None,  # unset: the digest of a scheme without it holds
+    )
     missing: Missing | None = Field(None, description="overrides the scheme's missing policy")
 
     @field_validator("map", mode="before")
@@ -260,6 +267,10 @@ class Signal(_Strict):
             )
         if self.other is not None and self.map is None:
             raise ValueError("`other` goes with `map`")
+        if self.match is not None and self.map is None:
+            raise ValueError("`match` goes with `map`")
+        if self.map is not None:
+            _distinct_categories(self.map, exact=self.exact)
         if self.points is not None and not self.points[-1].is_catch_all:
             raise ValueError(
                 "the last tier must be a catch-all with no bound, such as {points: 0}, "
@@ -282,6 +293,24 @@ class Signal(_Strict):
         return self.kind != "map"
 
     @property
+    def exact(self) -> bool:
+        """Whether `map` compares case as written (`match: exact`)."""
+        return self.match == "exact"
+
+    def categories(self) -> dict[str, float]:
+        """The map as the engine compares it: each category trimmed, and lowercased
+        unless `match: exact`, with its points."""
+        assert self.map is not None
+        keys = category_keys(list(self.map), exact=self.exact)
+        return dict(zip(keys, self.map.values(), strict=True))
+
+    def category_of(self, value: str) -> str | None:
+        """The category (as written in the scheme) a value falls in, if any."""
+        assert self.map is not None
+        *keys, wanted = category_keys([*self.map, value], exact=self.exact)
+        return next((k for k, m in zip(self.map, keys, strict=True) if m == wanted), None)
+
+    @property
     def max_points(self) -> float:
         if self.points is not None:
             return max(t.points for t in self.points)
@@ -289,6 +318,27 @@ class Signal(_Strict):
             return max(p for _, p in self.linear)
         assert self.map is not None
         return max([*self.map.values(), self.other or 0.0])
+
+
+def category_keys(texts: list[str], *, exact: bool) -> list[str]:
+    """Texts as a map compares them: trimmed, and lowercased unless `exact`; by Polars'
+    own string functions, so that the keys and the values (lowered by the engine) meet."""
+    series = pl.Series(texts, dtype=pl.String).str.strip_chars()
+    return (series if exact else series.str.to_lowercase()).to_list()
+
+
+def _distinct_categories(mapping: dict[str, float], *, exact: bool) -> None:
+    """Two categories that compare equal would make one of them dead: an error naming both."""
+    seen: dict[str, str] = {}
+    for category, key in zip(mapping, category_keys(list(mapping), exact=exact), strict=True):
+        if key in seen:
+            how = "once trimmed" if exact else "ignoring case and surrounding spaces"
+            hint = "; remove one" if exact else "; remove one, or add `match: exact`"
+            raise LocatedError(
+                ("map", category),
+                f"categories {seen[key]!r} and {category!r} are the same {how}{hint}",
+            )
+        seen[key] = category
 
 
 def _category_text(key: Any) -> str:
