@@ -14,6 +14,7 @@ from chs.alerts import add_alerts
 from chs.columns import OK, REASON, ROUTE, ROW, internal
 from chs.description import SchemeDescription, describe
 from chs.engine import ScoringPlan
+from chs.engine.checks import data_check_queries, data_checks
 from chs.files import CsvOptions, Input
 from chs.scheme import FlatSignal, Scheme
 from chs.scheme import json_schema as json_schema  # for `chs schema`
@@ -85,7 +86,8 @@ def check(
 
 
 def check_data(scheme: Scheme, path: str | Path, csv: CsvOptions | None = None) -> CheckResult:
-    """Score `path` without writing: columns and types, missing shares, the distribution."""
+    """Score `path` without writing: columns and types, missing shares, the distribution,
+    and the warnings of `chs.engine.checks` (empty columns, `other` taking many rows)."""
     source = Path(path)
     csv = csv or CsvOptions()
     with planned(source, scheme, csv) as (data, plan):
@@ -96,7 +98,11 @@ def check_data(scheme: Scheme, path: str | Path, csv: CsvOptions | None = None) 
             for dname, (d, prefix) in plan.definitions.items()
             for f in d.flat_signals()
         ]
-        counts, sample, bands, hist = collect(_queries(scheme, plan, signals), data)
+        checks = data_check_queries(plan, plan.checked, schema)
+        counts, sample, bands, hist, *found = collect(
+            [*_queries(scheme, plan, signals), *checks], data
+        )
+        warnings = data_checks(plan, found, schema, str(source)).warnings
     head = counts.row(0, named=True)
     read, rejected = int(head["read"]), int(head["rejected"])
     per_band, per_bin = dict(bands.iter_rows()), dict(hist.iter_rows())
@@ -117,7 +123,7 @@ def check_data(scheme: Scheme, path: str | Path, csv: CsvOptions | None = None) 
         "definitions": {d: int(head[f"routed/{d}"]) for d in plan.definitions}
         if segmented
         else None,
-        "warnings": plan.warnings,
+        "warnings": [*plan.warnings, *warnings],
     }
 
 

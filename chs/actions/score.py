@@ -20,6 +20,7 @@ import polars as pl
 from chs.alerts import add_alerts, alert_rows, flag_columns
 from chs.columns import ALERTS_COLUMN, ID_HASH, KEY, REASON, ROW, run_columns
 from chs.engine import ScoringPlan, build_plan
+from chs.engine.checks import DataChecks, data_check_queries, data_checks
 from chs.errors import HINT_REJECTS, OPTION, DataError, OptionError, polars_gist
 from chs.exprs import id_hash, id_key, repeated_hashes
 from chs.files import (
@@ -230,17 +231,20 @@ def _score(run: _Run, text: bool, duplicates: list[str] | None) -> ScoreSummary:
         with PendingWrites(
             _writes(run, sources, rows), dict.fromkeys(run.outputs, meta), sweep=_swept(run)
         ) as pending:
-            scored, rejected = _checked_pass(run, sources, rows, pending.sinks, work)
+            scored, rejected, checks = _checked_pass(run, sources, rows, pending.sinks, work)
             if duplicates is None:
                 repeated = _repeated_ids([scored, rejected], run.scheme.id)
                 if repeated:
                     raise _Repeated(repeated)
-            frames = _summary_frames(run, sources, scored, rejected)
-            summary = build_summary(run.scheme, run.scheme.id, sources.plan.value_column, frames)
+            sources.warnings.extend(checks.warnings)
+            # an empty value column has no totals to show (they would all read 0.00)
+            value = None if checks.value_empty else sources.plan.value_column
+            frames = _summary_frames(run, sources, scored, rejected, value)
+            summary = build_summary(run.scheme, run.scheme.id, value, frames)
             moves = build_movement(frames) if sources.previous is not None else None
             _check_counts(run, sources, summary, frames, moves)
             pending.commit()
-    return _result(run, sources, summary, frames, rows.inactive, moves)
+    return _result(run, sources, summary, frames, rows.inactive, moves, value)
 
 
 def _swept(run: _Run) -> list[Path]:
@@ -406,7 +410,7 @@ def _check_range(found: pl.DataFrame, columns: list[str]) -> None:
 
 def _checked_pass(
     run: _Run, sources: _Sources, rows: _Rows, sinks: list[pl.LazyFrame], work: WorkFolder
-) -> tuple[Path, Path]:
+) -> tuple[Path, Path, DataChecks]:
     """The streaming pass, with the input checked unchanged before and after it: a file
     truncated or rewritten meanwhile makes Polars fail obscurely (or panic), or read
     fewer rows without a word. The engine's panics are internal errors. An OSError is a
@@ -429,10 +433,11 @@ def _checked_pass(
 
 def _streaming_pass(
     run: _Run, sources: _Sources, rows: _Rows, sinks: list[pl.LazyFrame], work: WorkFolder
-) -> tuple[Path, Path]:
+) -> tuple[Path, Path, DataChecks]:
     """One streaming pass over the input writes every output to its temporary file,
     and, for the summary, the few columns it reads and the rejected rows (returned);
-    the scores are checked to lie within 0-100 in the same pass."""
+    the scores are checked to lie within 0-100 in the same pass, and the data checks
+    (empty columns, `other` taking many rows) are counted in it."""
     scheme, data = run.scheme, sources.data
     keep = _summary_columns(rows.scored, scheme, sources.plan, run.options.by)
     proxy = data.width_proxy(rows.every)
@@ -440,12 +445,15 @@ def _streaming_pass(
         ROW, REASON, scheme.id, id_hash(id_key(scheme.id)).alias(ID_HASH)
     )
     columns = _score_columns(run, rows)
+    schema = data.frame.collect_schema()
+    checks = data_check_queries(sources.plan, rows.every, schema)
     done = collect(
         [
             *sinks,
             work.sink_parquet(rows.scored.select(*keep, ID_HASH), "summary.parquet", **_WORK_FILE),
             work.sink_parquet(rejected, "rejects.parquet", **_WORK_FILE),
             _range_query(rows, columns),
+            *checks,
             *([proxy] if proxy is not None else []),
         ],
         data,
@@ -453,19 +461,22 @@ def _streaming_pass(
         widths=False,  # the proxy tells whether the lines must be counted
     )
     work.finish()
-    _check_range(done[len(sinks) + 2], columns)
+    at = len(sinks) + 2
+    _check_range(done[at], columns)
     if proxy is not None and done[-1]["short"].item():
         # the last column has empty values: count the lines (raises for a short one)
         collect([], data, engine="streaming")
-    return work.path / "summary.parquet", work.path / "rejects.parquet"
+    found = data_checks(sources.plan, done[at + 1 : at + 1 + len(checks)], schema, str(run.source))
+    return work.path / "summary.parquet", work.path / "rejects.parquet", found
 
 
 def _summary_frames(
-    run: _Run, sources: _Sources, scored_path: Path, rejects_path: Path
+    run: _Run, sources: _Sources, scored_path: Path, rejects_path: Path, value: str | None
 ) -> dict[str, pl.DataFrame]:
-    """The summary's aggregates over the pass's working files, collected together."""
+    """The summary's aggregates over the pass's working files, collected together;
+    `value`: the value column, None when there is none or it is empty."""
     scheme, plan, previous = run.scheme, sources.plan, sources.previous
-    options, value = run.options, sources.plan.value_column
+    options = run.options
     scored, rejected = pl.scan_parquet(scored_path), pl.scan_parquet(rejects_path)
     queries = summary_queries(scored, rejected, scheme.id, value, options.top, plan.reasons)
     if previous is not None:
@@ -522,9 +533,10 @@ def _result(
     frames: dict[str, pl.DataFrame],
     inactive: list[str],
     moves: dict[str, Any] | None,
+    value: str | None,
 ) -> ScoreSummary:
     """The summary with the run's files, movement, trends, alerts and roll-ups."""
-    scheme, options, value = run.scheme, run.options, sources.plan.value_column
+    scheme, options = run.scheme, run.options
     bands = [b.name for b in scheme.bands]
     has_previous = sources.previous is not None
     return {

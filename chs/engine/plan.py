@@ -60,6 +60,7 @@ class ScoringPlan:
     # (a few integers a row) and writes the text only for the rows it lists.
     reasons: pl.Expr = field(default_factory=lambda: pl.col("reasons"))
     working: list[str] = field(default_factory=list)
+    segmented: bool = False  # rows are routed to segments (the ROUTE column)
 
     def finish(self, frame: pl.LazyFrame) -> pl.LazyFrame:
         """Output rows (input columns, points, score, band, reasons…) for accepted rows."""
@@ -371,7 +372,7 @@ def compile_definitions(
     extras: list[CompiledDefinition] = []
     problems: list[Problem] = []
     for name, d in [*scheme.extra_scores(), *extra]:
-        lf, comp = compile_definition(lf, d, f"{name}_", name, columns, source, comma)
+        lf, comp = compile_definition(lf, d, extra_prefix(name), name, columns, source, comma)
         extras.append(comp)
         problems += comp.problems
         problems.append(
@@ -381,6 +382,11 @@ def compile_definitions(
             )
         )
     return lf, compiled, extras, problems
+
+
+def extra_prefix(name: str) -> str:
+    """The prefix of an extra score's columns and working columns (`inertia_score`)."""
+    return f"{name}_"
 
 
 def routed_definition(
@@ -502,6 +508,7 @@ def assemble_plan(
         definitions={c.name: (c.scheme, c.prefix) for c in defs.compiled},
         extras=[(c.name, c.scheme) for c in defs.extras],
         reasons=primary.reasons,
+        segmented=defs.segmented,
         working=[
             c
             for c in dict.fromkeys([*primary.reasons.meta.root_names(), ID_HASH])
