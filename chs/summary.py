@@ -1,11 +1,17 @@
 """The run summary: rows read/scored/rejected, customers and value per band, the at-risk list.
 
+The at-risk list holds the lowest-scored customers of the at-risk bands only (the bands
+flagged `at_risk: true`, else the lowest: the bands whose value is value at risk), so a
+small file never shows a healthy customer under it; the summary says how many it was
+asked for (`at_risk_top`) and which bands those are (`at_risk_bands`).
+
 The aggregates are small lazy queries over the scoring plan; the caller collects them
 together with the reject check, so the input is read once for the summary.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import polars as pl
@@ -29,12 +35,17 @@ def summary_queries(
     value_column: str | None,
     top: int,
     reasons: pl.Expr,
+    at_risk: Sequence[str] | None = None,
 ) -> dict[str, pl.LazyFrame]:
     """Aggregate queries over the scored rows (score, band, coverage, the id and value
     columns, what `reasons` reads) and the rejected rows (row, reason, the id); collect
-    them together."""
+    them together. `at_risk`: the bands the at-risk list takes its customers from (the
+    scheme's `at_risk_bands()`); without it, the list is the lowest scores of all, and
+    `build_summary` keeps those of the at-risk bands, which is the same list when those
+    are the lowest bands (the default, and every shipped scheme)."""
     value = value_or_null(value_column)
     ident = pl.col(id_column).cast(pl.String)
+    candidates = scored if at_risk is None else scored.filter(pl.col("band").is_in(list(at_risk)))
     return {
         "scored_n": scored.select(pl.len().alias("n")),
         "rejected_n": rejected.select(pl.len().alias("n")),
@@ -54,7 +65,7 @@ def summary_queries(
             value.sum().alias("value"),
         ),
         # lowest score first; on a tie the bigger value, then the id
-        "at_risk": scored.with_columns(value.fill_null(0.0).alias(_V), ident.alias(_ID))
+        "at_risk": candidates.with_columns(value.fill_null(0.0).alias(_V), ident.alias(_ID))
         .bottom_k(top, by=["score", _V, _ID], reverse=[False, True, False])
         .sort(["score", _V, _ID], descending=[False, True, False])
         .select(
@@ -65,6 +76,8 @@ def summary_queries(
             "coverage",
             reasons.alias("reasons"),
         ),
+        # the length asked for, so that the summary can say when fewer are at risk
+        "at_risk_top": pl.LazyFrame({"top": [top]}, schema={"top": pl.Int64}),
     }
 
 
@@ -98,17 +111,7 @@ def build_summary(
     has_value = value_column is not None
     total_value = float(stats["value"] or 0.0)
     bands = _bands(scheme, frames["bands"], scored, total_value if has_value else None)
-    at_risk = [
-        {
-            "id": r["id"],
-            "score": r["score"],
-            "band": r["band"],
-            "value": rounded(r["value"], 2),
-            "coverage": r["coverage"],
-            "reasons": r["reasons"],
-        }
-        for r in frames["at_risk"].iter_rows(named=True)
-    ]
+    risky = scheme.at_risk_bands()
     return {
         "scheme": {"name": scheme.name, "hash": scheme.digest},
         "id_column": id_column,
@@ -125,8 +128,26 @@ def build_summary(
         },
         "value": {"column": value_column, "total": rounded(total_value, 2) if has_value else None},
         "bands": bands,
-        "at_risk": at_risk,
+        "at_risk": _at_risk(frames, risky),
+        "at_risk_bands": risky,
+        "at_risk_top": int(frames["at_risk_top"].item()),
     }
+
+
+def _at_risk(frames: dict[str, pl.DataFrame], bands: list[str]) -> list[dict[str, Any]]:
+    """The lowest-scored customers of the at-risk `bands` (never a healthy customer, on a
+    file with fewer at risk than the list's length), lowest first."""
+    return [
+        {
+            "id": r["id"],
+            "score": r["score"],
+            "band": r["band"],
+            "value": rounded(r["value"], 2),
+            "coverage": r["coverage"],
+            "reasons": r["reasons"],
+        }
+        for r in frames["at_risk"].filter(pl.col("band").is_in(bands)).iter_rows(named=True)
+    ]
 
 
 def _bands(

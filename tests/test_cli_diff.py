@@ -121,7 +121,7 @@ def test_diff_prints_transitions_and_movement(
     assert table_rows(result.stdout, TRANSITIONS_TITLE) == TRANSITIONS
     assert table_rows(result.stdout, "Biggest drops") == [
         ["id", "last", "this", "delta", "bands", "value", "drivers"],
-        ["C04", "80.0", "5.0", "-75.0", "good -> risk", "300.0", "logins 100 -> 0"],
+        ["C04", "80.0", "5.0", "-75.0", "good -> risk", "300.00", "logins 100 -> 0"],
     ]
     assert lines[-1] == f"Per-customer comparison written to {out}"
     written = out.read_text(encoding="utf-8").splitlines()

@@ -6,13 +6,16 @@ under tmp_path; the repository's sample data is only read.
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from support import assert_failed, invoke, table_rows
 
 from chs.actions import history as history_action
+from chs.cli import render
 
 # -- chs history -------------------------------------------------------------------------------
 
@@ -44,26 +47,40 @@ def test_history_portfolio_and_biggest_falls(history: Path) -> None:
     assert result.stderr == ""
     assert table_rows(result.stdout, PORTFOLIO_TITLE.format(history)) == PORTFOLIO
     # Customers in both snapshots: C04 -75, C01 0, C02 +37.5, C03 +37.5; only a fall is
-    # listed, so C04 alone. Trend: one of ▁▂▃▄▅▆▇█ per score, index int(score / 100 * 8):
-    # 80 -> 6 ▇, 5 -> 0 ▁.
+    # listed, so C04 alone. Piped, no sparkline: the output is plain ASCII.
     assert table_rows(result.stdout, "Scores over time") == [
-        ["id", "trend", "2026-10-01", "2026-11-01", "band now"],
-        ["C04", "▇▁", "80.0", "5.0", "risk"],
+        ["id", "2026-10-01", "2026-11-01", "band now"],
+        ["C04", "80.0", "5.0", "risk"],
     ]
+    assert result.stdout.isascii()
+
+
+def test_history_on_a_terminal_draws_a_sparkline(history: Path) -> None:
+    # Trend: one of ▁▂▃▄▅▆▇█ per score, index int(score / 100 * 8): 80 -> 6 ▇, 5 -> 0 ▁.
+    out = io.StringIO()
+    con = Console(file=out, force_terminal=True, no_color=True, width=120)
+    render.history(con, history_action.history(history, [], top=1))
+    assert "│ C04 │ ▇▁    │       80.0 │        5.0 │ risk     │" in out.getvalue().splitlines()
 
 
 def test_history_of_given_customers(history: Path) -> None:
     result = invoke("history", history, "C06", "C05")
     assert result.exit_code == 0, result.output
     assert table_rows(result.stdout, PORTFOLIO_TITLE.format(history)) == PORTFOLIO
-    # C06 arrived in November (62.5 -> index 5 ▆); C05 left after October (37.5 -> 3 ▄).
+    # C06 arrived in November; C05 left after October.
     assert table_rows(result.stdout, "Scores over time") == [
-        ["id", "trend", "2026-10-01", "2026-11-01", "band now"],
-        ["C06", "▆", "", "62.5", "watch"],
-        ["C05", "▄", "37.5", "", ""],
+        ["id", "2026-10-01", "2026-11-01", "band now"],
+        ["C06", "", "62.5", "watch"],
+        ["C05", "37.5", "", ""],
     ]
     lines = result.stdout.splitlines()
-    assert "| C06 |  ▆    |            |       62.5 | watch    |" in lines
+    assert "| C06 |            |       62.5 | watch    |" in lines
+    # on a terminal: 62.5 -> index 5 ▆, a blank where there is no score; 37.5 -> 3 ▄
+    out = io.StringIO()
+    con = Console(file=out, force_terminal=True, no_color=True, width=120)
+    render.history(con, history_action.history(history, ["C06", "C05"]))
+    assert "│ C06 │  ▆    │            │       62.5 │ watch    │" in out.getvalue().splitlines()
+    assert "│ C05 │ ▄     │       37.5 │            │          │" in out.getvalue().splitlines()
 
 
 def test_history_unknown_id_suggests_close_ids(history: Path) -> None:

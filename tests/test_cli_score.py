@@ -104,6 +104,56 @@ def test_score_writes_each_format(
     assert leftovers(tmp_path) == []
 
 
+# -- the at-risk list: the at-risk bands only ------------------------------------------------
+
+AT_RISK_HEADER = ["id", "score", "band", "mrr", "coverage", "reasons"]
+C4_AT_RISK = ["C4", "2.5", "risk", "40.00", "100.0 %", "logins -75.0; nps -22.5"]
+C2_AT_RISK = ["C2", "50.0", "watch", "250.50", "100.0 %", "logins -37.5; nps -12.5"]
+
+
+def test_the_at_risk_list_holds_no_healthy_customer(cli_scheme: Path, cli_data: Path) -> None:
+    # Top 3 listed C4 (risk), C2 (watch) and C1 (good, 95.0) as at risk; only risk, the
+    # lowest band, is at risk, as in value at risk
+    result = invoke("score", cli_data, "-s", cli_scheme, "--top", 3)
+    assert result.exit_code == 0, result.output
+    assert "Top 3 at risk" not in result.stdout
+    title = "1 customer at risk (fewer than 3)"
+    assert table_rows(result.stdout, title) == [AT_RISK_HEADER, C4_AT_RISK]
+
+
+def test_the_at_risk_list_takes_the_flagged_bands(tmp_path: Path, cli_data: Path) -> None:
+    scheme = write(
+        tmp_path / "s.yaml",
+        cli_variant(
+            "  - {name: watch, from: 40, color: yellow}\n",
+            "  - {name: watch, from: 40, color: yellow, at_risk: true}\n",
+        ).replace("color: red}", "color: red, at_risk: true}"),
+    )
+    full = invoke("score", cli_data, "-s", scheme, "--top", 2)
+    assert full.exit_code == 0, full.output
+    assert table_rows(full.stdout, "Top 2 at risk") == [AT_RISK_HEADER, C4_AT_RISK, C2_AT_RISK]
+    short = invoke("score", cli_data, "-s", scheme, "--top", 3, "--json")
+    data = json.loads(short.stdout)
+    assert [r["id"] for r in data["at_risk"]] == ["C4", "C2"]
+    assert (data["at_risk_bands"], data["at_risk_top"]) == (["watch", "risk"], 3)
+
+
+def test_no_customer_at_risk_is_said(tmp_path: Path, cli_scheme: Path) -> None:
+    data = write(tmp_path / "c.csv", "id,segment,login,nps,mrr\nC1,SMB,12,8,100\nC2,ENT,7,5,5\n")
+    result = invoke("score", data, "-s", cli_scheme)
+    assert result.exit_code == 0, result.output
+    # C1 95.0 good, C2 50.0 watch: a line says so, and no table lists them
+    lines = result.stdout.splitlines()
+    assert "No customer at risk (none in risk)." in lines
+    assert [line for line in lines if "at risk" in line] == ["No customer at risk (none in risk)."]
+
+
+def test_top_zero_prints_no_at_risk_list(cli_scheme: Path, cli_data: Path) -> None:
+    result = invoke("score", cli_data, "-s", cli_scheme, "--top", 0)
+    assert result.exit_code == 0, result.output
+    assert "at risk" not in result.stdout
+
+
 def test_score_without_output_only_prints(tmp_path: Path, cli_scheme: Path, cli_data: Path) -> None:
     result = invoke("score", cli_data, "-s", cli_scheme)
     assert result.exit_code == 0, result.output
@@ -132,7 +182,8 @@ def test_score_json_equals_the_library(tmp_path: Path, cli_scheme: Path) -> None
     )
     assert cli == lib
     assert cli["rows"] == {"read": 4, "scored": 2, "rejected": 2}
-    assert cli["at_risk"][0]["id"] == "C1"
+    # C1 (95.0) and C3 (100.0) are both good: nobody is at risk (C1 was listed as such)
+    assert (cli["at_risk"], cli["at_risk_bands"], cli["at_risk_top"]) == ([], ["risk"], 1)
     assert cli["rejected_sample"] == [line.strip() for line in CLI_REJECT_LINES]
     assert_frame_equal(pl.read_parquet(out), cli_scored)
     assert rejects.read_bytes() == cli_rejects
@@ -458,13 +509,14 @@ def test_ids_that_look_like_markup_are_printed_as_is(tmp_path: Path, cli_scheme:
     # Customer data is shown literally; rich markup in it must neither style nor crash.
     data = write(
         tmp_path / "customers.csv",
-        "id,segment,login,nps,mrr\n[b]C1,SMB,12,8,100\nC2[/x],ENT,7,5,250.5\n",
+        "id,segment,login,nps,mrr\n[b]C1,SMB,0,1,100\nC2[/x],ENT,0,3,250.5\n",
     )
     result = invoke("score", data, "-s", cli_scheme)
     assert result.exit_code == 0, result.output
+    # both at risk: (3 * 0 + 10) / 4 = 2.5 and (3 * 0 + 30) / 4 = 7.5
     lines = result.stdout.splitlines()
-    assert "| C2[/x] |  50.0 | watch | 250.50 |  100.0 % | logins -37.5; nps -12.5 |" in lines
-    assert "| [b]C1  |  95.0 | good  | 100.00 |  100.0 % | nps -5.0                |" in lines
+    assert "| [b]C1  |   2.5 | risk | 100.00 |  100.0 % | logins -75.0; nps -22.5 |" in lines
+    assert "| C2[/x] |   7.5 | risk | 250.50 |  100.0 % | logins -75.0; nps -17.5 |" in lines
 
 
 # -- bad schemes --------------------------------------------------------------------------
@@ -910,7 +962,8 @@ def test_previous_adds_delta_and_movement(
     assert f"Since {previous}{dated}: 2 up, 1 down, 1 same, 1 new, 1 lost." in lines
     # C05 was in the last snapshot only: 37.5, risk, mrr 10.
     lost = table_rows(result.stdout, "Lost since the previous snapshot: 1 customer, mrr 10.00")
-    assert lost == [["id", "last score", "last band", "mrr"], ["C05", "37.5", "risk", "10.0"]]
+    # money with two decimals in the table as in its title (the cell read 10.0)
+    assert lost == [["id", "last score", "last band", "mrr"], ["C05", "37.5", "risk", "10.00"]]
     assert leftovers(tmp_path) == []
 
 

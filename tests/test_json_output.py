@@ -48,6 +48,18 @@ def test_score_json_is_score_file(tmp_path: Path, tiny_scheme: Path, tiny_csv: P
     lib = score(tiny_csv, load_scheme(tiny_scheme), ScoreOptions(output=out, top=2))
     assert cli == round_trip(lib)
     assert cli["rows"] == {"read": 5, "scored": 5, "rejected": 0}
+    # e 20 and a 40 are low, the at-risk band: the two lowest
+    assert [(r["id"], r["band"]) for r in cli["at_risk"]] == [("e", "low"), ("a", "low")]
+    assert (cli["at_risk_bands"], cli["at_risk_top"]) == (["low"], 2)
+
+
+def test_score_json_lists_fewer_at_risk_than_asked(tiny_scheme: Path, tiny_csv: Path) -> None:
+    # --top 3: only e and a are at risk; f (50, high) is not listed
+    cli = cli_json("score", tiny_csv, "-s", tiny_scheme, "--top", 3)
+    lib = score(tiny_csv, load_scheme(tiny_scheme), ScoreOptions(top=3))
+    assert cli == round_trip(lib)
+    assert [r["id"] for r in cli["at_risk"]] == ["e", "a"]
+    assert (cli["at_risk_bands"], cli["at_risk_top"]) == (["low"], 3)
 
 
 def test_score_previous_json_is_score_file(

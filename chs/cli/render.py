@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from chs.numbers import amount_text, count_text
 from chs.text import printable
 
 # Everything printed here is data (ids, file names, reasons): never read as rich markup.
@@ -30,7 +31,21 @@ def _pct(x: float | None) -> str:
 
 def _money(x: float | None) -> str:
     """A value with thousands separators and cents, as a finance reader expects."""
-    return "" if x is None else f"{x:,.2f}"
+    return amount_text(x)
+
+
+def _count(n: int) -> str:
+    """A count with thousands separators: `1,234`."""
+    return count_text(n)
+
+
+class _Figure(str):
+    """A number already written as text (money, `12,345.60`): a table right-aligns it."""
+
+
+def _cash(x: float | None) -> _Figure:
+    """A money cell of a table: two decimals and separators, right-aligned."""
+    return _Figure(_money(x))
 
 
 def _style(color: str | None) -> str:
@@ -74,7 +89,10 @@ def score_summary(con: Console, s: dict[str, Any]) -> None:
     """The `chs score` summary: reconciliation, bands, distribution, the at-risk list."""
     rows, scheme = s["rows"], s["scheme"]
     _say(con, f"Scored {s['input']} with scheme {scheme['name']} ({scheme['hash']})")
-    line = f"Rows: {rows['read']} read = {rows['scored']} scored + {rows['rejected']} rejected"
+    line = (
+        f"Rows: {_count(rows['read'])} read = {_count(rows['scored'])} scored"
+        f" + {_count(rows['rejected'])} rejected"
+    )
     if s.get("rejects") and rows["rejected"]:
         line += f" (written to {s['rejects']})"
     _say(con, line)
@@ -89,10 +107,9 @@ def score_summary(con: Console, s: dict[str, Any]) -> None:
     _say(
         con,
         f"Score: mean {sc['mean']}, median {sc['median']}, min {sc['min']}, max {sc['max']}. "
-        f"Coverage: mean {_pct(cov['mean'])}, {cov['below_half']} customers under 50 %.",
+        f"Coverage: mean {_pct(cov['mean'])}, {_customers(cov['below_half'])} under 50 %.",
     )
-    if s["at_risk"]:
-        _at_risk(con, s, value_col)
+    _at_risk(con, s, value_col)
     movement(con, s)
     bands = [b["band"] for b in s["bands"]]
     rollups(con, s["rollups"], bands, value_col)
@@ -111,17 +128,35 @@ def _band_counts(con: Console, s: dict[str, Any], value_col: str | None) -> None
         table.add_column(_head(value_col), justify="right")
         table.add_column(_head(f"{value_col} share"), justify="right")
     for b in s["bands"]:
-        cells = [b["band"], str(b["customers"]), _pct(b["share"])]
+        cells = [b["band"], _count(b["customers"]), _pct(b["share"])]
         if value_col:
             cells += [_money(b["value"]), _pct(b["value_share"])]
         table.add_row(*_cells(cells), style=_style(b["color"]) if con.is_terminal else "")
     con.print(table)
 
 
+def _at_risk_title(s: dict[str, Any]) -> str | None:
+    """`Top 10 at risk`; `1 customer at risk (fewer than 3)` when the at-risk bands hold
+    fewer than the list's length; None when they hold none."""
+    found, top = len(s["at_risk"]), s["at_risk_top"]
+    if not found:
+        return None
+    if found < top:
+        return f"{_customers(found)} at risk (fewer than {_count(top)})"
+    return f"Top {_count(found)} at risk"
+
+
 def _at_risk(con: Console, s: dict[str, Any], value_col: str | None) -> None:
-    """The lowest-scored customers with their reasons: who to call first."""
+    """The lowest-scored customers of the at-risk bands with their reasons: who to call
+    first. Nothing with --top 0."""
+    if not s["at_risk_top"]:
+        return
+    title = _at_risk_title(s)
+    if title is None:
+        _say(con, f"No customer at risk (none in {', '.join(s['at_risk_bands'])}).")
+        return
     colors = {b["band"]: b["color"] for b in s["bands"]}
-    risk = _new_table(con, f"Top {len(s['at_risk'])} at risk")
+    risk = _new_table(con, title)
     for name, justify in ((s["id_column"], "left"), ("score", "right"), ("band", "left")):
         risk.add_column(_head(name), justify=justify)  # type: ignore[arg-type]
     if value_col:
@@ -224,12 +259,14 @@ def data_check(con: Console, d: dict[str, Any]) -> None:
     rows = d["rows"]
     _say(
         con,
-        f"Data {d['file']}: {rows['read']} rows, {rows['scored']} scorable, {rows['rejected']} rejected",
+        f"Data {d['file']}: {_count(rows['read'])} rows, {_count(rows['scored'])} scorable, "
+        f"{_count(rows['rejected'])} rejected",
     )
     for line in d["rejected_sample"]:
         _say(con, f"  {line}")
     if d.get("definitions"):
-        _say(con, "Rows per segment: " + ", ".join(f"{k} {v}" for k, v in d["definitions"].items()))
+        per = ", ".join(f"{k} {_count(v)}" for k, v in d["definitions"].items())
+        _say(con, f"Rows per segment: {per}")
     segmented = bool(d.get("definitions"))
     _table(
         con,
@@ -253,10 +290,11 @@ def data_check(con: Console, d: dict[str, Any]) -> None:
     dist.add_column(_head(""))
     peak = max((h["customers"] for h in d["histogram"]), default=0) or 1
     for h in d["histogram"]:
-        dist.add_row(*_cells([h["range"], h["customers"], "#" * round(h["customers"] / peak * 40)]))
+        bar = "#" * round(h["customers"] / peak * 40)
+        dist.add_row(*_cells([h["range"], _count(h["customers"]), bar]))
     con.print(dist)
     bands = ", ".join(
-        f"{b['band']} {b['customers']} ({b['customers'] / total:.1%})" for b in d["bands"]
+        f"{b['band']} {_count(b['customers'])} ({b['customers'] / total:.1%})" for b in d["bands"]
     )
     _say(con, f"Bands: {bands}")
 
@@ -269,7 +307,8 @@ def _table(con: Console, title: str, columns: list[str], rows: list[list[Any]]) 
         for i, _ in enumerate(columns)
         if rows
         and all(
-            isinstance(r[i], int | float) or r[i] is None or str(r[i]).endswith(" %") for r in rows
+            isinstance(r[i], int | float | _Figure) or r[i] is None or str(r[i]).endswith(" %")
+            for r in rows
         )
     }
     for i, name in enumerate(columns):
@@ -280,12 +319,17 @@ def _table(con: Console, title: str, columns: list[str], rows: list[list[Any]]) 
 
 
 def _customers(n: int) -> str:
-    """`1 customer`, `2 customers`."""
-    return f"{n} customer" if n == 1 else f"{n} customers"
+    """`1 customer`, `1,234 customers`."""
+    return "1 customer" if n == 1 else f"{_count(n)} customers"
 
 
 def _num(v: Any) -> Any:
-    """Money-sized numbers with separators; scores keep their decimal (20.0, not 20)."""
+    """Counts and big numbers with separators; scores keep their decimal (20.0, not 20).
+    Money is written by `_cash` before it gets here."""
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return v
+    if isinstance(v, int):
+        return _count(v)
     if isinstance(v, float):
         if abs(v) >= 1000:
             return f"{v:,.2f}"
@@ -302,8 +346,8 @@ def movement(con: Console, s: dict[str, Any]) -> None:
     _say(
         con,
         f"Since {prev['path']}{' (' + prev['as_of'] + ')' if prev['as_of'] else ''}: "
-        f"{m['up']} up, {m['down']} down, {m['same']} same, {m['new']} new, "
-        f"{prev['lost']['count']} lost.",
+        f"{_count(m['up'])} up, {_count(m['down'])} down, {_count(m['same'])} same, "
+        f"{_count(m['new'])} new, {_count(prev['lost']['count'])} lost.",
     )
     value = s["value"]["column"] or "value"
     if prev["biggest_drops"]:
@@ -320,7 +364,10 @@ def movement(con: Console, s: dict[str, Any]) -> None:
             con,
             f"Lost since the previous snapshot: {_customers(lost['count'])}, {value} {_money(lost['value'])}",
             [s["id_column"], "last score", "last band", value],
-            [[r["id"], r["last_score"], r["last_band"], r["value"]] for r in lost["customers"]],
+            [
+                [r["id"], r["last_score"], r["last_band"], _cash(r["value"])]
+                for r in lost["customers"]
+            ],
         )
 
 
@@ -337,7 +384,7 @@ def _score_drops(con: Console, s: dict[str, Any], value: str) -> None:
                 r["score"],
                 r["delta"],
                 f"{r['previous_band']} -> {r['band']}",
-                r["value"],
+                _cash(r["value"]),
                 r["reasons"],
             ]
             for r in s["previous"]["biggest_drops"]
@@ -359,7 +406,7 @@ def _lowest_band_moves(
                 r["previous_score"],
                 r["score"],
                 f"{r['previous_band']} -> {r['band']}",
-                r["value"],
+                _cash(r["value"]),
             ]
             for r in group["customers"]
         ],
@@ -378,7 +425,7 @@ def alerts(con: Console, s: dict[str, Any]) -> None:
                 [
                     a["alert"],
                     a["severity"],
-                    a["customers"] if a["active"] else "needs a previous snapshot",
+                    _count(a["customers"]) if a["active"] else "needs a previous snapshot",
                     a["owner"],
                     a["action"],
                 ]
@@ -396,12 +443,13 @@ def diff(con: Console, d: dict[str, Any]) -> None:
     rows, m = d["rows"], d["movement"]
     _say(
         con,
-        f"Compared {d['last']['path']} ({_customers(rows['last'])}) with {d['this']['path']} ({rows['this']})",
+        f"Compared {d['last']['path']} ({_customers(rows['last'])}) "
+        f"with {d['this']['path']} ({_count(rows['this'])})",
     )
     _say(
         con,
-        f"{m['improved']} improved, {m['declined']} declined, {m['stayed']} stayed, "
-        f"{m['arrived']} arrived, {m['left']} left.",
+        f"{_count(m['improved'])} improved, {_count(m['declined'])} declined, "
+        f"{_count(m['stayed'])} stayed, {_count(m['arrived'])} arrived, {_count(m['left'])} left.",
     )
     _transitions(con, d)
     if d["biggest_drops"]:
@@ -436,9 +484,9 @@ def _transitions(con: Console, d: dict[str, Any]) -> None:
             row.append(
                 ""
                 if t is None
-                else f"{t['customers']} ({_money(t['value'])})"
+                else f"{_count(t['customers'])} ({_money(t['value'])})"
                 if t["value"] is not None
-                else str(t["customers"])
+                else _count(t["customers"])
             )
         matrix.append(row)
     _table(
@@ -462,7 +510,7 @@ def _diff_drops(con: Console, d: dict[str, Any]) -> None:
                 r["this_score"],
                 r["delta"],
                 f"{r['last_band']} -> {r['this_band']}",
-                r["value"],
+                _cash(r["value"]),
                 r["drivers"],
             ]
             for r in d["biggest_drops"]
@@ -484,7 +532,7 @@ def _lowest_band_changes(
                 r["last_score"],
                 r["this_score"],
                 f"{r['last_band']} -> {r['this_band']}",
-                r["value"],
+                _cash(r["value"]),
                 r["drivers"],
             ]
             for r in group["customers"]
@@ -505,12 +553,18 @@ def history(con: Console, h: dict[str, Any]) -> None:
         ],
     )
     dates = [s["as_of"] for s in h["snapshots"]]
+    # The sparkline's block characters (▁..█) are for the eye: piped (a file, grep, cron's
+    # mail) the table is plain ASCII, and the scores beside it say the same.
+    spark = con.is_terminal
     if h["customers"]:
         _table(
             con,
             "Scores over time",
-            ["id", "trend", *dates, "band now"],
-            [[c["id"], c["trend"], *c["scores"], c["bands"][-1]] for c in h["customers"]],
+            ["id", *(["trend"] if spark else []), *dates, "band now"],
+            [
+                [c["id"], *([c["trend"]] if spark else []), *c["scores"], c["bands"][-1]]
+                for c in h["customers"]
+            ],
         )
 
 
@@ -636,7 +690,7 @@ def rollups(
                 g["mean_score"],
             ]
             if value:
-                row += [g["value"], g["value_at_risk"]]
+                row += [_cash(g["value"]), _cash(g["value_at_risk"])]
             if has_delta:
                 row.append(g["mean_delta"])
             rows.append(row)
@@ -660,7 +714,7 @@ def parents(
                 p["parent"],
                 p["children"],
                 p["score"],
-                *([p["value"]] if value else []),
+                *([_cash(p["value"])] if value else []),
                 *[_pct(p["value_shares"][b]) for b in bands],
             ]
             for p in parent_list
@@ -684,8 +738,8 @@ def matrices(con: Console, s: dict[str, Any]) -> None:
 
         def cell(c: dict[str, Any]) -> str:
             if c["value"] is None:
-                return str(c["customers"])
-            return f"{c['customers']} ({_money(c['value'])})"
+                return _count(c["customers"])
+            return f"{_count(c['customers'])} ({_money(c['value'])})"
 
         _table(
             con,
