@@ -12,6 +12,7 @@ import typer
 from chs import __version__
 from chs.cli import check, diff, explain, history, report, schema, score
 from chs.cli.common import state
+from chs.cli.options import PlainHelp
 
 app = typer.Typer(
     name="chs",
@@ -48,13 +49,16 @@ def main_options(
     state.debug = debug
 
 
-app.command("score", help=score.HELP)(score.score)
-app.command("explain", help=explain.HELP)(explain.explain)
-app.command("diff", help=diff.HELP)(diff.diff)
-app.command("history", help=history.HELP)(history.history)
-app.command("report", help=report.HELP)(report.report)
-app.command("check", help=check.HELP)(check.check)
-app.command("schema", help=schema.HELP)(schema.schema)
+for _name, _module in (
+    ("score", score),
+    ("explain", explain),
+    ("diff", diff),
+    ("history", history),
+    ("report", report),
+    ("check", check),
+    ("schema", schema),
+):
+    app.command(_name, help=_module.HELP, cls=PlainHelp)(getattr(_module, _name))
 
 
 def main() -> None:

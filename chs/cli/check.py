@@ -24,7 +24,8 @@ Example: chs check saas.yaml --data customers.csv
 def check(
     scheme: Annotated[Path, typer.Argument(metavar="SCHEME", help="Scheme file (YAML).")],
     data: Annotated[
-        Path | None, typer.Option("--data", help="A CSV or Parquet file to try it on.")
+        Path | None,
+        typer.Option("--data", metavar="FILE", help="A CSV or Parquet file to try it on."),
     ] = None,
     json: JsonOpt = False,
     separator: SeparatorOpt = ",",
@@ -49,4 +50,4 @@ def check(
     if data is not None and result["data"]["rows"]["rejected"]:
         # the report is printed: the rejected rows are the verdict, not a failure to report
         rows = result["data"]["rows"]
-        fail(DataError(f"{data}: {rows['rejected']} of {rows['read']} rows cannot be scored"))
+        fail(DataError(f"{data}: {rows['rejected']:,} of {rows['read']:,} rows cannot be scored"))

@@ -34,19 +34,33 @@ Example: chs diff last.parquet this.parquet -o movement.csv
 LastArg = Annotated[Path, typer.Argument(metavar="LAST", help="The earlier snapshot.")]
 ThisArg = Annotated[Path, typer.Argument(metavar="THIS", help="The later snapshot.")]
 RawSchemeOpt = Annotated[
-    Path | None, typer.Option("--scheme", "-s", help="Scheme to score raw exports with.")
+    Path | None,
+    typer.Option("--scheme", "-s", metavar="FILE", help="Scheme to score raw exports with."),
 ]
 OutputOpt = Annotated[
     Path | None,
-    typer.Option("--output", "-o", help="Write one row per customer (.csv, .parquet, .ndjson)."),
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="Write one row per customer (.csv, .parquet, .ndjson).",
+    ),
 ]
 IdOpt = Annotated[
     str | None,
-    typer.Option("--id", help="Id column of scored files (default: recorded, or the first)."),
+    typer.Option(
+        "--id",
+        metavar="COLUMN",
+        help="Id column of scored files (default: recorded, or the first).",
+    ),
 ]
 ValueOpt = Annotated[
     str | None,
-    typer.Option("--value", help="Value column of scored CSV files (Parquet ones record it)."),
+    typer.Option(
+        "--value",
+        metavar="COLUMN",
+        help="Value column of scored CSV files (Parquet ones record it).",
+    ),
 ]
 
 

@@ -34,7 +34,7 @@ Example: chs explain customers.csv C0042 --scheme saas.yaml
 @guarded
 def explain(
     input: Annotated[Path, typer.Argument(metavar="INPUT", help="Customer-signal export.")],
-    ids: Annotated[list[str], typer.Argument(metavar="ID...", help="Customer ids.")],
+    ids: Annotated[list[str], typer.Argument(metavar="ID", help="Customer ids.")],
     scheme: SchemeOpt,
     json: JsonOpt = False,
     separator: SeparatorOpt = ",",

@@ -23,10 +23,10 @@ Example: chs history history/ C0042 C0107
 @guarded
 def history(
     directory: Annotated[Path, typer.Argument(metavar="DIR", help="The --history folder.")],
-    ids: Annotated[
-        list[str] | None, typer.Argument(metavar="[ID]...", help="Customer ids.")
-    ] = None,
-    top: Annotated[int, typer.Option("--top", help="How many customers to show without IDs.")] = 10,
+    ids: Annotated[list[str] | None, typer.Argument(metavar="ID", help="Customer ids.")] = None,
+    top: Annotated[
+        int, typer.Option("--top", metavar="N", help="How many customers to show without IDs.")
+    ] = 10,
     json: JsonOpt = False,
 ) -> None:
     from chs.actions.history import history

@@ -11,31 +11,68 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from typer.core import TyperCommand
 
 from chs.errors import OptionError
 
 T = TypeVar("T")
 
-SchemeOpt = Annotated[Path, typer.Option("--scheme", "-s", help="Scheme file (YAML).")]
+SchemeOpt = Annotated[
+    Path, typer.Option("--scheme", "-s", metavar="FILE", help="Scheme file (YAML).")
+]
 JsonOpt = Annotated[
     bool, typer.Option("--json", help="Print the result as JSON instead of tables.")
 ]
 ByOpt = Annotated[
     str | None,
-    typer.Option("--by", help="Roll up by these columns: segment,region (a+b: both at once)."),
+    typer.Option(
+        "--by",
+        metavar="COLUMNS",
+        help="Roll up by these columns: segment,region (a+b: both at once).",
+    ),
 ]
-TopOpt = Annotated[int, typer.Option("--top", help="How many customers each list shows.")]
-SeparatorOpt = Annotated[str, typer.Option("--separator", help="CSV field separator, e.g. ';'.")]
+TopOpt = Annotated[
+    int, typer.Option("--top", metavar="N", help="How many customers each list shows.")
+]
+SeparatorOpt = Annotated[
+    str, typer.Option("--separator", metavar="CHAR", help="CSV field separator, e.g. ';'.")
+]
 DecimalCommaOpt = Annotated[
     bool, typer.Option("--decimal-comma", help="CSV numbers use a decimal comma (0,85).")
 ]
 EncodingOpt = Annotated[
-    str, typer.Option("--encoding", help="CSV encoding, e.g. utf-8, cp1252, latin-1.")
+    str,
+    typer.Option("--encoding", metavar="NAME", help="CSV encoding, e.g. utf-8, cp1252, latin-1."),
 ]
 NaOpt = Annotated[
     list[str] | None,
-    typer.Option("--na", help="Text read as missing in a CSV (repeatable; replaces the defaults)."),
+    typer.Option(
+        "--na",
+        metavar="TEXT",
+        help="Text read as missing in a CSV (repeatable; replaces the defaults).",
+    ),
 ]
+
+
+class PlainHelp(TyperCommand):
+    """A command whose --help names each argument by its metavar alone: typer writes a
+    Python type beside it (`INPUT <path>`, `ID <list[str]>`), which tells a user nothing.
+    Options show their metavar (`--top N`), which each option sets."""
+
+    def format_options(self, ctx: Any, formatter: Any) -> None:  # click's (typer vendors it)
+        arguments, options = [], []
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            if param.param_type_name == "argument":
+                arguments.append((param.metavar or param.human_readable_name, record[1]))
+            else:
+                options.append(record)
+        for title, rows in (("Arguments", arguments), ("Options", options)):
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
 
 
 def parse_by(text: str | None) -> list[list[str]]:

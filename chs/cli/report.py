@@ -26,16 +26,26 @@ Example: chs report scored.parquet --by segment,owner --parent parent_id
 def report(
     scored: Annotated[Path, typer.Argument(metavar="SCORED", help="A file written by chs score.")],
     by: ByOpt = None,
-    parent: Annotated[str | None, typer.Option("--parent", help="Parent account column.")] = None,
+    parent: Annotated[
+        str | None, typer.Option("--parent", metavar="COLUMN", help="Parent account column.")
+    ] = None,
     at_risk: Annotated[
-        str | None, typer.Option("--at-risk", help="Bands counted as at risk, comma-separated.")
+        str | None,
+        typer.Option(
+            "--at-risk", metavar="BANDS", help="Bands counted as at risk, comma-separated."
+        ),
     ] = None,
     value: Annotated[
-        str | None, typer.Option("--value", help="Value column (Parquet files from chs record it).")
+        str | None,
+        typer.Option(
+            "--value", metavar="COLUMN", help="Value column (Parquet files from chs record it)."
+        ),
     ] = None,
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Write the roll-ups (.csv, .parquet, .ndjson)."),
+        typer.Option(
+            "--output", "-o", metavar="FILE", help="Write the roll-ups (.csv, .parquet, .ndjson)."
+        ),
     ] = None,
     json: JsonOpt = False,
 ) -> None:

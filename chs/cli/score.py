@@ -39,36 +39,53 @@ InputArg = Annotated[
 SchemesOpt = Annotated[
     list[Path],
     typer.Option(
-        "--scheme", "-s", help="Scheme file (YAML); repeat to score others beside the first."
+        "--scheme",
+        "-s",
+        metavar="FILE",
+        help="Scheme file (YAML); repeat to score others beside the first.",
     ),
 ]
 OutputOpt = Annotated[
     Path | None,
-    typer.Option("--output", "-o", help="Scored output: .csv, .parquet or .ndjson."),
+    typer.Option(
+        "--output", "-o", metavar="FILE", help="Scored output: .csv, .parquet or .ndjson."
+    ),
 ]
 RejectsOpt = Annotated[
     Path | None,
     typer.Option(
-        "--rejects", help="Write rows that cannot be scored here, with a reason, and go on."
+        "--rejects",
+        metavar="FILE",
+        help="Write rows that cannot be scored here, with a reason, and go on.",
     ),
 ]
 PreviousOpt = Annotated[
     Path | None,
     typer.Option(
-        "--previous", help="Last snapshot (a scored output, or a raw export scored alike)."
+        "--previous",
+        metavar="FILE",
+        help="Last snapshot (a scored output, or a raw export scored alike).",
     ),
 ]
 HistoryOpt = Annotated[
     Path | None,
-    typer.Option("--history", help="Keep this snapshot in a history folder (Parquet by date)."),
+    typer.Option(
+        "--history", metavar="DIR", help="Keep this snapshot in a history folder (Parquet by date)."
+    ),
 ]
 AsOfOpt = Annotated[
     str | None,
-    typer.Option("--as-of", help="This snapshot's date, YYYY-MM-DD (default: today)."),
+    typer.Option(
+        "--as-of", metavar="DATE", help="This snapshot's date, YYYY-MM-DD (default: today)."
+    ),
 ]
 AlertsOpt = Annotated[
     Path | None,
-    typer.Option("--alerts", help="Write one line per fired alert here (.ndjson or .csv)."),
+    typer.Option(
+        "--alerts",
+        metavar="FILE",
+        help="Write one line per fired alert here (.ndjson, .csv or .parquet).",
+    ),
 ]
 ExitCodeOpt = Annotated[
     bool,
@@ -77,7 +94,9 @@ ExitCodeOpt = Annotated[
 KeepOpt = Annotated[
     str | None,
     typer.Option(
-        "--keep", help="Input columns to carry to the output, comma-separated (default: all)."
+        "--keep",
+        metavar="COLUMNS",
+        help="Input columns to carry to the output, comma-separated (default: all).",
     ),
 ]
 
