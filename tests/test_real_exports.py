@@ -272,3 +272,153 @@ def test_an_empty_value_column_warns_and_shows_no_value_totals(tmp_path):
         ["watch", "1", "33.3 %"],
         ["risk", "1", "33.3 %"],
     ]
+
+
+# -- a scored file scored again -----------------------------------------------------------
+
+# score = (x + y) / 2. October: a (60, 50) 55.0 high, b (30, 20) 25.0 low; November:
+# a (70, 50) 60.0 high, b (20, 20) 20.0 low: deltas +5.0 and -5.0, change_30d the same
+# (October 1 is the snapshot nearest to 30 days before November 1), 2 snapshots in band.
+TRENDED = """\
+name: tiny
+id: id
+value: mrr
+trends: [30]
+signals:
+  x: {column: x, weight: 1, linear: [[0, 0], [100, 100]]}
+  y: {column: y, weight: 1, linear: [[0, 0], [100, 100]]}
+bands:
+  - {name: high, from: 50}
+  - {name: low, from: 0}
+"""
+SCORED = ["points_x", "points_y", "score", "band", "coverage", "reasons", "scheme", "scheme_hash"]
+EARLIER = ["as_of", "previous_score", "delta", "previous_band", "movement"]
+TRENDS = ["change_30d", "snapshots_in_band"]
+
+
+@pytest.fixture
+def scored_twice(tmp_path: Path) -> tuple[Path, Path]:
+    """The scheme, and November scored with a history holding October: the scored CSV
+    has every column a run adds."""
+    scheme = write(tmp_path / "s.yaml", TRENDED)
+    october = write(tmp_path / "oct.csv", "id,x,y,mrr\na,60,50,100\nb,30,20,200\n")
+    november = write(tmp_path / "nov.csv", "id,x,y,mrr\na,70,50,100\nb,20,20,200\n")
+    history, scored = tmp_path / "history", tmp_path / "scored.csv"
+    for month, more in ((october, ()), (november, ("-o", scored))):
+        day = "2026-10-01" if month == october else "2026-11-01"
+        result = invoke("score", month, "-s", scheme, "--history", history, "--as-of", day, *more)
+        assert result.exit_code == 0, result.output
+    written = pl.read_csv(scored)
+    assert written.columns == ["id", "x", "y", "mrr", *SCORED, *EARLIER, *TRENDS]
+    assert written.select("id", "score", *EARLIER[1:], *TRENDS).rows() == [
+        ("a", 60.0, 55.0, 5.0, "high", "up", 5.0, 2),
+        ("b", 20.0, 25.0, -5.0, "low", "down", -5.0, 2),
+    ]
+    return scheme, scored
+
+
+def test_rescoring_a_scored_file_drops_what_an_earlier_run_added_with_one_warning(
+    tmp_path, scored_twice
+):
+    # Before: as_of, the movement and the trends of November were carried silently
+    # beside the new scores, as if this run (no date, no previous) had made them.
+    scheme, scored = scored_twice
+    out = tmp_path / "again.csv"
+    result = invoke("score", scored, "-s", scheme, "-o", out)
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        f"Warning: {scored}: input columns {', '.join(SCORED)} are replaced by the scored "
+        f"values, and {', '.join(EARLIER + TRENDS)} (written by an earlier run, not by this "
+        "one) are dropped\n"
+    )
+    again = pl.read_csv(out)
+    assert again.columns == ["id", "x", "y", "mrr", *SCORED]
+    assert again.select("id", "points_x", "points_y", "score", "band").rows() == [
+        ("a", 70.0, 50.0, 60.0, "high"),
+        ("b", 20.0, 20.0, 20.0, "low"),
+    ]
+
+
+def test_rescoring_a_scored_file_against_itself_replaces_the_movement(tmp_path, scored_twice):
+    # --previous the same file: every customer the same, delta 0.0; its as_of and
+    # trends (this run has no date) are dropped, not carried.
+    scheme, scored = scored_twice
+    out = tmp_path / "again.csv"
+    result = invoke("score", scored, "-s", scheme, "-o", out, "--previous", scored)
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        f"Warning: {scored}: input columns {', '.join(SCORED + EARLIER[1:])} are replaced by "
+        "the scored values, and as_of, change_30d, snapshots_in_band (written by an earlier "
+        "run, not by this one) are dropped\n"
+    )
+    again = pl.read_csv(out)
+    assert again.columns == ["id", "x", "y", "mrr", *SCORED, *EARLIER[1:]]
+    assert again.select("id", "score", *EARLIER[1:]).rows() == [
+        ("a", 60.0, 60.0, 0.0, "high", "same"),
+        ("b", 20.0, 20.0, 0.0, "low", "same"),
+    ]
+    assert "Since " in result.stdout and "0 up, 0 down, 2 same, 0 new, 0 lost." in result.stdout
+
+
+def test_rescoring_with_a_date_and_the_previous_replaces_every_column(tmp_path, scored_twice):
+    scheme, scored = scored_twice
+    out = tmp_path / "again.csv"
+    result = invoke(
+        "score", scored, "-s", scheme, "-o", out, "--previous", scored, "--as-of", "2026-12-01"
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        f"Warning: {scored}: input columns {', '.join(SCORED + EARLIER + TRENDS)} are "
+        "replaced by the scored values\n"
+    )
+    again = pl.read_csv(out)
+    assert again.columns == ["id", "x", "y", "mrr", *SCORED, *EARLIER, *TRENDS]
+    # change_30d against the previous (2026-11-01, 30 days before): 0.0; in band for the
+    # previous snapshot and this one: 2
+    assert again.select("id", *EARLIER, *TRENDS).rows() == [
+        ("a", "2026-12-01", 60.0, 0.0, "high", "same", 0.0, 2),
+        ("b", "2026-12-01", 20.0, 0.0, "low", "same", 0.0, 2),
+    ]
+
+
+def test_rescoring_with_another_scheme_drops_the_points_of_its_signals(tmp_path, scored_twice):
+    _, scored = scored_twice
+    only_x = write(
+        tmp_path / "x.yaml",
+        TRENDED.replace("  y: {column: y, weight: 1, linear: [[0, 0], [100, 100]]}\n", ""),
+    )
+    out = tmp_path / "again.csv"
+    result = score(scored, load_scheme(only_x), ScoreOptions(output=out))
+    assert result["warnings"][0] == (
+        f"{scored}: input columns points_x, score, band, coverage, reasons, scheme, "
+        f"scheme_hash are replaced by the scored values, and points_y, "
+        f"{', '.join(EARLIER + TRENDS)} (written by an earlier run, not by this one) are dropped"
+    )
+    again = pl.read_csv(out)
+    assert again.columns == ["id", "x", "y", "mrr", *[c for c in SCORED if c != "points_y"]]
+    assert again.select("id", "score").rows() == [("a", 70.0), ("b", 20.0)]
+
+
+def test_an_export_with_columns_named_like_a_run_s_keeps_them_as_data(tmp_path):
+    # not a scored file (no score, band, scheme_hash): its as_of and movement are its own
+    scheme = write(tmp_path / "s.yaml", TRENDED)
+    data = write(
+        tmp_path / "in.csv", "id,as_of,movement,x,y,mrr\na,2026-01-31,churn risk,70,50,1\n"
+    )
+    out = tmp_path / "out.csv"
+    result = score(data, load_scheme(scheme), ScoreOptions(output=out))
+    assert result["warnings"] == []
+    assert pl.read_csv(out).select("id", "as_of", "movement", "score").rows() == [
+        ("a", "2026-01-31", "churn risk", 60.0)
+    ]
+
+
+def test_keep_carries_an_earlier_run_s_column_asked_for_by_name(tmp_path, scored_twice):
+    scheme, scored = scored_twice
+    out = tmp_path / "again.csv"
+    result = score(scored, load_scheme(scheme), ScoreOptions(output=out, keep=["as_of"]))
+    assert result["warnings"] == []
+    assert pl.read_csv(out).select("id", "as_of", "score").rows() == [
+        ("a", "2026-11-01", 60.0),
+        ("b", "2026-11-01", 20.0),
+    ]

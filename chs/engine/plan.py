@@ -11,15 +11,18 @@ import polars as pl
 from chs.columns import (
     ALERT_FLAG,
     ALERTS_COLUMN,
+    AS_OF,
     DEFINITION,
     ID_HASH,
     KEY,
+    MOVEMENT_COLUMNS,
     OK,
     REASON,
     REJECT_COLUMNS,
     ROUTE,
     ROW,
     ROW_NUMBER,
+    STREAK,
     WORK,
     group_column,
     internal,
@@ -30,7 +33,7 @@ from chs.engine.definition import CompiledDefinition, compile_definition, route_
 from chs.engine.values import require_column
 from chs.errors import OPTION, DataError, SchemeError, polars_gist
 from chs.exprs import first_match, id_hash, id_key, value_or_null
-from chs.scheme import Scheme, parse_sql_expr
+from chs.scheme import TREND_COLUMN, Scheme, parse_sql_expr
 
 
 @dataclass
@@ -199,7 +202,8 @@ def build_plan(
     written = [*output_columns(rd, [], restored, defs), *[pl.lit(None).alias(c) for c in added]]
     if scheme.alerts:
         written.append(pl.lit(None).alias(ALERTS_COLUMN))
-    carried, clashes = carried_columns(rd, asked, [e.meta.output_name() for e in written])
+    names = [e.meta.output_name() for e in written]
+    carried, clashes = carried_columns(rd, asked, names, kept=keep or [])
     return assemble_plan(lf, rd, carried, restored, defs, problems, clashes)
 
 
@@ -238,11 +242,12 @@ def asked_columns(rd: Reading, keep: list[str] | None) -> list[str]:
 
 
 def carried_columns(
-    rd: Reading, asked: list[str], written: list[str]
+    rd: Reading, asked: list[str], written: list[str], *, kept: Sequence[str] = ()
 ) -> tuple[list[str], list[str]]:
-    """The asked input columns the output carries, and a warning for those a column chs
-    writes replaces (in the output rows, or `row` and `reason` in the rejected rows).
-    The scheme's id, value and parent cannot give way: a clash there is a SchemeError."""
+    """The asked input columns the output carries, and one warning for those a column chs
+    writes replaces and for those a rescore drops (`stale_columns`), one for `row` and
+    `reason` in the rejected rows. The scheme's id, value and parent cannot give way: a
+    clash there is a SchemeError. `kept`: the columns asked for by name (`--keep`)."""
     scheme, source = rd.scheme, rd.source
     for key in ("id", "value", "parent"):
         name = getattr(scheme, key)
@@ -252,18 +257,41 @@ def carried_columns(
                 "chs writes; rename it (in the file and the scheme)"
             )
     clashing = [c for c in asked if c in written]
+    stale = [c for c in stale_columns(rd.columns, written) if c in asked and c not in kept]
     warnings = []
-    if clashing:
-        warnings.append(
-            f"{source}: input columns {', '.join(clashing)} are replaced by the scored values"
-        )
+    if clashing or stale:
+        replaced = f"{', '.join(clashing)} are replaced by the scored values" if clashing else ""
+        dropped = f"{', '.join(stale)} ({_STALE}) are dropped" if stale else ""
+        joined = f"{replaced}, and {dropped}" if clashing and stale else replaced or dropped
+        warnings.append(f"{source}: input columns {joined}")
     shadowed = [c for c in REJECT_COLUMNS if c in rd.columns]
     if shadowed:
         warnings.append(
             f"{source}: input columns {', '.join(shadowed)} are replaced in the rejected "
             "rows by chs's row number and reason"
         )
-    return [c for c in asked if c not in clashing], warnings
+    return [c for c in asked if c not in clashing and c not in stale], warnings
+
+
+_STALE = "written by an earlier run, not by this one"
+# What a scored file is known by: columns every chs output has, and no export.
+_SCORED = ("score", "band", "scheme_hash")
+_RUN_COLUMNS = (AS_OF, *MOVEMENT_COLUMNS, STREAK, ALERTS_COLUMN, DEFINITION)
+_PER_SIGNAL = ("points_", "group_")
+
+
+def stale_columns(columns: list[str], written: list[str]) -> list[str]:
+    """In a scored file scored again, the columns an earlier run wrote that this one does
+    not (its date, movement, trends, alerts, segment, the points of other signals):
+    carried, they would sit beside the new scores as if they were this run's."""
+    if not all(c in columns for c in _SCORED):
+        return []  # not a scored file: a column of these names is the export's own
+    return [
+        c
+        for c in columns
+        if c not in written
+        and (c in _RUN_COLUMNS or TREND_COLUMN.match(c) or c.startswith(_PER_SIGNAL))
+    ]
 
 
 REPEATED = internal("dup")  # the row's id occurs more than once
