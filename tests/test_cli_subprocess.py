@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,7 @@ import polars as pl
 import pytest
 
 import chs
+from chs.scheme import load_scheme
 
 REPO = Path(__file__).resolve().parents[1]
 CHS = Path(sys.executable).parent / "chs"
@@ -146,3 +148,96 @@ def test_terminal_colours_follow_no_color(tmp_path: Path, no_color: bool) -> Non
         assert colours == []
     else:
         assert colours != []
+
+
+# -- a reader of stdout that goes away: `chs score … | head -1` ------------------------------
+
+# One signal; every customer scores under 50 and is at risk, so `--top 3000` prints a table
+# of 3,000 rows (about 250 KB): far more than a pipe holds, so chs is still writing when
+# the reader leaves.
+PIPE_SCHEME = """\
+name: pipe
+id: id
+value: mrr
+signals:
+  x: {column: x, weight: 100, linear: [[0, 0], [100, 100]]}
+bands:
+  - {name: high, from: 50}
+  - {name: low, from: 0}
+alerts:
+  - {name: low, when: "score < 50", action: Call}
+"""
+
+
+@pytest.fixture
+def many(tmp_path: Path) -> tuple[Path, Path]:
+    """3,000 customers, all at risk, and the scheme that scores them."""
+    rows = "".join(f"C{i:05d},{i % 50},{1000 + i}.5\n" for i in range(3000))
+    data = tmp_path / "many.csv"
+    data.write_text("id,x,mrr\n" + rows, encoding="utf-8")
+    scheme = tmp_path / "pipe.yaml"
+    scheme.write_text(PIPE_SCHEME, encoding="utf-8")
+    return data, scheme
+
+
+def read_one_line_and_leave(args: list[object], stderr: Path) -> tuple[str, int]:
+    """Run chs with stdout to a pipe, read its first line, close the pipe while chs is
+    still writing: the line and chs's exit code."""
+    with stderr.open("w") as err:
+        proc = subprocess.Popen(
+            [str(a) for a in args], stdout=subprocess.PIPE, stderr=err, env=env()
+        )
+        assert proc.stdout is not None
+        line = proc.stdout.readline().decode()
+        proc.stdout.close()
+        return line, proc.wait(timeout=60)
+
+
+def test_a_reader_that_leaves_ends_the_run_quietly(tmp_path: Path, many) -> None:
+    # it was exit 1: a closed pipe is the reader having seen enough, not a bug in chs
+    data, scheme = many
+    err, out = tmp_path / "stderr.txt", tmp_path / "scored.csv"
+    args = [CHS, "score", data, "-s", scheme, "--top", 3000, "-o", out]
+    line, code = read_one_line_and_leave(args, err)
+    digest = load_scheme(scheme).digest
+    assert (line, code, err.read_text()) == (f"Scored {data} with scheme pipe ({digest})\n", 0, "")
+    assert pl.read_csv(out).height == 3000  # the run itself stands
+
+
+@pytest.mark.parametrize(
+    ("option", "first"), [((), "Scored "), (("--json",), "{")], ids=["tables", "json"]
+)
+def test_head_ends_chs_score_quietly_in_a_shell_pipeline(many, option, first) -> None:
+    data, scheme = many
+    command = [str(CHS), "score", str(data), "-s", str(scheme), "--top", "3000", *option]
+    pipeline = "set -o pipefail; " + " ".join(shlex.quote(a) for a in command) + " | head -1"
+    result = run("bash", "-c", pipeline, env=env())
+    assert (result.returncode, result.stderr) == (0, "")
+    assert len(result.stdout.splitlines()) == 1
+    assert result.stdout.startswith(first)
+
+
+def test_a_closed_stdout_keeps_the_runs_own_exit_code(tmp_path: Path, many) -> None:
+    # stdout closed before chs writes a byte: every write fails with EPIPE
+    data, scheme = many
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        alerts = subprocess.run(
+            [str(CHS), "score", str(data), "-s", str(scheme), "--exit-code"],
+            stdout=write, stderr=subprocess.PIPE, text=True, timeout=60, env=env(), check=False,
+        )  # fmt: skip
+        rejected = tmp_path / "bad.csv"
+        rejected.write_text("id,x,mrr\nA,1,2\nB,oops,3\n", encoding="utf-8")
+        check = subprocess.run(
+            [str(CHS), "check", str(scheme), "--data", str(rejected)],
+            stdout=write, stderr=subprocess.PIPE, text=True, timeout=60, env=env(), check=False,
+        )  # fmt: skip
+    finally:
+        os.close(write)
+    # alerts fired: 10, as with a reader; rejected rows: 4 and the message
+    assert (alerts.returncode, alerts.stderr) == (10, "")
+    assert (check.returncode, check.stderr) == (
+        4,
+        f"Error: {rejected}: 1 of 2 rows cannot be scored\n",
+    )

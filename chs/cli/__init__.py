@@ -11,7 +11,7 @@ import typer
 
 from chs import __version__
 from chs.cli import check, diff, explain, history, report, schema, score
-from chs.cli.common import state
+from chs.cli.common import flush_stdout, state
 from chs.cli.options import PlainHelp
 
 app = typer.Typer(
@@ -62,5 +62,9 @@ for _name, _module in (
 
 
 def main() -> None:
-    """Console entry point."""
-    app()
+    """Console entry point. A reader of stdout that has gone (`chs score … | head -2`) ends
+    the printing quietly, with the run's own exit code (chs/cli/common.py)."""
+    try:
+        app()
+    finally:
+        flush_stdout()

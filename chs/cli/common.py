@@ -13,8 +13,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import typer
-
 from chs.text import json_safe, printable
 
 
@@ -28,11 +26,57 @@ class State:
 state = State()
 
 
+def stdout_gone() -> None:
+    """The reader of stdout has gone (`chs score … | head -2`): point stdout at /dev/null,
+    as the Python documentation advises, so that neither what is still to be printed nor
+    Python's last flush fails. The run itself stands, and keeps its exit code."""
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a file (typer's CliRunner)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
+
+
+class _Stdout:
+    """sys.stdout, quiet once its reader has gone: a closed pipe (BrokenPipeError, EPIPE)
+    is the reader having seen enough, not a bug in chs."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return int(self._stream.write(text))
+        except BrokenPipeError:
+            stdout_gone()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            stdout_gone()
+
+    def __getattr__(self, name: str) -> Any:  # isatty, fileno, encoding: the stream's
+        return getattr(self._stream, name)
+
+
+def flush_stdout() -> None:
+    """Flush stdout before Python does at exit, where a closed pipe would print
+    `Exception ignored … BrokenPipeError` and exit 120."""
+    _Stdout(sys.stdout).flush()
+
+
 def console(stderr: bool = False) -> Any:
-    """A rich console: colours only on a terminal (rich honours NO_COLOR), wide when piped."""
+    """A rich console: colours only on a terminal (rich honours NO_COLOR), wide when piped.
+    Printing to a stdout whose reader has gone stops quietly (see `_Stdout`)."""
     from rich.console import Console
 
-    stream = sys.stderr if stderr else sys.stdout
+    stream = sys.stderr if stderr else _Stdout(sys.stdout)
     terminal = stream.isatty()
     return Console(
         file=stream,
@@ -46,7 +90,9 @@ def console(stderr: bool = False) -> Any:
 def print_json(data: Any) -> None:
     """The result as indented JSON, non-ASCII kept (names, ids) for people and jq alike;
     control characters escaped (`\u001b`: json.dumps escapes C0, `json_safe` the rest)."""
-    typer.echo(json_safe(json.dumps(data, indent=2, ensure_ascii=False)))
+    out = _Stdout(sys.stdout)
+    out.write(json_safe(json.dumps(data, indent=2, ensure_ascii=False)) + "\n")
+    out.flush()
 
 
 def warn(messages: list[str]) -> None:

@@ -15,7 +15,7 @@ from typing import Any, NoReturn, TypeVar
 
 import typer
 
-from chs.cli.common import console, state
+from chs.cli.common import console, state, stdout_gone
 from chs.errors import (
     HINT_ENCODING,
     HINT_REJECTS,
@@ -72,6 +72,9 @@ def guarded(fn: F) -> F:
             return fn(*args, **kwargs)
         except (typer.Exit, typer.Abort, KeyboardInterrupt):
             raise
+        except BrokenPipeError:  # stdout's reader has gone (`| head`): not a bug in chs
+            stdout_gone()
+            raise typer.Exit(0) from None
         except ChsError as exc:
             if state.debug:
                 console(stderr=True).print_exception(show_locals=False)
