@@ -269,7 +269,8 @@ def movement_queries(
 ) -> dict[str, pl.LazyFrame]:
     """Queries over scored rows that carry previous_score/delta/previous_band/movement
     (and what `reasons` reads); `previous` is the previous snapshot's frame (KEY, score,
-    band, __value). `build_movement` reads what they collect."""
+    band, __value). `build_movement` reads what they collect, `respelled_warning` the
+    RESPELLED one."""
     value = value_or_null(value_column)
     listed = [
         pl.col(id_column).cast(pl.String).alias("id"),
@@ -298,6 +299,10 @@ def movement_queries(
         **_group_queries(INTO_LOWEST, frame.filter(into), by_value, listed, top),
         **_group_queries(OUT_OF_LOWEST, frame.filter(out), by_value, listed, top),
         **_lost_queries(frame, previous, id_column, top),
+        RESPELLED: respelled_query(
+            frame.filter(pl.col("movement") == NEW).select(trimmed_id(id_column).alias(KEY)),
+            previous.join(frame.select(trimmed_id(id_column).alias(KEY)), on=KEY, how="anti"),
+        ),
     }
 
 
@@ -353,3 +358,85 @@ def build_movement(frames: dict[str, pl.DataFrame]) -> dict[str, Any]:
         OUT_OF_LOWEST: group(OUT_OF_LOWEST),
         LOST: group(LOST),
     }
+
+
+# -- the same customer written two ways ----------------------------------------------------
+
+RESPELLED = "respelled"  # the query (and frame) of `respelled_query`
+RESPELLED_SHOWN = 3  # pairs shown as examples
+_LOOSE = internal("loose")
+
+
+def loose_id(key: pl.Expr) -> pl.Expr:
+    """An id without leading zeros or a trailing `.0` (as pandas writes a float): `00789`,
+    `789` and `789.0` are one. Only to find ids written two ways: matching stays exact."""
+    return key.str.replace(r"\.0+$", "").str.replace(r"^0+(.)", "${1}")
+
+
+def respelled_query(new: pl.LazyFrame, gone: pl.LazyFrame) -> pl.LazyFrame:
+    """Among this snapshot's customers that the previous one lacks (`new`, KEY) and the
+    previous one's that this one lacks (`gone`, KEY): how many of this snapshot's match
+    only once loosened (`loose_id`), and the first pairs, `this ~ last`. A join of the
+    unmatched only; one row."""
+    this = new.select(pl.col(KEY).alias("this"), loose_id(pl.col(KEY)).alias(_LOOSE))
+    last = gone.select(pl.col(KEY).alias("last"), loose_id(pl.col(KEY)).alias(_LOOSE))
+    pairs = this.drop_nulls().join(last.drop_nulls(), on=_LOOSE, how="inner")
+    # one pair per customer of this snapshot (the first of its earlier spellings)
+    each = pairs.group_by("this").agg(pl.col("last").min())
+    return each.select(
+        pl.len().alias("n"),
+        pl.format("{} ~ {}", "this", "last")
+        .sort()
+        .head(RESPELLED_SHOWN)
+        .implode()
+        .alias("examples"),
+    )
+
+
+def respelled_warning(
+    found: pl.DataFrame, this: object, last: object | None, counted: str
+) -> str | None:
+    """`12 customers of this.csv match last.csv only without leading zeros or a trailing
+    .0 (789 ~ 00789, …); they count as lost and new` (`counted`: the last words); with no
+    `last`, the snapshots of one history (`respelled_across`)."""
+    n = int(found["n"][0] or 0)
+    if not n:
+        return None
+    examples = found["examples"].to_list()[0] or []
+    more = ", …" if n > len(examples) else ""
+    many = n > 1
+    if last is None:
+        how = f"{'are' if many else 'is'} written two ways across its snapshots, matching"
+    else:
+        how = f"{'match' if many else 'matches'} {last}"
+    return (
+        f"{n:,} customer{'s' if many else ''} of {this} {how} only without leading zeros "
+        f"or a trailing .0 ({', '.join(examples)}{more}); they count as {counted}"
+    )
+
+
+def respelled_across(keys: pl.LazyFrame) -> pl.LazyFrame:
+    """Over the snapshots of a history (KEY, as_of per customer and snapshot): the ids
+    that are one once loosened (`loose_id`), never two of them in one snapshot (that
+    would be two customers), each group's spellings oldest first; `n` and the first
+    RESPELLED_SHOWN groups as `789 ~ 00789`, in one row."""
+    groups = (
+        keys.filter(pl.col(KEY).is_not_null())
+        .with_columns(loose_id(pl.col(KEY)).alias(_LOOSE))
+        .group_by(_LOOSE)
+        .agg(
+            pl.col(KEY).n_unique().alias("ids"),
+            (pl.len() == pl.col("as_of").n_unique()).alias("apart"),
+            pl.col(KEY).sort_by("as_of", KEY).unique(maintain_order=True).alias("spellings"),
+        )
+        .filter((pl.col("ids") > 1) & pl.col("apart"))
+    )
+    return groups.select(
+        pl.len().alias("n"),
+        pl.col("spellings")
+        .list.join(" ~ ")
+        .sort()
+        .head(RESPELLED_SHOWN)
+        .implode()
+        .alias("examples"),
+    )

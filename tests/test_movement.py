@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import polars as pl
 from support import TINY_LAST, TINY_SCHEME, TINY_THIS, write
 
-from chs.movement import per_customer
+from chs.columns import KEY
+from chs.movement import loose_id, per_customer, respelled_query, respelled_warning
 from chs.scheme import Scheme, load_scheme
 from chs.snapshot import one_row_per_customer, open_snapshot
 
@@ -131,3 +133,25 @@ def test_an_extra_column_named_like_a_compared_column_is_the_comparison_s(tmp_pa
         frame = per_customer(a, b, extra).collect().sort("id")
     assert frame.columns[-2:] == ["this_value", "seg"]
     assert frame.select("id", "movement", "seg").rows() == [("a", "down", "S"), ("b", "up", "E")]
+
+
+def test_loose_id_drops_leading_zeros_and_a_trailing_point_zero():
+    ids = ["00789", "789.0", "789.00", "0", "000", "0.0", "007A", "10.0", "100", "1.50", "A0"]
+    loosened = pl.DataFrame({"k": ids}).select(loose_id(pl.col("k")))["k"].to_list()
+    # all zeros keep one; only a trailing `.0…` goes, so 1.50 stays 1.50
+    assert loosened == ["789", "789", "789", "0", "0", "0", "7A", "10", "100", "1.50", "A0"]
+
+
+def test_respelled_query_pairs_each_new_id_once_with_the_first_lost_spelling():
+    new = pl.LazyFrame({KEY: ["00789", "123.0", "55", "x", None]})
+    gone = pl.LazyFrame({KEY: ["789", "123", "00123", "0055", "y", None]})
+    found = respelled_query(new, gone).collect()
+    # 123.0 matches both 123 and 00123: one customer, shown with the first ("00123")
+    assert found.rows() == [(3, ["00789 ~ 789", "123.0 ~ 00123", "55 ~ 0055"])]
+    assert respelled_warning(found, "this.csv", "last.csv", "lost and new") == (
+        "3 customers of this.csv match last.csv only without leading zeros or a trailing .0 "
+        "(00789 ~ 789, 123.0 ~ 00123, 55 ~ 0055); they count as lost and new"
+    )
+    none = respelled_query(new.head(0), gone).collect()
+    assert none.rows() == [(0, [])]
+    assert respelled_warning(none, "this.csv", "last.csv", "lost and new") is None

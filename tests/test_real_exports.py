@@ -6,6 +6,7 @@ The files are made here, small, and every figure below is worked by hand."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -14,6 +15,8 @@ import pytest
 from support import CLI_SCHEME, invoke, table_rows, write
 
 from chs.actions.check import check_data
+from chs.actions.diff import diff
+from chs.actions.history import history
 from chs.actions.score import ScoreOptions, score
 from chs.scheme import load_scheme
 
@@ -421,4 +424,93 @@ def test_keep_carries_an_earlier_run_s_column_asked_for_by_name(tmp_path, scored
     assert pl.read_csv(out).select("id", "as_of", "score").rows() == [
         ("a", "2026-11-01", 60.0),
         ("b", "2026-11-01", 20.0),
+    ]
+
+
+# -- the same customer written two ways across months ------------------------------------
+
+# One signal, score = x. Last month the CRM wrote ids with leading zeros, or as pandas
+# writes a float column (`123.0`); this month it does not.
+ONE = """\
+name: one
+id: id
+signals:
+  x: {column: x, weight: 1, linear: [[0, 0], [100, 100]]}
+bands:
+  - {name: high, from: 50}
+  - {name: low, from: 0}
+"""
+LAST = "id,x\n00789,60\n123.0,30\n0042,10\nA7,50\n007,70\n0,20\ngone,40\n"
+THIS = "id,x\n789,60\n123,30\n42,10\nA7,55\n7,70\n000,20\nnew,40\n"
+# Exactly matched: A7 only. Loosened: 789 ~ 00789, 123 ~ 123.0, 42 ~ 0042, 7 ~ 007,
+# 000 ~ 0 (all zeros keep one): 5. `new` and `gone` match nothing either way.
+RESPELLED = (
+    "5 customers of {this} match {last} only without leading zeros or a trailing .0 "
+    "(000 ~ 0, 123 ~ 123.0, 42 ~ 0042, …); they count as {counted}"
+)
+
+
+def months(tmp_path: Path) -> tuple[Path, Path, Path]:
+    scheme = write(tmp_path / "one.yaml", ONE)
+    return scheme, write(tmp_path / "last.csv", LAST), write(tmp_path / "this.csv", THIS)
+
+
+def test_previous_ids_that_match_only_without_leading_zeros_warn(tmp_path):
+    # Before: 6 new and 6 lost customers, without a word.
+    scheme, last, this = months(tmp_path)
+    result = invoke("score", this, "-s", scheme, "--previous", last)
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        "Warning: " + RESPELLED.format(this=this, last=last, counted="lost and new") + "\n"
+    )
+    # the matching itself is unchanged: A7 is the one customer in both
+    assert "Since " in result.stdout
+    assert f"Since {last}: 1 up, 0 down, 0 same, 6 new, 6 lost." in result.stdout
+
+
+def test_diff_ids_that_match_only_without_leading_zeros_warn(tmp_path):
+    scheme, last, this = months(tmp_path)
+    result = diff(last, this, scheme=load_scheme(scheme))
+    assert result["warnings"] == [
+        RESPELLED.format(this=this, last=last, counted="left and arrived")
+    ]
+    assert result["rows"] == {"last": 7, "this": 7, "common": 1}
+    assert (result["movement"]["arrived"], result["movement"]["left"]) == (6, 6)
+
+
+def test_a_history_with_ids_written_two_ways_warns(tmp_path):
+    scheme, last, this = months(tmp_path)
+    folder = tmp_path / "history"
+    for month, day in ((last, dt.date(2026, 10, 1)), (this, dt.date(2026, 11, 1))):
+        score(month, load_scheme(scheme), ScoreOptions(history=folder, as_of=day))
+    report = history(folder, [])
+    assert report["warnings"] == [
+        f"5 customers of {folder} are written two ways across its snapshots, matching only "
+        "without leading zeros or a trailing .0 (0 ~ 000, 0042 ~ 42, 007 ~ 7, …); they count "
+        "as different customers"
+    ]
+
+
+def test_ids_that_differ_otherwise_or_share_a_snapshot_do_not_warn(tmp_path):
+    scheme = write(tmp_path / "one.yaml", ONE)
+    # 0789 and 789 are both in this month: two customers, not one written two ways
+    # (this month's 789 is matched exactly; 0789 is new and has nothing lost to match);
+    # 1.5 and 15, 7A and 7 differ once loosened.
+    last = write(tmp_path / "last.csv", "id,x\n789,10\n15,20\n7,30\n")
+    this = write(tmp_path / "this.csv", "id,x\n789,10\n0789,10\n1.5,20\n7A,30\n")
+    assert score(this, load_scheme(scheme), ScoreOptions(previous=last))["warnings"] == []
+    assert diff(last, this, scheme=load_scheme(scheme))["warnings"] == []
+    folder = tmp_path / "history"
+    for month, day in ((last, dt.date(2026, 10, 1)), (this, dt.date(2026, 11, 1))):
+        score(month, load_scheme(scheme), ScoreOptions(history=folder, as_of=day))
+    assert history(folder, [])["warnings"] == []
+
+
+def test_one_respelled_customer_is_one_customer(tmp_path):
+    scheme = write(tmp_path / "one.yaml", ONE)
+    last = write(tmp_path / "last.csv", "id,x\n00789,10\nA,20\n")
+    this = write(tmp_path / "this.csv", "id,x\n789,10\nA,20\n")
+    assert score(this, load_scheme(scheme), ScoreOptions(previous=last))["warnings"] == [
+        f"1 customer of {this} matches {last} only without leading zeros or a trailing .0 "
+        "(789 ~ 00789); they count as lost and new"
     ]

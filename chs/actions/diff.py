@@ -33,9 +33,12 @@ from chs.movement import (
     DIFF_COUNTS,
     NEWLY_AT_RISK,
     RECOVERED,
+    RESPELLED,
     BandMove,
     band_moves,
     per_customer,
+    respelled_query,
+    respelled_warning,
 )
 from chs.numbers import money
 from chs.rollup import build_rollups, check_by, rollup_queries
@@ -155,7 +158,8 @@ def compare(
     moved = {r["movement"]: int(r["customers"]) for r in frames["movement"].iter_rows(named=True)}
     newly, recovered = band_moves(rows, lowest, top)
     risk = at_risk or ([lowest] if lowest else [])
-    warning = scheme_mismatch(last, this)
+    warnings = [scheme_mismatch(last, this)]
+    warnings.append(respelled_warning(frames[RESPELLED], this.path, last.path, "left and arrived"))
     result: Comparison = {
         "last": _describe(last),
         "this": _describe(this),
@@ -175,7 +179,7 @@ def compare(
         "rollups": _rollups(rows, by, order, risk, has_value=this.value_column is not None)
         if by
         else [],
-        "warnings": [warning] if warning else [],
+        "warnings": [w for w in warnings if w is not None],
     }
     return result, rows.select(pl.exclude([c for c in extra if c not in COMPARED]))
 
@@ -218,11 +222,20 @@ def _queries(
         "bands_this": this.frame.group_by("band").agg(pl.col("score").max()),
         "score_last": _bins(last, "score"),
         "score_this": _bins(this, "score"),
+        RESPELLED: respelled_query(
+            _only(rows, "this_score", "last_score"), _only(rows, "last_score", "this_score")
+        ),
     }
     for s in common:
         queries[f"sig_last_{s}"] = _bins(last, f"points_{s}")
         queries[f"sig_this_{s}"] = _bins(this, f"points_{s}")
     return queries
+
+
+def _only(rows: pl.LazyFrame, present: str, absent: str) -> pl.LazyFrame:
+    """The customers (KEY) with a `present` score and no `absent` one."""
+    both = pl.col(present).is_not_null() & pl.col(absent).is_null()
+    return rows.filter(both).select(pl.col("id").alias(KEY))
 
 
 def _bins(snapshot: Snapshot, column: str) -> pl.LazyFrame:

@@ -13,6 +13,7 @@ from chs.errors import OPTION, DataError, OptionError, polars_gist
 from chs.exprs import band_order
 from chs.hints import close_ids
 from chs.history import FILE, Listing, list_snapshots, open_past
+from chs.movement import respelled_across, respelled_warning
 from chs.trends import sparkline
 
 # per customer, per snapshot date: (score, band)
@@ -78,8 +79,16 @@ def history(directory: Path, ids: list[str], *, top: int = 10) -> HistoryReport:
         "bands": bands,
         "snapshots": _snapshots(frames.dates, frames.portfolio, bands),
         "customers": [_customer(cid, series[cid], frames.dates) for cid in shown],
-        "warnings": listing.warnings,
+        "warnings": [*listing.warnings, *_respelled(directory, frames.wide)],
     }
+
+
+def _respelled(directory: Path, wide: pl.DataFrame) -> list[str]:
+    """A warning when one customer is written two ways across the snapshots (`789` in
+    one, `00789` in the next): the history shows two customers, each with gaps."""
+    found = respelled_across(wide.lazy().select(KEY, "as_of")).collect()
+    text = respelled_warning(found, directory, None, "different customers")
+    return [text] if text else []
 
 
 def _collect(directory: Path, listing: Listing) -> _Frames:

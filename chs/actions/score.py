@@ -44,11 +44,13 @@ from chs.history import (
 from chs.movement import (
     NEW,
     PREVIOUS_ONLY,
+    RESPELLED,
     add_movement,
     build_movement,
     movement_queries,
     previous_lookup,
     previous_rows,
+    respelled_warning,
 )
 from chs.rollup import build_parents, build_rollups, check_by, parent_query, rollup_queries
 from chs.scheme import Scheme
@@ -243,6 +245,7 @@ def _score(run: _Run, text: bool, duplicates: list[str] | None) -> ScoreSummary:
             summary = build_summary(run.scheme, run.scheme.id, value, frames)
             moves = build_movement(frames) if sources.previous is not None else None
             _check_counts(run, sources, summary, frames, moves)
+            sources.warnings.extend(_respelled(run, sources, frames))
             pending.commit()
     return _result(run, sources, summary, frames, rows.inactive, moves, value)
 
@@ -494,6 +497,14 @@ def _summary_frames(
         queries["parents"] = parent_query(scored, scheme.parent, bands, value)
     collected = pl.collect_all(list(queries.values()), engine="streaming")
     return dict(zip(queries, collected, strict=True))
+
+
+def _respelled(run: _Run, sources: _Sources, frames: dict[str, pl.DataFrame]) -> list[str]:
+    """A warning when new and lost customers are one written two ways (`789`, `00789`)."""
+    if sources.previous is None:
+        return []
+    found = respelled_warning(frames[RESPELLED], run.source, sources.previous.path, "lost and new")
+    return [found] if found else []
 
 
 def _check_counts(
