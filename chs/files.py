@@ -45,6 +45,7 @@ import codecs
 import contextlib
 import errno
 import io
+import logging
 import os
 import re
 import secrets
@@ -95,6 +96,23 @@ OUTPUT_SUFFIXES: dict[str, Format] = {
 DEFAULT_NULLS = ("", "N/A", "#N/A", "null", "NULL")
 _SPREADSHEET = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")  # xlsx (zip) and legacy xls
 _ENCODINGS = "for example utf-8, cp1252, latin-1"
+
+# -- progress: what a long run is doing, for a display that listens -----------------------
+
+# A run tells what it is doing through this logger, at INFO: the phase as the message, and
+# the rows done (`rows`) or the bytes written (`written`) when known. Nobody listens unless
+# a display (the CLI's, on a terminal) or the caller's logging asks for INFO: the calls
+# are then one level check each. The library never prints.
+PROGRESS = logging.getLogger("chs.progress")
+_REPORT_EVERY = 0.1  # seconds between two reports of one file's writing
+
+
+def progress(phase: str, rows: int | None = None, written: int | None = None) -> None:
+    """Report a phase (`reading customers.csv`), with the rows done so far or the bytes
+    written, to whoever listens to `chs.progress`."""
+    if PROGRESS.isEnabledFor(logging.INFO):
+        PROGRESS.info(phase, extra={"rows": rows, "written": written})
+
 
 # The names of our temporaries (see the module docstring); nothing else is ever swept.
 TEMP_FILE = re.compile(r"^\..+\.chs-[a-z0-9_]{8}\.tmp$")
@@ -278,6 +296,7 @@ def open_input(
     path = Path(path)
     fmt = input_format(path)
     stamp = _stamp(path)
+    progress(f"reading {path.name}")
     if fmt == "parquet":
         lf = pl.scan_parquet(path, glob=False)
         try:
@@ -449,8 +468,11 @@ def _transcode(
     with src:
         try:
             with target.open("w", encoding="utf-8", newline="") as dst:
+                lines, phase = 0, f"converting {path.name} to UTF-8"
                 for chunk in _chunks(src, path):
                     dst.write(decoder.decode(chunk))
+                    lines += chunk.count(b"\n")  # 1 MB chunks: a report each is cheap
+                    progress(phase, rows=max(lines - 1, 0))
                 dst.write(decoder.decode(b"", final=True))
         except UnicodeError as exc:
             reason = exc.reason if isinstance(exc, UnicodeDecodeError) else str(exc)
@@ -571,6 +593,38 @@ class _Recorded(io.RawIOBase):
         self.fd = fd
         self.failure: OSError | None = None
         _lock(fd)
+        # progress (see `progress`): the phase this file's writing stands for, and, for a
+        # CSV or NDJSON file, its header lines (rows are lines less the header)
+        self.phase: str | None = None
+        self.header: int | None = None
+        self.counted = True
+        self.written = self.lines = 0
+        self._reported = 0.0
+
+    def report(self, phase: str, header: int | None = None, counted: bool = True) -> _Recorded:
+        """Report the writing of this file as `phase`: the bytes written, or the rows,
+        counted as the lines written less `header` lines (1 for a CSV, 0 for NDJSON);
+        not `counted`: the phase alone (a working file's size tells a user nothing)."""
+        self.phase, self.header, self.counted = phase, header, counted
+        return self
+
+    def _progress(self, view: memoryview | None, final: bool = False) -> None:
+        """Count what a write added; report at most every _REPORT_EVERY seconds (once when
+        not counted), and the `final` count when the file is closed."""
+        if view is not None:
+            self.written += len(view)
+            if self.header is not None:
+                self.lines += view.tobytes().count(b"\n")
+        now = time.monotonic()
+        due = now - self._reported >= _REPORT_EVERY and (self.counted or not self._reported)
+        if not (due or final):
+            return
+        self._reported = now
+        if not self.counted:
+            progress(self.phase or "")
+            return
+        rows = max(self.lines - self.header, 0) if self.header is not None else None
+        progress(self.phase or "", rows=rows, written=None if rows is not None else self.written)
 
     @classmethod
     def create(cls, path: Path) -> _Recorded:
@@ -589,6 +643,8 @@ class _Recorded(io.RawIOBase):
         except OSError as exc:
             self.failure = self.failure or exc
             raise
+        if self.phase is not None and PROGRESS.isEnabledFor(logging.INFO):
+            self._progress(view)
         return done
 
     def tell(self) -> int:
@@ -597,6 +653,8 @@ class _Recorded(io.RawIOBase):
     def finish(self) -> OSError | None:
         """Close the file (a last failure may come with the close); the first failure."""
         if not self.closed:
+            if self.phase is not None and self.counted and PROGRESS.isEnabledFor(logging.INFO):
+                self._progress(None, final=True)
             try:
                 os.close(self.fd)
             except OSError as exc:
@@ -719,6 +777,8 @@ class WorkFolder:
             file = _Recorded.create(self.path / name)
         except OSError as exc:
             raise self.write_error(exc, "a working file") from None
+        if not self.files:  # the scored rows' working file: the pass as it goes
+            file.report("scoring", counted=False)
         self.files.append(file)
         return lf.sink_parquet(file, lazy=True, **options)  # type: ignore[no-any-return]
 
@@ -809,6 +869,12 @@ class PendingWrites:
         """A lazy sink of `lf` to the temporary file of output `path`."""
         fmt = output_format(path)
         file = self.files[self._temporary(path)]
+        shown = (
+            f"{path.parent.name}/{path.name}"
+            if path.parent.name.startswith("as_of=")
+            else path.name
+        )
+        file.report(f"writing {shown}", {"csv": 1, "ndjson": 0}.get(fmt))
         if fmt == "parquet":
             return lf.sink_parquet(file, lazy=True, metadata=metadata)  # type: ignore[no-any-return]
         if fmt == "csv":

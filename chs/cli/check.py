@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from chs.cli.common import console, print_json, warn
+from chs.cli.common import console, print_json, progress, warn
 from chs.cli.errors import fail, guarded
 from chs.cli.options import DecimalCommaOpt, EncodingOpt, JsonOpt, NaOpt, SeparatorOpt, csv_options
 
@@ -38,7 +39,9 @@ def check(
     from chs.errors import DataError
 
     csv = csv_options(action.CsvOptions, separator, decimal_comma, encoding, na)
-    result = action.check(action.load_scheme(scheme), data, csv)
+    loaded = action.load_scheme(scheme)
+    with progress(f"Checking {scheme} on {data}") if data is not None else nullcontext():
+        result = action.check(loaded, data, csv)
     warn(result["warnings"] + (result["data"]["warnings"] if data is not None else []))
     if json:
         print_json(result)

@@ -1,4 +1,4 @@
-"""What every command shares: the --debug state, consoles, JSON, warnings, a progress spinner.
+"""What every command shares: the --debug state, consoles, JSON, warnings, a progress display.
 
 The error guard is chs/cli/errors.py; the shared options are chs/cli/options.py.
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import sys
 from collections.abc import Iterator
@@ -105,22 +106,68 @@ def warn(messages: list[str]) -> None:
             err.print(text, markup=False, soft_wrap=True)
 
 
+# What a long run reports (chs/files.py `progress`): the logger a display listens to.
+PROGRESS_LOGGER = "chs.progress"
+
+
+def done_text(rows: int | None, written: int | None) -> str:
+    """What a phase has done: `1,234,567 rows`, else `12.3 MB written`, else nothing."""
+    if rows is not None:
+        return f"{rows:,} rows"
+    if written is not None:
+        return f"{written / 1e6:,.1f} MB written"
+    return ""
+
+
+class _Display(logging.Handler):
+    """The run's reports as lines of a rich Progress: one per phase (reading the input,
+    scoring, writing each output), each with what it has done."""
+
+    def __init__(self, bar: Any) -> None:
+        super().__init__(logging.INFO)
+        self.bar = bar
+        self.tasks: dict[str, Any] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        phase = printable(record.getMessage())  # it names files
+        done = done_text(getattr(record, "rows", None), getattr(record, "written", None))
+        task = self.tasks.get(phase)
+        if task is None:
+            self.tasks[phase] = self.bar.add_task(f"  {phase}", total=None, done=done)
+        else:
+            self.bar.update(task, done=done)
+
+
 @contextlib.contextmanager
-def progress(message: str) -> Iterator[None]:
-    """A spinner with the elapsed time while a long run works, on a terminal only: cron
-    and pipes stay silent."""
-    err = console(stderr=True)
+def progress(message: str, err: Any = None) -> Iterator[None]:
+    """On a terminal, a progress display on stderr while a long run works: the run
+    (`message`) with its elapsed time, and under it each phase the library reports with
+    the rows done or the bytes written. Not a terminal (cron, pipes): nothing at all.
+    `err`: the console to draw on (stderr's by default)."""
+    err = err or console(stderr=True)
     if not err.is_terminal:
         yield
         return
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+    logger = logging.getLogger(PROGRESS_LOGGER)
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}", markup=False),
+        TextColumn("{task.fields[done]}", markup=False),
         TimeElapsedColumn(),
         console=err,
         transient=True,
     ) as bar:
-        bar.add_task(printable(message), total=None)  # it names the input file
-        yield
+        bar.add_task(printable(message), total=None, done="")  # it names the input file
+        display = _Display(bar)
+        level, propagate = logger.level, logger.propagate
+        logger.addHandler(display)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False  # shown here, not also by the caller's logging
+        try:
+            yield
+        finally:
+            logger.removeHandler(display)
+            logger.setLevel(level)
+            logger.propagate = propagate

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from chs.cli.common import console, print_json
+from chs.cli.common import console, print_json, progress
 from chs.cli.errors import guarded
 from chs.cli.options import ByOpt, JsonOpt, parse_by
 
@@ -56,14 +56,15 @@ def report(
     groups = parse_by(by)
     if not groups and not parent:
         raise OptionError("give --by COLUMNS, --parent COLUMN, or both")
-    result = report(
-        scored,
-        by=groups,
-        parent=parent,
-        at_risk=[b.strip() for b in at_risk.split(",")] if at_risk else None,
-        value_column=value,
-        output=output,
-    )
+    with progress(f"Rolling up {scored}"):
+        result = report(
+            scored,
+            by=groups,
+            parent=parent,
+            at_risk=[b.strip() for b in at_risk.split(",")] if at_risk else None,
+            value_column=value,
+            output=output,
+        )
     if json:
         print_json(result)
     else:
