@@ -1,36 +1,51 @@
 # Two entry points for a fresh machine with Python 3.11+ and make:
-#   make demo   sets up .venv and scores the sample data
-#   make test   sets up .venv and runs lint + the whole test suite
+#   make demo   sets up .venv with chs alone and scores the sample data
+#   make test   sets up .venv with chs and its dev and benchmark tools, runs lint + the whole test suite
+# Each installs what it needs, once (a stamp file in .venv remembers it): the demo does
+# not pull in pytest, pandas or DuckDB.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
 .PHONY: demo test lint format clean schema bench
 
-$(BIN)/chs: pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,bench]'
-	touch $(BIN)/chs
 
-demo: $(BIN)/chs
+# chs and its runtime dependencies only
+$(VENV)/.chs: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+# chs with the test tools (pytest, hypothesis, ruff, jsonschema) and the benchmark's
+# competitors (numpy, pandas, pyarrow, DuckDB), which a smoke test runs
+$(VENV)/.dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $@
+
+demo: $(VENV)/.chs
 	@mkdir -p out
 	$(BIN)/chs check schemes/saas.yaml --data sample_data/customers.csv
 	$(BIN)/chs score sample_data/customers.csv --scheme schemes/saas.yaml -o out/customers_scored.parquet
 
-test: $(BIN)/chs
+test: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
-format: $(BIN)/chs
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-schema: $(BIN)/chs
+schema: $(VENV)/.chs
 	$(BIN)/chs schema > schemes/chs-scheme.schema.json
 
-bench: $(BIN)/chs
+bench: $(VENV)/.dev
 	$(BIN)/python bench/run.py --rows 10000000 --runs 3 --previous
 
 clean:
