@@ -17,6 +17,7 @@ from typing import Any
 import polars as pl
 import pytest
 import yaml
+from support import invoke
 
 REPO = Path(__file__).resolve().parents[1]
 CHS_BIN = Path(sys.executable).parent
@@ -175,3 +176,39 @@ def test_the_workflows_history_lasts_from_one_month_to_the_next(tmp_path: Path) 
     assert scored["movement"].value_counts(sort=True).rows() == [
         ("down", 170), ("up", 163), ("same", 55), ("new", 12)
     ]  # fmt: skip
+
+
+# -- the README's examples are what chs prints ------------------------------------------------
+
+
+def readme_block(command: str) -> list[str]:
+    """The lines a README example shows after `$ COMMAND`, up to the end of its block."""
+    lines = (REPO / "README.md").read_text().splitlines()
+    start = lines.index(f"$ {command}") + 1
+    return lines[start : lines.index("```", start)]
+
+
+def test_the_explain_example_is_what_chs_prints(monkeypatch: pytest.MonkeyPatch) -> None:
+    # it showed feature_adoption -11.5 where chs prints -11.6
+    command = "chs explain sample_data/customers.csv C0001 --scheme schemes/simple-crm.yaml"
+    monkeypatch.chdir(REPO)
+    result = invoke(*command.split()[1:])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[:-1] == readme_block(command)  # and a blank line
+
+
+def test_the_history_example_is_what_chs_prints(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the README's month loop, then its `chs history` example (piped: no sparkline)
+    monkeypatch.chdir(tmp_path)
+    for m in ("09", "10", "11"):
+        data = REPO / "sample_data" / "months" / f"customers_2026-{m}.csv"
+        scored = invoke(
+            "score", data, "-s", REPO / "schemes" / "saas.yaml", "--history", "out/history",
+            "--as-of", f"2026-{m}-01", "-o", f"out/scored-{m}.parquet",
+        )  # fmt: skip
+        assert scored.exit_code == 0, scored.output
+    result = invoke("history", "out/history", "--top", 4)
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == readme_block("chs history out/history --top 4")
