@@ -120,6 +120,8 @@ class ScoreSummary(TypedDict):
     value: dict[str, Any]
     bands: list[dict[str, Any]]
     at_risk: list[dict[str, Any]]
+    at_risk_bands: list[str]
+    at_risk_top: int
     previous: dict[str, Any] | None
     trends: dict[str, str | None]
     alerts: list[dict[str, Any]]
@@ -481,7 +483,9 @@ def _summary_frames(
     scheme, plan, previous = run.scheme, sources.plan, sources.previous
     options = run.options
     scored, rejected = pl.scan_parquet(scored_path), pl.scan_parquet(rejects_path)
-    queries = summary_queries(scored, rejected, scheme.id, value, options.top, plan.reasons)
+    queries = summary_queries(
+        scored, rejected, scheme.id, value, options.top, plan.reasons, scheme.at_risk_bands()
+    )
     if previous is not None:
         before = previous_rows(sources.lookup) if sources.lookup is not None else previous.frame
         lowest = scheme.bands[-1].name
@@ -523,7 +527,7 @@ def _check_counts(
         lines = reject_lines(frames)
         more = rows["rejected"] - len(lines)
         raise DataError(
-            f"{source}: {rows['rejected']} of {rows['read']} rows cannot be scored; nothing was written.\n  "
+            f"{source}: {rows['rejected']:,} of {rows['read']:,} rows cannot be scored; nothing was written.\n  "
             + "\n  ".join(lines)
             + (f"\n  … and {more} more" if more > 0 else ""),
             hint=HINT_REJECTS,
