@@ -11,10 +11,13 @@ import pytest
 
 from chs.scheme.expression import FUNCTIONS, ExpressionError, check_expression, parse_sql_expr
 from chs.scheme.limits import (
+    MAX_EXPANDED_NODES,
     MAX_EXPRESSION_CHARS,
     MAX_EXPRESSION_DEPTH,
     MAX_EXPRESSION_NODES,
     MAX_PAD_LENGTH,
+    MAX_TEXT_CHARS,
+    MAX_TEXT_TIMES,
 )
 
 FRAME = pl.DataFrame(
@@ -261,3 +264,74 @@ def test_every_listed_function_is_translated() -> None:
     assert sorted(calls) == sorted(FUNCTIONS)
     for call in calls.values():
         assert len(values(call)) == FRAME.height, call
+
+
+def test_a_product_does_not_wrap_round() -> None:
+    """Integers would overflow silently (7 * 2**62 wraps to a negative number): `*`
+    computes in floating point, so the product is the number it should be."""
+    assert values("a * 4611686018427387904") == [7 * 2.0**62, -7 * 2.0**62, None, 0.0]
+    assert values("a * b") == [14.0, -14.0, None, 0.0]
+
+
+def test_text_in_a_product_still_fails_when_the_plan_is_typed() -> None:
+    with pytest.raises(pl.exceptions.InvalidOperationError):
+        FRAME.lazy().select(parse_sql_expr("s * 2")).collect_schema()
+
+
+def test_in_takes_values_of_one_kind() -> None:
+    assert refusal("a IN (1, 2, 'x')") == "IN takes values of one kind (got number and text)"
+
+
+def test_a_long_run_of_not_is_refused_as_too_deep() -> None:
+    deep = MAX_EXPRESSION_DEPTH + 20
+    assert refusal("NOT " * deep + "a > 1") == (
+        f"the expression is nested {deep} levels deep; the limit is {MAX_EXPRESSION_DEPTH}"
+    )
+
+
+def test_nested_operators_that_repeat_their_operand_are_bounded() -> None:
+    """`CASE x WHEN` reads x once per branch, NULLIF its value twice: nested, each level
+    doubles the plan (20 levels took longer than 30 s and 5 GB). The translation counts
+    what it makes."""
+    case = "a"
+    for _ in range(20):
+        case = f"CASE {case} WHEN 1 THEN 2 WHEN 3 THEN 4 END"
+    nullif = "a"
+    for _ in range(20):
+        nullif = f"nullif({nullif}, 1)"
+    message = (
+        f"the expression expands to more than {MAX_EXPANDED_NODES:,} parts once translated "
+        "(each nested `%`, NULLIF or `CASE x WHEN` repeats what it is given); the limit is "
+        f"{MAX_EXPANDED_NODES:,}"
+    )
+    assert refusal(case) == message
+    assert refusal(nullif) == message
+    # a few levels stay allowed, and compute what they say: 7 -> 0 (ELSE NULL) ...
+    assert values("CASE CASE a WHEN 7 THEN 1 END WHEN 1 THEN 9 END") == [9, None, None, None]
+    assert values("nullif(nullif(a, 7), -7)") == [None, None, None, 0]
+
+
+def test_text_an_expression_can_make_is_bounded() -> None:
+    """REPLACE by a longer text multiplies, CONCAT adds: 262 characters once made 2.6 GB
+    of text per three rows."""
+    grow = "replace(replace(lpad(s, 1000, 'x'), 'x', 'xxxxxxxxxx'), 'x', 'xx')"
+    assert refusal(f"length({grow}) > 0") == (
+        f"the expression can make text of 20,000 characters; the limit is {MAX_TEXT_CHARS:,}"
+    )
+    pads = " || ".join(["lpad(s, 1000, 'x')"] * 11)
+    assert refusal(pads) == (
+        f"the expression can make text of 11,000 characters; the limit is {MAX_TEXT_CHARS:,}"
+    )
+    times = "replace(replace(s, 'a', 'aaaaaaaa'), 'a', 'aaaaaaaa')"  # 8 x 8 = 64 times
+    assert refusal(times) == (
+        "the expression can make text 64 times as long as the cells it reads; the limit is "
+        f"{MAX_TEXT_TIMES} times"
+    )
+    assert values("replace(s, 'a', 'aa')") == ["aab", "Cd", None, "x_y"]
+
+
+def test_a_column_can_be_read_through_a_mapping() -> None:
+    """A column the run reads as text is read by its expressions cast back to its type."""
+    text = pl.DataFrame({"m": ["10", "oops", None]})
+    typed = {"m": pl.col("m").cast(pl.Int64, strict=False)}
+    assert text.select(parse_sql_expr("m / 4", typed))["m"].to_list() == [2.5, None, None]

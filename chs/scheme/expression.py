@@ -18,7 +18,9 @@ sign of the dividend; ROUND rounds half away from zero; GREATEST and LEAST skip 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
@@ -27,10 +29,13 @@ from sqlglot import exp
 
 from chs.hints import close_matches
 from chs.scheme.limits import (
+    MAX_EXPANDED_NODES,
     MAX_EXPRESSION_CHARS,
     MAX_EXPRESSION_DEPTH,
     MAX_EXPRESSION_NODES,
     MAX_PAD_LENGTH,
+    MAX_TEXT_CHARS,
+    MAX_TEXT_TIMES,
 )
 
 
@@ -38,9 +43,29 @@ class ExpressionError(ValueError):
     """An expression that is refused: the message says which construct, and why."""
 
 
-def parse_sql_expr(text: str) -> pl.Expr:
-    """The Polars expression for a scheme's SQL expression; ExpressionError if refused."""
-    return _translate(check_expression(text))
+def parse_sql_expr(text: str, columns: Mapping[str, pl.Expr] | None = None) -> pl.Expr:
+    """The Polars expression for a scheme's SQL expression; ExpressionError if refused.
+    `columns`: what to read for some column names (a column read as text, cast back to
+    its type); any other name is `pl.col(name)`."""
+    tree = check_expression(text)
+    token = _CONTEXT.set(_Context(dict(columns or {}), MAX_EXPANDED_NODES))
+    try:
+        return _translate(tree)
+    finally:
+        _CONTEXT.reset(token)
+
+
+@dataclass
+class _Context:
+    """One translation's column mapping, and how many more nodes it may make: a node a
+    translation uses twice (the dividend of `%`, the value of NULLIF, the subject of
+    `CASE x WHEN`) is translated twice, so nesting them cannot grow the plan unseen."""
+
+    columns: dict[str, pl.Expr]
+    budget: int
+
+
+_CONTEXT: ContextVar[_Context] = ContextVar("chs_expression_context")
 
 
 def check_expression(text: str) -> exp.Expression:
@@ -61,6 +86,7 @@ def check_expression(text: str) -> exp.Expression:
         raise ExpressionError(
             f"the expression is nested {depth} levels deep; the limit is {MAX_EXPRESSION_DEPTH}"
         )
+    _check_text(tree)
     return tree
 
 
@@ -72,8 +98,11 @@ def _check_nesting(text: str) -> None:
         raise ExpressionError(
             "not a valid SQL expression: a quote or comment is not closed"
         ) from None
-    depth = deepest = 0
+    depth = deepest = prefixes = 0
     for token in tokens:
+        # a run of NOT or `-` nests as parentheses do (NOT NOT NOT a)
+        prefixes = prefixes + 1 if token.token_type in _PREFIXES else 0
+        deepest = max(deepest, depth + prefixes)
         if token.token_type in (sqlglot.TokenType.L_PAREN, sqlglot.TokenType.L_BRACKET):
             depth += 1
             deepest = max(deepest, depth)
@@ -83,6 +112,58 @@ def _check_nesting(text: str) -> None:
         raise ExpressionError(
             f"the expression is nested {deepest} levels deep; the limit is {MAX_EXPRESSION_DEPTH}"
         )
+
+
+_PREFIXES = (sqlglot.TokenType.NOT, sqlglot.TokenType.DASH)
+
+
+def _check_text(tree: exp.Expression) -> None:
+    """Refuse an expression that could make text far longer than what it reads: each node
+    is bounded by `fixed + times x (the longest cell read)`; REPLACE by a longer text
+    multiplies, CONCAT adds, LPAD sets. Checked at every node, since an inner text is
+    made even when only its length is kept."""
+    bounds: dict[int, tuple[float, float]] = {}
+    for node in _post_order(tree):
+        fixed, times = _text_bound(node, [bounds[id(c)] for c in node.iter_expressions()])
+        if fixed > MAX_TEXT_CHARS:
+            raise ExpressionError(
+                f"the expression can make text of {fixed:,.0f} characters; the limit is "
+                f"{MAX_TEXT_CHARS:,}"
+            )
+        if times > MAX_TEXT_TIMES:
+            raise ExpressionError(
+                f"the expression can make text {times:,.0f} times as long as the cells it "
+                f"reads; the limit is {MAX_TEXT_TIMES} times"
+            )
+        bounds[id(node)] = (fixed, times)
+
+
+def _text_bound(node: exp.Expression, kids: list[tuple[float, float]]) -> tuple[float, float]:
+    if isinstance(node, exp.Literal):
+        return (len(node.this), 0.0) if node.is_string else (32.0, 0.0)
+    if isinstance(node, exp.Column):
+        return 0.0, 1.0
+    if isinstance(node, exp.Pad) and isinstance(node.expression, exp.Literal):
+        # a longer pad is refused when translated, with its own message
+        return min(float(_number(node.expression.this)), MAX_PAD_LENGTH), 0.0
+    if isinstance(node, exp.Concat | exp.DPipe):
+        return sum(k[0] for k in kids), sum(k[1] for k in kids)
+    if isinstance(node, exp.Replace) and kids:
+        old, new = node.expression, node.args.get("replacement")
+        if isinstance(old, exp.Literal) and isinstance(new, exp.Literal) and old.this:
+            grow = max(1.0, len(new.this) / len(old.this))
+            return kids[0][0] * grow, kids[0][1] * grow
+    return max((k[0] for k in kids), default=0.0), max((k[1] for k in kids), default=0.0)
+
+
+def _post_order(tree: exp.Expression) -> list[exp.Expression]:
+    """Every node, children before their parent, walked with an explicit stack."""
+    order, stack = [], [tree]
+    while stack:
+        node = stack.pop()
+        order.append(node)
+        stack.extend(node.iter_expressions())
+    return order[::-1]
 
 
 def _parse(text: str) -> exp.Expression:
@@ -136,6 +217,14 @@ def _translate(node: exp.Expression) -> pl.Expr:
     handler = _NODES.get(type(node))
     if handler is None:
         raise ExpressionError(_refusal(node))
+    context = _CONTEXT.get()
+    context.budget -= 1
+    if context.budget < 0:
+        raise ExpressionError(
+            f"the expression expands to more than {MAX_EXPANDED_NODES:,} parts once "
+            "translated (each nested `%`, NULLIF or `CASE x WHEN` repeats what it is "
+            f"given); the limit is {MAX_EXPANDED_NODES:,}"
+        )
     return handler(node)
 
 
@@ -181,7 +270,7 @@ def _column(node: exp.Column) -> pl.Expr:
     name = node.this.name
     if name == "*" or (name.startswith("^") and name.endswith("$")):
         raise ExpressionError(f"{name!r} is not a column name (Polars would read it as a pattern)")
-    return pl.col(name)
+    return _CONTEXT.get().columns.get(name, pl.col(name))
 
 
 def _literal(node: exp.Literal) -> pl.Expr:
@@ -237,12 +326,15 @@ def _unary(op: Callable[[pl.Expr], pl.Expr]) -> Callable[[exp.Expression], pl.Ex
 
 def _divide(a: pl.Expr, b: pl.Expr) -> pl.Expr:
     """True division; dividing by zero gives NULL (not inf)."""
-    return pl.when(b != 0).then(a / b)
+    return a / b.replace(0, None)
 
 
-def _remainder(a: pl.Expr, b: pl.Expr) -> pl.Expr:
-    """SQL's remainder, with the sign of the dividend (Polars' `%` takes the divisor's)."""
-    return pl.when(b != 0).then(a.sign() * (a.abs() % b.abs()))
+def _remainder(node: exp.Mod) -> pl.Expr:
+    """SQL's remainder, with the sign of the dividend (Polars' `%` takes the divisor's);
+    by zero, NULL. The dividend is read twice, so it is translated twice (counted)."""
+    _only(node, "this", "expression")
+    divisor = _arg(node, "expression").abs().replace(0, None)
+    return _arg(node).sign() * (_arg(node).abs() % divisor)
 
 
 def _is(node: exp.Is) -> pl.Expr:
@@ -251,7 +343,7 @@ def _is(node: exp.Is) -> pl.Expr:
     if isinstance(right, exp.Null):
         return value.is_null()
     if isinstance(right, exp.Boolean):
-        return value.is_not_null() & (value == pl.lit(right.this))
+        return (value == pl.lit(right.this)).fill_null(False)
     raise ExpressionError("IS takes NULL, TRUE or FALSE")
 
 
@@ -260,6 +352,12 @@ def _in(node: exp.In) -> pl.Expr:
     values = [_literal_value(v, "IN") for v in node.expressions]
     if not values:
         raise ExpressionError("IN takes a list of literal values, e.g. region IN ('EU', 'NA')")
+    kinds = {
+        "text" if isinstance(v, str) else "true/false" if isinstance(v, bool) else "number"
+        for v in values
+    }
+    if len(kinds) > 1:
+        raise ExpressionError(f"IN takes values of one kind (got {' and '.join(sorted(kinds))})")
     return _arg(node).is_in(values)
 
 
@@ -360,8 +458,15 @@ def _log(node: exp.Log) -> pl.Expr:
     _only(node, "this", "expression")
     if node.expression is None or _literal_value(node.this, "LOG's base") != 10:
         raise ExpressionError("use LN(x) or LOG10(x): LOG(x) means either, depending on the SQL")
-    value = _arg(node, "expression")
-    return pl.when(value > 0).then(value.log(10))
+    return _arg(node, "expression").log(10).fill_nan(None).replace(_MINUS_INF, None)
+
+
+_MINUS_INF = float("-inf")
+
+
+def _ln(a: pl.Expr) -> pl.Expr:
+    """The natural logarithm; NULL for 0 and below (not -inf or NaN)."""
+    return a.log().fill_nan(None).replace(_MINUS_INF, None)
 
 
 def _horizontal(pick: Callable[..., pl.Expr]) -> Callable[[exp.Expression], pl.Expr]:
@@ -379,8 +484,7 @@ def _coalesce(node: exp.Coalesce) -> pl.Expr:
 
 def _nullif(node: exp.Nullif) -> pl.Expr:
     _only(node, "this", "expression")
-    value = _arg(node)
-    return pl.when(value != _arg(node, "expression")).then(value)
+    return pl.when(_arg(node) != _arg(node, "expression")).then(_arg(node))
 
 
 def _trim(node: exp.Trim) -> pl.Expr:
@@ -510,9 +614,11 @@ _NODES: dict[type[exp.Expression], Callable[[Any], pl.Expr]] = {
     exp.Not: _unary(lambda a: ~a),
     exp.Add: _binary(lambda a, b: a + b),
     exp.Sub: _binary(lambda a, b: a - b),
-    exp.Mul: _binary(lambda a, b: a * b),
+    # in floating point (integers would wrap round silently); `* 1.0` rather than a
+    # cast, so that text still fails when the plan is typed
+    exp.Mul: _binary(lambda a, b: a * pl.lit(1.0) * b),
     exp.Div: _binary(_divide),
-    exp.Mod: _binary(_remainder),
+    exp.Mod: _remainder,
     exp.EQ: _binary(lambda a, b: a == b),
     exp.NEQ: _binary(lambda a, b: a != b),
     exp.GT: _binary(lambda a, b: a > b),
@@ -537,9 +643,9 @@ _NODES: dict[type[exp.Expression], Callable[[Any], pl.Expr]] = {
     exp.Ceil: _unary(lambda a: a.ceil()),
     exp.Floor: _unary(lambda a: a.floor()),
     exp.Round: _round,
-    exp.Sqrt: _unary(lambda a: pl.when(a >= 0).then(a.sqrt())),
+    exp.Sqrt: _unary(lambda a: a.sqrt().fill_nan(None)),
     exp.Exp: _unary(lambda a: a.exp()),
-    exp.Ln: _unary(lambda a: pl.when(a > 0).then(a.log())),
+    exp.Ln: _unary(_ln),
     exp.Log: _log,
     exp.Pow: _binary(lambda a, b: a.cast(pl.Float64).pow(b)),
     exp.Sign: _unary(lambda a: a.sign()),

@@ -44,4 +44,9 @@ MAX_MAGNITUDE = 1e15  # tier bounds and linear breakpoints: integers stay exact 
 MAX_EXPRESSION_CHARS = 2_000
 MAX_EXPRESSION_NODES = 500
 MAX_EXPRESSION_DEPTH = 100  # a chain `a + b + c …` is as deep as it is long
+MAX_EXPANDED_NODES = 2_000  # once translated: a node used twice (`%`, NULLIF) counts twice
 MAX_PAD_LENGTH = 1_000  # lpad, rpad, repeat: the length of the text they make
+# the text an expression can make, per row: at most this many characters beyond what it
+# reads, and at most this many times the longest cell it reads (REPLACE, CONCAT, LPAD)
+MAX_TEXT_CHARS = 10_000
+MAX_TEXT_TIMES = 50
