@@ -4,6 +4,8 @@ as people read them printed: money with thousands separators and two decimals
 
 from __future__ import annotations
 
+from chs.errors import OPTION, OptionError
+
 
 def rounded(x: float | None, digits: int = 1) -> float | None:
     """`x` rounded for a report; None (no value) stays None."""
@@ -23,3 +25,14 @@ def amount_text(x: float | None) -> str:
 def count_text(n: int) -> str:
     """A count with thousands separators, `1,234`."""
     return f"{n:,}"
+
+
+MAX_COUNT = 1_000_000  # the most customers a list may ask for: more is a typo
+
+
+def check_count(value: int, option: str, most: int = MAX_COUNT) -> int:
+    """A count option (`top`) within 0..`most`, else an OptionError naming it: an
+    unbounded one reached Polars as an overflow (`--top 99999999999999999999`)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= most:
+        raise OptionError(f"{OPTION} must be from 0 to {most:,} (got {value!r})", option=option)
+    return value

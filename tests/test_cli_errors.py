@@ -64,13 +64,26 @@ CASES: list[Case] = [
         "score --top",
         lambda f: ["score", f["data"], "-s", f["scheme"], "--top", "-1"],
         2,
-        lambda f: "--top must be 0 or more",
+        lambda f: "--top must be from 0 to 1,000,000 (got -1)",
+    ),
+    (
+        # it was `Internal error: OverflowError` (exit 1): the count reached Polars
+        "score --top too large",
+        lambda f: ["score", f["data"], "-s", f["scheme"], "--top", "99999999999999999999"],
+        2,
+        lambda f: "--top must be from 0 to 1,000,000 (got 99999999999999999999)",
     ),
     (
         "diff --top",
         lambda f: ["diff", f["last"], f["this"], "--top", "-1"],
         2,
-        lambda f: "--top must be 0 or more",
+        lambda f: "--top must be from 0 to 1,000,000 (got -1)",
+    ),
+    (
+        "diff --top too large",
+        lambda f: ["diff", f["last"], f["this"], "--top", "1000001"],
+        2,
+        lambda f: "--top must be from 0 to 1,000,000 (got 1000001)",
     ),
     (
         "score --keep",

@@ -122,4 +122,11 @@ def test_history_json_equals_the_library(history: Path) -> None:
 
 def test_history_refuses_a_negative_top(history: Path) -> None:
     # as score and diff do: a negative count of customers is a usage error (exit 2)
-    assert_failed(invoke("history", history, "--top", "-1"), 2, "Error: --top must be 0 or more")
+    message = "Error: --top must be from 0 to 1,000,000 (got -1)"
+    assert_failed(invoke("history", history, "--top", "-1"), 2, message)
+
+
+def test_history_refuses_a_top_too_large(history: Path) -> None:
+    # it was `Internal error: OverflowError` (exit 1)
+    message = "Error: --top must be from 0 to 1,000,000 (got 99999999999999999999)"
+    assert_failed(invoke("history", history, "--top", "99999999999999999999"), 2, message)

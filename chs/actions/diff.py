@@ -16,7 +16,7 @@ import polars as pl
 
 from chs.columns import KEY
 from chs.drift import psi, psi_label, score_bins
-from chs.errors import OPTION, DataError, OptionError, polars_gist
+from chs.errors import DataError, polars_gist
 from chs.exprs import band_order
 from chs.files import (
     CsvOptions,
@@ -40,7 +40,7 @@ from chs.movement import (
     respelled_query,
     respelled_warning,
 )
-from chs.numbers import money
+from chs.numbers import check_count, money
 from chs.rollup import build_rollups, check_by, rollup_queries
 from chs.scheme import Scheme
 from chs.scheme import load_scheme as load_scheme  # for `chs diff`
@@ -411,8 +411,7 @@ def _request(
     by: list[list[str]],
 ) -> _Request:
     """Check the options against the files, and find each file's value column."""
-    if top < 0:
-        raise OptionError(f"{OPTION} must be 0 or more", option="top")
+    check_count(top, "top")
     if output is not None:
         check_outputs([output], [last, this])
     _check_extra([c for spec in by for c in spec], [last, this], csv)

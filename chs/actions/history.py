@@ -9,11 +9,12 @@ from typing import TypedDict
 import polars as pl
 
 from chs.columns import KEY
-from chs.errors import OPTION, DataError, OptionError, polars_gist
+from chs.errors import DataError, polars_gist
 from chs.exprs import band_order
 from chs.hints import close_ids
 from chs.history import FILE, Listing, list_snapshots, open_past
 from chs.movement import respelled_across, respelled_warning
+from chs.numbers import check_count
 from chs.trends import sparkline
 
 # per customer, per snapshot date: (score, band)
@@ -61,8 +62,7 @@ class _Frames:
 def history(directory: Path, ids: list[str], *, top: int = 10) -> HistoryReport:
     """Band counts per snapshot, and scores over time for the given customers (or, with
     none given, for those whose score fell most from the first snapshot to the last)."""
-    if top < 0:
-        raise OptionError(f"{OPTION} must be 0 or more", option="top")
+    check_count(top, "top")
     listing = list_snapshots(directory)
     if not listing.snapshots:
         raise DataError(f"{directory}: no snapshot (as_of=YYYY-MM-DD/{FILE}) in the history folder")

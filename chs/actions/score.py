@@ -21,7 +21,7 @@ from chs.alerts import add_alerts, alert_rows, flag_columns
 from chs.columns import ALERTS_COLUMN, ID_HASH, KEY, REASON, ROW, run_columns
 from chs.engine import ScoringPlan, build_plan
 from chs.engine.checks import DataChecks, data_check_queries, data_checks
-from chs.errors import HINT_REJECTS, OPTION, DataError, OptionError, polars_gist
+from chs.errors import HINT_REJECTS, DataError, OptionError, polars_gist
 from chs.exprs import id_hash, id_key, repeated_hashes
 from chs.files import (
     CsvOptions,
@@ -52,6 +52,7 @@ from chs.movement import (
     previous_rows,
     respelled_warning,
 )
+from chs.numbers import check_count
 from chs.rollup import build_parents, build_rollups, check_by, parent_query, rollup_queries
 from chs.scheme import Scheme
 from chs.scheme import load_scheme as load_scheme  # for `chs score`
@@ -195,8 +196,7 @@ def score(
 
 def _prepare(source: Path, scheme: Scheme, options: ScoreOptions) -> _Run:
     """Check the options and resolve the dates, the history and the outputs."""
-    if options.top < 0:
-        raise OptionError(f"{OPTION} must be 0 or more", option="top")
+    check_count(options.top, "top")
     as_of = options.as_of or (dt.date.today() if options.history else None)
     target = check_target(options.history, as_of) if options.history and as_of else None
     listing = list_snapshots(options.history, writing=True) if options.history else None
