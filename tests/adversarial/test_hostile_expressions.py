@@ -9,6 +9,7 @@ import re
 import socket
 from pathlib import Path
 
+import polars as pl
 import pytest
 from adversary import Trap, run_chs
 from support import invoke, write
@@ -214,3 +215,47 @@ def test_no_expression_is_handed_to_a_sql_engine() -> None:
     sources = {p: p.read_text(encoding="utf-8") for p in root.rglob("*.py")}
     entry = re.compile(r"\bsql_expr\(|\bSQLContext\b|\bpl\.sql\(")
     assert [p.name for p, text in sources.items() if entry.search(text)] == []
+
+
+def nested(template: str, levels: int, inner: str = "logins_month") -> str:
+    for _ in range(levels):
+        inner = template.format(inner)
+    return inner
+
+
+@pytest.mark.parametrize("place", PLACES)
+@pytest.mark.parametrize(
+    "construct",
+    [
+        nested("CASE {} WHEN 1 THEN 2 WHEN 3 THEN 4 END", 20),  # ran past 30 s in chs check
+        nested("nullif({}, 1)", 20),  # 5 GB, then an abort
+        nested("({}) % 7", 16),
+    ],
+    ids=["case-x-when", "nullif", "remainder"],
+)
+def test_operators_that_repeat_their_operand_cannot_grow_the_plan(
+    tmp_path: Path, place: str, construct: str
+) -> None:
+    assert refused(tmp_path, place, construct) == (
+        "the expression expands to more than 2,000 parts once translated (each nested `%`, "
+        "NULLIF or `CASE x WHEN` repeats what it is given); the limit is 2,000"
+    )
+
+
+@pytest.mark.parametrize("place", PLACES)
+def test_text_that_grows_by_replacement_is_refused(tmp_path: Path, place: str) -> None:
+    grow = nested("replace({}, 'x', '" + "x" * 40 + "')", 4, "lpad(name, 1000, 'x')")
+    assert refused(tmp_path, place, f"length({grow}) > 0") == (
+        "the expression can make text of 40,000 characters; the limit is 10,000"
+    )
+
+
+def test_division_nested_deep_is_quick_and_right(tmp_path: Path) -> None:
+    """1/(1/(…(logins))) 16 deep aborted for memory: each level now reads its divisor once."""
+    scheme, _ = hostile(tmp_path, "signal", nested("1 / ({})", 16))
+    data = write(tmp_path / "customers.csv", DATA)
+    out = tmp_path / "scored.csv"
+    done = run_chs("score", data, "-s", scheme, "-o", out)
+    assert done.returncode == 0, done.stderr
+    # an even number of reciprocals gives the value back: 3 -> 30 points, 12 -> 100
+    assert pl.read_csv(out).select("id", "score").rows() == [("A", 30.0), ("B", 100.0)]
