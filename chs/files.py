@@ -137,6 +137,29 @@ def check_encoding(name: str) -> str:
     return name
 
 
+# What cannot separate fields: a file split at them reads as one garbled column, which
+# showed only as the scheme's columns not found.
+_NOT_SEPARATORS = ("\n", "\r", '"')
+
+
+def check_separator(separator: str) -> str:
+    """The field separator, if Polars can split a CSV with it: one byte (one ASCII
+    character), neither a line break nor the quote character. A bad one is a usage
+    error, refused before any file is opened."""
+    if len(separator) != 1 or not separator.isascii():
+        raise OptionError(
+            f"{OPTION} must be one ASCII character, such as ';' or tab (got {separator!r})",
+            option="separator",
+        )
+    if separator in _NOT_SEPARATORS:
+        raise OptionError(
+            f"{OPTION} cannot be a line break, a carriage return or the quote character "
+            f"(got {separator!r})",
+            option="separator",
+        )
+    return separator
+
+
 @dataclass(frozen=True)
 class CsvOptions:
     """How to read a CSV export: French Excel writes `;`, `0,85` and cp1252."""
@@ -147,6 +170,7 @@ class CsvOptions:
     null_values: Sequence[str] = field(default=DEFAULT_NULLS)
 
     def __post_init__(self) -> None:
+        check_separator(self.separator)
         check_encoding(self.encoding)
 
 

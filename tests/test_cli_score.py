@@ -495,6 +495,36 @@ def test_sample_french_export_scores_like_the_csv(tmp_path: Path) -> None:
     assert_frame_equal(pl.read_parquet(fr), pl.read_parquet(en))
 
 
+@pytest.mark.parametrize(
+    ("separator", "message"),
+    [
+        ("\n", "cannot be a line break, a carriage return or the quote character (got '\\n')"),
+        ('"', "cannot be a line break, a carriage return or the quote character (got '\"')"),
+        ("\r", "cannot be a line break, a carriage return or the quote character (got '\\r')"),
+        ("", "must be one ASCII character, such as ';' or tab (got '')"),
+        (";;", "must be one ASCII character, such as ';' or tab (got ';;')"),
+    ],
+)
+def test_a_separator_that_cannot_split_a_csv_is_refused(
+    tmp_path: Path, cli_scheme: Path, cli_data: Path, out: Path, separator: str, message: str
+) -> None:
+    # it was read with it, and the scheme's id was reported as not found (exit 4)
+    result = invoke("score", cli_data, "-s", cli_scheme, "-o", out, "--separator", separator)
+    assert_failed(result, 2, f"Error: --separator {message}", out)
+
+
+@pytest.mark.parametrize("separator", ["\t", "\\t", "tab", "TAB"])
+def test_a_tab_separator_is_given_as_the_character_backslash_t_or_tab(
+    tmp_path: Path, cli_scheme: Path, separator: str
+) -> None:
+    data = write(tmp_path / "customers.txt", CLI_DATA.replace(",", "\t"))
+    out = tmp_path / "scored.csv"
+    result = invoke("score", data, "-s", cli_scheme, "-o", out, "--separator", separator)
+    assert result.exit_code == 0, result.output
+    assert "Rows: 4 read = 4 scored + 0 rejected" in result.stdout.splitlines()
+    assert pl.read_csv(out)["score"].to_list() == SCORES
+
+
 def test_input_name_with_brackets(tmp_path: Path, cli_scheme: Path) -> None:
     # A file name is a name, not a glob pattern: `customers[eu].csv` must be read as is.
     data = write(tmp_path / "customers[eu].csv", CLI_DATA)

@@ -122,6 +122,39 @@ def test_semicolon_file_read_with_commas_suggests_the_separator(tmp_path):
     assert err.value.hint == "separator"  # the CLI words it: try --separator ';' …
 
 
+_ONE = "{option} must be one ASCII character, such as ';' or tab (got %s)"
+_SPLITS = "{option} cannot be a line break, a carriage return or the quote character (got %s)"
+
+
+@pytest.mark.parametrize(
+    ("separator", "message"),
+    [
+        ("\n", _SPLITS % "'\\n'"),
+        ("\r", _SPLITS % "'\\r'"),
+        ('"', _SPLITS % "'\"'"),
+        ("", _ONE % "''"),
+        (";;", _ONE % "';;'"),
+        ("é", _ONE % "'é'"),  # one character, two bytes: Polars splits on one byte
+    ],
+)
+def test_a_separator_that_cannot_split_a_csv_is_a_usage_error(separator, message):
+    # before, each was accepted and the file read as one garbled column: the scheme's
+    # id then showed as `not found`
+    with pytest.raises(OptionError) as err:
+        CsvOptions(separator=separator)
+    assert err.value.template == message
+    assert err.value.option == "separator"
+    assert err.value.exit_code == 2
+
+
+@pytest.mark.parametrize("separator", [",", ";", "\t", "|"])
+def test_a_one_character_separator_reads_the_columns(tmp_path, separator):
+    path = write(tmp_path / "d.csv", f"id{separator}x\nC1{separator}5\n")
+    frame = read(path, CsvOptions(separator=separator))
+    assert frame.rows() == [("C1", 5)]
+    assert frame.columns == ["id", "x"]
+
+
 @pytest.mark.parametrize(
     ("encoding", "message"),
     [

@@ -13,8 +13,6 @@ from typing import Annotated, Any, TypeVar
 import typer
 from typer.core import TyperCommand
 
-from chs.errors import OptionError
-
 T = TypeVar("T")
 
 SchemeOpt = Annotated[
@@ -35,7 +33,8 @@ TopOpt = Annotated[
     int, typer.Option("--top", metavar="N", help="How many customers each list shows.")
 ]
 SeparatorOpt = Annotated[
-    str, typer.Option("--separator", metavar="CHAR", help="CSV field separator, e.g. ';'.")
+    str,
+    typer.Option("--separator", metavar="CHAR", help="CSV field separator, e.g. ';' or tab."),
 ]
 DecimalCommaOpt = Annotated[
     bool, typer.Option("--decimal-comma", help="CSV numbers use a decimal comma (0,85).")
@@ -95,8 +94,18 @@ def csv_options(
     make: Callable[..., T], separator: str, decimal_comma: bool, encoding: str, na: list[str] | None
 ) -> T:
     """The CSV options checked and built with `make`, the action's CsvOptions (the CLI
-    imports no library module but its actions); without --na, its default missing texts."""
-    if len(separator.encode()) != 1:
-        raise OptionError(f"--separator must be one character (got {separator!r})")
+    imports no library module but its actions), which checks the separator and the
+    encoding; without --na, its default missing texts."""
     nulls: dict[str, Any] = {"null_values": tuple(na)} if na else {}
-    return make(separator=separator, decimal_comma=decimal_comma, encoding=encoding, **nulls)
+    return make(
+        separator=parse_separator(separator),
+        decimal_comma=decimal_comma,
+        encoding=encoding,
+        **nulls,
+    )
+
+
+def parse_separator(text: str) -> str:
+    """`\\t` (as a shell passes '\\t') and `tab` are the tab character; any other text is
+    passed on as written, to be checked by the library."""
+    return "\t" if text == "\\t" or text.lower() == "tab" else text
