@@ -534,12 +534,21 @@ def typed_first(run: Callable[[bool], T]) -> T:
         return run(True)
 
 
+# How Polars (and Rust's and Python's decoders) say that bytes are not UTF-8: `invalid
+# utf-8 sequence`, `string found to be invalid utf8`, `file encoding is not UTF-8`,
+# `cannot decode input using UTF-8`, `stream did not contain valid UTF-8`, `'utf-8'
+# codec can't decode`. Not the name of a type: `casting from Utf8View to Boolean`.
+_NOT_UTF8 = re.compile(
+    r"(?:invalid|not(?: a)?(?: valid)?|decode input using|contain valid)\s+utf-?8(?![a-z])"
+    r"|utf-?8'? codec can't decode",
+    re.IGNORECASE,
+)
+
+
 def encoding_hint(exc: BaseException) -> str | None:
     """HINT_ENCODING when a read failed on bytes that are not UTF-8 (an Excel export in
     cp1252, say): the caller suggests another encoding."""
-    if "utf-8" in str(exc).lower() or "utf8" in str(exc).lower():
-        return HINT_ENCODING
-    return None
+    return HINT_ENCODING if _NOT_UTF8.search(str(exc)) else None
 
 
 def read_error(exc: BaseException, data: Input) -> DataError:

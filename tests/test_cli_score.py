@@ -525,6 +525,25 @@ def test_a_tab_separator_is_given_as_the_character_backslash_t_or_tab(
     assert pl.read_csv(out)["score"].to_list() == SCORES
 
 
+def test_a_failed_cast_of_text_gives_no_encoding_hint(tmp_path: Path, out: Path) -> None:
+    # Polars names the text type `Utf8View`: the hint matched `utf8` in it and sent the
+    # user to --encoding for a UTF-8 file (the cp1252 test above still gets the hint)
+    scheme = write(
+        tmp_path / "s.yaml",
+        "name: t\nid: id\nsignals:\n"
+        '  b: {expr: "CAST(name AS BOOLEAN)", weight: 1, map: {"true": 100, "false": 0}}\n'
+        "bands:\n  - {name: high, from: 50}\n  - {name: low, from: 0}\n",
+    )
+    data = write(tmp_path / "names.csv", "id,name\nC1,abc\nC2,def\n")
+    result = invoke("score", data, "-s", scheme, "-o", out)
+    assert_failed(
+        result,
+        4,
+        f"Error: {data}: cannot read: casting from Utf8View to Boolean not supported",
+        out,
+    )
+
+
 def test_input_name_with_brackets(tmp_path: Path, cli_scheme: Path) -> None:
     # A file name is a name, not a glob pattern: `customers[eu].csv` must be read as is.
     data = write(tmp_path / "customers[eu].csv", CLI_DATA)

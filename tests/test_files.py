@@ -22,6 +22,7 @@ from chs.files import (
     PendingWrites,
     WorkFolder,
     check_outputs,
+    encoding_hint,
     input_format,
     open_input,
     read_error,
@@ -218,6 +219,25 @@ def test_read_error_names_the_ragged_row_or_hints_the_encoding(tmp_path):
         plain = read_error(pl.exceptions.ComputeError("invalid utf-8 sequence"), data)
     assert plain.message == f"{path}: cannot read: invalid utf-8 sequence"
     assert plain.hint == "encoding"  # the CLI words it: try --encoding cp1252 …
+
+
+@pytest.mark.parametrize(
+    ("message", "hint"),
+    [
+        ("invalid utf-8 sequence", HINT_ENCODING),  # Polars, reading a cp1252 CSV
+        ("string found to be invalid utf8: at byte 3", HINT_ENCODING),
+        ("file encoding is not UTF-8", HINT_ENCODING),
+        ("cannot decode input using UTF-8: bad byte", HINT_ENCODING),
+        ("stream did not contain valid UTF-8", HINT_ENCODING),
+        ("'utf-8' codec can't decode byte 0xe9 in position 3", HINT_ENCODING),
+        # a type's name is no decode failure: the hint sent users to --encoding for it
+        ("casting from Utf8View to Boolean not supported", None),
+        ("conversion from `str` to `bool` failed in column 'name'; Utf8 values", None),
+        ("could not parse `abc` as dtype `i64`", None),
+    ],
+)
+def test_the_encoding_hint_is_given_for_decode_failures_only(message, hint):
+    assert encoding_hint(pl.exceptions.ComputeError(message)) == hint
 
 
 def test_outputs_never_overwrite_inputs(tmp_path):
