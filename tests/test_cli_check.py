@@ -99,3 +99,23 @@ def test_check_shows_the_extra_score() -> None:
         ["medium", "30 <= score < 60"],
         ["low", "0 <= score < 30"],
     ]
+
+
+def test_check_data_reads_a_boolean_column_a_map_scores(tmp_path: Path) -> None:
+    # the column is read as text (a bad value rejects one row) and cast back to Boolean,
+    # which Polars cannot do from text: exit 4, `cannot read: casting from Utf8View to
+    # Boolean not supported`, while chs score, reading it typed, exited 0
+    scheme = write(
+        tmp_path / "s.yaml",
+        "name: t\nid: id\nsignals:\n"
+        "  act: {column: active, weight: 100, map: {'true': 100, 'false': 0}}\n"
+        "bands:\n  - {name: high, from: 50}\n  - {name: low, from: 0}\n",
+    )
+    data = write(tmp_path / "d.csv", "id,active\nC1,true\nC2,false\nC3,TRUE\n")
+    result = invoke("check", scheme, "--data", data)
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    lines = result.stdout.splitlines()
+    assert f"Data {data}: 3 rows, 3 scorable, 0 rejected" in lines
+    assert "| act    | active | Boolean |   0.0 % |" in lines
+    assert lines[-1] == "Bands: high 2 (66.7%), low 1 (33.3%)"

@@ -636,6 +636,22 @@ def test_build_plan_parses_text_values_and_restores_inferred_types():
     assert every[OK].to_list() == [True, False, False, True]
 
 
+def test_build_plan_restores_a_boolean_column_read_as_text():
+    # Polars casts no text to Boolean: the cast back failed the whole file (`casting from
+    # Utf8View to Boolean not supported`) wherever the column was read as text
+    scheme = parse_scheme(
+        one_signal("map: {'true': 100, 'false': 0}").replace("column: x", "column: active")
+    )
+    frame = pl.DataFrame({"id": ["a", "b", "c", "d"], "active": ["true", " FALSE", "True", None]})
+    plan = build_plan(frame.lazy(), scheme, source="t", inferred={"active": pl.Boolean()})
+    scored, rejects = pl.collect_all([plan.scored, plan.rejects])
+    assert scored.schema["active"] == pl.Boolean
+    assert scored.select("id", "active").rows() == [("a", True), ("b", False), ("c", True)]
+    # the map compares the text as written, trimmed and ignoring case; d has none
+    assert scored["score"].to_list() == [100.0, 0.0, 100.0]
+    assert rejects.select(ROW, REASON).rows() == [(4, "no signal has a value")]
+
+
 def test_build_plan_warns_of_replaced_columns_and_keeps_the_id_first():
     frame = valued_frame().with_columns(pl.lit("old").alias("band"), pl.lit(1).alias("z"))
     plan = build_plan(frame.lazy(), parse_scheme(VALUED), source="in.csv", keep=["band", "z"])

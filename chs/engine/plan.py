@@ -367,22 +367,38 @@ def restored_types(
     for name, dtype in inferred.items():
         if name in (scheme.id, scheme.value):
             continue
-        text = pl.col(name).str.strip_chars()
-        number = text.str.replace_all(",", ".", literal=True) if rd.decimal_comma else text
-        back = number.cast(dtype, strict=False)
-        restored[name] = back
-        problems.append(
-            (
-                text.is_not_null()
-                & back.is_null()
-                & number.cast(pl.Float64, strict=False).is_not_null(),
-                pl.format(
-                    f"{name}: '{{}}' is not of the column's type {dtype} (inferred from its first rows)",
-                    text,
-                ),
-            )
-        )
+        restored[name] = cast_back(pl.col(name), dtype, rd.decimal_comma)
+        problems.append(type_problem(name, dtype, rd.decimal_comma))
     return restored, problems
+
+
+def cast_back(column: pl.Expr, dtype: pl.DataType, decimal_comma: bool) -> pl.Expr:
+    """A column read as text, as the type Polars inferred for it; null where a value does
+    not cast. Numbers are read with the run's decimal mark; booleans by their text,
+    ignoring case as Polars reads them (Polars casts no text to Boolean: the cast failed
+    the whole file)."""
+    text = column.str.strip_chars()
+    if dtype == pl.Boolean:
+        lower = text.str.to_lowercase()
+        return pl.when(lower == "true").then(True).when(lower == "false").then(False)
+    number = text.str.replace_all(",", ".", literal=True) if decimal_comma else text
+    return number.cast(dtype, strict=False)
+
+
+def type_problem(name: str, dtype: pl.DataType, decimal_comma: bool) -> Problem:
+    """A number that does not fit the type inferred from the first rows (`1.5` where they
+    were whole numbers), which would be null cast back."""
+    text = pl.col(name).str.strip_chars()
+    number = text.str.replace_all(",", ".", literal=True) if decimal_comma else text
+    return (
+        text.is_not_null()
+        & cast_back(pl.col(name), dtype, decimal_comma).is_null()
+        & number.cast(pl.Float64, strict=False).is_not_null(),
+        pl.format(
+            f"{name}: '{{}}' is not of the column's type {dtype} (inferred from its first rows)",
+            text,
+        ),
+    )
 
 
 def compile_definitions(
