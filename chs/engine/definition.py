@@ -10,6 +10,7 @@ absorb its weight. `coverage` is the nominal share of the weight that had data.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import pairwise
 
@@ -136,6 +137,7 @@ class Stages:
     columns: list[str]
     source: str
     decimal_comma: bool
+    typed: Mapping[str, pl.Expr] = field(default_factory=dict)  # see plan.typed_columns
 
     def col(self, kind: str, n: str = "") -> str:
         """A working column of this definition, such as `__v_<signal>` under its prefix."""
@@ -159,10 +161,13 @@ def compile_definition(
     columns: list[str],
     source: str,
     decimal_comma: bool,
+    *,
+    typed: Mapping[str, pl.Expr] | None = None,
 ) -> tuple[pl.LazyFrame, CompiledDefinition]:
     """Values, points, weighted means, band, coverage and reasons of one definition, with
-    every working column named under `prefix` so that several can share the rows."""
-    st = Stages(d, prefix, d.flat_signals(), columns, source, decimal_comma)
+    every working column named under `prefix` so that several can share the rows.
+    `typed`: what an expression reads for a column read as text (plan.typed_columns)."""
+    st = Stages(d, prefix, d.flat_signals(), columns, source, decimal_comma, typed or {})
     lf, parsed = signal_values(lf, st)
     lf, problems = signal_points(lf, st, parsed)
     lf, groups = weighted_means(lf, st)
@@ -192,7 +197,13 @@ def signal_values(lf: pl.LazyFrame, st: Stages) -> tuple[pl.LazyFrame, dict[str,
     a map that ignores case also gets its value lowered once (`key_column`)."""
     parsed = {
         f.name: signal_value(
-            f, lf, st.columns, st.source, decimal_comma=st.decimal_comma, prefix=st.prefix
+            f,
+            lf,
+            st.columns,
+            st.source,
+            decimal_comma=st.decimal_comma,
+            prefix=st.prefix,
+            typed=st.typed,
         )
         for f in st.flats
     }

@@ -3,8 +3,8 @@ definition compiled under its prefix, segment routing, and the accept/reject spl
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 import polars as pl
 
@@ -135,12 +135,14 @@ formatted only for the rows that are rejected."""
 
 @dataclass(frozen=True)
 class Reading:
-    """What the stages of a plan share: the scheme, the input's columns, and how it is read."""
+    """What the stages of a plan share: the scheme, the input's columns, and how it is read.
+    `typed`: what an expression reads for a column this run reads as text (`typed_columns`)."""
 
     scheme: Scheme
     source: str
     columns: list[str]
     decimal_comma: bool
+    typed: Mapping[str, pl.Expr] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -191,10 +193,12 @@ def build_plan(
     problems += found
     restored, found = restored_types(rd, inferred or {}, value_number)
     problems += found
+    rd, found = typed_columns(rd, inferred or {}, value_number is not None, extra or [])
+    problems += found
     lf, compiled, extras, found = compile_definitions(lf, rd, extra or [])
     problems += found
     if scheme.segments is not None:
-        lf, primary, found = routed_definition(lf, rd, compiled, restored)
+        lf, primary, found = routed_definition(lf, rd, compiled)
     else:
         primary, found = compiled[0], compiled[0].problems
     problems += found
@@ -343,14 +347,18 @@ def value_number_column(
         return lf, None, []
     lf = lf.with_columns(pl.col(value).str.strip_chars().alias(VALUE_TEXT))
     text = pl.when(pl.col(VALUE_TEXT) != "").then(pl.col(VALUE_TEXT))
-    number = (text.str.replace_all(",", ".", literal=True) if rd.decimal_comma else text).cast(
-        pl.Float64, strict=False
-    )
+    number = number_of(text, rd.decimal_comma)
     problem = (
         text.is_not_null() & number.is_null(),
         pl.format(f"{value}: '{{}}' is not a number (the value column)", text),
     )
     return lf, number, [problem]
+
+
+def number_of(text: pl.Expr, decimal_comma: bool) -> pl.Expr:
+    """Trimmed text as a number (Float64), with the run's decimal mark; null if it is none."""
+    number = text.str.replace_all(",", ".", literal=True) if decimal_comma else text
+    return number.cast(pl.Float64, strict=False)
 
 
 def restored_types(
@@ -401,6 +409,37 @@ def type_problem(name: str, dtype: pl.DataType, decimal_comma: bool) -> Problem:
     )
 
 
+def typed_columns(
+    rd: Reading, inferred: dict[str, pl.DataType], value_text: bool, extra: list[tuple[str, Scheme]]
+) -> tuple[Reading, list[Problem]]:
+    """What an expression (a signal's `expr`, a segment's `when`) reads for a column this
+    run reads as text, so that it sees the file's types on the careful path as on the
+    typed one (it saw text: `mrr / 10` failed the whole file): the column cast back to
+    the type Polars inferred for it, null where a value does not cast (the column's own
+    check rejects that row). The value column with text in its first rows is read as
+    its check parses it (a number, null where it is none); the id stays text, as it is
+    read on every path. A value that is a number but not of the inferred type (`1.5`
+    where the first rows were whole numbers) is the row's problem when an expression
+    reads the value: it would read null there."""
+    scheme, comma = rd.scheme, rd.decimal_comma
+    typed = {c: cast_back(pl.col(c), t, comma) for c, t in inferred.items() if c != scheme.id}
+    problems: list[Problem] = []
+    value = scheme.value
+    if value is not None and value_text and value not in typed:
+        text = pl.col(value).str.strip_chars()
+        typed[value] = number_of(pl.when(text != "").then(text), comma)
+    elif value in typed and value in expression_roots([scheme, *(s for _, s in extra)]):
+        problems.append(type_problem(value, inferred[value], comma))
+    return replace(rd, typed=typed), problems
+
+
+def expression_roots(schemes: list[Scheme]) -> set[str]:
+    """The columns the expressions of these schemes read: signals' `expr`, segments' `when`."""
+    texts = [f.signal.expr for s in schemes for f in s.all_signals() if f.signal.expr]
+    texts += [seg.when for s in schemes for seg in s.segments or [] if seg.when]
+    return {c for text in texts for c in parse_sql_expr(text).meta.root_names()}
+
+
 def compile_definitions(
     lf: pl.LazyFrame, rd: Reading, extra: list[tuple[str, Scheme]]
 ) -> tuple[pl.LazyFrame, list[CompiledDefinition], list[CompiledDefinition], list[Problem]]:
@@ -411,12 +450,14 @@ def compile_definitions(
     compiled: list[CompiledDefinition] = []
     for i, (name, d) in enumerate(scheme.definitions()):
         prefix = f"__seg{i}_" if segmented else ""
-        lf, comp = compile_definition(lf, d, prefix, name, columns, source, comma)
+        lf, comp = compile_definition(lf, d, prefix, name, columns, source, comma, typed=rd.typed)
         compiled.append(comp)
     extras: list[CompiledDefinition] = []
     problems: list[Problem] = []
     for name, d in [*scheme.extra_scores(), *extra]:
-        lf, comp = compile_definition(lf, d, extra_prefix(name), name, columns, source, comma)
+        lf, comp = compile_definition(
+            lf, d, extra_prefix(name), name, columns, source, comma, typed=rd.typed
+        )
         extras.append(comp)
         problems += comp.problems
         problems.append(
@@ -434,14 +475,11 @@ def extra_prefix(name: str) -> str:
 
 
 def routed_definition(
-    lf: pl.LazyFrame,
-    rd: Reading,
-    compiled: list[CompiledDefinition],
-    restored: dict[str, pl.Expr],
+    lf: pl.LazyFrame, rd: Reading, compiled: list[CompiledDefinition]
 ) -> tuple[pl.LazyFrame, CompiledDefinition, list[Problem]]:
     """Each row routed to the first segment whose condition holds (ROUTE), and the
     segments' columns combined; a segment's problems count on its own rows only."""
-    lf = with_route(lf, rd, restored)
+    lf = with_route(lf, rd)
     routed = pl.col(ROUTE)
     problems = [
         (flag & (routed == comp.name), message)
@@ -455,28 +493,24 @@ def routed_definition(
     return lf.with_columns(primary.materialise), primary, problems
 
 
-def with_route(lf: pl.LazyFrame, rd: Reading, restored: dict[str, pl.Expr]) -> pl.LazyFrame:
+def with_route(lf: pl.LazyFrame, rd: Reading) -> pl.LazyFrame:
     """The ROUTE column (`definition` as written). Conditions see columns with their
     real types: a CSV column the scheme also reads is held as text here (for row-level
-    checks), so its typed copy is swapped in while the route is computed."""
+    checks), so they read its typed copy (`typed_columns`)."""
     segments = rd.scheme.segments
     assert segments is not None
-    route = first_match(
-        (parse_sql_expr(seg.when).fill_null(False) if seg.when else pl.lit(True), pl.lit(seg.name))
+    conditions = [
+        (parse_sql_expr(seg.when, rd.typed).fill_null(False) if seg.when else pl.lit(True))
         for seg in segments
+    ]
+    route = first_match(
+        (cond, pl.lit(seg.name)) for cond, seg in zip(conditions, segments, strict=True)
     )
     roots = {c for seg in segments if seg.when for c in parse_sql_expr(seg.when).meta.root_names()}
     for name in roots:
         require_column(name, "used by a segment condition", rd.columns, rd.source)
-    swap = sorted(c for c in roots if c in restored)
     try:
-        lf = (
-            lf.with_columns([pl.col(c).alias(internal("text", c)) for c in swap])
-            .with_columns([restored[c].alias(c) for c in swap])
-            .with_columns(route.alias(ROUTE))
-            .with_columns([pl.col(internal("text", c)).alias(c) for c in swap])
-            .drop([internal("text", c) for c in swap])
-        )
+        lf = lf.with_columns(route.alias(ROUTE))
         lf.collect_schema()
     except pl.exceptions.PolarsError as exc:
         raise DataError(

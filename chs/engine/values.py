@@ -3,6 +3,7 @@ the row-level problem when the raw value is unusable."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import polars as pl
@@ -55,9 +56,11 @@ def signal_value(
     *,
     decimal_comma: bool,
     prefix: str = "",
+    typed: Mapping[str, pl.Expr] | None = None,
 ) -> SignalValue:
-    """The signal's value, typed for its points: text for a map, a number otherwise."""
-    read = raw_signal(flat, lf, columns, source)
+    """The signal's value, typed for its points: text for a map, a number otherwise.
+    `typed`: what an expression reads for a column read as text (plan.typed_columns)."""
+    read = raw_signal(flat, lf, columns, source, typed)
     if read.dtype == pl.Null:  # a column with no value at all (Parquet, or a frame)
         return SignalValue(pl.lit(None, pl.Float64 if flat.signal.numeric else pl.String), None)
     if not flat.signal.numeric:
@@ -65,9 +68,17 @@ def signal_value(
     return number_value(read, decimal_comma=decimal_comma, prefix=prefix)
 
 
-def raw_signal(flat: FlatSignal, lf: pl.LazyFrame, columns: list[str], source: str) -> RawSignal:
+def raw_signal(
+    flat: FlatSignal,
+    lf: pl.LazyFrame,
+    columns: list[str],
+    source: str,
+    typed: Mapping[str, pl.Expr] | None = None,
+) -> RawSignal:
     """The column or expression a signal reads, checked against the file's columns and
-    typed once, so that a wrong name or type fails for the whole file."""
+    typed once, so that a wrong name or type fails for the whole file. An expression
+    reads a column read as text as its `typed` copy, a column as itself: a map on the
+    value column reads its text, an expression its number."""
     sig = flat.signal
     where = f"signal {flat.name}"
     if sig.column is not None:
@@ -76,7 +87,7 @@ def raw_signal(flat: FlatSignal, lf: pl.LazyFrame, columns: list[str], source: s
         origin = f"column {sig.column}"
     else:
         assert sig.expr is not None
-        raw = parse_sql_expr(sig.expr)
+        raw = parse_sql_expr(sig.expr, typed)
         for name in dict.fromkeys(raw.meta.root_names()):
             require_column(name, f"used by the expression of {where}", columns, source)
         origin = "expression"
