@@ -69,10 +69,29 @@ _BAND_COLORS = (
 )
 
 
+def _not_boolean(value: Any) -> Any:
+    """A number key refuses YAML's `true` and `false`: pydantic reads a bool as the
+    number 1 or 0, so `weight: true` weighed 1."""
+    if isinstance(value, bool):
+        raise ValueError(f"must be a number (got {_bool_text(value)})")
+    return value
+
+
+def _bool_text(value: bool) -> str:
+    """A bool as YAML writes it."""
+    return "true" if value else "false"
+
+
+Number = BeforeValidator(_not_boolean)  # on every number of the scheme
+
+
 def _check_missing(value: Any) -> Any:
     """Accept a policy name or a fixed number of points (0-100)."""
     if isinstance(value, bool):
-        raise ValueError(f"must be one of {', '.join(MISSING_POLICIES)} or points 0-100")
+        raise ValueError(
+            f"must be one of {', '.join(MISSING_POLICIES)} or points 0-100 "
+            f"(got {_bool_text(value)})"
+        )
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"must be a finite number (got {value})")
     if isinstance(value, int | float):
@@ -108,16 +127,24 @@ def _weight_precise(value: float) -> float:
     return value
 
 
-# Every float in a scheme is finite (`allow_inf_nan=False` on every model) and bounded:
-# points 0-100, weights up to MAX_WEIGHT so that their sums cannot overflow, tier bounds
-# and breakpoints within +-MAX_MAGNITUDE so that exact arithmetic on them stays exact.
-Points = Annotated[float, Field(ge=0, le=100)]
+# Every float in a scheme is finite (`allow_inf_nan=False` on every model), no bool
+# (`Number`), and bounded: points 0-100, weights up to MAX_WEIGHT so that their sums cannot
+# overflow, tier bounds and breakpoints within +-MAX_MAGNITUDE so that exact arithmetic on
+# them stays exact.
+# (`Number` comes last: the last validator of an Annotated runs first, and the JSON
+# schema is made from the constraints before it.)
+Points = Annotated[float, Field(ge=0, le=100), Number]
 Weight = Annotated[
     float,
     Field(gt=0, le=MAX_WEIGHT, description="relative weight, normalised at its level"),
     AfterValidator(_weight_precise),
+    Number,
 ]
-Bound = Annotated[float, Field(ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE)]
+Bound = Annotated[float, Field(ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE), Number]
+BandFrom = Annotated[float, Field(ge=0, le=100), Number]
+BandAbove = Annotated[float, Field(ge=0, lt=100), Number]
+Reasons = Annotated[int, Field(ge=0, le=20), Number]
+TrendSpan = Annotated[int, Field(gt=0, le=3660), Number]
 Name = Annotated[str, Field(pattern=NAME_PATTERN)]
 
 
@@ -360,8 +387,8 @@ class Band(_Strict):
     """A named score range. Bands are listed highest first; the last starts at 0."""
 
     name: Name
-    from_: float | None = Field(None, alias="from", ge=0, le=100, description="score >= from")
-    above: float | None = Field(None, ge=0, lt=100, description="score > above")
+    from_: BandFrom | None = Field(None, alias="from", description="score >= from")
+    above: BandAbove | None = Field(None, description="score > above")
     color: str | None = Field(None, description="colour for terminal tables")
     at_risk: bool = Field(
         False, description="counts as at risk (value at risk); default: the lowest band only"
@@ -505,7 +532,7 @@ class Segment(_Strict):
     name: Name
     when: SqlText | None = Field(None, description="SQL condition over input columns")
     missing: Missing | None = None
-    reasons: int | None = Field(None, ge=0, le=20)
+    reasons: Reasons | None = None
     signals: dict[Name, Signal] | None = Field(None, min_length=1, max_length=MAX_SIGNALS)
     groups: dict[Name, Group] | None = Field(None, min_length=1, max_length=MAX_GROUPS)
 
@@ -515,7 +542,7 @@ class ExtraScore(_Strict):
 
     label: str | None = None
     missing: Missing | None = None
-    reasons: int | None = Field(None, ge=0, le=20)
+    reasons: Reasons | None = None
     signals: dict[Name, Signal] | None = Field(None, min_length=1, max_length=MAX_SIGNALS)
     groups: dict[Name, Group] | None = Field(None, min_length=1, max_length=MAX_GROUPS)
     bands: list[Band] = Field(min_length=1, max_length=MAX_BANDS)
@@ -541,7 +568,7 @@ class Scheme(_Strict):
     id: str = Field(min_length=1, description="customer id column")
     value: str | None = Field(None, description="revenue column (MRR, ARR), for value at risk")
     missing: Missing = Field("redistribute", description="default policy for a missing value")
-    reasons: int = Field(3, ge=0, le=20, description="how many reasons each row lists")
+    reasons: Reasons = Field(3, description="how many reasons each row lists")
     signals: dict[Name, Signal] | None = Field(None, min_length=1, max_length=MAX_SIGNALS)
     groups: dict[Name, Group] | None = Field(None, min_length=1, max_length=MAX_GROUPS)
     segments: list[Segment] | None = Field(
@@ -557,7 +584,7 @@ class Scheme(_Strict):
     )
     bands: list[Band] = Field(min_length=1, max_length=MAX_BANDS)
     parent: str | None = Field(None, description="parent account column, for account roll-ups")
-    trends: list[Annotated[int, Field(gt=0, le=3660)]] = Field(
+    trends: list[TrendSpan] = Field(
         default_factory=list,
         max_length=MAX_TRENDS,
         description="day spans for change_<N>d columns (those alerts use are added anyway)",

@@ -1,8 +1,9 @@
 """Numbers in a scheme are finite and sane: every weight, points value, tier bound, linear
 breakpoint, band threshold, fixed missing points, `reasons` and trend span. NaN and
-infinity (`.nan`, `.inf`, `-.inf`) are refused naming the key path and line; weights are
-bounded so that their sums cannot overflow, tier bounds and breakpoints so that their
-arithmetic stays exact; at those bounds, scores are still right."""
+infinity (`.nan`, `.inf`, `-.inf`) and booleans (`true`, `false`) are refused naming the
+key path and line; weights are bounded so that their sums cannot overflow, tier bounds
+and breakpoints so that their arithmetic stays exact; at those bounds, scores are still
+right."""
 
 from __future__ import annotations
 
@@ -68,6 +69,40 @@ NOT_FINITE = [
 @pytest.mark.parametrize(("text", "expected"), NOT_FINITE)
 def test_a_number_that_is_not_finite_is_refused(text: str, expected: str) -> None:
     assert error(text) == expected
+
+
+# YAML's true and false are bools, which pydantic read as the numbers 1 and 0: `weight:
+# true` weighed 1, `from: false` started a band at 0, `reasons: true` listed one reason.
+NOT_A_NUMBER = [
+    pytest.param(BASE.replace("weight: 1", "weight: true"), "s.yaml:6: signals.a.weight: must be a number (got true)", id="weight"),
+    pytest.param(GROUPS.replace("weight: 1\n", "weight: true\n", 1), "s.yaml:5: groups.g.weight: must be a number (got true)", id="group-weight"),
+    pytest.param(signal("points: [{at_least: true, points: 1}, {points: 0}]"), "s.yaml:7: signals.a.points[0].at_least: must be a number (got true)", id="at_least"),
+    pytest.param(signal("points: [{below: false, points: 1}, {points: 0}]"), "s.yaml:7: signals.a.points[0].below: must be a number (got false)", id="below"),
+    pytest.param(signal("points: [{points: true}]"), "s.yaml:7: signals.a.points[0].points: must be a number (got true)", id="tier-points"),
+    pytest.param(signal("linear: [[false, 0], [10, 100]]"), "s.yaml:7: signals.a.linear[0][0]: must be a number (got false)", id="breakpoint-value"),
+    pytest.param(signal("linear: [[0, 0], [10, true]]"), "s.yaml:7: signals.a.linear[1][1]: must be a number (got true)", id="breakpoint-points"),
+    pytest.param(signal("map: {x: true}"), "s.yaml:7: signals.a.map.x: must be a number (got true)", id="map-points"),
+    pytest.param(signal("map: {x: 1}\n    other: true"), "s.yaml:8: signals.a.other: must be a number (got true)", id="other"),
+    pytest.param(BASE.replace("from: 0}", "from: false}"), "s.yaml:8: bands[0].from: must be a number (got false)", id="band-from"),
+    pytest.param(BASE.replace("[{name: ok, from: 0}]", "[{name: hi, above: true}, {name: ok, from: 0}]"), "s.yaml:8: bands[0].above: must be a number (got true)", id="band-above"),
+    pytest.param(BASE + "reasons: true\n", "s.yaml:9: reasons: must be a number (got true)", id="reasons"),
+    pytest.param(BASE + "trends: [30, true]\n", "s.yaml:9: trends[1]: must be a number (got true)", id="trend-span"),
+    # `missing` also takes a policy's name, so it says which
+    pytest.param(BASE + "missing: true\n", "s.yaml:9: missing: must be one of redistribute, zero, reject or points 0-100 (got true)", id="missing"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "expected"), NOT_A_NUMBER)
+def test_a_boolean_is_not_a_number(text: str, expected: str) -> None:
+    assert error(text) == expected
+
+
+def test_a_boolean_weight_is_refused_by_chs_check(tmp_path: Path) -> None:
+    scheme = write(tmp_path / "s.yaml", BASE.replace("weight: 1", "weight: true"))
+    result = invoke("check", scheme)
+    assert result.exit_code == 3
+    assert result.stdout == ""
+    assert result.stderr == f"Error: {scheme}:6: signals.a.weight: must be a number (got true)\n"
 
 
 def test_an_integer_too_large_for_a_float_is_not_a_finite_number() -> None:
