@@ -23,14 +23,15 @@ umask: 0644 under umask 022), an output that replaces a file keeps that file's m
 Working files (the summary's columns, a UTF-8 copy of a cp1252 CSV) go to a folder
 `chs-XXXXXXXX` in TMPDIR, removed when the run ends.
 
-Stale temporaries. A run killed with SIGKILL cannot remove its files. Every temporary
-file and working folder is locked (flock) while its run lives, and the kernel drops the
-lock when the process dies however it dies. So a run sweeps, in the folders it writes
-to, the temporary files of exactly this pattern that are older than its start (by a
-second: file times come from a coarser clock) and unlocked; and in TMPDIR, the working
-folders of this pattern that are its user's, unlocked and more than an hour older than
-its start (TMPDIR is shared with runs of older versions, which lock nothing). Nothing
-else is ever removed.
+Stale temporaries. A run stopped by Ctrl-C or (from the command line) SIGTERM removes
+its files on the way out; a run killed with SIGKILL cannot. Every temporary file and
+working folder is locked (flock) while its run lives, and the kernel drops the lock when
+the process dies however it dies. So a run sweeps, in the folders it writes to, the
+temporary files of exactly this pattern that are older than its start (by a second:
+file times come from a coarser clock) and unlocked; and in TMPDIR, the working folders
+of this pattern that are its user's, unlocked and more than an hour older than its
+start (TMPDIR is shared with runs of older versions, which lock nothing). Nothing else
+is ever removed.
 
 Faults. Polars reports a failed write without the file's name (`File too large (os
 error 27)`, or as a Parquet `Invalid thrift: transport error`), so every file Polars

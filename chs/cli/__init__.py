@@ -13,6 +13,7 @@ from chs import __version__
 from chs.cli import check, diff, explain, history, report, schema, score
 from chs.cli.common import flush_stdout, state
 from chs.cli.options import PlainHelp
+from chs.cli.signals import TERMINATED, stop_on_sigterm, terminated
 
 app = typer.Typer(
     name="chs",
@@ -63,8 +64,15 @@ for _name, _module in (
 
 def main() -> None:
     """Console entry point. A reader of stdout that has gone (`chs score … | head -2`) ends
-    the printing quietly, with the run's own exit code (chs/cli/common.py)."""
+    the printing quietly, with the run's own exit code (chs/cli/common.py). SIGTERM ends
+    the run as Ctrl-C does, removing its temporaries, with exit 143 (chs/cli/signals.py;
+    typer exits 130 for the KeyboardInterrupt)."""
+    stop_on_sigterm()
     try:
         app()
+    except SystemExit as exc:
+        if exc.code == 130 and terminated():
+            raise SystemExit(TERMINATED) from None
+        raise
     finally:
         flush_stdout()
