@@ -41,7 +41,8 @@ def run(*args: object, cwd: Path = REPO, **kwargs: Any) -> subprocess.CompletedP
 def make_commands(target: str) -> list[str]:
     """What `make TARGET` would run on a fresh clone (`-B`: as if nothing were installed),
     without running it."""
-    result = run("make", "-n", "-B", target)
+    # --no-print-directory: under `make test` (CI), a nested make names its folder
+    result = run("make", "--no-print-directory", "-n", "-B", target)
     assert result.returncode == 0, result.stderr
     return result.stdout.splitlines()
 
