@@ -118,6 +118,7 @@ def progress(phase: str, rows: int | None = None, written: int | None = None) ->
 # The names of our temporaries (see the module docstring); nothing else is ever swept.
 TEMP_FILE = re.compile(r"^\..+\.chs-[a-z0-9_]{8}\.tmp$")
 WORK_FOLDER = re.compile(r"^chs-[a-z0-9_]{8}$")
+_NAME = "abcdefghijklmnopqrstuvwxyz0123456789_"  # a working folder's random part (8 of them)
 
 
 def check_encoding(name: str) -> str:
@@ -794,16 +795,29 @@ class WorkFolder:
     the folder: a full TMPDIR is not a problem of the input."""
 
     def __init__(self) -> None:
+        """The folder is named before it is made, so that an interrupt (Ctrl-C, SIGTERM)
+        at any point here removes it: until this returns, no `with` block will."""
         sweep_work(time.time())
-        try:
-            self.path = Path(tempfile.mkdtemp(prefix="chs-"))
-            self._fd = os.open(self.path, os.O_RDONLY)
-        except OSError as exc:
-            raise OutputError(
-                f"{tempfile.gettempdir()}: cannot make a working folder (TMPDIR): {_reason(exc)}"
-            ) from None
-        _lock(self._fd)
+        root = Path(tempfile.gettempdir())
         self.files: list[_Recorded] = []
+        try:
+            for _ in range(100):
+                self.path = root / f"chs-{''.join(secrets.choice(_NAME) for _ in range(8))}"
+                with contextlib.suppress(FileExistsError):
+                    self.path.mkdir(mode=0o700)
+                    break
+            else:
+                raise FileExistsError(errno.EEXIST, "no free working folder name", str(root))
+            self._fd = os.open(self.path, os.O_RDONLY)
+            _lock(self._fd)
+        except BaseException as exc:
+            if hasattr(self, "path") and not isinstance(exc, FileExistsError):
+                shutil.rmtree(self.path, ignore_errors=True)
+            if not isinstance(exc, OSError):
+                raise
+            raise OutputError(
+                f"{root}: cannot make a working folder (TMPDIR): {_reason(exc)}"
+            ) from None
 
     def sink_parquet(self, lf: pl.LazyFrame, name: str, **options: Any) -> pl.LazyFrame:
         """A lazy sink of `lf` to the working file `name`, through a recorded file."""
@@ -878,6 +892,7 @@ class PendingWrites:
         `sweep`: more folders to sweep of stale temporaries (a history's partitions)."""
         self.started = time.time()
         self.temps: list[tuple[Path, Path]] = []  # (temporary, target)
+        self.named: list[Path] = []  # every temporary, listed before it is made
         self.files: dict[Path, _Recorded] = {}  # temporary -> its open, locked file
         self.sinks: list[pl.LazyFrame] = []
         self.created: list[Path] = []  # folders made for the outputs, deepest last
@@ -888,7 +903,7 @@ class PendingWrites:
         try:
             for lf, path in frames:
                 self.sinks.append(self.sink(lf, path, (metadata or {}).get(path)))
-        except OutputError:
+        except BaseException:  # an OutputError, or an interrupt: no `with` block to end
             self.discard()
             raise
 
@@ -925,7 +940,7 @@ class PendingWrites:
         self.created += [d for d in reversed(missing) if d not in self.created]
         self._sweep([path.parent])
         try:
-            tmp, fd, self.modes[path] = _new_temporary(path)
+            tmp, fd, self.modes[path] = _new_temporary(path, self.named)
         except OSError as exc:
             raise _write_error(exc, path) from None
         self.files[tmp] = _Recorded(tmp, fd)
@@ -965,8 +980,9 @@ class PendingWrites:
         for the outputs: a failed run leaves nothing behind."""
         for tmp, _ in self.temps:
             self.files[tmp].finish()
+        for tmp in self.named:  # also one an interrupt stopped before it was recorded
             tmp.unlink(missing_ok=True)
-        self.temps = []
+        self.temps, self.named = [], []
         if not self.committed:
             for folder in reversed(self.created):
                 with contextlib.suppress(OSError):  # not empty: something else is there
@@ -983,19 +999,23 @@ class PendingWrites:
             raise failure from None
 
 
-def _new_temporary(path: Path) -> tuple[Path, int, int]:
+def _new_temporary(path: Path, named: list[Path]) -> tuple[Path, int, int]:
     """A new temporary file beside `path`: its name, its descriptor (open for writing),
     and the mode a new file gets here. It is created with 0666, so that the kernel
     applies the umask (and a default ACL) as for any program's new file, the mode is
     noted, and the file is made private (0600) while it is written: when it replaces a
-    file of stricter mode, the data is never readable more widely than there."""
+    file of stricter mode, the data is never readable more widely than there. Its name
+    is added to `named` before it is made (and taken out if the name is taken), so that
+    an interrupt as it is made leaves no file the caller does not know of."""
     for _ in range(100):
         tmp = path.with_name(f".{path.name}.chs-{secrets.token_hex(4)}.tmp")
+        named.append(tmp)
         try:
             fd = os.open(
                 tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o666
             )
         except FileExistsError:
+            named.remove(tmp)
             continue
         try:
             mode = stat.S_IMODE(os.fstat(fd).st_mode)
@@ -1028,20 +1048,28 @@ def _set_mode(file: _Recorded, target: Path, new: int) -> None:
 
 def _replace_all(temps: Sequence[tuple[Path, Path]]) -> None:
     """os.replace each temporary onto its target; on a failure, undo the renames done
-    (from hard-linked backups of the files they replaced) and raise naming the output."""
-    done: list[tuple[Path, Path | None]] = []  # (target, backup of what it replaced)
+    (from hard-linked backups of the files they replaced) and raise naming the output.
+    An interrupt (Ctrl-C, SIGTERM: an exception wherever Python is) undoes them too, so
+    that the outputs are all replaced or none. A rename is listed before it is made (an
+    interrupt just after it would otherwise keep it), and undone only if its temporary
+    has gone."""
+    done: list[tuple[Path, Path, Path | None]] = []  # (temporary, target, its backup)
     backups: list[Path] = []
     held: list[int] = []  # the backups' locks
     try:
         for tmp, target in temps:
             backup = _backup(target, held)
             backups += [backup] if backup is not None else []
+            done.append((tmp, target, backup))
             try:
                 os.replace(tmp, target)
             except OSError as exc:
                 _undo(done)
                 raise _write_error(exc, target) from None
-            done.append((target, backup))
+    except BaseException as exc:
+        if not isinstance(exc, OutputError):
+            _undo(done)
+        raise
     finally:
         for backup in backups:
             backup.unlink(missing_ok=True)
@@ -1070,9 +1098,12 @@ def _backup(target: Path, held: list[int]) -> Path | None:
     return None
 
 
-def _undo(done: list[tuple[Path, Path | None]]) -> None:
-    """Put back what the renames done had replaced (remove what they made)."""
-    for target, backup in reversed(done):
+def _undo(done: list[tuple[Path, Path, Path | None]]) -> None:
+    """Put back what the renames done had replaced (remove what they made); a rename whose
+    temporary is still there was not made."""
+    for tmp, target, backup in reversed(done):
+        if os.path.lexists(tmp):
+            continue
         with contextlib.suppress(OSError):
             if backup is None:
                 target.unlink()

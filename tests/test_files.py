@@ -14,6 +14,7 @@ import polars as pl
 import pytest
 from support import write
 
+import chs.files
 from chs.errors import HINT_ENCODING, DataError, OptionError, OutputError
 from chs.files import (
     TEMP_FILE,
@@ -487,6 +488,34 @@ def test_a_commit_that_fails_midway_removes_the_new_files_it_renamed(tmp_path, m
     assert list(tmp_path.iterdir()) == []  # a.csv, renamed first, was taken back
 
 
+@pytest.mark.parametrize("after", [False, True], ids=["before-rename", "after-rename"])
+def test_an_interrupt_during_the_commit_puts_back_every_output(tmp_path, monkeypatch, after):
+    # Ctrl-C or SIGTERM is an exception wherever Python is: in the middle of the renames
+    # it left a.csv new and b.csv, c.csv old (only an OSError was undone)
+    targets = [tmp_path / n for n in ("a.csv", "b.csv", "c.csv")]
+    for target in targets[:2]:
+        target.write_text("previous\n")  # c.csv is new
+    real = os.replace
+    interrupted: list[Path] = []
+
+    def replace(src, dst) -> None:
+        if Path(dst) == targets[1] and not interrupted:  # once: the undo renames too
+            interrupted.append(Path(dst))
+            if after:
+                real(src, dst)
+            raise KeyboardInterrupt
+        real(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    frame = pl.LazyFrame({"a": [1]})
+    with pytest.raises(KeyboardInterrupt), PendingWrites([(frame, t) for t in targets]) as p:
+        pl.collect_all(p.sinks)
+        p.commit()
+    assert interrupted == [targets[1]]
+    assert [t.read_text() for t in targets[:2]] == ["previous\n", "previous\n"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.csv", "b.csv"]  # no c.csv, no .tmp
+
+
 def test_a_live_runs_temporaries_are_locked(tmp_path):
     target = tmp_path / "out.csv"
     with PendingWrites([(pl.LazyFrame({"a": [1]}), target)]) as pending:
@@ -553,6 +582,53 @@ def test_a_failed_write_in_a_working_folder_names_tmpdir(tmp_path, monkeypatch):
     assert err.value.message == (
         f"{tmp_path}: cannot write a working file in TMPDIR: No space left on device"
     )
+    assert list(tmp_path.iterdir()) == []
+
+
+# -- an interrupt (Ctrl-C, SIGTERM) as the files are made: nothing is left ---------------
+# It is an exception wherever Python is; until the constructor returns, no `with` block
+# removes what it made. Each seam raises KeyboardInterrupt just after the real call.
+
+
+def interrupted_after(monkeypatch, module, name: str, when) -> list[object]:
+    """Make `module.name` raise KeyboardInterrupt after its real call, the first time
+    `when(*args)` holds; the calls interrupted."""
+    real, seen = getattr(module, name), []
+
+    def call(*args, **kwargs):
+        result = real(*args, **kwargs)
+        if not seen and when(*args):
+            seen.append(args[0])
+            raise KeyboardInterrupt
+        return result
+
+    monkeypatch.setattr(module, name, call)
+    return seen
+
+
+def test_an_interrupt_as_a_temporary_is_opened_leaves_no_file(tmp_path, monkeypatch):
+    seen = interrupted_after(monkeypatch, os, "open", lambda path, *_: ".b.csv.chs-" in str(path))
+    frame = pl.LazyFrame({"a": [1]})
+    with pytest.raises(KeyboardInterrupt):
+        PendingWrites([(frame, tmp_path / "a.csv"), (frame, tmp_path / "b.csv")])
+    assert len(seen) == 1  # b.csv's temporary was made, a.csv's before it
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_interrupt_before_a_temporary_is_recorded_leaves_no_file(tmp_path, monkeypatch):
+    seen = interrupted_after(monkeypatch, chs.files, "_lock", lambda fd: True)
+    with pytest.raises(KeyboardInterrupt):
+        PendingWrites([(pl.LazyFrame({"a": [1]}), tmp_path / "a.csv")])
+    assert len(seen) == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_interrupt_as_the_working_folder_is_made_leaves_no_folder(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    seen = interrupted_after(monkeypatch, os, "open", lambda path, *_: "chs-" in str(path))
+    with pytest.raises(KeyboardInterrupt):
+        WorkFolder()
+    assert len(seen) == 1
     assert list(tmp_path.iterdir()) == []
 
 

@@ -47,6 +47,10 @@ def _on_sigterm(_signum: int, _frame: FrameType | None) -> None:
     """Python code is running: interrupt it here, unless the watcher did already."""
     _State.terminated = True
     if _claim():
+        import traceback
+
+        with open(f"/tmp/r7/stacks/{os.getpid()}.txt", "w") as f:
+            f.write("".join(traceback.format_stack(_frame)))
         raise KeyboardInterrupt
 
 
@@ -70,6 +74,8 @@ def _watch(fd: int) -> None:
 def _stop_polars() -> None:
     """The handler has not run: Python is waiting on native code (a Polars query)."""
     if _claim():
+        with open(f"/tmp/r7/stacks/{os.getpid()}.txt", "w") as f:
+            f.write("watcher\n")
         os.kill(os.getpid(), signal.SIGINT)
 
 
