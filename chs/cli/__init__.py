@@ -13,7 +13,7 @@ from chs import __version__
 from chs.cli import check, diff, explain, history, report, schema, score
 from chs.cli.common import flush_stdout, state
 from chs.cli.options import PlainHelp
-from chs.cli.signals import TERMINATED, stop_on_sigterm, terminated
+from chs.cli.signals import TERMINATED, stop_on_signals, terminated
 
 app = typer.Typer(
     name="chs",
@@ -67,7 +67,7 @@ def main() -> None:
     the printing quietly, with the run's own exit code (chs/cli/common.py). SIGTERM ends
     the run as Ctrl-C does, removing its temporaries, with exit 143 (chs/cli/signals.py;
     typer exits 130 for the KeyboardInterrupt)."""
-    stop_on_sigterm()
+    stop_on_signals()
     try:
         app()
     except SystemExit as exc:
