@@ -45,6 +45,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import errno
+import gzip
 import io
 import logging
 import os
@@ -52,8 +53,10 @@ import re
 import secrets
 import shutil
 import stat
+import sys
 import tempfile
 import time
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from csv import Error as CsvError
 from csv import reader as csv_reader
@@ -228,7 +231,7 @@ def input_format(path: Path) -> Format:
     if fmt is None:
         raise DataError(
             f"{path}: unknown file type {path.suffix or '(no extension)'}; "
-            "inputs are CSV (.csv, .tsv, .txt) or Parquet (.parquet)"
+            "inputs are CSV (.csv, .tsv, .txt, or gzipped: .csv.gz) or Parquet (.parquet)"
         )
     return fmt
 
@@ -320,6 +323,10 @@ def open_input(
     (streamed in chunks) that must outlive the lazy frame.
     """
     path = Path(path)
+    if is_gzip(path):
+        with _gunzipped(path, csv) as plain:
+            yield plain
+        return
     fmt = input_format(path)
     stamp = _stamp(path)
     progress(f"reading {path.name}")
@@ -339,13 +346,87 @@ def open_input(
         yield _scan_csv(path, readable, csv, text_columns, stamp)
 
 
+def is_gzip(path: Path) -> bool:
+    """A gzipped CSV (`customers.csv.gz`, `.tsv.gz`): read through a plain copy."""
+    inner = Path(path.stem).suffix.lower()
+    return path.suffix.lower() == ".gz" and inner in (".csv", ".tsv", ".txt")
+
+
+@contextlib.contextmanager
+def _gunzipped(path: Path, csv: CsvOptions) -> Iterator[Input]:
+    """The input of a gzipped CSV, read from a plain copy in a working folder (streamed:
+    chs reads an input more than once, and checks its raw lines). Messages name the
+    `.gz` file; a file that is not gzip is a DataError."""
+    _check_compressed(path)
+    with WorkFolder() as work:
+        target = work.path / Path(path.stem).name
+        with gzip.open(path, "rb") as src:
+            try:
+                with target.open("wb") as dst:
+                    for chunk in _chunks(src, path):  # type: ignore[arg-type]
+                        dst.write(chunk)
+            except (EOFError, zlib.error) as exc:  # truncated, or corrupt inside
+                raise DataError(f"{path}: not a valid gzip file: {exc}") from None
+            except OSError as exc:
+                raise work.write_error(exc, f"the plain copy of {path.name}") from None
+        if target.stat().st_size == 0:
+            raise DataError(f"{path}: the file is empty")
+        progress(f"reading {path.name}")
+        with _utf8_copy(target, csv.encoding, shown=path) as readable:
+            yield _scan_csv(path, readable, csv, (), None, suffix=target.suffix)
+
+
+def _check_compressed(path: Path) -> None:
+    """A compressed input exists, is a file, and is not empty."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read: {_reason(exc)}") from None
+    folder = stat.S_ISDIR(st.st_mode)
+    what = "is a directory, not a file" if folder else not_a_file(path, st.st_mode)
+    if what is not None:
+        raise DataError(f"{path}: {what}")
+    if st.st_size == 0:
+        raise DataError(f"{path}: the file is empty")
+
+
+@contextlib.contextmanager
+def stdin_copy(path: Path) -> Iterator[Path]:
+    """The path itself, or for `-` a copy of standard input in a working folder, made once
+    for the whole run (chs reads an input more than once; a pipe can be read once)."""
+    if str(path) != "-":
+        yield path
+        return
+    if sys.stdin is None or sys.stdin.isatty():
+        raise DataError("-: standard input is a terminal; pipe a CSV into chs, or name a file")
+    with WorkFolder() as work:
+        target = work.path / "stdin.csv"
+        try:
+            with target.open("wb") as dst:
+                shutil.copyfileobj(sys.stdin.buffer, dst, 1 << 20)
+        except OSError as exc:
+            raise work.write_error(exc, "the copy of standard input") from None
+        if target.stat().st_size == 0:
+            raise DataError("-: standard input is empty")
+        yield target
+
+
 def _scan_csv(
-    path: Path, readable: Path, csv: CsvOptions, text_columns: Sequence[str], stamp: Stamp | None
+    path: Path,
+    readable: Path,
+    csv: CsvOptions,
+    text_columns: Sequence[str],
+    stamp: Stamp | None,
+    *,
+    suffix: str | None = None,
 ) -> Input:
     """The CSV scanned with its options, refused early when its header shows the wrong
     separator (a one-column file would otherwise fail later on a missing column) or
     names a column twice (Polars would rename the second `<name>_duplicated_0`)."""
-    separator = "\t" if path.suffix.lower() == ".tsv" and csv.separator == "," else csv.separator
+    tsv = (suffix or path.suffix).lower() == ".tsv"
+    separator = "\t" if tsv and csv.separator == "," else csv.separator
     options = {
         "separator": separator,
         "decimal_comma": csv.decimal_comma,
@@ -363,7 +444,7 @@ def _scan_csv(
             f"{path}: cannot read as CSV: {polars_gist(exc)}", hint=encoding_hint(exc)
         ) from None
     header = schema.names()
-    if readable == path:  # read as UTF-8 as it is (a transcoded copy is valid UTF-8)
+    if readable == path or suffix is not None:  # as it is (a transcoded copy is UTF-8)
         _check_header_text(path, header)
     if len(header) == 1 and separator == "," and ";" in header[0]:
         raise DataError(
@@ -468,21 +549,27 @@ def _widths(readable: Path, separator: str, header: int) -> pl.LazyFrame:
 
 
 @contextlib.contextmanager
-def _utf8_copy(path: Path, encoding: str) -> Iterator[Path]:
+def _utf8_copy(path: Path, encoding: str, shown: Path | None = None) -> Iterator[Path]:
     """The file itself when UTF-8, else a UTF-8 copy in a working folder: Polars reads
-    UTF-8 only. The encoding was checked when the options were made."""
+    UTF-8 only. The encoding was checked when the options were made. `shown`: the name
+    messages give (a gzipped file's, for its plain copy)."""
     codec = codecs.lookup(encoding)
     if codec.name in ("utf-8", "utf-8-sig"):
         yield path
         return
     with WorkFolder() as work:
         target = work.path / "utf8.csv"
-        _transcode(path, target, codec, encoding, work)
+        _transcode(path, target, codec, encoding, work, shown or path)
         yield target
 
 
 def _transcode(
-    path: Path, target: Path, codec: codecs.CodecInfo, encoding: str, work: WorkFolder
+    path: Path,
+    target: Path,
+    codec: codecs.CodecInfo,
+    encoding: str,
+    work: WorkFolder,
+    shown: Path,
 ) -> None:
     """Stream `path` into `target` as UTF-8. A read failure is the input's (exit 4), a
     write failure the working folder's (a full TMPDIR: exit 5)."""
@@ -490,21 +577,21 @@ def _transcode(
     try:
         src = path.open("rb")
     except OSError as exc:
-        raise DataError(f"{path}: cannot read: {_reason(exc)}") from None
+        raise DataError(f"{shown}: cannot read: {_reason(exc)}") from None
     with src:
         try:
             with target.open("w", encoding="utf-8", newline="") as dst:
-                lines, phase = 0, f"converting {path.name} to UTF-8"
-                for chunk in _chunks(src, path):
+                lines, phase = 0, f"converting {shown.name} to UTF-8"
+                for chunk in _chunks(src, shown):
                     dst.write(decoder.decode(chunk))
                     lines += chunk.count(b"\n")  # 1 MB chunks: a report each is cheap
                     progress(phase, rows=max(lines - 1, 0))
                 dst.write(decoder.decode(b"", final=True))
         except UnicodeError as exc:
             reason = exc.reason if isinstance(exc, UnicodeDecodeError) else str(exc)
-            raise DataError(f"{path}: not valid {encoding}: {reason}") from None
+            raise DataError(f"{shown}: not valid {encoding}: {reason}") from None
         except OSError as exc:
-            raise work.write_error(exc, f"the UTF-8 copy of {path.name}") from None
+            raise work.write_error(exc, f"the UTF-8 copy of {shown.name}") from None
 
 
 def _chunks(src: io.BufferedReader, path: Path) -> Iterator[bytes]:

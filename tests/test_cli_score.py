@@ -313,7 +313,7 @@ def test_unknown_input_type(tmp_path: Path, cli_scheme: Path, out: Path) -> None
         result,
         4,
         f"Error: {data}: unknown file type .json; "
-        "inputs are CSV (.csv, .tsv, .txt) or Parquet (.parquet)",
+        "inputs are CSV (.csv, .tsv, .txt, or gzipped: .csv.gz) or Parquet (.parquet)",
         out,
     )
 

@@ -88,7 +88,7 @@ def test_default_missing_markers(tmp_path):
         (
             b"id,x\n",
             "h.json",
-            "unknown file type .json; inputs are CSV (.csv, .tsv, .txt) or Parquet (.parquet)",
+            "unknown file type .json; inputs are CSV (.csv, .tsv, .txt, or gzipped: .csv.gz) or Parquet (.parquet)",
         ),
         (
             b"id,x\n1,2\n",

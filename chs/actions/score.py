@@ -21,7 +21,7 @@ from chs.alerts import add_alerts, alert_rows, flag_columns
 from chs.columns import ALERTS_COLUMN, ID_HASH, KEY, REASON, ROW, run_columns
 from chs.engine import ScoringPlan, build_plan
 from chs.engine.checks import DataChecks, data_check_queries, data_checks
-from chs.errors import HINT_REJECTS, DataError, OptionError, polars_gist
+from chs.errors import HINT_REJECTS, ChsError, DataError, OptionError, polars_gist
 from chs.exprs import id_hash, id_key, repeated_hashes
 from chs.files import (
     CsvOptions,
@@ -30,6 +30,7 @@ from chs.files import (
     WorkFolder,
     check_outputs,
     open_input,
+    stdin_copy,
     typed_first,
 )
 from chs.history import (
@@ -182,8 +183,25 @@ def score(
 
     The typed fast path runs first; if a value cannot be parsed, the run is done again
     reading the scheme's columns as text, which names the rows. A pass that finds
-    repeated ids is done again with them known, rejecting them."""
-    run = _prepare(Path(input_path), scheme, options)
+    repeated ids is done again with them known, rejecting them. `-` reads standard
+    input, copied once to a working file (which messages name: `…/stdin.csv`)."""
+    with stdin_copy(Path(input_path)) as source:
+        if source == Path(input_path):
+            return _score_source(source, scheme, options)
+        try:
+            summary = _score_source(source, scheme, options)
+        except ChsError as exc:  # named as the user named it, not as the working copy
+            exc.template = exc.template.replace(str(source), "-")
+            exc.message = exc.naming(exc.option)
+            exc.args = (exc.message,)
+            raise
+    summary["input"] = "-"
+    return summary
+
+
+def _score_source(source: Path, scheme: Scheme, options: ScoreOptions) -> ScoreSummary:
+    """`score` of a file."""
+    run = _prepare(source, scheme, options)
 
     def attempt(text: bool) -> ScoreSummary:
         try:

@@ -34,7 +34,11 @@ Example: chs score customers.csv --scheme saas.yaml -o scored.parquet
 """
 
 InputArg = Annotated[
-    Path, typer.Argument(metavar="INPUT", help="Customer-signal export: .csv or .parquet.")
+    Path,
+    typer.Argument(
+        metavar="INPUT",
+        help="Customer-signal export: .csv, .csv.gz or .parquet; - reads CSV from standard input.",
+    ),
 ]
 SchemesOpt = Annotated[
     list[Path],
