@@ -32,6 +32,7 @@ ANALYSES = {
     "chs.alerts",
     "chs.description",
     "chs.explanation",
+    "chs.spreadsheet",
 }
 MAX_FUNCTION_LINES = 60
 

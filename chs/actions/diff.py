@@ -8,7 +8,7 @@ of the summary groups are chs.movement's.
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypedDict
 
@@ -52,6 +52,7 @@ from chs.snapshot import (
     recorded_value,
     scheme_mismatch,
 )
+from chs.spreadsheet import for_excel
 
 
 class SnapshotInfo(TypedDict):
@@ -359,6 +360,7 @@ class _Request:
     output: Path | None
     top: int
     by: list[list[str]]
+    excel_csv: bool = False  # a CSV output for a comma-decimal Excel (chs.spreadsheet)
 
     @property
     def extra(self) -> list[str]:
@@ -377,15 +379,18 @@ def diff(
     value_column: str | None = None,
     top: int = 10,
     by: list[list[str]] | None = None,
+    excel_csv: bool = False,
 ) -> DiffSummary:
     """Compare two snapshot files (scored, or raw with a scheme); optionally write the
     per-customer comparison. Returns the summary.
 
     A scored CSV records nothing about itself: its value column is taken from
-    `value_column`, else from what the other file (a chs Parquet) records."""
+    `value_column`, else from what the other file (a chs Parquet) records. `excel_csv`:
+    a CSV output is written for a comma-decimal Excel (chs.spreadsheet)."""
     request = _request(
         Path(last), Path(this), scheme, output, csv, id_column, value_column, top, by or []
     )
+    request = replace(request, excel_csv=excel_csv)
     with contextlib.ExitStack() as stack:
         a = stack.enter_context(_open(request, request.last, request.values[0], "last snapshot"))
         b = stack.enter_context(_open(request, request.this, request.values[1], "this snapshot"))
@@ -453,7 +458,7 @@ def _compare_and_write(request: _Request, a: Snapshot, b: Snapshot, work: Path) 
         return result
     result, rows = compare(a, b, top=top, bands=bands, by=by, at_risk=risk, work=work)
     if output is not None:
-        with PendingWrites([(rows, output)]) as pending:
+        with PendingWrites(for_excel([(rows, output)], request.excel_csv)) as pending:
             pl.collect_all(pending.sinks)
             pending.commit()
     return result

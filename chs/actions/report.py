@@ -19,6 +19,7 @@ from chs.rollup import (
     rollup_table,
 )
 from chs.snapshot import recorded
+from chs.spreadsheet import for_excel
 
 
 class RollupReport(TypedDict):
@@ -41,8 +42,10 @@ def report(
     at_risk: list[str] | None = None,
     value_column: str | None = None,
     output: Path | None = None,
+    excel_csv: bool = False,
 ) -> RollupReport:
-    """Roll-ups over a scored file (`chs report`)."""
+    """Roll-ups over a scored file (`chs report`); `excel_csv`: a CSV output is written
+    for a comma-decimal Excel (chs.spreadsheet)."""
     source = Path(path)
     if output is not None:
         check_outputs([output], [source])
@@ -65,7 +68,8 @@ def report(
         frames = dict(zip(queries, pl.collect_all(list(queries.values())), strict=True))
     rollups = build_rollups(frames, by, order, risk, has_value=value is not None, delta=delta)
     if output is not None:
-        with PendingWrites([(rollup_table(rollups, order).lazy(), output)]) as pending:
+        table = rollup_table(rollups, order).lazy()
+        with PendingWrites(for_excel([(table, output)], excel_csv)) as pending:
             pl.collect_all(pending.sinks)
             pending.commit()
     return {

@@ -59,6 +59,7 @@ from chs.scheme import Scheme
 from chs.scheme import load_scheme as load_scheme  # for `chs score`
 from chs.snapshot import Snapshot, metadata, one_row_per_customer, open_snapshot, scheme_mismatch
 from chs.sources import collect, scheme_text_columns
+from chs.spreadsheet import for_excel
 from chs.summary import (
     alert_queries,
     build_alerts,
@@ -84,6 +85,7 @@ class ScoreOptions:
     alerts: Path | None = None  # where to write one line per fired alert
     by: list[list[str]] = field(default_factory=list)  # roll-ups: [["segment"], ["region"]]
     more: list[Scheme] = field(default_factory=list)  # schemes scored beside, under <name>_
+    excel_csv: bool = False  # CSV outputs for a comma-decimal Excel (chs.spreadsheet)
 
 
 def side_scores(scheme: Scheme, more: list[Scheme]) -> list[tuple[str, Scheme]]:
@@ -251,7 +253,9 @@ def _score(run: _Run, text: bool, duplicates: list[str] | None) -> ScoreSummary:
         work = stack.enter_context(WorkFolder())
         meta = metadata(run.scheme, run.as_of.isoformat() if run.as_of else None)
         with PendingWrites(
-            _writes(run, sources, rows), dict.fromkeys(run.outputs, meta), sweep=_swept(run)
+            for_excel(_writes(run, sources, rows), run.options.excel_csv),
+            dict.fromkeys(run.outputs, meta),
+            sweep=_swept(run),
         ) as pending:
             scored, rejected, checks = _checked_pass(run, sources, rows, pending.sinks, work)
             if duplicates is None:

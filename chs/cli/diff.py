@@ -13,6 +13,7 @@ from chs.cli.options import (
     ByOpt,
     DecimalCommaOpt,
     EncodingOpt,
+    ExcelCsvOpt,
     JsonOpt,
     NaOpt,
     SeparatorOpt,
@@ -79,6 +80,7 @@ def diff(
     decimal_comma: DecimalCommaOpt = False,
     encoding: EncodingOpt = "utf-8",
     na: NaOpt = None,
+    excel_csv: ExcelCsvOpt = False,
 ) -> None:
     from chs.actions.diff import CsvOptions, diff, load_scheme
     from chs.cli import render
@@ -94,6 +96,7 @@ def diff(
             value_column=value_column,
             top=top,
             by=parse_by(by),
+            excel_csv=excel_csv,
         )
     warn(result["warnings"])
     if json:

@@ -51,6 +51,13 @@ NaOpt = Annotated[
         help="Text read as missing in a CSV (repeatable; replaces the defaults).",
     ),
 ]
+ExcelCsvOpt = Annotated[
+    bool,
+    typer.Option(
+        "--excel-csv",
+        help="Write CSV outputs for a French (comma-decimal) Excel: BOM, ';', 66,25.",
+    ),
+]
 
 
 class PlainHelp(TyperCommand):

@@ -9,7 +9,7 @@ import typer
 
 from chs.cli.common import console, print_json, progress
 from chs.cli.errors import guarded
-from chs.cli.options import ByOpt, JsonOpt, parse_by
+from chs.cli.options import ByOpt, ExcelCsvOpt, JsonOpt, parse_by
 
 HELP = """Roll up a scored file by segment, region, owner or any column.
 
@@ -48,6 +48,7 @@ def report(
         ),
     ] = None,
     json: JsonOpt = False,
+    excel_csv: ExcelCsvOpt = False,
 ) -> None:
     from chs.actions.report import report
     from chs.cli import render
@@ -64,6 +65,7 @@ def report(
             at_risk=[b.strip() for b in at_risk.split(",")] if at_risk else None,
             value_column=value,
             output=output,
+            excel_csv=excel_csv,
         )
     if json:
         print_json(result)

@@ -13,6 +13,7 @@ from chs.cli.options import (
     ByOpt,
     DecimalCommaOpt,
     EncodingOpt,
+    ExcelCsvOpt,
     JsonOpt,
     NaOpt,
     SeparatorOpt,
@@ -124,6 +125,7 @@ def score(
     decimal_comma: DecimalCommaOpt = False,
     encoding: EncodingOpt = "utf-8",
     na: NaOpt = None,
+    excel_csv: ExcelCsvOpt = False,
 ) -> None:
     from chs.actions.score import CsvOptions, ScoreOptions, load_scheme, parse_date, score
     from chs.cli import render
@@ -142,6 +144,7 @@ def score(
         alerts=alerts,
         by=parse_by(by),
         more=more,
+        excel_csv=excel_csv,
     )
     with progress(f"Scoring {input}"):
         summary = score(input, loaded, options)
