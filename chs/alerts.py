@@ -11,8 +11,8 @@ from __future__ import annotations
 import polars as pl
 
 from chs.columns import ALERTS_COLUMN, alert_flag
-from chs.errors import SchemeError
-from chs.hints import close_matches
+from chs.errors import OPTION, DataError, SchemeError
+from chs.hints import close_matches, suggest_column
 from chs.scheme import TREND_COLUMN, Scheme, parse_sql_expr
 
 # Columns that exist only when a previous snapshot or a history is given.
@@ -67,12 +67,70 @@ def add_alerts(frame: pl.LazyFrame, scheme: Scheme) -> tuple[pl.LazyFrame, list[
     return frame.drop(list(absent)), inactive
 
 
-def alert_rows(frame: pl.LazyFrame, scheme: Scheme, value: str | None) -> pl.LazyFrame:
+# The alerts file's own columns; an input column carried there under one of these names
+# is written as `input_<name>` (an export's `owner` is a person, the alert's a team).
+ALERT_FILE_COLUMNS: dict[str, type[pl.DataType]] = {
+    "id": pl.String,
+    "alert": pl.String,
+    "severity": pl.String,
+    "owner": pl.String,
+    "action": pl.String,
+    "score": pl.Float64,
+    "band": pl.String,
+    "delta": pl.Float64,
+    "value": pl.Float64,
+}
+
+
+def carried_name(column: str) -> str:
+    """The alerts file's name for an input column it carries."""
+    return f"input_{column}" if column in ALERT_FILE_COLUMNS else column
+
+
+def alert_columns(
+    scheme: Scheme, keep: list[str] | None, columns: list[str], source: str
+) -> list[str]:
+    """The input columns the alerts file carries: `keep` (on every line), then each
+    alert's `include` (on its lines), each once. A name the input does not have is a
+    DataError naming `keep`'s {option}, or for `include` a SchemeError with its line."""
+    for name in keep or []:
+        if name not in columns:
+            raise DataError(
+                f"{source}: column {name!r} (asked for with {OPTION}) not found."
+                + suggest_column(name, columns),
+                option="alerts_keep",
+            )
+    for i, alert in enumerate(scheme.alerts):
+        for j, name in enumerate(alert.include or []):
+            if name not in columns:
+                raise SchemeError(
+                    f"{scheme.where('alerts', str(i), 'include', str(j))}: alerts[{i}].include[{j}]: "
+                    f"alert {alert.name!r} carries column {name!r}, which {source} does not "
+                    f"have.{suggest_column(name, columns)}"
+                )
+    included = [c for a in scheme.alerts for c in a.include or []]
+    return list(dict.fromkeys([*(keep or []), *included]))
+
+
+def alert_rows(
+    frame: pl.LazyFrame, scheme: Scheme, value: str | None, keep: list[str] | None = None
+) -> pl.LazyFrame:
     """One row per fired alert, ready for a CRM or chat: id, alert, severity, owner,
-    action, score, band, delta, value."""
-    columns = frame.collect_schema().names()
+    action, score, band, delta, value, then the input columns carried (`keep` on every
+    line, each alert's `include` on its own lines, empty on the others')."""
+    schema = frame.collect_schema()
+    columns = schema.names()
     delta = pl.col("delta") if "delta" in columns else pl.lit(None, pl.Float64)
     val = pl.col(value).cast(pl.Float64) if value and value in columns else pl.lit(None, pl.Float64)
+    carried = alert_columns(scheme, keep, columns, "the scored rows")
+
+    def extra(alert_include: list[str] | None) -> list[pl.Expr]:
+        on = {*(keep or []), *(alert_include or [])}
+        return [
+            (pl.col(c) if c in on else pl.lit(None, schema[c])).alias(carried_name(c))
+            for c in carried
+        ]
+
     parts = [
         frame.filter(pl.col(alert_flag(a.name))).select(
             pl.col(scheme.id).cast(pl.String).alias("id"),
@@ -84,23 +142,13 @@ def alert_rows(frame: pl.LazyFrame, scheme: Scheme, value: str | None) -> pl.Laz
             "band",
             delta.alias("delta"),
             val.alias("value"),
+            *extra(a.include),
         )
         for a in scheme.alerts
     ]
     if not parts:  # a scheme without alerts: an empty file with the same columns
-        return pl.LazyFrame(
-            schema={
-                "id": pl.String,
-                "alert": pl.String,
-                "severity": pl.String,
-                "owner": pl.String,
-                "action": pl.String,
-                "score": pl.Float64,
-                "band": pl.String,
-                "delta": pl.Float64,
-                "value": pl.Float64,
-            }
-        )
+        more = {carried_name(c): schema[c] for c in carried}
+        return pl.LazyFrame(schema={**ALERT_FILE_COLUMNS, **more})
     return pl.concat(parts)
 
 

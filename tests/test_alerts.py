@@ -7,13 +7,14 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from support import TINY_SCHEME, write
+from support import TINY_SCHEME, invoke, write
 
 from chs.actions.score import ScoreOptions, score
 from chs.alerts import add_alerts, alert_rows
+from chs.cli.errors import error_text
 from chs.columns import alert_flag
 from chs.engine import score_frame
-from chs.errors import ChsError, SchemeError
+from chs.errors import ChsError, DataError, OptionError, SchemeError
 from chs.scheme import Scheme, load_scheme, parse_scheme
 from chs.summary import alert_queries, build_alerts
 
@@ -344,3 +345,145 @@ alerts:
     # change_30d: -10, -10, -30, -5, NULL: only c is below -15
     assert dated["alerts"][0]["active"] is True
     assert dated["alerts"][0]["customers"] == 1
+
+
+# -- input columns carried into the alerts file: --alerts-keep and `include:` -----------------
+
+# Line numbers matter: the second alert's `include` is line 17, its second entry line 19.
+ROUTED = (
+    TINY_SCHEME
+    + """\
+alerts:
+  - name: low_score
+    when: "score < 50"
+    action: Call them
+    owner: CSM
+  - name: small_account
+    when: "mrr < 150"
+    action: Upsell
+    include:
+      - Company name
+      - owner
+"""
+)
+# b 30, c 40 fire low_score; a and c fire small_account.
+ACCOUNTS = (
+    "id,Company name,CSM email,owner,mrr,x\n"
+    "a,Acme,ann@acme.test,Ann,100,80\n"
+    "b,Beta,bob@beta.test,Bob,200,30\n"
+    "c,Ceta,cat@ceta.test,Cat,100,40\n"
+)
+CARRIED = ["Company name", "CSM email", "input_owner"]
+
+
+def test_alerts_file_carries_alerts_keep_and_include(tmp_path):
+    scheme = make_scheme(tmp_path, ROUTED)
+    data = write(tmp_path / "in.csv", ACCOUNTS)
+    path, out = tmp_path / "alerts.csv", tmp_path / "out.csv"
+    options = ScoreOptions(output=out, alerts=path, alerts_keep=["CSM email"], keep=["x"])
+    score(data, scheme, options)
+    lines = pl.read_csv(path)
+    # `owner` is the alert's (a team); the export's `owner` is carried as input_owner
+    assert lines.columns[9:] == ["CSM email", "Company name", "input_owner"]
+    assert lines.select("id", "alert", "owner", *lines.columns[9:]).rows() == [
+        ("b", "low_score", "CSM", "bob@beta.test", None, None),
+        ("c", "low_score", "CSM", "cat@ceta.test", None, None),
+        ("a", "small_account", None, "ann@acme.test", "Acme", "Ann"),
+        ("c", "small_account", None, "cat@ceta.test", "Ceta", "Cat"),
+    ]
+    # --keep x: the columns carried for the alerts file are not shown in the output
+    assert pl.read_csv(out).columns[:3] == ["id", "mrr", "x"]
+    assert "CSM email" not in pl.read_csv(out).columns
+
+
+def test_alert_rows_of_a_scheme_without_alerts_keeps_the_columns(tmp_path):
+    scheme = make_scheme(tmp_path, SCHEME.split("alerts:")[0])
+    data = write(tmp_path / "in.csv", ACCOUNTS)
+    path = tmp_path / "alerts.parquet"
+    score(data, scheme, ScoreOptions(alerts=path, alerts_keep=["CSM email", "owner"]))
+    got = pl.read_parquet(path)
+    assert got.height == 0
+    assert got.columns[9:] == ["CSM email", "input_owner"]
+
+
+def test_alerts_keep_naming_a_column_not_in_the_input(tmp_path):
+    scheme = make_scheme(tmp_path, ROUTED)
+    data = write(tmp_path / "in.csv", ACCOUNTS)
+    path = tmp_path / "alerts.csv"
+    with pytest.raises(DataError) as info:
+        score(data, scheme, ScoreOptions(alerts=path, alerts_keep=["CSM mail"]))
+    assert info.value.exit_code == 4
+    assert error_text(info.value) == (
+        f"{data}: column 'CSM mail' (asked for with --alerts-keep) not found. Did you mean "
+        "'CSM email'? Columns in the file: id, Company name, CSM email, owner, mrr, x"
+    )
+    assert not path.exists()
+
+
+def test_alert_include_naming_a_column_not_in_the_input(tmp_path):
+    scheme = make_scheme(tmp_path, ROUTED.replace("- owner", "- ownr"))
+    data = write(tmp_path / "in.csv", ACCOUNTS)
+    with pytest.raises(SchemeError) as info:
+        score(data, scheme, ScoreOptions())  # checked even without an alerts file
+    assert str(info.value) == (
+        f"{tmp_path / 's.yaml'}:19: alerts[1].include[1]: alert 'small_account' carries column "
+        f"'ownr', which {data} does not have. Did you mean 'owner'? Columns in the file: id, "
+        "Company name, CSM email, owner, mrr, x"
+    )
+
+
+def test_alerts_keep_without_an_alerts_file(tmp_path):
+    scheme = make_scheme(tmp_path, ROUTED)
+    data = write(tmp_path / "in.csv", ACCOUNTS)
+    with pytest.raises(OptionError) as info:
+        score(data, scheme, ScoreOptions(alerts_keep=["CSM email"]))
+    assert error_text(info.value) == (
+        "--alerts-keep names columns for the alerts file, but none is written"
+    )
+
+
+@pytest.mark.parametrize(
+    ("include", "message"),
+    [
+        ("[]", "alerts[1].include: list should have at least 1 item after validation, not 0"),
+        ('[""]', "alerts[1].include[0]: string should have at least 1 character (got '')"),
+    ],
+)
+def test_alert_include_must_name_columns(tmp_path, include, message):
+    text = ROUTED.split("    include:")[0] + f"    include: {include}\n"
+    with pytest.raises(SchemeError) as info:
+        make_scheme(tmp_path, text)
+    assert str(info.value) == f"{tmp_path / 's.yaml'}:17: {message}"
+
+
+def test_cli_alerts_keep(tmp_path):
+    scheme = write(tmp_path / "s.yaml", ROUTED)
+    data = write(tmp_path / "in.csv", ACCOUNTS)
+    path = tmp_path / "alerts.csv"
+    result = invoke(
+        "score", data, "-s", scheme, "--alerts", path, "--alerts-keep", "Company name, CSM email"
+    )
+    assert result.exit_code == 0, result.output
+    assert path.read_text().splitlines() == [
+        "id,alert,severity,owner,action,score,band,delta,value,Company name,CSM email,input_owner",
+        "b,low_score,medium,CSM,Call them,30.0,low,,200.0,Beta,bob@beta.test,",
+        "c,low_score,medium,CSM,Call them,40.0,low,,100.0,Ceta,cat@ceta.test,",
+        "a,small_account,medium,,Upsell,80.0,high,,100.0,Acme,ann@acme.test,Ann",
+        "c,small_account,medium,,Upsell,40.0,low,,100.0,Ceta,cat@ceta.test,Cat",
+    ]
+    result = invoke("score", data, "-s", scheme, "--alerts", path, "--alerts-keep", "Company")
+    assert result.exit_code == 4
+    assert result.stderr.startswith(
+        f"Error: {data}: column 'Company' (asked for with --alerts-keep) not found. "
+        "Did you mean 'Company name'?"
+    )
+
+
+def test_alert_include_is_bounded(tmp_path):
+    columns = ", ".join(f"c{i}" for i in range(51))
+    text = ROUTED.split("    include:")[0] + f"    include: [{columns}]\n"
+    with pytest.raises(SchemeError) as info:
+        make_scheme(tmp_path, text)
+    assert str(info.value) == (
+        f"{tmp_path / 's.yaml'}:17: alerts[1].include: too many columns: 51; the limit is 50"
+    )

@@ -17,7 +17,7 @@ from typing import Any, TypedDict
 
 import polars as pl
 
-from chs.alerts import add_alerts, alert_rows, flag_columns
+from chs.alerts import add_alerts, alert_columns, alert_rows, flag_columns
 from chs.columns import ALERTS_COLUMN, ID_HASH, KEY, REASON, ROW, run_columns
 from chs.engine import ScoringPlan, build_plan
 from chs.engine.checks import DataChecks, data_check_queries, data_checks
@@ -86,6 +86,7 @@ class ScoreOptions:
     by: list[list[str]] = field(default_factory=list)  # roll-ups: [["segment"], ["region"]]
     more: list[Scheme] = field(default_factory=list)  # schemes scored beside, under <name>_
     excel_csv: bool = False  # CSV outputs for a comma-decimal Excel (chs.spreadsheet)
+    alerts_keep: list[str] | None = None  # input columns carried into the alerts file
 
 
 def side_scores(scheme: Scheme, more: list[Scheme]) -> list[tuple[str, Scheme]]:
@@ -164,6 +165,7 @@ class _Sources:
     lookup: pl.LazyFrame | None
     trend_dates: dict[str, str | None]
     warnings: list[str]
+    hidden: list[str] = field(default_factory=list)  # carried for the alerts file alone
 
 
 @dataclass(frozen=True)
@@ -217,6 +219,11 @@ def _score_source(source: Path, scheme: Scheme, options: ScoreOptions) -> ScoreS
 def _prepare(source: Path, scheme: Scheme, options: ScoreOptions) -> _Run:
     """Check the options and resolve the dates, the history and the outputs."""
     check_count(options.top, "top")
+    if options.alerts_keep and options.alerts is None:
+        raise OptionError(
+            "{option} names columns for the alerts file, but none is written",
+            option="alerts_keep",
+        )
     as_of = options.as_of or (dt.date.today() if options.history else None)
     target = check_target(options.history, as_of) if options.history and as_of else None
     listing = list_snapshots(options.history, writing=True) if options.history else None
@@ -299,11 +306,12 @@ def _open_sources(
     warnings = list(scheme.warnings) + (run.listing.warnings if run.listing else [])
     text_columns = run.careful if text else [scheme.id]
     data = stack.enter_context(open_input(run.source, run.options.csv, text_columns))
+    keep, hidden = _kept(run, data.frame.collect_schema().names())
     plan = build_plan(
         data.frame,
         scheme,
         source=str(run.source),
-        keep=run.options.keep,
+        keep=keep,
         decimal_comma=run.options.csv.decimal_comma,
         inferred=data.inferred,
         extra=run.extra,
@@ -322,7 +330,19 @@ def _open_sources(
     earlier = [previous] if previous is not None else []
     earlier += [p for _, p in past or [] if p is not previous]
     lookup = _gathered(lookups, earlier, previous)
-    return _Sources(data, plan, previous, past, lookup, trend_dates, warnings)
+    return _Sources(data, plan, previous, past, lookup, trend_dates, warnings, hidden)
+
+
+def _kept(run: _Run, columns: list[str]) -> tuple[list[str] | None, list[str]]:
+    """The input columns to carry (None: all of them), with those the alerts file reads
+    (`alerts_keep`, the alerts' `include`, checked here); and those of them carried for
+    the alerts file alone, which the scored output does not show."""
+    scheme, keep = run.scheme, run.options.keep
+    carried = alert_columns(scheme, run.options.alerts_keep, columns, str(run.source))
+    if keep is None:
+        return None, []
+    shown = {*keep, scheme.id, scheme.value, scheme.parent}
+    return [*keep, *carried], [c for c in carried if c not in shown]
 
 
 def _open_previous(stack: contextlib.ExitStack, run: _Run, warnings: list[str]) -> Snapshot | None:
@@ -362,7 +382,7 @@ def _scored_rows(run: _Run, sources: _Sources) -> _Rows:
     frame, inactive = add_alerts(frame, run.scheme)
     if run.options.by:
         check_by(run.options.by, frame.collect_schema().names(), str(run.source))
-    written = frame.drop([*flag_columns(run.scheme), *plan.working])
+    written = frame.drop([*flag_columns(run.scheme), *plan.working, *sources.hidden])
     if run.target is not None:  # the output is the history's snapshot: the same columns
         written = _snapshot_rows(written)
     return _Rows(frame, rejected, every, written, inactive)
@@ -374,7 +394,8 @@ def _writes(run: _Run, sources: _Sources, rows: _Rows) -> list[tuple[pl.LazyFram
     writes = [(rows.written, options.output)] if options.output else []
     writes += [(rows.rejected, options.rejects)] if options.rejects else []
     if options.alerts:
-        alerts = alert_rows(rows.scored, run.scheme, sources.plan.value_column)
+        keep = options.alerts_keep
+        alerts = alert_rows(rows.scored, run.scheme, sources.plan.value_column, keep)
         writes.append((alerts, options.alerts))
     writes += [(rows.written, run.target)] if run.target else []
     return writes

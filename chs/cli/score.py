@@ -92,6 +92,14 @@ AlertsOpt = Annotated[
         help="Write one line per fired alert here (.ndjson, .csv or .parquet).",
     ),
 ]
+AlertsKeepOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--alerts-keep",
+        metavar="COLUMNS",
+        help="Input columns to carry into the alerts file, comma-separated.",
+    ),
+]
 ExitCodeOpt = Annotated[
     bool,
     typer.Option("--exit-code", help="Exit 10 when any alert fired (errors keep their codes)."),
@@ -116,6 +124,7 @@ def score(
     history: HistoryOpt = None,
     as_of: AsOfOpt = None,
     alerts: AlertsOpt = None,
+    alerts_keep: AlertsKeepOpt = None,
     exit_code: ExitCodeOpt = False,
     keep: KeepOpt = None,
     by: ByOpt = None,
@@ -145,6 +154,7 @@ def score(
         by=parse_by(by),
         more=more,
         excel_csv=excel_csv,
+        alerts_keep=parse_list(alerts_keep),
     )
     with progress(f"Scoring {input}"):
         summary = score(input, loaded, options)

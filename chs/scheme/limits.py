@@ -32,6 +32,7 @@ MAX_SEGMENTS = 50
 MAX_SCORES = 20  # extra scores beside the main one
 MAX_BANDS = 20  # bands of a score
 MAX_ALERTS = 100
+MAX_ALERT_COLUMNS = 50  # input columns an alert carries into the alerts file (`include`)
 MAX_TRENDS = 20  # declared change_<N>d spans
 
 # -- numbers: every number in a scheme is finite, and these bound the rest ------------------

@@ -330,6 +330,7 @@ _ITEMS = {
     "bands": "bands",
     "alerts": "alerts",
     "trends": "trend spans",
+    "include": "columns",
 }
 
 

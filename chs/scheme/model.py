@@ -33,6 +33,7 @@ from pydantic import (
 from chs.scheme.expression import parse_sql_expr
 from chs.scheme.keys import LocatedError, line_for
 from chs.scheme.limits import (
+    MAX_ALERT_COLUMNS,
     MAX_ALERTS,
     MAX_BANDS,
     MAX_GROUPS,
@@ -426,6 +427,19 @@ class Alert(_Strict):
     action: str = Field(min_length=1, description="what to do, written in the alerts file")
     owner: str | None = Field(None, description="who acts: a team or role")
     severity: Literal["low", "medium", "high", "critical"] = "medium"
+    include: list[Annotated[str, Field(min_length=1)]] | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_ALERT_COLUMNS,
+        description="input columns carried into the alerts file on this alert's lines "
+        "(an account's name, its owner's email), so that each line reaches a person",
+        exclude_if=lambda v: v is None,  # unset: the digest of a scheme without it holds
+    )
+
+    @field_validator("include")
+    @classmethod
+    def _each_once(cls, include: list[str] | None) -> list[str] | None:
+        return list(dict.fromkeys(include)) if include is not None else None
 
     def columns(self) -> list[str]:
         """The columns its condition reads."""
