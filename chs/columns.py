@@ -9,6 +9,8 @@ reach an output.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterable
 
 WORK = "__chs·"  # the prefix of every working column
@@ -55,12 +57,29 @@ ALERTS_COLUMN = "alerts"  # with alerts in the scheme
 META_KEY = "chs"
 
 
+_SAFE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def column_part(name: str) -> str:
+    """A name as people write it (`Premium Adoption`, `urgent-call`, `Activité`) as the
+    part of a column name it becomes (`Premium_Adoption`, `urgent_call`, `Activite`), so
+    that a SQL condition or a spreadsheet formula names the column without quotes. A
+    name of letters, digits and _ not starting with a digit is kept as it is; otherwise
+    accents are dropped, each run of other characters becomes `_`, `_` at either end go,
+    and a leading digit gets a `_` before it. Case is kept. Empty when nothing is left."""
+    if _SAFE.match(name):
+        return name
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    part = re.sub(r"[^A-Za-z0-9_]+", "_", plain).strip("_")
+    return f"_{part}" if part[:1].isdigit() else part
+
+
 def points_column(signal: str, prefix: str = "") -> str:
-    return f"{prefix}points_{signal}"
+    return f"{prefix}points_{column_part(signal)}"
 
 
 def group_column(group: str, prefix: str = "") -> str:
-    return f"{prefix}group_{group}"
+    return f"{prefix}group_{column_part(group)}"
 
 
 def points_work(signal: str, prefix: str = "") -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 import polars as pl
 
-from chs.columns import internal
+from chs.columns import column_part, internal
 from chs.errors import OPTION, DataError
 from chs.exprs import trimmed_id
 from chs.hints import close_matches
@@ -181,7 +181,7 @@ def rollup_table(rollups: list[dict[str, Any]], bands: list[str]) -> pl.DataFram
                     "group": " / ".join("" if v is None else str(v) for v in g["group"].values()),
                     "customers": g["customers"],
                     "mean_score": g["mean_score"],
-                    **{f"share_{b}": g["shares"][b] for b in bands},
+                    **{f"share_{column_part(b)}": g["shares"][b] for b in bands},
                     "at_risk_share": g["at_risk_share"],
                     "value": g["value"],
                     "value_at_risk": g["value_at_risk"],

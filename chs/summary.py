@@ -165,6 +165,7 @@ def _bands(
         bands.append(
             {
                 "band": band.name,
+                "label": band.shown,
                 "from": band.threshold,
                 "color": band.color,
                 "customers": customers,
@@ -207,6 +208,7 @@ def build_alerts(
     return [
         {
             "alert": a.name,
+            "label": a.shown,
             "severity": a.severity,
             "owner": a.owner,
             "action": a.action,

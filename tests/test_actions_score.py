@@ -42,6 +42,7 @@ def test_summary_numbers(files, tmp_path):
     assert summary["bands"] == [
         {
             "band": "high",
+            "label": "high",
             "from": 50.0,
             "color": "green",
             "customers": 2,
@@ -51,6 +52,7 @@ def test_summary_numbers(files, tmp_path):
         },
         {
             "band": "low",
+            "label": "low",
             "from": 0.0,
             "color": "red",
             "customers": 3,

@@ -118,6 +118,7 @@ def test_delta_alert_inactive_without_previous_and_firing_with_one(tmp_path):
     assert alone["alerts"] == [
         {
             "alert": "low_score",
+            "label": "low_score",
             "severity": "high",
             "owner": "CSM",
             "action": "Call them",
@@ -126,6 +127,7 @@ def test_delta_alert_inactive_without_previous_and_firing_with_one(tmp_path):
         },
         {
             "alert": "big_fall",
+            "label": "big_fall",
             "severity": "critical",
             "owner": None,
             "action": "Re-engage",
@@ -134,6 +136,7 @@ def test_delta_alert_inactive_without_previous_and_firing_with_one(tmp_path):
         },
         {
             "alert": "small_account",
+            "label": "small_account",
             "severity": "medium",
             "owner": None,
             "action": "Upsell",

@@ -484,9 +484,9 @@ def test_valid_expr_is_accepted() -> None:
             id="unknown-color",
         ),
         pytest.param(
-            ("{name: 2x, from: 50}", "{name: bad, from: 0}"),
-            "s.yaml:10: bands[0].name: "
-            "'2x' is not a valid name: use letters, digits and _, not starting with a digit",
+            ('{name: "a\\tb", from: 50}', "{name: bad, from: 0}"),
+            "s.yaml:10: bands[0].name: 'a\\tb' is not a valid name: no control characters "
+            "(tabs, line breaks), and no space at either end",
             id="invalid-band-name",
         ),
     ],
@@ -651,16 +651,16 @@ def test_neither_signals_nor_groups() -> None:
     )
 
 
-@pytest.mark.parametrize("name", ["2x", "a-b"])
-def test_invalid_signal_name(name: str) -> None:
+@pytest.mark.parametrize(("name", "shown"), [('"a\\tb"', "a\tb"), ('" x"', " x")])
+def test_invalid_signal_name(name: str, shown: str) -> None:
     text = (
         f"name: t\nid: cid\nsignals:\n  {name}:\n"
         + "".join(f"    {line}\n" for line in BODY)
         + BANDS
     )
     assert scheme_error(text) == (
-        f"s.yaml:4: signals.{name}: '{name}' is not a valid name: "
-        "use letters, digits and _, not starting with a digit"
+        f"s.yaml:4: signals.{shown}: {shown!r} is not a valid name: no control characters "
+        "(tabs, line breaks), and no space at either end"
     )
 
 
@@ -1128,6 +1128,9 @@ def validate(value: Any, schema: dict[str, Any], root: dict[str, Any], at: str =
         elif key == "minLength":
             if isinstance(value, str) and len(value) < rule:
                 errors.append(f"{at}: shorter than {rule}")
+        elif key == "maxLength":
+            if isinstance(value, str) and len(value) > rule:
+                errors.append(f"{at}: longer than {rule}")
         elif key == "pattern":
             if isinstance(value, str) and not re.search(rule, value):
                 errors.append(f"{at}: {value!r} does not match {rule}")
@@ -1265,7 +1268,7 @@ def test_the_test_validator_catches_signal_mistakes(
     assert sorted(validate(signal, schema["definitions"]["Signal"], schema)) == expected
 
 
-@pytest.mark.parametrize("name", ["2x", "a-b"])
+@pytest.mark.parametrize("name", ["a\tb", " x", "x" * 101])
 def test_json_schema_refuses_invalid_signal_names(name: str) -> None:
     # chs refuses these names (test_invalid_signal_name); an editor using the JSON
     # Schema should flag them too. `patternProperties` alone lets any other name through:

@@ -128,7 +128,7 @@ def _band_counts(con: Console, s: dict[str, Any], value_col: str | None) -> None
         table.add_column(_head(value_col), justify="right")
         table.add_column(_head(f"{value_col} share"), justify="right")
     for b in s["bands"]:
-        cells = [b["band"], _count(b["customers"]), _pct(b["share"])]
+        cells = [b["label"], _count(b["customers"]), _pct(b["share"])]
         if value_col:
             cells += [_money(b["value"]), _pct(b["value_share"])]
         table.add_row(*_cells(cells), style=_style(b["color"]) if con.is_terminal else "")
@@ -156,6 +156,7 @@ def _at_risk(con: Console, s: dict[str, Any], value_col: str | None) -> None:
         _say(con, f"No customer at risk (none in {', '.join(s['at_risk_bands'])}).")
         return
     colors = {b["band"]: b["color"] for b in s["bands"]}
+    shown = {b["band"]: b["label"] for b in s["bands"]}
     risk = _new_table(con, title)
     for name, justify in ((s["id_column"], "left"), ("score", "right"), ("band", "left")):
         risk.add_column(_head(name), justify=justify)  # type: ignore[arg-type]
@@ -164,7 +165,7 @@ def _at_risk(con: Console, s: dict[str, Any], value_col: str | None) -> None:
     risk.add_column(_head("coverage"), justify="right")
     risk.add_column(_head("reasons"))
     for r in s["at_risk"]:
-        cells = [r["id"], f"{r['score']:.1f}", r["band"]]
+        cells = [r["id"], f"{r['score']:.1f}", shown.get(r["band"], r["band"])]
         if value_col:
             cells.append(_money(r["value"]))
         cells += [_pct(r["coverage"]), r["reasons"] or ""]
@@ -423,7 +424,7 @@ def alerts(con: Console, s: dict[str, Any]) -> None:
             ["alert", "severity", "customers", "owner", "action"],
             [
                 [
-                    a["alert"],
+                    a["label"],
                     a["severity"],
                     _count(a["customers"]) if a["active"] else "needs a previous snapshot",
                     a["owner"],

@@ -18,9 +18,9 @@ def json_schema() -> dict[str, Any]:
     def to_draft7(node: Any) -> Any:
         if isinstance(node, dict):
             if "patternProperties" in node and len(node["patternProperties"]) == 1:
-                # draft-07 has propertyNames: refuse names chs refuses (`2x`, `a-b`).
+                # draft-07 has propertyNames: refuse names chs refuses (a tab, a space at an end).
                 (pattern,) = node["patternProperties"]
-                node["propertyNames"] = {"pattern": pattern}
+                node["propertyNames"] = {**node.get("propertyNames", {}), "pattern": pattern}
             if "prefixItems" in node:  # 2020-12 tuples -> draft-07 array form
                 node["items"] = node.pop("prefixItems")
                 node["additionalItems"] = False

@@ -35,6 +35,9 @@ MAX_ALERTS = 100
 MAX_ALERT_COLUMNS = 50  # input columns an alert carries into the alerts file (`include`)
 MAX_TRENDS = 20  # declared change_<N>d spans
 
+# -- names: signals, groups, bands, alerts, segments, extra scores, and labels ---------------
+MAX_NAME_CHARS = 100
+
 # -- numbers: every number in a scheme is finite, and these bound the rest ------------------
 MAX_WEIGHT = 1_000_000.0  # 200 signals of this weight sum to 2e8: no overflow
 MIN_WEIGHT = 0.000_001  # smaller weights lose precision in the weighted sums (subnormals)

@@ -31,6 +31,7 @@ from chs.scheme.model import (
     Segment,
     Signal,
     Tier,
+    check_column_names,
     number_text,
 )
 
@@ -307,6 +308,7 @@ def parse_scheme(text: str, path: str | Path = "<scheme>") -> Scheme:
     scheme._warnings = [f"{path}:{ln}: {msg}" for ln, msg in scheme_warnings(scheme, lines)]
     scheme._notes = [f"{path}:{ln}: {msg}" for ln, msg in weight_notes(scheme, lines)]
     scheme._lines = lines
+    check_column_names(scheme)
     return scheme
 
 
@@ -355,8 +357,8 @@ def _problem(err: Any, loc: tuple[str, ...]) -> str:
         return f"too many {items}: {len(given):,}; the limit is {ctx['max_length']:,}"
     if kind == "string_pattern_mismatch":
         return (
-            f"{_shown(given)} is not a valid name: use letters, digits and _, "
-            "not starting with a digit"
+            f"{_shown(given)} is not a valid name: no control characters (tabs, line "
+            "breaks), and no space at either end"
         )
     if kind == "value_error":
         return str(ctx["error"]) if "error" in ctx else err["msg"]

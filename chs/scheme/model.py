@@ -30,8 +30,10 @@ from pydantic import (
     model_validator,
 )
 
+from chs.columns import column_part
+from chs.errors import SchemeError
 from chs.scheme.expression import parse_sql_expr
-from chs.scheme.keys import LocatedError, line_for
+from chs.scheme.keys import LocatedError, key_path, line_for
 from chs.scheme.limits import (
     MAX_ALERT_COLUMNS,
     MAX_ALERTS,
@@ -40,6 +42,7 @@ from chs.scheme.limits import (
     MAX_LINEAR_POINTS,
     MAX_MAGNITUDE,
     MAX_MAP_ENTRIES,
+    MAX_NAME_CHARS,
     MAX_RULES,
     MAX_SCORES,
     MAX_SEGMENTS,
@@ -50,7 +53,10 @@ from chs.scheme.limits import (
     MIN_WEIGHT,
 )
 
-NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+# A name is written as people write it (`urgent-call`, `at risk`, `Premium Adoption`):
+# any text but control characters (tabs, line breaks), with no space at either end.
+# Where it becomes part of a column name, it is made safe (chs.columns.column_part).
+NAME_PATTERN = r"^[^\s\x00-\x1f\x7f](?:[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f])?$"
 MISSING_POLICIES = ("redistribute", "zero", "reject")
 _BAND_COLORS = (
     "red",
@@ -146,7 +152,8 @@ BandFrom = Annotated[float, Field(ge=0, le=100), Number]
 BandAbove = Annotated[float, Field(ge=0, lt=100), Number]
 Reasons = Annotated[int, Field(ge=0, le=20), Number]
 TrendSpan = Annotated[int, Field(gt=0, le=3660), Number]
-Name = Annotated[str, Field(pattern=NAME_PATTERN)]
+Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME_CHARS, pattern=NAME_PATTERN)]
+Label = Annotated[str, Field(min_length=1, max_length=MAX_NAME_CHARS, pattern=NAME_PATTERN)]
 
 
 def _checked_sql(text: str) -> str:
@@ -388,6 +395,11 @@ class Band(_Strict):
     """A named score range. Bands are listed highest first; the last starts at 0."""
 
     name: Name
+    label: Label | None = Field(
+        None,
+        description="the text shown for the band in tables (default: its name)",
+        exclude_if=lambda v: v is None,  # unset: the digest of a scheme without it holds
+    )
     from_: BandFrom | None = Field(None, alias="from", description="score >= from")
     above: BandAbove | None = Field(None, description="score > above")
     color: str | None = Field(None, description="colour for terminal tables")
@@ -414,6 +426,11 @@ class Band(_Strict):
     def text(self) -> str:
         return f"{'>' if self.strict else '>='} {number_text(self.threshold)}"
 
+    @property
+    def shown(self) -> str:
+        """The text tables show: its label, else its name."""
+        return self.label or self.name
+
 
 SEVERITIES = ("low", "medium", "high", "critical")
 TREND_COLUMN = re.compile(r"^change_(\d+)d$")
@@ -423,6 +440,11 @@ class Alert(_Strict):
     """A rule over the scored output: when its SQL condition holds, the row fires it."""
 
     name: Name
+    label: Label | None = Field(
+        None,
+        description="the text shown for the alert in tables (default: its name)",
+        exclude_if=lambda v: v is None,  # unset: the digest of a scheme without it holds
+    )
     when: SqlText = Field(description="SQL condition over output columns, e.g. `score < 40`")
     action: str = Field(min_length=1, description="what to do, written in the alerts file")
     owner: str | None = Field(None, description="who acts: a team or role")
@@ -440,6 +462,11 @@ class Alert(_Strict):
     @classmethod
     def _each_once(cls, include: list[str] | None) -> list[str] | None:
         return list(dict.fromkeys(include)) if include is not None else None
+
+    @property
+    def shown(self) -> str:
+        """The text tables show: its label, else its name."""
+        return self.label or self.name
 
     def columns(self) -> list[str]:
         """The columns its condition reads."""
@@ -659,8 +686,12 @@ class Scheme(_Strict):
         return [(seg.name, self._sub(seg.name, seg, self.bands)) for seg in self.segments]
 
     def extra_scores(self) -> list[tuple[str, Scheme]]:
-        """The scores computed beside the main one (`scores:`), each with its bands."""
-        return [(n, self._sub(n, extra, extra.bands)) for n, extra in (self.scores or {}).items()]
+        """The scores computed beside the main one (`scores:`), each with its bands, by
+        the name its columns take (`Inertia Score` -> `Inertia_Score_score`)."""
+        return [
+            (column_part(n), self._sub(n, extra, extra.bands))
+            for n, extra in (self.scores or {}).items()
+        ]
 
     def _sub(self, name: str, part: Segment | ExtraScore, bands: list[Band]) -> Scheme:
         """A segment or an extra score as a scheme of its own (same id and value)."""
@@ -763,3 +794,45 @@ class Scheme(_Strict):
 
 def first_policy(*levels: str | float | None) -> str | float:
     return next(level for level in levels if level is not None)
+
+
+def check_column_names(scheme: Scheme) -> None:
+    """Names that become parts of column names (signals as `points_<signal>`, groups as
+    `group_<group>`, extra scores as `<score>_score`, bands as a roll-up's
+    `share_<band>`) must leave something once made safe, and two of one kind must not
+    become the same column: a SchemeError naming both, with their lines."""
+    for kind, column, places in _column_names(scheme):
+        seen: dict[str, tuple[tuple[str, ...], str]] = {}
+        for loc, name in places:
+            part = column_part(name)
+            if not part:
+                raise SchemeError(
+                    f"{scheme.where(*loc)}: {key_path(loc)}: {kind} {name!r} has no letter or "
+                    f"digit (A-Z, 0-9) to make its column {column.format('…')}; rename it"
+                )
+            first, other = seen.setdefault(part, (loc, name))
+            if other != name:
+                raise SchemeError(
+                    f"{scheme.where(*loc)}: {key_path(loc)}: {kind}s {other!r} "
+                    f"({scheme.where(*first)}) and {name!r} both become the column "
+                    f"{column.format(part)}; rename one"
+                )
+
+
+def _column_names(scheme: Scheme) -> list[tuple[str, str, list[tuple[tuple[str, ...], str]]]]:
+    """(kind, column, [(key path, name)]) for each set of names whose columns must differ:
+    the signals and groups of the scheme and its segments, those of each extra score,
+    the extra scores, the bands."""
+    spaces: dict[str, list[tuple[tuple[str, ...], Signal]]] = {}
+    for loc, sig in signal_places(scheme):
+        spaces.setdefault(loc[1] if loc[0] == "scores" else "", []).append((loc, sig))
+    out: list[tuple[str, str, list[tuple[tuple[str, ...], str]]]] = []
+    for score, places in spaces.items():
+        prefix = f"{column_part(score)}_" if score else ""
+        out.append(("signal", f"{prefix}points_{{}}", [(loc, loc[-1]) for loc, _ in places]))
+        groups = [loc[: loc.index("groups") + 2] for loc, _ in places if "groups" in loc]
+        out.append(("group", f"{prefix}group_{{}}", [(g, g[-1]) for g in dict.fromkeys(groups)]))
+    out.append(("score", "{}_score", [(("scores", n), n) for n in scheme.scores or {}]))
+    bands = [(("bands", str(i), "name"), b.name) for i, b in enumerate(scheme.bands)]
+    out.append(("band", "share_{}", bands))
+    return out
