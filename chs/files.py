@@ -198,15 +198,20 @@ def _reason(exc: OSError) -> str:
     return exc.strerror or str(exc) or type(exc).__name__
 
 
-def input_format(path: Path) -> Format:
-    """The format of an input file, by extension, else by its first bytes. A pipe or a
-    device is refused before it is opened (chs reads an input more than once)."""
+def _stat_input(path: Path) -> os.stat_result:
+    """An input's stat; a missing or unreadable one is a DataError naming it."""
     try:
-        st = path.stat()
+        return path.stat()
     except FileNotFoundError:
         raise DataError(f"{path}: file not found") from None
     except OSError as exc:
         raise DataError(f"{path}: cannot read: {_reason(exc)}") from None
+
+
+def input_format(path: Path) -> Format:
+    """The format of an input file, by extension, else by its first bytes. A pipe or a
+    device is refused before it is opened (chs reads an input more than once)."""
+    st = _stat_input(path)
     if stat.S_ISDIR(st.st_mode):
         raise DataError(f"{path}: is a directory, not a CSV or Parquet file")
     what = not_a_file(path, st.st_mode)
@@ -378,12 +383,7 @@ def _gunzipped(path: Path, csv: CsvOptions) -> Iterator[Input]:
 
 def _check_compressed(path: Path) -> None:
     """A compressed input exists, is a file, and is not empty."""
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        raise DataError(f"{path}: file not found") from None
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read: {_reason(exc)}") from None
+    st = _stat_input(path)
     folder = stat.S_ISDIR(st.st_mode)
     what = "is a directory, not a file" if folder else not_a_file(path, st.st_mode)
     if what is not None:
