@@ -57,12 +57,12 @@ import sys
 import tempfile
 import time
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from csv import Error as CsvError
 from csv import reader as csv_reader
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
 import polars as pl
 
@@ -262,16 +262,14 @@ def _changed_error(path: Path) -> DataError:
 
 @dataclass(frozen=True)
 class Input:
-    """A lazy scan, the types inferred for the columns read as text, and for a CSV a
-    query that finds rows whose number of fields differs from the header's. `stamp`:
-    the file as it was opened, to tell a read failure from a file that changed."""
+    """A lazy scan, and for a CSV a query that finds rows whose number of fields differs
+    from the header's. `stamp`: the file as it was opened, to tell a read failure from a
+    file that changed."""
 
     path: Path
     frame: pl.LazyFrame
-    inferred: dict[str, pl.DataType]
     widths: pl.LazyFrame | None = None
     text_scan: Callable[[Sequence[str]], pl.LazyFrame] | None = None
-    text_mode: bool = False  # the scheme's columns are read as text (the careful path)
     stamp: Stamp | None = None
 
     def changed(self) -> DataError | None:
@@ -319,17 +317,25 @@ class Input:
 
 @contextlib.contextmanager
 def open_input(
-    path: str | Path, csv: CsvOptions = CsvOptions(), text_columns: Sequence[str] = ()
+    path: str | Path,
+    csv: CsvOptions = CsvOptions(),
+    text_columns: Sequence[str] = (),
+    *,
+    typed: Collection[str] | None = None,
 ) -> Iterator[Input]:
-    """A lazy scan of the input. From a CSV, `text_columns` are read as text so that the
-    engine can reject one row with a bad value rather than fail the whole file.
+    """A lazy scan of the input. From a CSV, `text_columns` are read as text (an id:
+    `00123` stays), the others with the types Polars infers from the first rows (chs's
+    own outputs). For scoring, `typed` names the columns read with the type inferred
+    from the whole file (the scheme's numbers); every other column is text, exactly as
+    written (a zip code `01234`, a date the scheme parses), so that no guess from the
+    first rows can fail the run or drop a leading zero.
 
     A context manager because a non-UTF-8 CSV is transcoded to a temporary UTF-8 copy
     (streamed in chunks) that must outlive the lazy frame.
     """
     path = Path(path)
     if is_gzip(path):
-        with _gunzipped(path, csv) as plain:
+        with _gunzipped(path, csv, text_columns, typed) as plain:
             yield plain
         return
     fmt = input_format(path)
@@ -341,14 +347,14 @@ def open_input(
             lf.collect_schema()
         except Exception as exc:
             raise DataError(f"{path}: cannot read as Parquet: {polars_gist(exc)}") from None
-        yield Input(path, lf, {}, stamp=stamp)
+        yield Input(path, lf, stamp=stamp)
         return
     with _utf8_copy(path, csv.encoding) as readable:
         if readable != path:  # the copy is read from now on: the file may change
             if _stamp(path) != stamp:
                 raise _changed_error(path)
             stamp = None
-        yield _scan_csv(path, readable, csv, text_columns, stamp)
+        yield _scan_csv(path, readable, csv, text_columns, stamp, typed=typed)
 
 
 def is_gzip(path: Path) -> bool:
@@ -358,7 +364,9 @@ def is_gzip(path: Path) -> bool:
 
 
 @contextlib.contextmanager
-def _gunzipped(path: Path, csv: CsvOptions) -> Iterator[Input]:
+def _gunzipped(
+    path: Path, csv: CsvOptions, text_columns: Sequence[str], typed: Collection[str] | None
+) -> Iterator[Input]:
     """The input of a gzipped CSV, read from a plain copy in a working folder (streamed:
     chs reads an input more than once, and checks its raw lines). Messages name the
     `.gz` file; a file that is not gzip is a DataError."""
@@ -378,7 +386,9 @@ def _gunzipped(path: Path, csv: CsvOptions) -> Iterator[Input]:
             raise DataError(f"{path}: the file is empty")
         progress(f"reading {path.name}")
         with _utf8_copy(target, csv.encoding, shown=path) as readable:
-            yield _scan_csv(path, readable, csv, (), None, suffix=target.suffix)
+            yield _scan_csv(
+                path, readable, csv, text_columns, None, suffix=target.suffix, typed=typed
+            )
 
 
 def _check_compressed(path: Path) -> None:
@@ -421,6 +431,7 @@ def _scan_csv(
     stamp: Stamp | None,
     *,
     suffix: str | None = None,
+    typed: Collection[str] | None = None,
 ) -> Input:
     """The CSV scanned with its options, refused early when its header shows the wrong
     separator (a one-column file would otherwise fail later on a missing column) or
@@ -431,7 +442,7 @@ def _scan_csv(
         "separator": separator,
         "decimal_comma": csv.decimal_comma,
         "null_values": list(csv.null_values),
-        "infer_schema_length": 10_000,
+        "infer_schema_length": 10_000 if typed is None else None,
         "raise_if_empty": True,
         "glob": False,  # a file named `customers[eu].csv` is a file, not a pattern
     }
@@ -453,17 +464,19 @@ def _scan_csv(
         )
     if any("_duplicated_" in name for name in header):
         _check_header(path, readable, separator)
-    overrides = {c: pl.String for c in text_columns if c in header}
-    lf = pl.scan_csv(readable, schema_overrides=overrides, **options)  # type: ignore[arg-type]
-    inferred = {c: schema[c] for c in overrides if schema[c] != pl.String}
+    if typed is None:
+        overrides = {c: pl.String for c in text_columns if c in header}
+        lf = pl.scan_csv(readable, schema_overrides=overrides, **options)  # type: ignore[arg-type]
+    else:  # the types found over the whole file, given: the scan does not infer again
+        whole = {c: schema[c] if c in typed else pl.String for c in header}
+        lf = pl.scan_csv(readable, schema=whole, **options)  # type: ignore[arg-type]
 
     def text_scan(columns: Sequence[str]) -> pl.LazyFrame:
         more = {c: pl.String for c in [*text_columns, *columns] if c in header}
         return pl.scan_csv(readable, schema_overrides=more, **options)  # type: ignore[arg-type]
 
-    text_mode = any(c in overrides for c in text_columns[1:])
     widths = _widths(readable, separator, len(header))
-    return Input(path, lf, inferred, widths, text_scan, text_mode, stamp)
+    return Input(path, lf, widths, text_scan, stamp)
 
 
 def _check_header_text(path: Path, header: list[str]) -> None:
@@ -604,23 +617,6 @@ def _chunks(src: io.BufferedReader, path: Path) -> Iterator[bytes]:
         if not chunk:
             return
         yield chunk
-
-
-class ParseFailure(Exception):
-    """A CSV value did not parse as its column's inferred type (typed fast path)."""
-
-
-T = TypeVar("T")
-
-
-def typed_first(run: Callable[[bool], T]) -> T:
-    """Run with the CSV's columns typed as Polars infers them (fast); if a value does not
-    parse, run again reading the scheme's columns as text, which names the bad rows.
-    `run(text)` gets whether to read as text."""
-    try:
-        return run(False)
-    except ParseFailure:
-        return run(True)
 
 
 # How Polars (and Rust's and Python's decoders) say that bytes are not UTF-8: `invalid

@@ -24,7 +24,7 @@ from chs.exprs import repeated_hashes, trimmed_id
 from chs.files import CsvOptions, Input, open_input
 from chs.hints import suggest_column
 from chs.scheme import Scheme
-from chs.sources import plan_for, scheme_text_columns
+from chs.sources import plan_for, typed_columns
 
 
 @dataclass
@@ -96,20 +96,21 @@ def open_snapshot(
     path = Path(path)
     csv = csv or CsvOptions()
     info = recorded(path)
-    text = scheme_text_columns(scheme) if scheme is not None else []
-    with open_input(path, csv, text) as data:
+    with open_input(path, csv, [scheme.id] if scheme is not None else []) as data:
         columns = data.frame.collect_schema().names()
         if "score" in columns and "band" in columns:
             ident, value = _id_and_value(path, columns, info, scheme, id_column, value_column, role)
             snapshot = _recorded_snapshot(path, data, columns, info, ident, value, extra or [])
             yield dataclasses.replace(snapshot, data=data)
-        elif scheme is None:
+            return
+        if scheme is None:
             raise DataError(
                 f"{path}: the {role} has no score and band columns, so it is a raw export",
                 hint=HINT_SCHEME,
             )
-        else:
-            yield dataclasses.replace(_rescored(path, data, scheme, csv, extra or []), data=data)
+    # a raw export: read as scoring reads it (the scheme's numbers over the whole file)
+    with open_input(path, csv, typed=typed_columns([scheme])) as data:
+        yield dataclasses.replace(_rescored(path, data, scheme, csv, extra or []), data=data)
 
 
 def _rescored(

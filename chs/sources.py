@@ -5,21 +5,31 @@ named. Shared by scoring, checking, explaining and snapshots."""
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
 import polars as pl
 
 from chs.engine import ScoringPlan, build_plan
-from chs.files import CsvOptions, Input, ParseFailure, open_input, read_error
+from chs.files import CsvOptions, Input, open_input, read_error
 from chs.scheme import Scheme
+from chs.scheme.kinds import read_kinds
 
 
-def scheme_text_columns(scheme: Scheme) -> list[str]:
-    """Columns to read as text from CSV so that a bad value rejects one row, not the file."""
-    cols = [scheme.id] + ([scheme.value] if scheme.value else [])
-    cols += [f.signal.column for f in scheme.all_signals() if f.signal.column is not None]
-    return cols
+def typed_columns(schemes: list[Scheme]) -> list[str]:
+    """The CSV columns to read with the type Polars finds over the whole file: those the
+    schemes read as numbers or booleans, or in an expression, and do not declare. The
+    id, maps, dates and declared columns are read as text and parsed by chs (a bad cell
+    rejects its row); the others are carried as written."""
+    found: dict[str, None] = {}
+    for scheme in schemes:
+        declared = scheme.columns or {}
+        for column, kind in read_kinds(scheme).items():
+            if column not in declared and kind in (None, "number", "integer", "boolean"):
+                found.setdefault(column)
+    text = {s.id for s in schemes} | {s.parent for s in schemes if s.parent is not None}
+    return [c for c in found if c not in text]
 
 
 def collect(
@@ -31,8 +41,6 @@ def collect(
     try:
         frames = pl.collect_all([*queries, *extra], engine=engine)  # type: ignore[arg-type]
     except (pl.exceptions.PolarsError, pl.exceptions.PanicException, OSError) as exc:
-        if data.text_scan is not None and not data.text_mode and "could not parse" in str(exc):
-            raise ParseFailure from None  # typed fast path: rerun reading as text
         raise read_error(exc, data) from None
     if extra:
         problem = data.width_problem(frames[-1])
@@ -44,18 +52,16 @@ def collect(
 
 @contextlib.contextmanager
 def planned(source: Path, scheme: Scheme, csv: CsvOptions) -> Iterator[tuple[Input, ScoringPlan]]:
-    """The input (the scheme's CSV columns as text, which names bad rows) and its scoring
+    """The input (read as the scheme reads it, which names bad rows) and its scoring
     plan: for `chs check --data` and `chs explain`, which look at rows rather than stream."""
-    with open_input(source, csv, scheme_text_columns(scheme)) as data:
+    with open_input(source, csv, typed=typed_columns([scheme])) as data:
         yield data, plan_for(data, scheme, source, csv)
 
 
-def plan_for(data: Input, scheme: Scheme, source: Path, csv: CsvOptions) -> ScoringPlan:
-    """The scoring plan over an opened input, with the types its CSV columns had."""
+def plan_for(
+    data: Input, scheme: Scheme, source: Path, csv: CsvOptions, as_of: dt.date | None = None
+) -> ScoringPlan:
+    """The scoring plan over an opened input."""
     return build_plan(
-        data.frame,
-        scheme,
-        source=str(source),
-        decimal_comma=csv.decimal_comma,
-        inferred=data.inferred,
+        data.frame, scheme, source=str(source), decimal_comma=csv.decimal_comma, as_of=as_of
     )

@@ -102,9 +102,8 @@ def test_check_shows_the_extra_score() -> None:
 
 
 def test_check_data_reads_a_boolean_column_a_map_scores(tmp_path: Path) -> None:
-    # the column is read as text (a bad value rejects one row) and cast back to Boolean,
-    # which Polars cannot do from text: exit 4, `cannot read: casting from Utf8View to
-    # Boolean not supported`, while chs score, reading it typed, exited 0
+    # a map reads text: the column is read as written, and compared ignoring case (it
+    # was cast to Boolean once, which Polars cannot do from text: exit 4)
     scheme = write(
         tmp_path / "s.yaml",
         "name: t\nid: id\nsignals:\n"
@@ -117,5 +116,5 @@ def test_check_data_reads_a_boolean_column_a_map_scores(tmp_path: Path) -> None:
     assert result.stderr == ""
     lines = result.stdout.splitlines()
     assert f"Data {data}: 3 rows, 3 scorable, 0 rejected" in lines
-    assert "| act    | active | Boolean |   0.0 % |" in lines
+    assert "| act    | active | String |   0.0 % |" in lines
     assert lines[-1] == "Bands: high 2 (66.7%), low 1 (33.3%)"

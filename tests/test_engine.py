@@ -12,6 +12,7 @@ import pytest
 from chs.columns import ID_HASH, KEY, OK, REASON, ROW, group_work, internal, points_column
 from chs.engine import ScoringPlan, build_plan, score_frame
 from chs.engine.definition import compile_definition
+from chs.engine.parsing import ColumnReader
 from chs.engine.reasons import top_keys
 from chs.errors import DataError, SchemeError
 from chs.exprs import first_match, value_or_null
@@ -600,7 +601,7 @@ def test_split_joins_a_lookup_by_trimmed_id_before_the_rows_split():
     ]
 
 
-def test_build_plan_parses_text_values_and_restores_inferred_types():
+def test_build_plan_parses_text_values_as_declared():
     frame = pl.DataFrame(
         {
             "id": ["a", "b", "c", "d"],
@@ -610,46 +611,40 @@ def test_build_plan_parses_text_values_and_restores_inferred_types():
             "b": ["10", "10", "10", "10"],
         }
     )
-    plan = build_plan(
-        frame.lazy(),
-        parse_scheme(VALUED),
-        source="t",
-        decimal_comma=True,
-        inferred={"n": pl.Int64(), "id": pl.Int64()},
-    )
+    scheme = parse_scheme(VALUED + "columns:\n  n: {type: integer}\n")
+    plan = build_plan(frame.lazy(), scheme, source="t", decimal_comma=True)
     every = plan.checked.collect()
     assert plan.value is not None
     # "1,5" with a decimal comma is 1.5; an empty value is null; "abc" does not parse
     assert every.select(plan.value).to_series().to_list() == [1.5, None, None, 2.0]
     scored, rejects = pl.collect_all([plan.scored, plan.rejects])
-    # a and d: (3*50 + 1*100) / 4 = 62.5; n cast back to Int64; the id stays text. d's
-    # "x" is no number at all: text where a number was inferred passes as null.
-    assert scored.select("id", "mrr", "n", "score").rows() == [
-        ("a", 1.5, 3, 62.5),
-        ("d", 2.0, None, 62.5),
-    ]
+    # a: (3*50 + 1*100) / 4 = 62.5; n is read as declared (an integer); the id stays text
+    assert scored.select("id", "mrr", "n", "score").rows() == [("a", 1.5, 3, 62.5)]
     assert scored.schema["n"] == pl.Int64 and scored.schema["id"] == pl.String
     assert rejects.select(ROW, REASON).rows() == [
         (2, "mrr: 'abc' is not a number (the value column)"),
-        (3, "n: '1.5' is not of the column's type Int64 (inferred from its first rows)"),
+        (3, "n: '1.5' is not a whole number (as declared in columns:)"),
+        (4, "n: 'x' is not a whole number (as declared in columns:)"),
     ]
-    assert every[OK].to_list() == [True, False, False, True]
+    assert every[OK].to_list() == [True, False, False, False]
 
 
-def test_build_plan_restores_a_boolean_column_read_as_text():
-    # Polars casts no text to Boolean: the cast back failed the whole file (`casting from
-    # Utf8View to Boolean not supported`) wherever the column was read as text
+def test_build_plan_reads_a_declared_boolean_column():
     scheme = parse_scheme(
         one_signal("map: {'true': 100, 'false': 0}").replace("column: x", "column: active")
+        + "columns:\n  active: {type: boolean}\n"
     )
-    frame = pl.DataFrame({"id": ["a", "b", "c", "d"], "active": ["true", " FALSE", "True", None]})
-    plan = build_plan(frame.lazy(), scheme, source="t", inferred={"active": pl.Boolean()})
+    frame = pl.DataFrame({"id": ["a", "b", "c", "d"], "active": ["true", " FALSE", "yes", None]})
+    plan = build_plan(frame.lazy(), scheme, source="t")
     scored, rejects = pl.collect_all([plan.scored, plan.rejects])
+    # written as a boolean; the map compares the text as written, trimmed and ignoring
+    # case ('yes' is true as a boolean, but not a category of the map); d has none
     assert scored.schema["active"] == pl.Boolean
-    assert scored.select("id", "active").rows() == [("a", True), ("b", False), ("c", True)]
-    # the map compares the text as written, trimmed and ignoring case; d has none
-    assert scored["score"].to_list() == [100.0, 0.0, 100.0]
-    assert rejects.select(ROW, REASON).rows() == [(4, "no signal has a value")]
+    assert scored.select("id", "active", "score").rows() == [("a", True, 100.0), ("b", False, 0.0)]
+    assert rejects.select(ROW, REASON).rows() == [
+        (3, "x: 'yes' is not in its map (true, false) and it has no `other`"),
+        (4, "no signal has a value"),
+    ]
 
 
 def test_build_plan_warns_of_replaced_columns_and_keeps_the_id_first():
@@ -755,7 +750,9 @@ def test_compile_definition_under_a_prefix():
     frame = pl.DataFrame(
         {"id": ["x", "y"], "a": [20.0, None], "b": [60.0, 100.0], "c": [90.0, 0.0]}
     )
-    lf, comp = compile_definition(frame.lazy(), scheme, "k_", "main", frame.columns, "t", False)
+    lf, comp = compile_definition(
+        frame.lazy(), scheme, "k_", "main", frame.columns, "t", ColumnReader(), scheme
+    )
     assert (comp.name, comp.prefix, [f.name for f in comp.flats]) == ("main", "k_", list("abc"))
     # group scores are working columns under the prefix, written as `k_group_<group>`
     assert comp.groups == {

@@ -258,12 +258,81 @@ def test_every_listed_function_is_translated() -> None:
         "month": "month(CAST(d AS DATE))",
         "day": "day(CAST(d AS DATE))",
         "extract": "extract(year FROM CAST(d AS DATE))",
+        "date_part": "date_part('dow', CAST(d AS DATE))",
+        "current_date": "CAST(d AS DATE) - CURRENT_DATE",
         "cast": "cast(a AS BIGINT)",
         "try_cast": "try_cast(s AS DOUBLE)",
     }
     assert sorted(calls) == sorted(FUNCTIONS)
     for call in calls.values():
         assert len(values(call)) == FRAME.height, call
+
+
+DATES = pl.DataFrame(
+    {
+        "renewal": [dt.date(2026, 12, 31), dt.date(2026, 11, 29), None],
+        "created": [dt.date(2026, 1, 1), dt.date(2026, 12, 6), dt.date(2024, 2, 29)],
+    }
+)
+AS_OF = dt.date(2026, 12, 1)
+
+
+def dated(text: str) -> list[object]:
+    expr = parse_sql_expr(text, dates=["renewal", "created"], today=AS_OF)
+    return DATES.select(expr.alias("v"))["v"].to_list()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # 2026-12-31 is 30 days after 2026-12-01; 2026-11-29 two days before it
+        ("renewal - CURRENT_DATE", [30, -2, None]),
+        ("CURRENT_DATE - renewal", [-30, 2, None]),
+        # 2026-01-01 to 2026-12-31: 364 days (2026 is not a leap year)
+        ("renewal - created", [364, -7, None]),
+        ("renewal - CURRENT_DATE < 30", [False, True, None]),
+        ("renewal < '2026-12-01'", [False, True, None]),
+        ("renewal - DATE '2026-12-25'", [6, -26, None]),
+        ("renewal + 1", [dt.date(2027, 1, 1), dt.date(2026, 11, 30), None]),
+        ("7 + created", [dt.date(2026, 1, 8), dt.date(2026, 12, 13), dt.date(2024, 3, 7)]),
+        # 30 days before the run's date: 30 days more than from the date itself
+        ("renewal - (CURRENT_DATE - 30)", [60, 28, None]),
+        # 2026-01-01 is a Thursday, 2026-12-06 a Sunday, 2024-02-29 a Thursday
+        ("DATE_PART('dow', created)", [4, 0, 4]),
+        ("DATE_PART('isodow', created)", [4, 7, 4]),
+        ("EXTRACT(DOW FROM created)", [4, 0, 4]),
+        # day of the year: 1; 334 + 6 = 340; 31 + 29 = 60
+        ("DATE_PART('doy', created)", [1, 340, 60]),
+        # ISO weeks: 2026-01-01 is in week 1, 2026-12-06 in week 49, 2024-02-29 in week 9
+        ("DATE_PART('week', created)", [1, 49, 9]),
+        ("DATE_PART('year', created)", [2026, 2026, 2024]),
+    ],
+)
+def test_dates_in_expressions(text: str, expected: list[object]) -> None:
+    assert dated(text) == expected
+
+
+def test_current_date_is_the_runs_date() -> None:
+    later = parse_sql_expr("renewal - CURRENT_DATE", dates=["renewal"], today=dt.date(2026, 12, 31))
+    assert DATES.select(later.alias("v"))["v"].to_list() == [0, -32, None]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("5 - renewal", "'5 - renewal': a number minus a date has no meaning"),
+        ("renewal + created", "'renewal + created': two dates cannot be added"),
+        (
+            "DATE_PART('hour', created)",
+            "DATE_PART takes year, quarter, month, day, dow, isodow, doy, week (got 'HOUR')",
+        ),
+        ("DATE_PART(created)", "DATE_PART takes a unit in quotes and a date: DATE_PART('dow', d)"),
+    ],
+)
+def test_date_arithmetic_that_has_no_meaning_is_refused(text: str, message: str) -> None:
+    with pytest.raises(ExpressionError) as info:
+        parse_sql_expr(text, dates=["renewal", "created"])
+    assert str(info.value) == message
 
 
 def test_a_product_does_not_wrap_round() -> None:

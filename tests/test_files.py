@@ -54,14 +54,26 @@ def test_parquet_and_csv_samples_hold_the_same_rows():
     assert read(SAMPLE / "customers.parquet").equals(read(SAMPLE / "customers.csv"))
 
 
-def test_text_columns_are_read_as_text_and_their_inferred_type_kept(tmp_path):
+def test_text_columns_are_read_as_text_and_the_others_typed(tmp_path):
     path = tmp_path / "a.csv"
     path.write_text("id,n,x\n007,1,2.5\n008,2,3.5\n")
     with open_input(path, CsvOptions(), ("id", "n")) as data:
         frame = data.frame.collect()
-        assert data.inferred == {"id": pl.Int64, "n": pl.Int64}
     assert frame.schema == pl.Schema({"id": pl.String, "n": pl.String, "x": pl.Float64})
     assert frame["id"].to_list() == ["007", "008"]
+
+
+def test_typed_columns_take_the_type_of_the_whole_file_and_the_others_are_text(tmp_path):
+    # n is whole numbers for 12,000 rows, then 12.5; zip looks like a number for as long,
+    # then is a UK postcode: read from the first 10,000 rows, one failed the whole file
+    rows = [f"C{i},{i},{i:05d}" for i in range(12_000)]
+    path = tmp_path / "a.csv"
+    path.write_text("id,n,zip\n" + "\n".join([*rows, "X,12.5,SW1A 1AA"]) + "\n")
+    with open_input(path, CsvOptions(), typed=["n"]) as data:
+        frame = data.frame.collect()
+    assert frame.schema == pl.Schema({"id": pl.String, "n": pl.Float64, "zip": pl.String})
+    assert frame["zip"].to_list()[:2] == ["00000", "00001"]
+    assert frame.row(-1) == ("X", 12.5, "SW1A 1AA")
 
 
 def test_tsv_uses_tab_and_bom_is_ignored(tmp_path):

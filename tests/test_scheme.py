@@ -285,12 +285,14 @@ def test_digest_changes_when_a_weight_changes() -> None:
         ),
         pytest.param(
             ("column: logins", "expr: logins * 2", "weight: 1", "map: {a: 1}"),
-            "s.yaml:4: signals.logins: a signal takes exactly one of `column` or `expr`",
+            "s.yaml:4: signals.logins: a signal takes exactly one of `column`, `expr`, "
+            "`days_until` or `days_since` (got column, expr)",
             id="column-and-expr",
         ),
         pytest.param(
             ("weight: 1", "map: {a: 1}"),
-            "s.yaml:4: signals.logins: a signal takes exactly one of `column` or `expr`",
+            "s.yaml:4: signals.logins: a signal takes exactly one of `column`, `expr`, "
+            "`days_until` or `days_since`",
             id="neither-column-nor-expr",
         ),
         pytest.param(

@@ -1,17 +1,11 @@
-"""Expressions over columns read as text (chs/engine/plan.py `typed_columns`).
+"""Expressions over columns held as text (chs/engine/plan.py `typed_reading`).
 
-On the careful path a CSV's scheme columns (the value, the signals' columns) are read as
-text, so that one bad value rejects one row. An expression (a signal's `expr`, a
-segment's `when`) that reads such a column reads it cast back to the type Polars
-inferred for it, null where a value does not cast: it saw text, and `mrr / 10` failed
-the whole file (`division with 'String' datatypes is not allowed`) in `chs check
---data` and `chs explain` (always careful) and in `chs score` once a value made it
-careful. Every test here fails on the code before that change but two, which hold what
-must not change: the typed path, and a value no expression reads (not checked for a type).
-
-The paths: Polars infers types from the first 10,000 rows (files.py). A value beyond
-them that does not parse makes `chs score` read the file again, carefully; a bad value
-within them makes its column text on either path.
+The scheme's number columns are read with the type Polars finds over the whole file
+(files.py `open_input(typed=...)`): a column with a bad value anywhere is text, so that
+the bad value rejects one row. An expression (a signal's `expr`, a segment's `when`)
+that reads such a column reads the number it holds, null where there is none: it saw
+text once, and `mrr / 10` failed the whole file (`division with 'String' datatypes is
+not allowed`).
 """
 
 from __future__ import annotations
@@ -41,7 +35,7 @@ bands:
 """
 # C1: (10 + 30) / 2 = 20.0, C2: (20 + 50) / 2 = 35.0
 DATA = "id,mrr,logins\nC1,100,3\nC2,200,5\n"
-INFERRED = 10_000  # rows Polars reads to infer the types (files._scan_csv)
+INFERRED = 10_000  # rows Polars once read to infer the types (now it reads them all)
 
 
 def long_data(bad_row: int, column: str, value: str) -> str:
@@ -97,9 +91,11 @@ def test_score_on_the_typed_path_is_unchanged(tmp_path: Path, scheme: Path) -> N
     ]
 
 
-def test_score_on_the_careful_path_rejects_only_the_bad_row(tmp_path: Path, scheme: Path) -> None:
-    # `x` in logins past the inferred rows: the run is read again with logins and mrr as
-    # text, and the expression reads mrr as the Int64 it was inferred as
+def test_score_of_a_bad_value_past_the_first_rows_rejects_only_its_row(
+    tmp_path: Path, scheme: Path
+) -> None:
+    # `x` in logins past the rows types were once inferred from: logins is text (the
+    # whole file was read for its type), and the expression reads mrr as a number
     data = write(tmp_path / "d.csv", long_data(INFERRED + 2, "logins", "x"))
     out, rejects = tmp_path / "out.csv", tmp_path / "rej.csv"
     result = invoke("score", data, "-s", scheme, "-o", out, "--rejects", rejects)
@@ -178,7 +174,7 @@ bands:
 
 
 def text_frame() -> pl.LazyFrame:
-    """The careful path's frame: every scheme column read as text."""
+    """A frame of text, as a CSV column with a bad value is read."""
     return pl.LazyFrame(
         {
             "id": ["a", "b", "c", "d"],
@@ -188,34 +184,26 @@ def text_frame() -> pl.LazyFrame:
     )
 
 
-def test_an_expression_reads_a_text_column_as_its_inferred_type() -> None:
-    plan = build_plan(
-        text_frame(),
-        parse_scheme(SEGMENTED),
-        source="t",
-        inferred={"mrr": pl.Int64(), "logins": pl.Int64()},
-    )
+def test_an_expression_reads_a_text_column_as_the_number_it_holds() -> None:
+    plan = build_plan(text_frame(), parse_scheme(SEGMENTED), source="t")
     scored, rejects = pl.collect_all([plan.scored, plan.rejects])
-    # a: 100 < 150 -> rest, logins 3 -> 30; b: 200 and 5 -> big, 200 / 10 = 20
+    # a: 100 < 150 -> rest, logins 3 -> 30; b: 200 and 5 -> big, 200 / 10 = 20;
+    # d: 1.5 < 150 -> rest, logins 7 -> 70
     assert scored.select("id", "definition", "score").rows() == [
         ("a", "rest", 30.0),
         ("b", "big", 20.0),
+        ("d", "rest", 70.0),
     ]
     # c: logins `x` is null for the condition (not big), and its own check rejects it
-    # d: 1.5 is a value (a number) but not the Int64 the expression reads: null there,
-    # so the row is rejected rather than scored without it
     assert rejects.select(ROW, REASON).rows() == [
         (3, "logins: 'x' is not a number (column logins)"),
-        (4, "mrr: '1.5' is not of the column's type Int64 (inferred from its first rows)"),
     ]
 
 
-def test_the_value_is_not_checked_for_its_type_when_no_expression_reads_it() -> None:
+def test_the_value_is_read_as_a_number_whatever_its_first_rows_hold() -> None:
     scheme = parse_scheme(
         SCHEME.replace('  b: {expr: "mrr / 10", weight: 50, linear: [[0, 0], [100, 100]]}\n', "")
     )
-    plan = build_plan(
-        text_frame(), scheme, source="t", inferred={"mrr": pl.Int64(), "logins": pl.Int64()}
-    )
+    plan = build_plan(text_frame(), scheme, source="t")
     scored = plan.scored.collect()
     assert scored.select("id", "mrr").rows() == [("a", 100.0), ("b", 200.0), ("d", 1.5)]

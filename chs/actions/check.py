@@ -164,7 +164,7 @@ def _columns(
     for dname, f, _ in signals:
         sig = f.signal
         col = sig.column
-        dtype = data.inferred.get(col, schema[col]) if col is not None else None
+        dtype = schema[col] if col is not None else None
         columns.append(
             {
                 **({"definition": dname} if segmented else {}),

@@ -31,7 +31,6 @@ from chs.files import (
     check_outputs,
     open_input,
     stdin_copy,
-    typed_first,
 )
 from chs.history import (
     Listing,
@@ -58,7 +57,7 @@ from chs.rollup import build_parents, build_rollups, check_by, parent_query, rol
 from chs.scheme import Scheme
 from chs.scheme import load_scheme as load_scheme  # for `chs score`
 from chs.snapshot import Snapshot, metadata, one_row_per_customer, open_snapshot, scheme_mismatch
-from chs.sources import collect, scheme_text_columns
+from chs.sources import collect, typed_columns
 from chs.spreadsheet import for_excel
 from chs.summary import (
     alert_queries,
@@ -150,7 +149,7 @@ class _Run:
     previous_path: Path | None
     outputs: list[Path]
     extra: list[tuple[str, Scheme]]  # schemes scored beside, by name
-    careful: list[str]  # the CSV columns read as text on the careful path
+    typed: list[str]  # the CSV columns read with the types found over the whole file
 
 
 @dataclass(frozen=True)
@@ -206,14 +205,10 @@ def score(
 def _score_source(source: Path, scheme: Scheme, options: ScoreOptions) -> ScoreSummary:
     """`score` of a file."""
     run = _prepare(source, scheme, options)
-
-    def attempt(text: bool) -> ScoreSummary:
-        try:
-            return _score(run, text, None)
-        except _Repeated as found:  # rare: run again, rejecting the repeated ids
-            return _score(run, text, found.ids)
-
-    return typed_first(attempt)
+    try:
+        return _score(run, None)
+    except _Repeated as found:  # rare: run again, rejecting the repeated ids
+        return _score(run, found.ids)
 
 
 def _prepare(source: Path, scheme: Scheme, options: ScoreOptions) -> _Run:
@@ -246,16 +241,15 @@ def _prepare(source: Path, scheme: Scheme, options: ScoreOptions) -> _Run:
         previous_path=previous_path,
         outputs=outputs,
         extra=side_scores(scheme, options.more),
-        careful=[c for s in [scheme, *options.more] for c in scheme_text_columns(s)],
+        typed=typed_columns([scheme, *options.more]),
     )
 
 
-def _score(run: _Run, text: bool, duplicates: list[str] | None) -> ScoreSummary:
-    """One scoring run; `text`: read the scheme's CSV columns as text (careful path).
-    `duplicates`: the repeated ids, if known; if not (None), the run assumes there are
+def _score(run: _Run, duplicates: list[str] | None) -> ScoreSummary:
+    """One scoring run. `duplicates`: the repeated ids, if known; if not (None), the run assumes there are
     none and checks after its pass, raising `_Repeated` to be run again."""
     with contextlib.ExitStack() as stack:
-        sources = _open_sources(stack, run, text, duplicates)
+        sources = _open_sources(stack, run, duplicates)
         rows = _scored_rows(run, sources)
         work = stack.enter_context(WorkFolder())
         meta = metadata(run.scheme, run.as_of.isoformat() if run.as_of else None)
@@ -297,15 +291,12 @@ def _added_columns(run: _Run) -> list[str]:
     )
 
 
-def _open_sources(
-    stack: contextlib.ExitStack, run: _Run, text: bool, duplicates: list[str] | None
-) -> _Sources:
+def _open_sources(stack: contextlib.ExitStack, run: _Run, duplicates: list[str] | None) -> _Sources:
     """Open the input and plan it; open the previous snapshot and the earlier ones, and
     gather what the rows need from them in memory, one row per customer."""
     scheme = run.scheme
     warnings = list(scheme.warnings) + (run.listing.warnings if run.listing else [])
-    text_columns = run.careful if text else [scheme.id]
-    data = stack.enter_context(open_input(run.source, run.options.csv, text_columns))
+    data = stack.enter_context(open_input(run.source, run.options.csv, typed=run.typed))
     keep, hidden = _kept(run, data.frame.collect_schema().names())
     plan = build_plan(
         data.frame,
@@ -313,7 +304,7 @@ def _open_sources(
         source=str(run.source),
         keep=keep,
         decimal_comma=run.options.csv.decimal_comma,
-        inferred=data.inferred,
+        as_of=run.as_of,
         extra=run.extra,
         duplicates=duplicates or [],
         added=_added_columns(run),

@@ -10,13 +10,13 @@ absorb its weight. `coverage` is the nominal share of the weight that had data.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import pairwise
 
 import polars as pl
 
 from chs.columns import group_column, group_work, internal, points_column, points_work
+from chs.engine.parsing import ColumnReader
 from chs.engine.reasons import TENTHS, top_keys
 from chs.engine.values import SignalValue, signal_value
 from chs.exprs import first_match, labelled
@@ -136,8 +136,8 @@ class Stages:
     flats: list[FlatSignal]
     columns: list[str]
     source: str
-    decimal_comma: bool
-    typed: Mapping[str, pl.Expr] = field(default_factory=dict)  # see plan.typed_columns
+    reader: ColumnReader
+    scheme: Scheme  # as loaded, which locates a key (`d` may be a segment's)
 
     def col(self, kind: str, n: str = "") -> str:
         """A working column of this definition, such as `__v_<signal>` under its prefix."""
@@ -160,14 +160,13 @@ def compile_definition(
     name: str,
     columns: list[str],
     source: str,
-    decimal_comma: bool,
-    *,
-    typed: Mapping[str, pl.Expr] | None = None,
+    reader: ColumnReader,
+    scheme: Scheme,
 ) -> tuple[pl.LazyFrame, CompiledDefinition]:
     """Values, points, weighted means, band, coverage and reasons of one definition, with
     every working column named under `prefix` so that several can share the rows.
-    `typed`: what an expression reads for a column read as text (plan.typed_columns)."""
-    st = Stages(d, prefix, d.flat_signals(), columns, source, decimal_comma, typed or {})
+    `reader`: how the run reads cells; `scheme`: the scheme as loaded."""
+    st = Stages(d, prefix, d.flat_signals(), columns, source, reader, scheme)
     lf, parsed = signal_values(lf, st)
     lf, problems = signal_points(lf, st, parsed)
     lf, groups = weighted_means(lf, st)
@@ -201,9 +200,9 @@ def signal_values(lf: pl.LazyFrame, st: Stages) -> tuple[pl.LazyFrame, dict[str,
             lf,
             st.columns,
             st.source,
-            decimal_comma=st.decimal_comma,
+            reader=st.reader,
+            scheme=st.scheme,
             prefix=st.prefix,
-            typed=st.typed,
         )
         for f in st.flats
     }

@@ -3,6 +3,7 @@ definition compiled under its prefix, segment routing, and the accept/reject spl
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -30,10 +31,13 @@ from chs.columns import (
     points_column,
 )
 from chs.engine.definition import CompiledDefinition, compile_definition, route_segments
+from chs.engine.parsing import ColumnReader, parse_problem, parse_text
 from chs.engine.values import require_column
 from chs.errors import OPTION, DataError, SchemeError, polars_gist
 from chs.exprs import first_match, id_hash, id_key, value_or_null
 from chs.scheme import TREND_COLUMN, Scheme, parse_sql_expr
+from chs.scheme.column_types import ColumnKind
+from chs.scheme.kinds import alert_only_columns, read_kinds
 
 
 @dataclass
@@ -135,14 +139,17 @@ formatted only for the rows that are rejected."""
 
 @dataclass(frozen=True)
 class Reading:
-    """What the stages of a plan share: the scheme, the input's columns, and how it is read.
-    `typed`: what an expression reads for a column this run reads as text (`typed_columns`)."""
+    """What the stages of a plan share: the scheme, the input's columns and their types,
+    and how its cells are read (`reader`, completed by `typed_reading`)."""
 
     scheme: Scheme
     source: str
-    columns: list[str]
-    decimal_comma: bool
-    typed: Mapping[str, pl.Expr] = field(default_factory=dict)
+    schema: Mapping[str, pl.DataType]
+    reader: ColumnReader
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.schema)
 
 
 @dataclass(frozen=True)
@@ -163,7 +170,7 @@ def build_plan(
     source: str,
     keep: list[str] | None = None,
     decimal_comma: bool = False,
-    inferred: dict[str, pl.DataType] | None = None,
+    as_of: dt.date | None = None,
     extra: list[tuple[str, Scheme]] | None = None,
     duplicates: list[str] | None = None,
     added: Sequence[str] = (),
@@ -171,8 +178,7 @@ def build_plan(
     """Check the columns against the scheme and build the lazy scoring plan.
 
     `keep` selects the input columns carried to the output (default: all of them).
-    `inferred` gives the types of columns read as text from a CSV; they are restored in
-    the output (but for the id, kept as text so that `00123` stays `00123`). `extra`:
+    `as_of`: the run's date (CURRENT_DATE, `days_until`; default today). `extra`:
     more scores (name, scheme) computed beside the main one, under `<name>_`.
     `duplicates`: the duplicated ids, found beforehand, so that the plan streams;
     without it they are found by a group-by joined back. `added`: the columns the caller
@@ -184,16 +190,14 @@ def build_plan(
     Raises DataError for problems that concern the whole file (a missing column, a
     wrong type); row-level problems become reject reasons.
     """
-    rd = reading(lf, scheme, source, decimal_comma)
+    rd = reading(lf, scheme, source, ColumnReader(decimal_comma, scheme.columns or {}, as_of))
     check_columns(rd)
     asked = asked_columns(rd, keep)
     lf = with_ids(lf, scheme, duplicates)
     problems = id_problems(scheme)
     lf, value_number, found = value_number_column(lf, rd)
     problems += found
-    restored, found = restored_types(rd, inferred or {}, value_number)
-    problems += found
-    rd, found = typed_columns(rd, inferred or {}, value_number is not None, extra or [])
+    rd, restored, found = typed_reading(rd, value_number, extra or [])
     problems += found
     lf, compiled, extras, found = compile_definitions(lf, rd, extra or [])
     problems += found
@@ -211,17 +215,18 @@ def build_plan(
     return assemble_plan(lf, rd, carried, restored, defs, problems, clashes)
 
 
-def reading(lf: pl.LazyFrame, scheme: Scheme, source: str, decimal_comma: bool) -> Reading:
+def reading(lf: pl.LazyFrame, scheme: Scheme, source: str, reader: ColumnReader) -> Reading:
     """What the stages share. An input column named like a working column (which no
     export has, see chs/columns.py) is an error: it would be taken for chs's."""
-    names = lf.collect_schema().names()
+    schema = lf.collect_schema()
+    names = schema.names()
     reserved = [c for c in names if is_internal(c)]
     if reserved:
         raise DataError(
             f"{source}: column {reserved[0]!r} is named like chs's working columns "
             f"(which start with {WORK!r} or {ALERT_FLAG!r}); rename it"
         )
-    return Reading(scheme, source, names, decimal_comma)
+    return Reading(scheme, source, dict(schema), reader)
 
 
 def check_columns(rd: Reading) -> None:
@@ -340,104 +345,65 @@ def id_problems(scheme: Scheme) -> list[Problem]:
 def value_number_column(
     lf: pl.LazyFrame, rd: Reading
 ) -> tuple[pl.LazyFrame, pl.Expr | None, list[Problem]]:
-    """The value column written as text, parsed (None when it is not text); the text is
-    kept for the reject message."""
+    """The value column written as text, parsed as it is declared (None when it is not
+    text); the text is kept for the reject message."""
     value = rd.scheme.value
-    if value is None or lf.collect_schema()[value] != pl.String:
+    if value is None or rd.schema[value] != pl.String:
         return lf, None, []
-    lf = lf.with_columns(pl.col(value).str.strip_chars().alias(VALUE_TEXT))
-    text = pl.when(pl.col(VALUE_TEXT) != "").then(pl.col(VALUE_TEXT))
-    number = number_of(text, rd.decimal_comma)
+    lf = lf.with_columns(rd.reader.present(value, pl.col(value), "number").alias(VALUE_TEXT))
+    text = pl.col(VALUE_TEXT)
+    number = rd.reader.number(value, text)
     problem = (
         text.is_not_null() & number.is_null(),
-        pl.format(f"{value}: '{{}}' is not a number (the value column)", text),
+        pl.concat_str(
+            pl.lit(f"{value}: '"),
+            text,
+            pl.lit("' is not a number (the value column)"),
+            rd.reader.hint(value, text, "number"),
+        ),
     )
     return lf, number, [problem]
 
 
-def number_of(text: pl.Expr, decimal_comma: bool) -> pl.Expr:
-    """Trimmed text as a number (Float64), with the run's decimal mark; null if it is none."""
-    number = text.str.replace_all(",", ".", literal=True) if decimal_comma else text
-    return number.cast(pl.Float64, strict=False)
-
-
-def restored_types(
-    rd: Reading, inferred: dict[str, pl.DataType], value_number: pl.Expr | None
-) -> tuple[dict[str, pl.Expr], list[Problem]]:
-    """Columns read as text, cast back to their inferred types for the output (the value
-    as parsed, the id kept as text); a value that does not cast is the row's problem."""
-    scheme = rd.scheme
-    restored: dict[str, pl.Expr] = {}
-    if value_number is not None:
-        assert scheme.value is not None
-        restored[scheme.value] = value_number
+def typed_reading(
+    rd: Reading, value_number: pl.Expr | None, extra: list[tuple[str, Scheme]]
+) -> tuple[Reading, dict[str, pl.Expr], list[Problem]]:
+    """Columns held as text that the scheme reads as numbers, dates or booleans (in an
+    expression, a segment or alert condition) or declares: parsed to that kind, for
+    the expressions (`reader.typed`) and for the output (the `restored` columns), so a
+    scored Parquet keeps dates as dates and alerts read numbers. A cell that does not
+    parse is its row's problem; a signal's own column and the value have their own
+    check, and an undeclared signal column is carried as written."""
+    scheme, reader = rd.scheme, rd.reader
+    schemes = [scheme, *(s for _, s in extra)]
+    kinds: dict[str, ColumnKind | None] = {}
+    for each in schemes:
+        for column, kind in read_kinds(each, rd.columns).items():
+            kinds.setdefault(column, kind)
+    checked = {f.signal.read_column for s in schemes for f in s.all_signals()} | {scheme.value}
+    checked |= alert_only_columns(scheme)  # an alert does not reject a row: null there
+    restored = {} if value_number is None else {str(scheme.value): value_number}
+    typed: dict[str, pl.Expr] = {}
+    dates = {c for c, t in rd.schema.items() if t == pl.Date}
     problems: list[Problem] = []
-    for name, dtype in inferred.items():
-        if name in (scheme.id, scheme.value):
+    for column, kind in kinds.items():
+        if kind is None or kind == "text" or column == scheme.id:
             continue
-        restored[name] = cast_back(pl.col(name), dtype, rd.decimal_comma)
-        problems.append(type_problem(name, dtype, rd.decimal_comma))
-    return restored, problems
-
-
-def cast_back(column: pl.Expr, dtype: pl.DataType, decimal_comma: bool) -> pl.Expr:
-    """A column read as text, as the type Polars inferred for it; null where a value does
-    not cast. Numbers are read with the run's decimal mark; booleans by their text,
-    ignoring case as Polars reads them (Polars casts no text to Boolean: the cast failed
-    the whole file)."""
-    text = column.str.strip_chars()
-    if dtype == pl.Boolean:
-        lower = text.str.to_lowercase()
-        return pl.when(lower == "true").then(True).when(lower == "false").then(False)
-    number = text.str.replace_all(",", ".", literal=True) if decimal_comma else text
-    return number.cast(dtype, strict=False)
-
-
-def type_problem(name: str, dtype: pl.DataType, decimal_comma: bool) -> Problem:
-    """A number that does not fit the type inferred from the first rows (`1.5` where they
-    were whole numbers), which would be null cast back."""
-    text = pl.col(name).str.strip_chars()
-    number = text.str.replace_all(",", ".", literal=True) if decimal_comma else text
-    return (
-        text.is_not_null()
-        & cast_back(pl.col(name), dtype, decimal_comma).is_null()
-        & number.cast(pl.Float64, strict=False).is_not_null(),
-        pl.format(
-            f"{name}: '{{}}' is not of the column's type {dtype} (inferred from its first rows)",
-            text,
-        ),
-    )
-
-
-def typed_columns(
-    rd: Reading, inferred: dict[str, pl.DataType], value_text: bool, extra: list[tuple[str, Scheme]]
-) -> tuple[Reading, list[Problem]]:
-    """What an expression (a signal's `expr`, a segment's `when`) reads for a column this
-    run reads as text, so that it sees the file's types on the careful path as on the
-    typed one (it saw text: `mrr / 10` failed the whole file): the column cast back to
-    the type Polars inferred for it, null where a value does not cast (the column's own
-    check rejects that row). The value column with text in its first rows is read as
-    its check parses it (a number, null where it is none); the id stays text, as it is
-    read on every path. A value that is a number but not of the inferred type (`1.5`
-    where the first rows were whole numbers) is the row's problem when an expression
-    reads the value: it would read null there."""
-    scheme, comma = rd.scheme, rd.decimal_comma
-    typed = {c: cast_back(pl.col(c), t, comma) for c, t in inferred.items() if c != scheme.id}
-    problems: list[Problem] = []
-    value = scheme.value
-    if value is not None and value_text and value not in typed:
-        text = pl.col(value).str.strip_chars()
-        typed[value] = number_of(pl.when(text != "").then(text), comma)
-    elif value in typed and value in expression_roots([scheme, *(s for _, s in extra)]):
-        problems.append(type_problem(value, inferred[value], comma))
-    return replace(rd, typed=typed), problems
-
-
-def expression_roots(schemes: list[Scheme]) -> set[str]:
-    """The columns the expressions of these schemes read: signals' `expr`, segments' `when`."""
-    texts = [f.signal.expr for s in schemes for f in s.all_signals() if f.signal.expr]
-    texts += [seg.when for s in schemes for seg in s.segments or [] if seg.when]
-    return {c for text in texts for c in parse_sql_expr(text).meta.root_names()}
+        dates |= {column} if kind == "date" else set()
+        if rd.schema[column] != pl.String:
+            continue
+        declared = reader.declared.get(column)
+        typed[column] = parse_text(pl.col(column), kind, declared, reader.decimal_comma)
+        if column in checked and (declared is None or column == scheme.value):
+            continue
+        if column not in restored:
+            restored[column] = typed[column]
+        if column not in checked:
+            origin = "as declared in columns:" if declared else "read by an expression"
+            problem = parse_problem(column, kind, declared, reader.decimal_comma, origin)
+            problems += [problem] if problem is not None else []
+    reader = replace(reader, typed=typed, dates=frozenset(dates))
+    return replace(rd, reader=reader), restored, problems
 
 
 def compile_definitions(
@@ -445,19 +411,17 @@ def compile_definitions(
 ) -> tuple[pl.LazyFrame, list[CompiledDefinition], list[CompiledDefinition], list[Problem]]:
     """Each definition (the scheme, or each of its segments) and each extra score compiled
     under a prefix, over the same rows; an extra score's problems reject the row."""
-    scheme, columns, source, comma = rd.scheme, rd.columns, rd.source, rd.decimal_comma
+    scheme, columns, source, reader = rd.scheme, rd.columns, rd.source, rd.reader
     segmented = scheme.segments is not None
     compiled: list[CompiledDefinition] = []
     for i, (name, d) in enumerate(scheme.definitions()):
         prefix = f"__seg{i}_" if segmented else ""
-        lf, comp = compile_definition(lf, d, prefix, name, columns, source, comma, typed=rd.typed)
+        lf, comp = compile_definition(lf, d, prefix, name, columns, source, reader, scheme)
         compiled.append(comp)
     extras: list[CompiledDefinition] = []
     problems: list[Problem] = []
     for name, d in [*scheme.extra_scores(), *extra]:
-        lf, comp = compile_definition(
-            lf, d, extra_prefix(name), name, columns, source, comma, typed=rd.typed
-        )
+        lf, comp = compile_definition(lf, d, extra_prefix(name), name, columns, source, reader, d)
         extras.append(comp)
         problems += comp.problems
         problems.append(
@@ -496,11 +460,11 @@ def routed_definition(
 def with_route(lf: pl.LazyFrame, rd: Reading) -> pl.LazyFrame:
     """The ROUTE column (`definition` as written). Conditions see columns with their
     real types: a CSV column the scheme also reads is held as text here (for row-level
-    checks), so they read its typed copy (`typed_columns`)."""
+    checks), so they read its typed copy (`typed_reading`)."""
     segments = rd.scheme.segments
     assert segments is not None
     conditions = [
-        (parse_sql_expr(seg.when, rd.typed).fill_null(False) if seg.when else pl.lit(True))
+        (rd.reader.expression(seg.when).fill_null(False) if seg.when else pl.lit(True))
         for seg in segments
     ]
     route = first_match(
@@ -513,8 +477,9 @@ def with_route(lf: pl.LazyFrame, rd: Reading) -> pl.LazyFrame:
         lf = lf.with_columns(route.alias(ROUTE))
         lf.collect_schema()
     except pl.exceptions.PolarsError as exc:
-        raise DataError(
-            f"{rd.source}: a segment condition cannot be evaluated: {polars_gist(exc)}"
+        raise SchemeError(
+            f"{rd.scheme.where('segments')}: a segment condition cannot be evaluated on "
+            f"{rd.source}: {polars_gist(exc)}"
         ) from None
     return lf
 

@@ -18,7 +18,7 @@ sign of the dividend; ROUND rounds half away from zero; GREATEST and LEAST skip 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -43,12 +43,22 @@ class ExpressionError(ValueError):
     """An expression that is refused: the message says which construct, and why."""
 
 
-def parse_sql_expr(text: str, columns: Mapping[str, pl.Expr] | None = None) -> pl.Expr:
+def parse_sql_expr(
+    text: str,
+    columns: Mapping[str, pl.Expr] | None = None,
+    *,
+    dates: Collection[str] = (),
+    today: dt.date | None = None,
+) -> pl.Expr:
     """The Polars expression for a scheme's SQL expression; ExpressionError if refused.
-    `columns`: what to read for some column names (a column read as text, cast back to
-    its type); any other name is `pl.col(name)`."""
+    `columns`: what to read for some column names (a column read as text, parsed to its
+    type); any other name is `pl.col(name)`. `dates`: the columns read as dates, so that
+    `renewal - CURRENT_DATE` is a number of days. `today`: CURRENT_DATE, the run's date."""
     tree = check_expression(text)
-    token = _CONTEXT.set(_Context(dict(columns or {}), MAX_EXPANDED_NODES))
+    context = _Context(
+        dict(columns or {}), MAX_EXPANDED_NODES, set(dates), today or dt.date.today()
+    )
+    token = _CONTEXT.set(context)
     try:
         return _translate(tree)
     finally:
@@ -63,6 +73,8 @@ class _Context:
 
     columns: dict[str, pl.Expr]
     budget: int
+    dates: set[str]
+    today: dt.date
 
 
 _CONTEXT: ContextVar[_Context] = ContextVar("chs_expression_context")
@@ -563,7 +575,101 @@ _DATE_PARTS: dict[str, Callable[[pl.Expr], pl.Expr]] = {
     "QUARTER": lambda d: d.dt.quarter(),
     "MONTH": lambda d: d.dt.month(),
     "DAY": lambda d: d.dt.day(),
+    "DOW": lambda d: d.dt.weekday() % 7,  # Sunday 0 to Saturday 6, as PostgreSQL
+    "ISODOW": lambda d: d.dt.weekday(),  # Monday 1 to Sunday 7
+    "DOY": lambda d: d.dt.ordinal_day(),
+    "WEEK": lambda d: d.dt.week(),  # the ISO week
 }
+
+
+# -- dates: a date minus a date is a number of days; a date plus a number, a date -------
+
+
+def is_date(node: exp.Expression) -> bool:
+    """Whether a node gives a date: a date column, CURRENT_DATE, CAST(... AS DATE) or
+    DATE '...', or a date plus or minus days."""
+    while isinstance(node, exp.Paren):
+        node = node.this
+    if isinstance(node, exp.CurrentDate):
+        return True
+    if isinstance(node, exp.Cast | exp.TryCast):
+        return bool(node.args["to"].this == exp.DataType.Type.DATE)
+    if isinstance(node, exp.Column):
+        return node.name in _CONTEXT.get().dates
+    if isinstance(node, exp.Add | exp.Sub):
+        return is_date(node.this) and not is_date(node.expression)
+    if isinstance(node, exp.Coalesce | exp.Greatest | exp.Least):
+        return is_date(node.this)
+    return False
+
+
+def _days(a: pl.Expr) -> pl.Expr:
+    return pl.duration(days=a.floor().cast(pl.Int64))
+
+
+def _subtract(node: exp.Sub) -> pl.Expr:
+    """`a - b`; of two dates, the days between them; a date minus days, a date."""
+    _only(node, "this", "expression")
+    a, b = _arg(node), _arg(node, "expression")
+    if is_date(node.this):
+        return (a - b).dt.total_days() if is_date(node.expression) else a - _days(b)
+    if is_date(node.expression):
+        raise ExpressionError(f"{node.sql()[:40]!r}: a number minus a date has no meaning")
+    return a - b
+
+
+def _add(node: exp.Add) -> pl.Expr:
+    """`a + b`; a date plus days (either way round), a date."""
+    _only(node, "this", "expression")
+    a, b = _arg(node), _arg(node, "expression")
+    left, right = is_date(node.this), is_date(node.expression)
+    if left and right:
+        raise ExpressionError(f"{node.sql()[:40]!r}: two dates cannot be added")
+    if left:
+        return a + _days(b)
+    return b + _days(a) if right else a + b
+
+
+def _compare(op: Callable[[pl.Expr, pl.Expr], pl.Expr]) -> Callable[[exp.Expression], pl.Expr]:
+    """A comparison; a date compared with text compares with that text as a date
+    (`renewal < '2026-12-31'`)."""
+
+    def handle(node: exp.Expression) -> pl.Expr:
+        _only(node, "this", "expression")
+        left, right = node.this, node.expression
+        a = _date(left, True) if _text_literal(left) and is_date(right) else _arg(node)
+        b = (
+            _date(right, True)
+            if _text_literal(right) and is_date(left)
+            else _arg(node, "expression")
+        )
+        return op(a, b)
+
+    return handle
+
+
+def _text_literal(node: exp.Expression) -> bool:
+    return isinstance(node, exp.Literal) and node.is_string
+
+
+def _current_date(node: exp.CurrentDate) -> pl.Expr:
+    """CURRENT_DATE: the run's date (`--as-of`, default today), so a rerun is the same."""
+    _only(node)
+    return pl.lit(_CONTEXT.get().today)
+
+
+def _anonymous(node: exp.Anonymous) -> pl.Expr:
+    """Functions sqlglot does not know by type: only DATE_PART('unit', date)."""
+    if node.name.lower() != "date_part":
+        raise ExpressionError(_refusal(node))
+    args = node.expressions
+    if len(args) != 2 or not _text_literal(args[0]):
+        raise ExpressionError("DATE_PART takes a unit in quotes and a date: DATE_PART('dow', d)")
+    unit = args[0].this.upper()
+    if unit not in _DATE_PARTS:
+        raise ExpressionError(f"DATE_PART takes {', '.join(_DATE_PARTS).lower()} (got {unit!r})")
+    return _DATE_PARTS[unit](_translate(args[1]))
+
 
 # The functions an expression may call, by the name a scheme writes.
 FUNCTIONS = [
@@ -600,6 +706,8 @@ FUNCTIONS = [
     "month",
     "day",
     "extract",
+    "date_part",
+    "current_date",
     "cast",
     "try_cast",
 ]
@@ -612,19 +720,19 @@ _NODES: dict[type[exp.Expression], Callable[[Any], pl.Expr]] = {
     exp.Paren: _unary(lambda a: a),
     exp.Neg: _unary(lambda a: -a),
     exp.Not: _unary(lambda a: ~a),
-    exp.Add: _binary(lambda a, b: a + b),
-    exp.Sub: _binary(lambda a, b: a - b),
+    exp.Add: _add,
+    exp.Sub: _subtract,
     # in floating point (integers would wrap round silently); `* 1.0` rather than a
     # cast, so that text still fails when the plan is typed
     exp.Mul: _binary(lambda a, b: a * pl.lit(1.0) * b),
     exp.Div: _binary(_divide),
     exp.Mod: _remainder,
-    exp.EQ: _binary(lambda a, b: a == b),
-    exp.NEQ: _binary(lambda a, b: a != b),
-    exp.GT: _binary(lambda a, b: a > b),
-    exp.GTE: _binary(lambda a, b: a >= b),
-    exp.LT: _binary(lambda a, b: a < b),
-    exp.LTE: _binary(lambda a, b: a <= b),
+    exp.EQ: _compare(lambda a, b: a == b),
+    exp.NEQ: _compare(lambda a, b: a != b),
+    exp.GT: _compare(lambda a, b: a > b),
+    exp.GTE: _compare(lambda a, b: a >= b),
+    exp.LT: _compare(lambda a, b: a < b),
+    exp.LTE: _compare(lambda a, b: a <= b),
     exp.NullSafeEQ: _binary(lambda a, b: a.eq_missing(b)),
     exp.NullSafeNEQ: _binary(lambda a, b: a.ne_missing(b)),
     exp.And: _binary(lambda a, b: a & b),
@@ -665,4 +773,6 @@ _NODES: dict[type[exp.Expression], Callable[[Any], pl.Expr]] = {
     exp.Month: _unary(lambda a: a.dt.month()),
     exp.Day: _unary(lambda a: a.dt.day()),
     exp.Extract: _extract,
+    exp.CurrentDate: _current_date,
+    exp.Anonymous: _anonymous,
 }

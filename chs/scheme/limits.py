@@ -54,3 +54,10 @@ MAX_PAD_LENGTH = 1_000  # lpad, rpad, repeat: the length of the text they make
 # reads, and at most this many times the longest cell it reads (REPLACE, CONCAT, LPAD)
 MAX_TEXT_CHARS = 10_000
 MAX_TEXT_TIMES = 50
+
+# -- declared columns (`columns:`) ---------------------------------------------------------
+MAX_DECLARED_COLUMNS = 500  # a wide CRM export has a few hundred columns
+MAX_COLUMN_CHARS = 1_000  # a declared column's name
+MAX_NA_MARKERS = 20  # extra missing markers per column (`na:`)
+MAX_MARKER_CHARS = 40
+MAX_FORMAT_CHARS = 40  # a date `format:` such as `%d/%m/%Y`

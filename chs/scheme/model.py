@@ -32,12 +32,15 @@ from pydantic import (
 
 from chs.columns import column_part
 from chs.errors import SchemeError
+from chs.scheme.column_types import ColumnType
 from chs.scheme.expression import parse_sql_expr
 from chs.scheme.keys import LocatedError, key_path, line_for
 from chs.scheme.limits import (
     MAX_ALERT_COLUMNS,
     MAX_ALERTS,
     MAX_BANDS,
+    MAX_COLUMN_CHARS,
+    MAX_DECLARED_COLUMNS,
     MAX_GROUPS,
     MAX_LINEAR_POINTS,
     MAX_MAGNITUDE,
@@ -57,6 +60,7 @@ from chs.scheme.limits import (
 # any text but control characters (tabs, line breaks), with no space at either end.
 # Where it becomes part of a column name, it is made safe (chs.columns.column_part).
 NAME_PATTERN = r"^[^\s\x00-\x1f\x7f](?:[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f])?$"
+_SOURCES = ("column", "expr", "days_until", "days_since")
 MISSING_POLICIES = ("redistribute", "zero", "reject")
 _BAND_COLORS = (
     "red",
@@ -163,6 +167,8 @@ def _checked_sql(text: str) -> str:
 
 
 SqlText = Annotated[str, AfterValidator(_checked_sql)]
+# an input column's name, as the export writes it
+ColumnName = Annotated[str, Field(min_length=1, max_length=MAX_COLUMN_CHARS)]
 
 
 class _Strict(BaseModel):
@@ -256,6 +262,16 @@ class Signal(_Strict):
 
     column: str | None = Field(None, description="input column holding the value")
     expr: SqlText | None = Field(None, description="SQL expression over input columns (Polars SQL)")
+    days_until: str | None = Field(
+        None,
+        description="date column: the value is the days from the run's date to it",
+        exclude_if=lambda v: v is None,  # unset: the digest of a scheme without it holds
+    )
+    days_since: str | None = Field(
+        None,
+        description="date column: the value is the days from it to the run's date",
+        exclude_if=lambda v: v is None,  # unset: the digest of a scheme without it holds
+    )
     label: str | None = Field(None, description="human name shown in reports")
     weight: Weight
     points: list[Tier] | None = Field(
@@ -292,8 +308,14 @@ class Signal(_Strict):
 
     @model_validator(mode="after")
     def _shape(self) -> Signal:
-        if (self.column is None) == (self.expr is None):
-            raise ValueError("a signal takes exactly one of `column` or `expr`")
+        given = [k for k in _SOURCES if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "a signal takes exactly one of `column`, `expr`, `days_until` or `days_since`"
+                + (f" (got {', '.join(given)})" if given else "")
+            )
+        if self.dated is not None and self.map is not None:
+            raise ValueError(f"`{given[0]}` gives a number of days: score it with tiers or linear")
         kinds = [k for k in ("points", "linear", "map") if getattr(self, k) is not None]
         if len(kinds) != 1:
             raise ValueError(
@@ -326,6 +348,16 @@ class Signal(_Strict):
     @property
     def numeric(self) -> bool:
         return self.kind != "map"
+
+    @property
+    def dated(self) -> str | None:
+        """The date column a `days_until`/`days_since` signal reads."""
+        return self.days_until if self.days_until is not None else self.days_since
+
+    @property
+    def read_column(self) -> str | None:
+        """The input column the signal reads directly (not through an expression)."""
+        return self.column if self.column is not None else self.dated
 
     @property
     def exact(self) -> bool:
@@ -631,6 +663,12 @@ class Scheme(_Strict):
         description="day spans for change_<N>d columns (those alerts use are added anyway)",
     )
     alerts: list[Alert] = Field(default_factory=list, max_length=MAX_ALERTS)
+    columns: dict[ColumnName, ColumnType] | None = Field(
+        None,
+        max_length=MAX_DECLARED_COLUMNS,
+        description="how to read input columns: type, percent, currency, date format, na",
+        exclude_if=lambda v: v is None,  # unset: the digest of a scheme without it holds
+    )
 
     _source: Path | None = PrivateAttr(None)
     _warnings: list[str] = PrivateAttr(default_factory=list)
@@ -708,6 +746,7 @@ class Scheme(_Strict):
                 "signals": part.signals,
                 "groups": part.groups,
                 "bands": bands,
+                "columns": self.columns,
             }
             self._subs[key] = Scheme.model_validate(data)
         return self._subs[key]
@@ -774,6 +813,13 @@ class Scheme(_Strict):
         line = line_for(tuple(loc), self._lines)
         path = self._source or "<scheme>"
         return f"{path}:{line}" if line else str(path)
+
+    def signal_path(self, name: str, key: str) -> tuple[str, ...]:
+        """The key path of a signal's key wherever the signal sits (in a group, a
+        segment or an extra score), for messages; the top-level one if not found."""
+        tail = ("signals", name, key)
+        found = next((k for k in self._lines if k[-3:] == tail), None)
+        return found if found is not None else tail
 
     def trend_spans(self) -> list[int]:
         """Day spans of the change_<N>d columns: declared ones and those alerts read."""
