@@ -8,6 +8,8 @@ new customer) does not fire.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import polars as pl
 
 from chs.columns import ALERTS_COLUMN, alert_flag
@@ -25,8 +27,12 @@ DYNAMIC = {
 }
 
 
-def add_alerts(frame: pl.LazyFrame, scheme: Scheme) -> tuple[pl.LazyFrame, list[str]]:
+def add_alerts(
+    frame: pl.LazyFrame, scheme: Scheme, as_of: dt.date | None = None
+) -> tuple[pl.LazyFrame, list[str]]:
     """Add one flag per alert and the `alerts` column (names of fired alerts, `; `).
+    Conditions read the rows' date columns as dates, and CURRENT_DATE as `as_of` (the
+    run's date; default today).
 
     A condition naming an unknown column is a SchemeError naming the alert's line. One
     that reads a column only a previous snapshot provides, when none was given, cannot
@@ -34,7 +40,9 @@ def add_alerts(frame: pl.LazyFrame, scheme: Scheme) -> tuple[pl.LazyFrame, list[
     """
     if not scheme.alerts:
         return frame, []
-    columns = frame.collect_schema().names()
+    schema = frame.collect_schema()
+    columns = schema.names()
+    dates = [c for c, t in schema.items() if t == pl.Date]
     inactive: list[str] = []
     absent: dict[str, pl.DataType] = {}
     for i, alert in enumerate(scheme.alerts):
@@ -55,7 +63,10 @@ def add_alerts(frame: pl.LazyFrame, scheme: Scheme) -> tuple[pl.LazyFrame, list[
     if absent:
         frame = frame.with_columns([pl.lit(None, t).alias(c) for c, t in absent.items()])
     flags = [
-        parse_sql_expr(a.when).cast(pl.Boolean).fill_null(False).alias(alert_flag(a.name))
+        parse_sql_expr(a.when, dates=dates, today=as_of)
+        .cast(pl.Boolean)
+        .fill_null(False)
+        .alias(alert_flag(a.name))
         for a in scheme.alerts
     ]
     fired = pl.concat_str(

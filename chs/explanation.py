@@ -3,6 +3,7 @@ and weight, what it cost, and the moves that would lift the score to the next ba
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass
 from itertools import pairwise
@@ -204,6 +205,8 @@ class Customer:
     row: dict[str, Any]  # the engine's working columns
     out: dict[str, Any]  # the scored output row
     raw: dict[str, Any]  # the input row
+    as_of: dt.date | None = None  # the run's date, which rescoring keeps
+    decimal_comma: bool = False  # how the input's numbers were written
 
     @property
     def flats(self) -> list[FlatSignal]:
@@ -232,7 +235,7 @@ def explain_customer(c: Customer, cid: str) -> Explanation:
     cheapest move that reaches the next band."""
     nxt = _next_band(c.scheme, c.score)
     nearest, candidates = _candidates(c, nxt)
-    variants = _rescore(c.scheme, c.flats, c.raw, candidates)
+    variants = _rescore(c, candidates)
     takes = _takes(c, nearest, variants)
     return {
         "id": cid,
@@ -254,7 +257,7 @@ def _signal(c: Customer, f: FlatSignal) -> SignalExplained:
     return {
         "signal": f.name,
         "group": f.group,
-        "source": f.signal.column or f.signal.expr,
+        "source": _source(f.signal),
         "value": value,
         "rule": matched_rule(f.signal, value) if value is not None else "no value",
         "points": points,
@@ -265,6 +268,13 @@ def _signal(c: Customer, f: FlatSignal) -> SignalExplained:
         "lost": round(eff * (f.signal.max_points - points), 2) if points is not None else 0.0,
         "missing": value is None,
     }
+
+
+def _source(signal: Signal) -> str | None:
+    """What a signal reads: its column, `days_until <column>`, or its expression."""
+    if signal.dated is not None:
+        return f"{'days_until' if signal.days_until else 'days_since'} {signal.dated}"
+    return signal.column or signal.expr
 
 
 def _candidates(
@@ -393,12 +403,12 @@ def _groups(
     return out
 
 
-def _rescore(
-    scheme: Scheme, flats: list[FlatSignal], raw: dict, moves: list[Move]
-) -> dict[tuple[str, str], float]:
-    """Score copies of the customer's raw row, each with one signal changed."""
+def _rescore(c: Customer, moves: list[Move]) -> dict[tuple[str, str], float]:
+    """Score copies of the customer's raw row, each with one signal changed, as the run
+    scored it (its date, its decimal mark)."""
     if not moves:
         return {}
+    scheme, flats, raw = c.scheme, c.flats, c.raw
     columns = {f.name: f.signal.column for f in flats}
     base = {k: v for k, v in raw.items() if k != ROW_NUMBER}
     records = []
@@ -412,7 +422,7 @@ def _rescore(
         )
         records.append(record)
     frame = pl.DataFrame(records, infer_schema_length=None, strict=False)
-    scored, rejects = score_frame(frame, scheme)
+    scored, rejects = score_frame(frame, scheme, as_of=c.as_of, decimal_comma=c.decimal_comma)
     if rejects.height:
         raise DataError(f"cannot rescore a changed copy: {rejects['reason'][0]}")
     scores = dict(zip(scored[scheme.id].to_list(), scored["score"].to_list(), strict=True))

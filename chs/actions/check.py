@@ -5,6 +5,7 @@ The rules shown come from the same `Tier.interval` the engine scores with.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any, NotRequired, TypedDict
 
@@ -16,6 +17,7 @@ from chs.description import SchemeDescription, describe
 from chs.engine import ScoringPlan
 from chs.engine.checks import data_check_queries, data_checks
 from chs.files import CsvOptions, Input
+from chs.history import parse_date as parse_date  # for the CLI's --as-of
 from chs.scheme import FlatSignal, Scheme
 from chs.scheme import json_schema as json_schema  # for `chs schema`
 from chs.scheme import load_scheme as load_scheme  # for `chs check`, `diff`, `explain`
@@ -74,25 +76,36 @@ class SchemeCheck(SchemeDescription):
 
 
 def check(
-    scheme: Scheme, data: str | Path | None = None, csv: CsvOptions | None = None
+    scheme: Scheme,
+    data: str | Path | None = None,
+    csv: CsvOptions | None = None,
+    *,
+    as_of: dt.date | None = None,
 ) -> SchemeCheck:
     """A scheme in numbers (weights, rules, bands) and, given `data`, the file scored
     without writing. Rejected rows are reported in `data`, not raised: they are the
-    verdict of a check, and the caller decides what they mean."""
+    verdict of a check, and the caller decides what they mean. `as_of`: the run's date
+    (CURRENT_DATE, `days_until`; default today)."""
     result: SchemeCheck = {**describe(scheme)}  # type: ignore[typeddict-item]
     if data is not None:
-        result["data"] = check_data(scheme, data, csv)
+        result["data"] = check_data(scheme, data, csv, as_of=as_of)
     return result
 
 
-def check_data(scheme: Scheme, path: str | Path, csv: CsvOptions | None = None) -> CheckResult:
+def check_data(
+    scheme: Scheme,
+    path: str | Path,
+    csv: CsvOptions | None = None,
+    *,
+    as_of: dt.date | None = None,
+) -> CheckResult:
     """Score `path` without writing: columns and types, missing shares, the distribution,
     and the warnings of `chs.engine.checks` (empty columns, `other` taking many rows)."""
     source = Path(path)
     csv = csv or CsvOptions()
-    with planned(source, scheme, csv) as (data, plan):
+    with planned(source, scheme, csv, as_of) as (data, plan):
         schema = data.frame.collect_schema()
-        add_alerts(plan.scored, scheme)  # an alert naming a column the rows lack is an error
+        add_alerts(plan.scored, scheme, as_of)  # an alert naming a column the rows lack is an error
         signals = [
             (dname, f, prefix)
             for dname, (d, prefix) in plan.definitions.items()
@@ -100,7 +113,7 @@ def check_data(scheme: Scheme, path: str | Path, csv: CsvOptions | None = None) 
         ]
         checks = data_check_queries(plan, plan.checked, schema)
         counts, sample, bands, hist, *found = collect(
-            [*_queries(scheme, plan, signals), *checks], data
+            [*_queries(scheme, plan, signals), *checks], data, scheme=scheme
         )
         warnings = data_checks(plan, found, schema, str(source)).warnings
     head = counts.row(0, named=True)

@@ -10,6 +10,7 @@ file's rows.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NotRequired, TypedDict
@@ -23,6 +24,7 @@ from chs.explanation import Customer, Explanation, explain_customer
 from chs.exprs import id_text, trimmed_id
 from chs.files import CsvOptions, Input
 from chs.hints import close_ids
+from chs.history import parse_date as parse_date  # for the CLI's --as-of
 from chs.scheme import Scheme
 from chs.scheme import load_scheme as load_scheme  # for `chs explain`
 from chs.sources import collect, planned
@@ -70,20 +72,26 @@ class _Rows:
 
 
 def explain(
-    input_path: str | Path, scheme: Scheme, ids: list[str], csv: CsvOptions | None = None
+    input_path: str | Path,
+    scheme: Scheme,
+    ids: list[str],
+    csv: CsvOptions | None = None,
+    *,
+    as_of: dt.date | None = None,
 ) -> ExplainResult:
     """Explain the given customers (ids compared as the engine compares them: trimmed,
-    in Unicode NFC). Returns plain data."""
+    in Unicode NFC) as scored on `as_of` (CURRENT_DATE, `days_until`; default today).
+    Returns plain data."""
     if not ids:
         raise OptionError("give at least one customer id")
     ids = [id_text(i) for i in ids]
     source = Path(input_path)
-    with planned(source, scheme, csv or CsvOptions()) as (data, plan):
+    with planned(source, scheme, csv or CsvOptions(), as_of) as (data, plan):
         rows = _rows(source, scheme, ids, data, plan)
     return {
         "input": str(source),
         "scheme": {"name": scheme.name, "hash": scheme.digest},
-        "customers": [_customer(scheme, plan, rows, cid) for cid in ids],
+        "customers": [_customer(scheme, plan, rows, cid, as_of, csv) for cid in ids],
     }
 
 
@@ -92,7 +100,9 @@ def _rows(source: Path, scheme: Scheme, ids: list[str], data: Input, plan: Scori
     key = trimmed_id(scheme.id)
     wanted = plan.checked.filter(key.is_in(ids))
     raw_rows, rows = collect(
-        [data.frame.with_row_index(ROW_NUMBER, offset=1).filter(key.is_in(ids)), wanted], data
+        [data.frame.with_row_index(ROW_NUMBER, offset=1).filter(key.is_in(ids)), wanted],
+        data,
+        scheme=scheme,
     )
     found = set(rows.select(key).to_series().to_list())
     missing = [i for i in ids if i not in found]
@@ -115,7 +125,12 @@ def _rows(source: Path, scheme: Scheme, ids: list[str], data: Input, plan: Scori
 
 
 def _customer(
-    scheme: Scheme, plan: ScoringPlan, rows: _Rows, cid: str
+    scheme: Scheme,
+    plan: ScoringPlan,
+    rows: _Rows,
+    cid: str,
+    as_of: dt.date | None,
+    csv: CsvOptions | None,
 ) -> ExplainedCustomer | Unscored:
     """One customer explained, or why it could not be scored."""
     if cid in rows.reasons:
@@ -123,7 +138,8 @@ def _customer(
     row, out = rows.working[cid], rows.scored[cid]
     segmented = scheme.segments is not None
     definition, prefix = plan.definitions[row[ROUTE]] if segmented else (scheme, "")
-    customer = Customer(scheme, definition, prefix, row, out, rows.raw[cid])
+    comma = csv is not None and csv.decimal_comma
+    customer = Customer(scheme, definition, prefix, row, out, rows.raw[cid], as_of, comma)
     return {
         **explain_customer(customer, cid),
         **({"definition": row[ROUTE]} if segmented else {}),

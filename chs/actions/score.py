@@ -370,7 +370,7 @@ def _scored_rows(run: _Run, sources: _Sources) -> _Rows:
     if sources.past is not None:
         assert run.as_of is not None
         frame = add_trends(frame, run.as_of, sources.past, run.scheme.trend_spans(), previous)
-    frame, inactive = add_alerts(frame, run.scheme)
+    frame, inactive = add_alerts(frame, run.scheme, run.as_of)
     if run.options.by:
         check_by(run.options.by, frame.collect_schema().names(), str(run.source))
     written = frame.drop([*flag_columns(run.scheme), *plan.working, *sources.hidden])
@@ -498,6 +498,7 @@ def _streaming_pass(
         data,
         engine="streaming",
         widths=False,  # the proxy tells whether the lines must be counted
+        scheme=run.scheme,
     )
     work.finish()
     at = len(sinks) + 2

@@ -10,7 +10,15 @@ import typer
 
 from chs.cli.common import console, print_json, progress, warn
 from chs.cli.errors import fail, guarded
-from chs.cli.options import DecimalCommaOpt, EncodingOpt, JsonOpt, NaOpt, SeparatorOpt, csv_options
+from chs.cli.options import (
+    AsOfOpt,
+    DecimalCommaOpt,
+    EncodingOpt,
+    JsonOpt,
+    NaOpt,
+    SeparatorOpt,
+    csv_options,
+)
 
 HELP = """Validate a scheme and print its effective weights, rules and bands.
 
@@ -33,6 +41,7 @@ def check(
     decimal_comma: DecimalCommaOpt = False,
     encoding: EncodingOpt = "utf-8",
     na: NaOpt = None,
+    as_of: AsOfOpt = None,
 ) -> None:
     from chs.actions import check as action
     from chs.cli import render
@@ -41,7 +50,8 @@ def check(
     csv = csv_options(action.CsvOptions, separator, decimal_comma, encoding, na)
     loaded = action.load_scheme(scheme)
     with progress(f"Checking {scheme} on {data}") if data is not None else nullcontext():
-        result = action.check(loaded, data, csv)
+        date = action.parse_date(as_of, "--as-of") if as_of else None
+        result = action.check(loaded, data, csv, as_of=date)
     warn(result["warnings"] + (result["data"]["warnings"] if data is not None else []))
     if json:
         print_json(result)

@@ -10,6 +10,7 @@ import typer
 from chs.cli.common import console, print_json
 from chs.cli.errors import guarded
 from chs.cli.options import (
+    AsOfOpt,
     DecimalCommaOpt,
     EncodingOpt,
     JsonOpt,
@@ -41,13 +42,15 @@ def explain(
     decimal_comma: DecimalCommaOpt = False,
     encoding: EncodingOpt = "utf-8",
     na: NaOpt = None,
+    as_of: AsOfOpt = None,
 ) -> None:
-    from chs.actions.explain import CsvOptions, explain, load_scheme
+    from chs.actions.explain import CsvOptions, explain, load_scheme, parse_date
     from chs.cli import render
 
     loaded = load_scheme(scheme)
     csv = csv_options(CsvOptions, separator, decimal_comma, encoding, na)
-    result = explain(input, loaded, ids, csv)
+    date = parse_date(as_of, "--as-of") if as_of else None
+    result = explain(input, loaded, ids, csv, as_of=date)
     if json:
         print_json(result)
     else:

@@ -116,3 +116,14 @@ def parse_separator(text: str) -> str:
     """`\\t` (as a shell passes '\\t') and `tab` are the tab character; any other text is
     passed on as written, to be checked by the library."""
     return "\t" if text == "\\t" or text.lower() == "tab" else text
+
+
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        metavar="DATE",
+        help="The run's date, YYYY-MM-DD (default: today): the snapshot's date, "
+        "CURRENT_DATE and days_until/days_since.",
+    ),
+]

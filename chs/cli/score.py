@@ -10,6 +10,7 @@ import typer
 from chs.cli.common import console, print_json, progress, warn
 from chs.cli.errors import guarded
 from chs.cli.options import (
+    AsOfOpt,
     ByOpt,
     DecimalCommaOpt,
     EncodingOpt,
@@ -76,12 +77,6 @@ HistoryOpt = Annotated[
     Path | None,
     typer.Option(
         "--history", metavar="DIR", help="Keep this snapshot in a history folder (Parquet by date)."
-    ),
-]
-AsOfOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--as-of", metavar="DATE", help="This snapshot's date, YYYY-MM-DD (default: today)."
     ),
 ]
 AlertsOpt = Annotated[

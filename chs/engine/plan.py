@@ -561,12 +561,24 @@ def assemble_plan(
 
 
 def score_frame(
-    frame: pl.DataFrame | pl.LazyFrame, scheme: Scheme, *, keep: list[str] | None = None
+    frame: pl.DataFrame | pl.LazyFrame,
+    scheme: Scheme,
+    *,
+    keep: list[str] | None = None,
+    as_of: dt.date | None = None,
+    decimal_comma: bool = False,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Score an in-memory frame: (scored rows, rejected rows with `row` and `reason`).
 
     For notebooks and tests; files go through `score`, which streams.
     """
-    plan = build_plan(frame.lazy(), scheme, source="<frame>", keep=keep)
+    plan = build_plan(
+        frame.lazy(),
+        scheme,
+        source="<frame>",
+        keep=keep,
+        as_of=as_of,
+        decimal_comma=decimal_comma,
+    )
     scored, rejects = pl.collect_all([plan.scored, plan.rejects])
     return scored, rejects

@@ -141,7 +141,9 @@ def number_value(read: RawSignal, reader: ColumnReader, prefix: str) -> SignalVa
         return SignalValue(raw.cast(pl.Float64), None)
     if dtype == pl.String:
         column = read.flat.signal.column or ""
-        return _parsed(read, reader, prefix, reader.number(column, _text(name, prefix)), "number")
+        declared = reader.declared.get(column)
+        kind: ColumnKind = "integer" if declared and declared.type == "integer" else "number"
+        return _parsed(read, reader, prefix, reader.number(column, _text(name, prefix)), kind)
     raise DataError(
         f"{read.source}: {read.where} reads {read.origin} of type {dtype}; "
         "tiers and `linear` need numbers"
@@ -186,7 +188,7 @@ def _parsed(
     text = _text(name, prefix)
     column = read.flat.signal.read_column
     hint = reader.hint(column, text, kind) if column is not None else pl.lit("")
-    article = "a number" if kind == "number" else "a date"
+    article = {"number": "a number", "integer": "a whole number"}.get(kind, "a date")
     bad = (
         text.is_not_null() & pl.col(internal("v", name, prefix)).is_null(),
         pl.concat_str(

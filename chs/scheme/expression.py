@@ -614,8 +614,16 @@ def _subtract(node: exp.Sub) -> pl.Expr:
     if is_date(node.this):
         return (a - b).dt.total_days() if is_date(node.expression) else a - _days(b)
     if is_date(node.expression):
-        raise ExpressionError(f"{node.sql()[:40]!r}: a number minus a date has no meaning")
+        if not isinstance(_unwrapped(node.this), exp.Column):  # a column: read as a date
+            raise ExpressionError(f"{node.sql()[:40]!r}: a number minus a date has no meaning")
+        return (a - b).dt.total_days()
     return a - b
+
+
+def _unwrapped(node: exp.Expression) -> exp.Expression:
+    while isinstance(node, exp.Paren):
+        node = node.this
+    return node
 
 
 def _add(node: exp.Add) -> pl.Expr:
