@@ -75,19 +75,21 @@ from chs.errors import (
     OutputError,
     polars_gist,
 )
+from chs.workbook import EXCEL_SUFFIXES, FIRST_ROW, read_sheet
 
 try:  # POSIX: the lock that tells a live run's temporaries from a killed run's
     import fcntl
 except ImportError:  # pragma: no cover - without locks, nothing is swept
     fcntl = None  # type: ignore[assignment]
 
-Format = Literal["csv", "parquet", "ndjson"]
+Format = Literal["csv", "parquet", "ndjson", "excel"]
 INPUT_SUFFIXES: dict[str, Format] = {
     ".csv": "csv",
     ".tsv": "csv",
     ".txt": "csv",
     ".parquet": "parquet",
     ".pq": "parquet",
+    **dict.fromkeys(EXCEL_SUFFIXES, "excel"),
 }
 OUTPUT_SUFFIXES: dict[str, Format] = {
     ".csv": "csv",
@@ -167,12 +169,14 @@ def check_separator(separator: str) -> str:
 
 @dataclass(frozen=True)
 class CsvOptions:
-    """How to read a CSV export: French Excel writes `;`, `0,85` and cp1252."""
+    """How to read an export: French Excel writes `;`, `0,85` and cp1252; a workbook
+    has sheets."""
 
     separator: str = ","
     decimal_comma: bool = False
     encoding: str = "utf-8"
     null_values: Sequence[str] = field(default=DEFAULT_NULLS)
+    sheet: str | None = None  # an Excel input's sheet: its name or number (from 1)
 
     def __post_init__(self) -> None:
         check_separator(self.separator)
@@ -213,7 +217,7 @@ def input_format(path: Path) -> Format:
     device is refused before it is opened (chs reads an input more than once)."""
     st = _stat_input(path)
     if stat.S_ISDIR(st.st_mode):
-        raise DataError(f"{path}: is a directory, not a CSV or Parquet file")
+        raise DataError(f"{path}: is a directory, not a CSV, Parquet or Excel file")
     what = not_a_file(path, st.st_mode)
     if what is not None:
         pipe = "pipe" in what
@@ -226,9 +230,13 @@ def input_format(path: Path) -> Format:
             head = fh.read(4)
     except OSError as exc:
         raise DataError(f"{path}: cannot read: {_reason(exc)}") from None
-    if head.startswith(_SPREADSHEET):
-        raise DataError(f"{path}: looks like a spreadsheet (Excel); export it as CSV first")
     fmt = INPUT_SUFFIXES.get(path.suffix.lower())
+    if fmt == "excel":
+        return fmt
+    if head.startswith(_SPREADSHEET):
+        raise DataError(
+            f"{path}: looks like an Excel workbook; name it .xlsx (or .xls) to read it as one"
+        )
     if head == b"PAR1":
         return "parquet"
     if fmt == "parquet":
@@ -236,7 +244,8 @@ def input_format(path: Path) -> Format:
     if fmt is None:
         raise DataError(
             f"{path}: unknown file type {path.suffix or '(no extension)'}; "
-            "inputs are CSV (.csv, .tsv, .txt, or gzipped: .csv.gz) or Parquet (.parquet)"
+            "inputs are CSV (.csv, .tsv, .txt, or gzipped: .csv.gz), Parquet (.parquet) or "
+            "Excel (.xlsx, .xlsm, .xls, .xlsb)"
         )
     return fmt
 
@@ -271,6 +280,7 @@ class Input:
     widths: pl.LazyFrame | None = None
     text_scan: Callable[[Sequence[str]], pl.LazyFrame] | None = None
     stamp: Stamp | None = None
+    first_row: int = 1  # the number of the first data row (2 in Excel, under its header)
 
     def changed(self) -> DataError | None:
         """The error to report when the file is no longer the one opened: Polars then
@@ -328,7 +338,8 @@ def open_input(
     own outputs). For scoring, `typed` names the columns read with the type inferred
     from the whole file (the scheme's numbers); every other column is text, exactly as
     written (a zip code `01234`, a date the scheme parses), so that no guess from the
-    first rows can fail the run or drop a leading zero.
+    first rows can fail the run or drop a leading zero. From an Excel sheet (`csv.sheet`),
+    `text_columns` are read as text and the others keep their cells' types.
 
     A context manager because a non-UTF-8 CSV is transcoded to a temporary UTF-8 copy
     (streamed in chunks) that must outlive the lazy frame.
@@ -341,6 +352,10 @@ def open_input(
     fmt = input_format(path)
     stamp = _stamp(path)
     progress(f"reading {path.name}")
+    if fmt == "excel":
+        frame = read_sheet(path, csv.sheet, text_columns)
+        yield Input(path, frame, stamp=stamp, first_row=FIRST_ROW)
+        return
     if fmt == "parquet":
         lf = pl.scan_parquet(path, glob=False)
         try:

@@ -24,7 +24,7 @@ from chs.exprs import repeated_hashes, trimmed_id
 from chs.files import CsvOptions, Input, open_input
 from chs.hints import suggest_column
 from chs.scheme import Scheme
-from chs.sources import plan_for, typed_columns
+from chs.sources import plan_for, scheme_columns, typed_columns
 
 
 @dataclass
@@ -109,7 +109,8 @@ def open_snapshot(
                 hint=HINT_SCHEME,
             )
     # a raw export: read as scoring reads it (the scheme's numbers over the whole file)
-    with open_input(path, csv, typed=typed_columns([scheme])) as data:
+    read, typed = scheme_columns([scheme]), typed_columns([scheme])
+    with open_input(path, csv, read, typed=typed) as data:
         yield dataclasses.replace(_rescored(path, data, scheme, csv, extra or []), data=data)
 
 

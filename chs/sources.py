@@ -20,6 +20,15 @@ from chs.scheme.keys import key_path
 from chs.scheme.kinds import read_kinds, scheme_uses
 
 
+def scheme_columns(schemes: list[Scheme]) -> list[str]:
+    """Every column the schemes read or declare: read as text from an Excel sheet (chs
+    parses them, so a text cell among numbers rejects its row)."""
+    found: dict[str, None] = {}
+    for scheme in schemes:
+        found.update(dict.fromkeys(read_kinds(scheme)))
+    return list(found)
+
+
 def typed_columns(schemes: list[Scheme]) -> list[str]:
     """The CSV columns to read with the type Polars finds over the whole file: those the
     schemes read as numbers or booleans, or in an expression, and do not declare. The
@@ -66,7 +75,7 @@ def planned(
 ) -> Iterator[tuple[Input, ScoringPlan]]:
     """The input (read as the scheme reads it, which names bad rows) and its scoring
     plan: for `chs check --data` and `chs explain`, which look at rows rather than stream."""
-    with open_input(source, csv, typed=typed_columns([scheme])) as data:
+    with open_input(source, csv, scheme_columns([scheme]), typed=typed_columns([scheme])) as data:
         yield data, plan_for(data, scheme, source, csv, as_of)
 
 
@@ -75,7 +84,12 @@ def plan_for(
 ) -> ScoringPlan:
     """The scoring plan over an opened input."""
     return build_plan(
-        data.frame, scheme, source=str(source), decimal_comma=csv.decimal_comma, as_of=as_of
+        data.frame,
+        scheme,
+        source=str(source),
+        decimal_comma=csv.decimal_comma,
+        as_of=as_of,
+        first_row=data.first_row,
     )
 
 

@@ -297,12 +297,16 @@ def test_scheme_not_found(tmp_path: Path, cli_data: Path, out: Path) -> None:
     assert_failed(result, 4, f"Error: {scheme}: scheme file not found", out)
 
 
-def test_spreadsheet_input(tmp_path: Path, cli_scheme: Path, out: Path) -> None:
+def test_a_broken_workbook_is_named(tmp_path: Path, cli_scheme: Path, out: Path) -> None:
     data = tmp_path / "customers.xlsx"
     data.write_bytes(b"PK\x03\x04" + b"\x00" * 60)
     result = invoke("score", data, "-s", cli_scheme, "-o", out)
     assert_failed(
-        result, 4, f"Error: {data}: looks like a spreadsheet (Excel); export it as CSV first", out
+        result,
+        4,
+        f"Error: {data}: cannot read as an Excel workbook: calamine error: Xlsx error: Zip "
+        "error: invalid Zip archive: Could not find EOCD",
+        out,
     )
 
 
@@ -313,7 +317,8 @@ def test_unknown_input_type(tmp_path: Path, cli_scheme: Path, out: Path) -> None
         result,
         4,
         f"Error: {data}: unknown file type .json; "
-        "inputs are CSV (.csv, .tsv, .txt, or gzipped: .csv.gz) or Parquet (.parquet)",
+        "inputs are CSV (.csv, .tsv, .txt, or gzipped: .csv.gz), Parquet (.parquet) or "
+        "Excel (.xlsx, .xlsm, .xls, .xlsb)",
         out,
     )
 

@@ -96,11 +96,16 @@ def test_default_missing_markers(tmp_path):
     ("content", "name", "message"),
     [
         (b"", "e.csv", "the file is empty"),
-        (b"PK\x03\x04rest", "s.csv", "looks like a spreadsheet (Excel); export it as CSV first"),
+        (
+            b"PK\x03\x04rest",
+            "s.csv",
+            "looks like an Excel workbook; name it .xlsx (or .xls) to read it as one",
+        ),
         (
             b"id,x\n",
             "h.json",
-            "unknown file type .json; inputs are CSV (.csv, .tsv, .txt, or gzipped: .csv.gz) or Parquet (.parquet)",
+            "unknown file type .json; inputs are CSV (.csv, .tsv, .txt, or gzipped: .csv.gz), "
+            "Parquet (.parquet) or Excel (.xlsx, .xlsm, .xls, .xlsb)",
         ),
         (
             b"id,x\n1,2\n",

@@ -100,7 +100,10 @@ def _rows(source: Path, scheme: Scheme, ids: list[str], data: Input, plan: Scori
     key = trimmed_id(scheme.id)
     wanted = plan.checked.filter(key.is_in(ids))
     raw_rows, rows = collect(
-        [data.frame.with_row_index(ROW_NUMBER, offset=1).filter(key.is_in(ids)), wanted],
+        [
+            data.frame.with_row_index(ROW_NUMBER, offset=data.first_row).filter(key.is_in(ids)),
+            wanted,
+        ],
         data,
         scheme=scheme,
     )

@@ -57,7 +57,7 @@ from chs.rollup import build_parents, build_rollups, check_by, parent_query, rol
 from chs.scheme import Scheme
 from chs.scheme import load_scheme as load_scheme  # for `chs score`
 from chs.snapshot import Snapshot, metadata, one_row_per_customer, open_snapshot, scheme_mismatch
-from chs.sources import collect, typed_columns
+from chs.sources import collect, scheme_columns, typed_columns
 from chs.spreadsheet import for_excel
 from chs.summary import (
     alert_queries,
@@ -149,6 +149,7 @@ class _Run:
     previous_path: Path | None
     outputs: list[Path]
     extra: list[tuple[str, Scheme]]  # schemes scored beside, by name
+    read: list[str]  # the columns the schemes read (as text from an Excel sheet)
     typed: list[str]  # the CSV columns read with the types found over the whole file
 
 
@@ -241,6 +242,7 @@ def _prepare(source: Path, scheme: Scheme, options: ScoreOptions) -> _Run:
         previous_path=previous_path,
         outputs=outputs,
         extra=side_scores(scheme, options.more),
+        read=scheme_columns([scheme, *options.more]),
         typed=typed_columns([scheme, *options.more]),
     )
 
@@ -296,7 +298,7 @@ def _open_sources(stack: contextlib.ExitStack, run: _Run, duplicates: list[str] 
     gather what the rows need from them in memory, one row per customer."""
     scheme = run.scheme
     warnings = list(scheme.warnings) + (run.listing.warnings if run.listing else [])
-    data = stack.enter_context(open_input(run.source, run.options.csv, typed=run.typed))
+    data = stack.enter_context(open_input(run.source, run.options.csv, run.read, typed=run.typed))
     keep, hidden = _kept(run, data.frame.collect_schema().names())
     plan = build_plan(
         data.frame,
@@ -305,6 +307,7 @@ def _open_sources(stack: contextlib.ExitStack, run: _Run, duplicates: list[str] 
         keep=keep,
         decimal_comma=run.options.csv.decimal_comma,
         as_of=run.as_of,
+        first_row=data.first_row,
         extra=run.extra,
         duplicates=duplicates or [],
         added=_added_columns(run),

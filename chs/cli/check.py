@@ -17,6 +17,7 @@ from chs.cli.options import (
     JsonOpt,
     NaOpt,
     SeparatorOpt,
+    SheetOpt,
     csv_options,
 )
 
@@ -41,13 +42,14 @@ def check(
     decimal_comma: DecimalCommaOpt = False,
     encoding: EncodingOpt = "utf-8",
     na: NaOpt = None,
+    sheet: SheetOpt = None,
     as_of: AsOfOpt = None,
 ) -> None:
     from chs.actions import check as action
     from chs.cli import render
     from chs.errors import DataError
 
-    csv = csv_options(action.CsvOptions, separator, decimal_comma, encoding, na)
+    csv = csv_options(action.CsvOptions, separator, decimal_comma, encoding, na, sheet)
     loaded = action.load_scheme(scheme)
     with progress(f"Checking {scheme} on {data}") if data is not None else nullcontext():
         date = action.parse_date(as_of, "--as-of") if as_of else None

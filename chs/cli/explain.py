@@ -17,6 +17,7 @@ from chs.cli.options import (
     NaOpt,
     SchemeOpt,
     SeparatorOpt,
+    SheetOpt,
     csv_options,
 )
 
@@ -42,13 +43,14 @@ def explain(
     decimal_comma: DecimalCommaOpt = False,
     encoding: EncodingOpt = "utf-8",
     na: NaOpt = None,
+    sheet: SheetOpt = None,
     as_of: AsOfOpt = None,
 ) -> None:
     from chs.actions.explain import CsvOptions, explain, load_scheme, parse_date
     from chs.cli import render
 
     loaded = load_scheme(scheme)
-    csv = csv_options(CsvOptions, separator, decimal_comma, encoding, na)
+    csv = csv_options(CsvOptions, separator, decimal_comma, encoding, na, sheet)
     date = parse_date(as_of, "--as-of") if as_of else None
     result = explain(input, loaded, ids, csv, as_of=date)
     if json:

@@ -51,6 +51,14 @@ NaOpt = Annotated[
         help="Text read as missing in a CSV (repeatable; replaces the defaults).",
     ),
 ]
+SheetOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--sheet",
+        metavar="NAME|N",
+        help="An Excel input's sheet: its name, or its number from 1 (default: the first).",
+    ),
+]
 ExcelCsvOpt = Annotated[
     bool,
     typer.Option(
@@ -98,16 +106,22 @@ def parse_list(text: str | None) -> list[str] | None:
 
 
 def csv_options(
-    make: Callable[..., T], separator: str, decimal_comma: bool, encoding: str, na: list[str] | None
+    make: Callable[..., T],
+    separator: str,
+    decimal_comma: bool,
+    encoding: str,
+    na: list[str] | None,
+    sheet: str | None = None,
 ) -> T:
-    """The CSV options checked and built with `make`, the action's CsvOptions (the CLI
-    imports no library module but its actions), which checks the separator and the
+    """The reading options checked and built with `make`, the action's CsvOptions (the
+    CLI imports no library module but its actions), which checks the separator and the
     encoding; without --na, its default missing texts."""
     nulls: dict[str, Any] = {"null_values": tuple(na)} if na else {}
     return make(
         separator=parse_separator(separator),
         decimal_comma=decimal_comma,
         encoding=encoding,
+        sheet=sheet,
         **nulls,
     )
 

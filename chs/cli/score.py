@@ -18,6 +18,7 @@ from chs.cli.options import (
     JsonOpt,
     NaOpt,
     SeparatorOpt,
+    SheetOpt,
     TopOpt,
     csv_options,
     parse_by,
@@ -129,6 +130,7 @@ def score(
     decimal_comma: DecimalCommaOpt = False,
     encoding: EncodingOpt = "utf-8",
     na: NaOpt = None,
+    sheet: SheetOpt = None,
     excel_csv: ExcelCsvOpt = False,
 ) -> None:
     from chs.actions.score import CsvOptions, ScoreOptions, load_scheme, parse_date, score
@@ -139,7 +141,7 @@ def score(
     options = ScoreOptions(
         output=output,
         rejects=rejects,
-        csv=csv_options(CsvOptions, separator, decimal_comma, encoding, na),
+        csv=csv_options(CsvOptions, separator, decimal_comma, encoding, na, sheet),
         keep=parse_list(keep),
         top=top,
         previous=previous,

@@ -128,10 +128,13 @@ def _number(
 
 
 def _date(text: pl.Expr, declared: ColumnType | None) -> pl.Expr:
-    if declared is not None and declared.format is not None:
-        return text.str.to_date(declared.format, strict=False)
+    """A date in the declared format, else in ISO (`2026-11-30`, or a timestamp read
+    as its day: what an Excel date cell holds, beside dates typed as text)."""
     iso = text.str.contains(_ISO_DATE)
-    return pl.when(iso).then(text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False))
+    iso_date = pl.when(iso).then(text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False))
+    if declared is not None and declared.format is not None:
+        return pl.coalesce(text.str.to_date(declared.format, strict=False), iso_date)
+    return iso_date
 
 
 def parse_problem(

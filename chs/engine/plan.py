@@ -171,6 +171,7 @@ def build_plan(
     keep: list[str] | None = None,
     decimal_comma: bool = False,
     as_of: dt.date | None = None,
+    first_row: int = 1,
     extra: list[tuple[str, Scheme]] | None = None,
     duplicates: list[str] | None = None,
     added: Sequence[str] = (),
@@ -178,7 +179,8 @@ def build_plan(
     """Check the columns against the scheme and build the lazy scoring plan.
 
     `keep` selects the input columns carried to the output (default: all of them).
-    `as_of`: the run's date (CURRENT_DATE, `days_until`; default today). `extra`:
+    `as_of`: the run's date (CURRENT_DATE, `days_until`; default today). `first_row`:
+    the number of the first row (2 in an Excel sheet, under its header). `extra`:
     more scores (name, scheme) computed beside the main one, under `<name>_`.
     `duplicates`: the duplicated ids, found beforehand, so that the plan streams;
     without it they are found by a group-by joined back. `added`: the columns the caller
@@ -193,7 +195,7 @@ def build_plan(
     rd = reading(lf, scheme, source, ColumnReader(decimal_comma, scheme.columns or {}, as_of))
     check_columns(rd)
     asked = asked_columns(rd, keep)
-    lf = with_ids(lf, scheme, duplicates)
+    lf = with_ids(lf, scheme, duplicates, first_row)
     problems = id_problems(scheme)
     lf, value_number, found = value_number_column(lf, rd)
     problems += found
@@ -307,11 +309,14 @@ REPEATED = internal("dup")  # the row's id occurs more than once
 VALUE_TEXT = internal("value_text")  # the value column's text, trimmed
 
 
-def with_ids(lf: pl.LazyFrame, scheme: Scheme, duplicates: list[str] | None) -> pl.LazyFrame:
-    """Row numbers, and the id trimmed once: the checks read it, and its hash travels with
-    the scored rows so that the caller can look for repeats after a streaming pass."""
+def with_ids(
+    lf: pl.LazyFrame, scheme: Scheme, duplicates: list[str] | None, first_row: int = 1
+) -> pl.LazyFrame:
+    """Row numbers (from `first_row`), and the id trimmed once: the checks read it, and
+    its hash travels with the scored rows so that the caller can look for repeats after
+    a streaming pass."""
     lf = (
-        lf.with_row_index(ROW_NUMBER, offset=1)
+        lf.with_row_index(ROW_NUMBER, offset=first_row)
         .with_columns(id_key(scheme.id).alias(KEY))
         .with_columns(id_hash(pl.col(KEY)).alias(ID_HASH))
     )

@@ -723,8 +723,8 @@ def _broken_engine(monkeypatch: pytest.MonkeyPatch, column: str, value: float) -
     C0007, as a bug in the engine (or a scheme construct it missed) would leave them."""
     real = score_action.add_alerts
 
-    def add_alerts(frame: pl.LazyFrame, scheme):
-        frame, inactive = real(frame, scheme)
+    def add_alerts(frame: pl.LazyFrame, scheme, as_of=None):
+        frame, inactive = real(frame, scheme, as_of)
         broken = pl.when(pl.col("id") == "C0007").then(pl.lit(value)).otherwise(pl.col(column))
         return frame.with_columns(broken.alias(column)), inactive
 
