@@ -248,6 +248,19 @@ def test_a_decimal_comma_cell_names_decimal_comma(tmp_path: Path) -> None:
     ]
 
 
+def test_a_currency_with_a_decimal_comma_names_decimal_comma() -> None:
+    scheme = parse_scheme(PLAIN + "columns:\n  mrr: {type: number, currency: true}\n")
+    frame = pl.DataFrame(
+        {"id": ["a", "b"], "adoption": ["1", "1"], "mrr": ["€1,234.50", "€1.234,50"]}
+    )
+    scored, rejects = score_frame(frame, scheme)
+    assert scored["mrr"].to_list() == [1234.5]
+    assert rejects[REASON].to_list() == [
+        "mrr: '€1.234,50' is not a number (column mrr); to read it, declare columns: "
+        "{mrr: {type: number, currency: true, decimal_comma: true}}"
+    ]
+
+
 def test_a_date_in_another_format_names_format(tmp_path: Path) -> None:
     scheme = parse_scheme(
         "name: t\nid: id\nsignals:\n"

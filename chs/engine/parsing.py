@@ -20,7 +20,8 @@ _NAN = ("nan",)
 _CURRENCY = r"[€$£¥₹]|\b(?:EUR|USD|GBP|CHF|CAD|AUD|JPY|SEK|NOK|DKK|PLN)\b"
 _SPACES = "\\s\u00a0\u202f"  # a space, a no-break space, a narrow no-break space
 _GROUPED_POINT = rf"^[+-]?\d{{1,3}}(?:[,{_SPACES}]\d{{3}})+(?:\.\d+)?$"  # 1,234,567.89
-_GROUPED_COMMA = rf"^[+-]?\d{{1,3}}(?:[.{_SPACES}]\d{{3}})+(?:,\d+)?$"  # 1.234.567,89
+_GROUPS_COMMA = rf"\d{{1,3}}(?:[.{_SPACES}]\d{{3}})+"  # 1.234.567
+_GROUPED_COMMA = rf"^[+-]?{_GROUPS_COMMA}(?:,\d+)?$"  # 1.234.567,89
 _ISO_DATE = r"^\d{4}-\d{2}-\d{2}(?:[T ].*)?$"  # a date, or a timestamp read as its day
 _TRUE = ["true", "yes", "y", "t", "1"]
 _FALSE = ["false", "no", "n", "f", "0"]
@@ -175,8 +176,12 @@ def _hint(
                 pl.lit(f"{declare}, currency: true}}}}")
             )
         if not decimal_comma and (declared is None or declared.decimal_comma is None):
-            hint = hint.when(text.str.contains(r"^[+-]?\d+,\d+$")).then(
-                pl.lit(f"{declare}, decimal_comma: true}}}}")
+            # `1,5`, or `1.234,50` once a currency and a percent sign are set aside
+            bare = text.str.replace_all(_CURRENCY, "").str.replace(r"\s*%$", "").str.strip_chars()
+            comma_number = rf"^[+-]?(?:\d+|{_GROUPS_COMMA}),\d+$"
+            extra = ", currency: true" if declared is not None and declared.currency else ""
+            hint = hint.when(bare.str.contains(comma_number)).then(
+                pl.lit(f"{declare}{extra}, decimal_comma: true}}}}")
             )
     if kind == "date":
         hint = hint.when(text.str.contains(r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}$")).then(
