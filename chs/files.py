@@ -244,7 +244,8 @@ def input_format(path: Path) -> Format:
     if fmt is None:
         raise DataError(
             f"{path}: unknown file type {path.suffix or '(no extension)'}; "
-            "inputs are CSV (.csv, .tsv, .txt, or gzipped: .csv.gz), Parquet (.parquet) or "
+            "inputs are CSV (.csv, .tsv, .txt, or compressed: .csv.gz, .csv.zst), Parquet "
+            "(.parquet) or "
             "Excel (.xlsx, .xlsm, .xls, .xlsb)"
         )
     return fmt
@@ -345,8 +346,8 @@ def open_input(
     (streamed in chunks) that must outlive the lazy frame.
     """
     path = Path(path)
-    if is_gzip(path):
-        with _gunzipped(path, csv, text_columns, typed) as plain:
+    if compression(path) is not None:
+        with _decompressed(path, csv, text_columns, typed) as plain:
             yield plain
         return
     fmt = input_format(path)
@@ -372,29 +373,37 @@ def open_input(
         yield _scan_csv(path, readable, csv, text_columns, stamp, typed=typed)
 
 
-def is_gzip(path: Path) -> bool:
-    """A gzipped CSV (`customers.csv.gz`, `.tsv.gz`): read through a plain copy."""
+_COMPRESSED = {".gz": "gzip", ".zst": "zstd"}
+
+
+def compression(path: Path) -> str | None:
+    """`gzip` or `zstd` for a compressed CSV (`customers.csv.gz`, `.tsv.zst`), read
+    through a plain copy; None for any other file."""
     inner = Path(path.stem).suffix.lower()
-    return path.suffix.lower() == ".gz" and inner in (".csv", ".tsv", ".txt")
+    found = _COMPRESSED.get(path.suffix.lower())
+    return found if found is not None and inner in (".csv", ".tsv", ".txt") else None
 
 
 @contextlib.contextmanager
-def _gunzipped(
+def _decompressed(
     path: Path, csv: CsvOptions, text_columns: Sequence[str], typed: Collection[str] | None
 ) -> Iterator[Input]:
-    """The input of a gzipped CSV, read from a plain copy in a working folder (streamed:
-    chs reads an input more than once, and checks its raw lines). Messages name the
-    `.gz` file; a file that is not gzip is a DataError."""
+    """The input of a compressed CSV, read from a plain copy in a working folder
+    (streamed: chs reads an input more than once, and checks its raw lines). Messages
+    name the compressed file; one that is not gzip (zstd), or is cut short, is a
+    DataError."""
     _check_compressed(path)
+    kind = compression(path)
     with WorkFolder() as work:
         target = work.path / Path(path.stem).name
-        with gzip.open(path, "rb") as src:
+        with path.open("rb") as raw:
+            chunks = _gzip_chunks(raw, path) if kind == "gzip" else _zstd_chunks(raw, path)
             try:
                 with target.open("wb") as dst:
-                    for chunk in _chunks(src, path):  # type: ignore[arg-type]
+                    for chunk in chunks:
                         dst.write(chunk)
-            except (EOFError, zlib.error) as exc:  # truncated, or corrupt inside
-                raise DataError(f"{path}: not a valid gzip file: {exc}") from None
+            except _corrupt_errors() as exc:  # truncated, or corrupt inside
+                raise DataError(f"{path}: not a valid {kind} file: {exc}") from None
             except OSError as exc:
                 raise work.write_error(exc, f"the plain copy of {path.name}") from None
         if target.stat().st_size == 0:
@@ -404,6 +413,37 @@ def _gunzipped(
             yield _scan_csv(
                 path, readable, csv, text_columns, None, suffix=target.suffix, typed=typed
             )
+
+
+def _corrupt_errors() -> tuple[type[Exception], ...]:
+    import zstandard
+
+    return (EOFError, zlib.error, zstandard.ZstdError)
+
+
+def _gzip_chunks(raw: io.BufferedReader, path: Path) -> Iterator[bytes]:
+    with gzip.open(raw, "rb") as src:
+        yield from _chunks(src, path)  # type: ignore[arg-type]
+
+
+def _zstd_chunks(raw: io.BufferedReader, path: Path) -> Iterator[bytes]:
+    """A zstd file's content, frame after frame; one cut short is an EOFError (the
+    library's stream reader would end there without a word)."""
+    import zstandard
+
+    dctx = zstandard.ZstdDecompressor()
+    frame, inside = dctx.decompressobj(), False
+    for data in _chunks(raw, path):
+        while data:
+            inside = True
+            out = frame.decompress(data)
+            if out:
+                yield out
+            data = b""
+            if frame.eof:  # the frame ends here; another may follow
+                data, frame, inside = frame.unused_data, dctx.decompressobj(), False
+    if inside:
+        raise EOFError("the file ends inside a compressed frame (is it complete?)")
 
 
 def _check_compressed(path: Path) -> None:

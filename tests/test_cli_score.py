@@ -317,8 +317,8 @@ def test_unknown_input_type(tmp_path: Path, cli_scheme: Path, out: Path) -> None
         result,
         4,
         f"Error: {data}: unknown file type .json; "
-        "inputs are CSV (.csv, .tsv, .txt, or gzipped: .csv.gz), Parquet (.parquet) or "
-        "Excel (.xlsx, .xlsm, .xls, .xlsb)",
+        "inputs are CSV (.csv, .tsv, .txt, or compressed: .csv.gz, .csv.zst), Parquet "
+        "(.parquet) or Excel (.xlsx, .xlsm, .xls, .xlsb)",
         out,
     )
 

@@ -1,4 +1,4 @@
-"""Gzipped CSV inputs and standard input (issue 11, section 3): each read as the plain
+"""Compressed CSV inputs (gzip, zstd) and standard input (issue 11, section 3): each read as the plain
 file is, with the same scores (worked by hand in support.py: C1 95.0, C2 50.0, C3 100.0,
 C4 2.5) and messages that name the file given, not the working copy."""
 
@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 
 import polars as pl
+import pytest
+import zstandard
 from support import CLI_DATA, CLI_DATA_WITH_REJECTS, CLI_SCHEME, invoke, leftovers, write
 
 CHS = Path(sys.executable).parent / "chs"
@@ -84,6 +86,46 @@ def test_a_truncated_gzip_is_named_with_exit_4(tmp_path: Path) -> None:
         "end-of-stream marker was reached\n"
     )
     assert not (tmp_path / "out.csv").exists()
+
+
+def _zstd(path: Path, text: str, frames: int = 1) -> Path:
+    """`text` compressed with zstd, in `frames` frames one after another (as `cat`
+    of two .zst files makes, which zstd itself reads as one)."""
+    data = text.encode()
+    step = -(-len(data) // frames)
+    parts = [data[i : i + step] for i in range(0, len(data), step)]
+    path.write_bytes(b"".join(zstandard.ZstdCompressor().compress(p) for p in parts))
+    return path
+
+
+@pytest.mark.parametrize("frames", [1, 3])
+def test_a_zstd_csv_scores_as_the_plain_file(tmp_path: Path, frames: int) -> None:
+    scheme = write(tmp_path / "s.yaml", CLI_SCHEME)
+    data = _zstd(tmp_path / "customers.csv.zst", CLI_DATA, frames)
+    result = invoke("score", data, "--scheme", scheme, "-o", tmp_path / "out.csv")
+    assert result.exit_code == 0, result.output
+    assert _scores(tmp_path / "out.csv") == SCORES
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["customers.csv.zst", "out.csv", "s.yaml"]
+
+
+def test_a_truncated_or_foreign_zstd_file_is_named_with_exit_4(tmp_path: Path) -> None:
+    scheme = write(tmp_path / "s.yaml", CLI_SCHEME)
+    whole = _zstd(tmp_path / "whole.csv.zst", CLI_DATA * 50).read_bytes()
+    cut = tmp_path / "cut.csv.zst"
+    cut.write_bytes(whole[: len(whole) // 2])
+    result = invoke("score", cut, "--scheme", scheme, "-o", tmp_path / "out.csv")
+    assert result.exit_code == 4
+    assert result.stderr == (
+        f"Error: {cut}: not a valid zstd file: the file ends inside a compressed frame "
+        "(is it complete?)\n"
+    )
+    assert not (tmp_path / "out.csv").exists()
+    foreign = write(tmp_path / "plain.csv.zst", CLI_DATA)
+    result = invoke("score", foreign, "--scheme", scheme)
+    assert result.stderr == (
+        f"Error: {foreign}: not a valid zstd file: zstd decompressor error: Unknown frame "
+        "descriptor\n"
+    )
 
 
 def test_an_empty_gzip_file_is_named(tmp_path: Path) -> None:

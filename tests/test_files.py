@@ -104,8 +104,8 @@ def test_default_missing_markers(tmp_path):
         (
             b"id,x\n",
             "h.json",
-            "unknown file type .json; inputs are CSV (.csv, .tsv, .txt, or gzipped: .csv.gz), "
-            "Parquet (.parquet) or Excel (.xlsx, .xlsm, .xls, .xlsb)",
+            "unknown file type .json; inputs are CSV (.csv, .tsv, .txt, or compressed: .csv.gz, "
+            ".csv.zst), Parquet (.parquet) or Excel (.xlsx, .xlsm, .xls, .xlsb)",
         ),
         (
             b"id,x\n1,2\n",

@@ -75,7 +75,16 @@ def test_make_test_installs_the_dev_and_bench_tools_and_runs_everything() -> Non
 def test_the_demo_needs_none_of_the_extras() -> None:
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     names = {re.split(r"[<>=\[ ]", d)[0] for d in project["dependencies"]}
-    assert names == {"polars", "typer", "pydantic", "pyyaml", "rich", "sqlglot", "fastexcel"}
+    assert names == {
+        "polars",
+        "typer",
+        "pydantic",
+        "pyyaml",
+        "rich",
+        "sqlglot",
+        "fastexcel",
+        "zstandard",
+    }
     extras = project["optional-dependencies"]
     assert {re.split(r"[<>=\[ ]", d)[0] for d in extras["dev"]} >= {"pytest", "ruff"}
     assert {re.split(r"[<>=\[ ]", d)[0] for d in extras["bench"]} >= {"pandas", "duckdb"}
