@@ -282,6 +282,7 @@ class Input:
     text_scan: Callable[[Sequence[str]], pl.LazyFrame] | None = None
     stamp: Stamp | None = None
     first_row: int = 1  # the number of the first data row (2 in Excel, under its header)
+    guessed: bool = False  # typed as the first rows are: see open_input's `guess`
 
     def changed(self) -> DataError | None:
         """The error to report when the file is no longer the one opened: Polars then
@@ -333,13 +334,17 @@ def open_input(
     text_columns: Sequence[str] = (),
     *,
     typed: Collection[str] | None = None,
+    guess: bool = False,
 ) -> Iterator[Input]:
     """A lazy scan of the input. From a CSV, `text_columns` are read as text (an id:
     `00123` stays), the others with the types Polars infers from the first rows (chs's
     own outputs). For scoring, `typed` names the columns read with the type inferred
     from the whole file (the scheme's numbers); every other column is text, exactly as
     written (a zip code `01234`, a date the scheme parses), so that no guess from the
-    first rows can fail the run or drop a leading zero. From an Excel sheet (`csv.sheet`),
+    first rows can fail the run or drop a leading zero. With `guess`, the typed columns
+    take the types of the first rows, and a pass that meets a value of another type
+    raises TypesGuessedWrong: the caller opens the file again without (the same types,
+    found first by a pass of their own). From an Excel sheet (`csv.sheet`),
     `text_columns` are read as text and the others keep their cells' types.
 
     A context manager because a non-UTF-8 CSV is transcoded to a temporary UTF-8 copy
@@ -347,7 +352,7 @@ def open_input(
     """
     path = Path(path)
     if compression(path) is not None:
-        with _decompressed(path, csv, text_columns, typed) as plain:
+        with _decompressed(path, csv, text_columns, typed, guess) as plain:
             yield plain
         return
     fmt = input_format(path)
@@ -370,7 +375,7 @@ def open_input(
             if _stamp(path) != stamp:
                 raise _changed_error(path)
             stamp = None
-        yield _scan_csv(path, readable, csv, text_columns, stamp, typed=typed)
+        yield _scan_csv(path, readable, csv, text_columns, stamp, typed=typed, guess=guess)
 
 
 _COMPRESSED = {".gz": "gzip", ".zst": "zstd"}
@@ -386,7 +391,11 @@ def compression(path: Path) -> str | None:
 
 @contextlib.contextmanager
 def _decompressed(
-    path: Path, csv: CsvOptions, text_columns: Sequence[str], typed: Collection[str] | None
+    path: Path,
+    csv: CsvOptions,
+    text_columns: Sequence[str],
+    typed: Collection[str] | None,
+    guess: bool,
 ) -> Iterator[Input]:
     """The input of a compressed CSV, read from a plain copy in a working folder
     (streamed: chs reads an input more than once, and checks its raw lines). Messages
@@ -411,7 +420,14 @@ def _decompressed(
         progress(f"reading {path.name}")
         with _utf8_copy(target, csv.encoding, shown=path) as readable:
             yield _scan_csv(
-                path, readable, csv, text_columns, None, suffix=target.suffix, typed=typed
+                path,
+                readable,
+                csv,
+                text_columns,
+                None,
+                suffix=target.suffix,
+                typed=typed,
+                guess=guess,
             )
 
 
@@ -487,6 +503,7 @@ def _scan_csv(
     *,
     suffix: str | None = None,
     typed: Collection[str] | None = None,
+    guess: bool = False,
 ) -> Input:
     """The CSV scanned with its options, refused early when its header shows the wrong
     separator (a one-column file would otherwise fail later on a missing column) or
@@ -497,7 +514,7 @@ def _scan_csv(
         "separator": separator,
         "decimal_comma": csv.decimal_comma,
         "null_values": list(csv.null_values),
-        "infer_schema_length": 10_000 if typed is None else None,
+        "infer_schema_length": 10_000,
         "raise_if_empty": True,
         "glob": False,  # a file named `customers[eu].csv` is a file, not a pattern
     }
@@ -522,16 +539,80 @@ def _scan_csv(
     if typed is None:
         overrides = {c: pl.String for c in text_columns if c in header}
         lf = pl.scan_csv(readable, schema_overrides=overrides, **options)  # type: ignore[arg-type]
-    else:  # the types found over the whole file, given: the scan does not infer again
-        whole = {c: schema[c] if c in typed else pl.String for c in header}
-        lf = pl.scan_csv(readable, schema=whole, **options)  # type: ignore[arg-type]
+    else:
+        lf = _typed_scan(readable, schema, options, csv, typed, guess)
 
     def text_scan(columns: Sequence[str]) -> pl.LazyFrame:
         more = {c: pl.String for c in [*text_columns, *columns] if c in header}
         return pl.scan_csv(readable, schema_overrides=more, **options)  # type: ignore[arg-type]
 
     widths = _widths(readable, separator, len(header))
-    return Input(path, lf, widths, text_scan, stamp)
+    return Input(path, lf, widths, text_scan, stamp, guessed=guess and typed is not None)
+
+
+# the types a column may have, in order, as Polars' CSV reader parses them
+_WHOLE_FILE_TYPES: tuple[pl.DataType, ...] = (pl.Int64(), pl.Float64(), pl.Boolean())
+
+
+def _cast(column: str, dtype: pl.DataType, csv: CsvOptions) -> pl.Expr:
+    """A text column as `dtype`, null where the text is not of that type, as Polars'
+    CSV reader reads it (with the run's decimal mark; booleans as Polars writes them).
+    Not trimmed: a column with ` 12` stays text, which chs parses (trimmed) where the
+    scheme reads it."""
+    text = pl.col(column)
+    if dtype == pl.Boolean:
+        return pl.when(text == "true").then(True).when(text == "false").then(False)
+    number = text.str.replace(",", ".", literal=True) if csv.decimal_comma else text
+    return number.cast(dtype, strict=False)
+
+
+def whole_file_types(
+    text: pl.LazyFrame, columns: Sequence[str], csv: CsvOptions
+) -> dict[str, pl.DataType]:
+    """The first type all of a column's values have, found by streaming the whole file
+    and counting, per type, the values that do not cast (Polars' own inference over a
+    whole file took 4 s for 2 million rows, single-threaded; this takes under 1 s);
+    booleans in a second pass, for the columns that are no numbers. A column with any
+    other text is not given (it stays text); nor is any if a pass fails (a ragged row,
+    bytes that are not text): the scoring pass then reports it with its row."""
+    found: dict[str, pl.DataType] = {}
+    for kinds in (_WHOLE_FILE_TYPES[:2], _WHOLE_FILE_TYPES[2:]):
+        left = [c for c in columns if c not in found]
+        if not left:
+            break
+        queries = [pl.col(c).null_count().alias(f"{c}.") for c in left]
+        queries += [_cast(c, t, csv).null_count().alias(f"{c}.{t}") for c in left for t in kinds]
+        try:
+            counts = text.select(queries).collect(engine="streaming").row(0, named=True)
+        except (pl.exceptions.PolarsError, pl.exceptions.PanicException):
+            return {}
+        for c in left:
+            fit = next((t for t in kinds if counts[f"{c}.{t}"] == counts[f"{c}."]), None)
+            if fit is not None:
+                found[c] = fit
+    return found
+
+
+def _typed_scan(
+    readable: Path,
+    schema: pl.Schema,
+    options: dict[str, Any],
+    csv: CsvOptions,
+    typed: Collection[str],
+    guess: bool,
+) -> pl.LazyFrame:
+    """Every column as text, but the `typed` ones with the type of the whole file: found
+    first by a pass of their own, or (`guess`) taken from the first rows, which the
+    scoring pass then checks (see open_input)."""
+    header = schema.names()
+    wanted = [c for c in typed if c in header]
+    if guess:
+        found = {c: schema[c] for c in wanted}
+    else:
+        text = pl.scan_csv(readable, schema=dict.fromkeys(header, pl.String), **options)
+        found = whole_file_types(text, wanted, csv)
+    whole = {c: found.get(c, pl.String()) for c in header}
+    return pl.scan_csv(readable, schema=whole, **options)
 
 
 def _check_header_text(path: Path, header: list[str]) -> None:
@@ -672,6 +753,11 @@ def _chunks(src: io.BufferedReader, path: Path) -> Iterator[bytes]:
         if not chunk:
             return
         yield chunk
+
+
+class TypesGuessedWrong(Exception):
+    """A value past the rows a CSV's types were taken from is not of its column's type:
+    open the file again without `guess` (see open_input)."""
 
 
 # How Polars (and Rust's and Python's decoders) say that bytes are not UTF-8: `invalid

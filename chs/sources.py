@@ -14,7 +14,7 @@ import polars as pl
 
 from chs.engine import ScoringPlan, build_plan
 from chs.errors import SchemeError, polars_gist
-from chs.files import CsvOptions, Input, open_input, read_error
+from chs.files import CsvOptions, Input, TypesGuessedWrong, open_input, read_error
 from chs.scheme import Scheme
 from chs.scheme.keys import key_path
 from chs.scheme.kinds import read_kinds, scheme_uses
@@ -59,6 +59,8 @@ def collect(
     try:
         frames = pl.collect_all([*queries, *extra], engine=engine)  # type: ignore[arg-type]
     except (pl.exceptions.PolarsError, pl.exceptions.PanicException, OSError) as exc:
+        if data.guessed and "could not parse" in str(exc):
+            raise TypesGuessedWrong from None
         failed = cast_failure(scheme, exc, data) if scheme is not None else None
         raise (failed or read_error(exc, data)) from None
     if extra:

@@ -29,6 +29,7 @@ from chs.files import (
     read_error,
     sweep,
     sweep_work,
+    whole_file_types,
     write_parquet,
 )
 
@@ -74,6 +75,28 @@ def test_typed_columns_take_the_type_of_the_whole_file_and_the_others_are_text(t
     assert frame.schema == pl.Schema({"id": pl.String, "n": pl.Float64, "zip": pl.String})
     assert frame["zip"].to_list()[:2] == ["00000", "00001"]
     assert frame.row(-1) == ("X", 12.5, "SW1A 1AA")
+
+
+def test_whole_file_types_are_those_of_every_value(tmp_path):
+    path = tmp_path / "a.csv"
+    path.write_text("i,f,b,t,s,e\n1,2,true,1,5,\n2,2.5,false,x, 6,\n" + "3,3,true,2,7,\n" * 20_000)
+    text = pl.scan_csv(path, infer_schema=False)
+    # whole numbers; numbers; true/false; text in the second row; a padded number; empty
+    assert whole_file_types(text, ["i", "f", "b", "t", "s", "e"], CsvOptions()) == {
+        "i": pl.Int64,
+        "f": pl.Float64,
+        "b": pl.Boolean,
+        "e": pl.Int64,
+    }
+
+
+def test_whole_file_types_read_the_runs_decimal_mark(tmp_path):
+    path = tmp_path / "a.csv"
+    path.write_text("x;y\n1,5;2\n3;1.234,5\n")
+    text = pl.scan_csv(path, infer_schema=False, separator=";")
+    assert whole_file_types(text, ["x", "y"], CsvOptions(";", decimal_comma=True)) == {
+        "x": pl.Float64
+    }
 
 
 def test_tsv_uses_tab_and_bom_is_ignored(tmp_path):

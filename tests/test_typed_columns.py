@@ -207,3 +207,19 @@ def test_the_value_is_read_as_a_number_whatever_its_first_rows_hold() -> None:
     plan = build_plan(text_frame(), scheme, source="t")
     scored = plan.scored.collect()
     assert scored.select("id", "mrr").rows() == [("a", 100.0), ("b", 200.0), ("d", 1.5)]
+
+
+def test_a_fraction_past_the_first_rows_of_whole_numbers_is_scored(
+    tmp_path: Path, scheme: Path
+) -> None:
+    # logins is whole numbers for 10,003 rows but 12.5 in row 10,002: read with the type
+    # of the first rows, the pass fails there, and the run reads the file again with the
+    # type of the whole file (a number): the row is scored, not rejected
+    data = write(tmp_path / "d.csv", long_data(INFERRED + 2, "logins", "12.5"))
+    out = tmp_path / "out.csv"
+    result = invoke("score", data, "-s", scheme, "-o", out)
+    assert result.exit_code == 0, result.output
+    assert "Rows: 10,003 read = 10,003 scored + 0 rejected" in result.stdout.splitlines()
+    row = pl.read_csv(out).filter(pl.col("id") == f"C{INFERRED + 2}").row(0, named=True)
+    # (10 + min(10 * 12.5, 100)) / 2 = (10 + 100) / 2 = 55.0
+    assert (row["logins"], row["score"]) == (12.5, 55.0)

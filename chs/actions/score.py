@@ -9,6 +9,7 @@ rejects file is given, they are removed and nothing is written.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from chs.files import (
     CsvOptions,
     Input,
     PendingWrites,
+    TypesGuessedWrong,
     WorkFolder,
     check_outputs,
     open_input,
@@ -151,6 +153,9 @@ class _Run:
     extra: list[tuple[str, Scheme]]  # schemes scored beside, by name
     read: list[str]  # the columns the schemes read (as text from an Excel sheet)
     typed: list[str]  # the CSV columns read with the types found over the whole file
+    # the types of the first rows, which the pass itself checks (none to find first);
+    # a value past them of another type makes the run read the file again without
+    guess: bool = True
 
 
 @dataclass(frozen=True)
@@ -206,6 +211,14 @@ def score(
 def _score_source(source: Path, scheme: Scheme, options: ScoreOptions) -> ScoreSummary:
     """`score` of a file."""
     run = _prepare(source, scheme, options)
+    try:
+        return _score_typed(run)
+    except TypesGuessedWrong:  # a value past the first rows is not of their type
+        return _score_typed(dataclasses.replace(run, guess=False))
+
+
+def _score_typed(run: _Run) -> ScoreSummary:
+    """`score` with the run's way of typing the CSV's columns."""
     try:
         return _score(run, None)
     except _Repeated as found:  # rare: run again, rejecting the repeated ids
@@ -298,7 +311,9 @@ def _open_sources(stack: contextlib.ExitStack, run: _Run, duplicates: list[str] 
     gather what the rows need from them in memory, one row per customer."""
     scheme = run.scheme
     warnings = list(scheme.warnings) + (run.listing.warnings if run.listing else [])
-    data = stack.enter_context(open_input(run.source, run.options.csv, run.read, typed=run.typed))
+    data = stack.enter_context(
+        open_input(run.source, run.options.csv, run.read, typed=run.typed, guess=run.guess)
+    )
     keep, hidden = _kept(run, data.frame.collect_schema().names())
     plan = build_plan(
         data.frame,
