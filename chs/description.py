@@ -90,7 +90,42 @@ class SchemeDescription(Definition):
     bands: list[BandRange]
     trends: list[str]
     alerts: list[dict[str, Any]]  # each alert as the scheme declares it
+    columns: list[ColumnDescription]  # the declared columns (`columns:`)
     warnings: list[str]
+
+
+def _source(sig: Signal) -> str:
+    """What a signal reads, as `chs check` shows it."""
+    if sig.column is not None:
+        return f"column {sig.column}"
+    if sig.dated is not None:
+        return f"{'days_until' if sig.days_until else 'days_since'} {sig.dated}"
+    return f"expr {sig.expr}"
+
+
+class ColumnDescription(TypedDict):
+    """A declared column: its type and how its text is read."""
+
+    column: str
+    type: str
+    reading: str  # `percent; currency`, `format %d/%m/%Y`, `na: -, n/a`; empty: as written
+
+
+def declared_columns(scheme: Scheme) -> list[ColumnDescription]:
+    """The scheme's `columns:`, in its order."""
+    out: list[ColumnDescription] = []
+    for name, how in (scheme.columns or {}).items():
+        parts = [k for k in ("percent", "currency") if getattr(how, k)]
+        if how.decimal_comma is not None:
+            parts.append("decimal comma" if how.decimal_comma else "decimal point")
+        if how.format is not None:
+            parts.append(f"format {how.format}")
+        if how.na:
+            parts.append("na: " + ", ".join(how.na))
+        if how.type == "date" and how.format is None:
+            parts.insert(0, "ISO (YYYY-MM-DD)")
+        out.append({"column": name, "type": how.type, "reading": "; ".join(parts)})
+    return out
 
 
 def signal_rules(signal: Signal) -> list[Rule]:
@@ -141,7 +176,7 @@ def _definition(d: Scheme) -> Definition:
                 "name": flat.name,
                 "label": sig.label,
                 "group": flat.group,
-                "source": f"column {sig.column}" if sig.column is not None else f"expr {sig.expr}",
+                "source": _source(sig),
                 "kind": sig.kind,
                 "weight": sig.weight,
                 "share": round(flat.share * 100, 2),
@@ -194,5 +229,6 @@ def describe(scheme: Scheme) -> SchemeDescription:
         "bands": band_ranges(scheme),
         "trends": [f"change_{n}d" for n in scheme.trend_spans()],
         "alerts": [a.model_dump() for a in scheme.alerts],
+        "columns": declared_columns(scheme),
         "warnings": scheme.notes + scheme.warnings,
     }

@@ -13,8 +13,9 @@ import pytest
 from support import assert_failed, invoke, write
 
 from chs.columns import REASON, ROW
+from chs.description import describe
 from chs.engine import score_frame
-from chs.scheme import parse_scheme
+from chs.scheme import load_scheme, parse_scheme
 
 # The issue's example, as written, with an id, a value, an expression and bands.
 HUBSPOT = """\
@@ -414,3 +415,29 @@ def test_a_scheme_without_columns_keeps_its_digest() -> None:
     declared = parse_scheme(PLAIN + "columns:\n  adoption: {type: number}\n")
     assert plain.digest != declared.digest
     assert plain.digest == parse_scheme(PLAIN.replace("name: t", "name: t\n")).digest
+
+
+def test_check_shows_the_declared_columns(hubspot: tuple[Path, Path]) -> None:
+    scheme, _ = hubspot
+    result = invoke("check", scheme)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    start = lines.index("Columns")
+    assert lines[start + 2 : start + 10] == [
+        "| column           | type    | reading          |",
+        "|------------------+---------+------------------|",
+        "| Premium Adoption | number  | percent          |",
+        "| MRR              | number  | currency         |",
+        "| Renewal Date     | date    | format %d/%m/%Y  |",
+        "| Create Date      | date    | ISO (YYYY-MM-DD) |",
+        "| zip              | text    | as written       |",
+        "| Seats            | integer | na: -, n/a       |",
+    ]
+    assert "| renewal  | days_until Renewal Date " in result.stdout
+    described = json.loads(invoke("check", scheme, "--json").stdout)
+    assert described["columns"][0] == {
+        "column": "Premium Adoption",
+        "type": "number",
+        "reading": "percent",
+    }
+    assert described["columns"] == describe(load_scheme(scheme))["columns"]

@@ -180,6 +180,9 @@ def scheme_description(con: Console, d: dict[str, Any]) -> None:
     if sch["description"]:
         _say(con, sch["description"], multiline=True)
     _say(con, f"id: {sch['id']}   value: {sch['value'] or '-'}   missing: {sch['missing']}")
+    if d["columns"]:
+        rows = [[c["column"], c["type"], c["reading"] or "as written"] for c in d["columns"]]
+        _table(con, "Columns", ["column", "type", "reading"], rows)
     if d["signals"] is not None:
         _definition(con, d, "")
     for seg in d["segments"] or []:
