@@ -33,6 +33,8 @@ ANALYSES = {
     "chs.description",
     "chs.explanation",
     "chs.spreadsheet",
+    "chs.backtest",
+    "chs.outcomes",
 }
 MAX_FUNCTION_LINES = 60
 

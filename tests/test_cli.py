@@ -38,6 +38,7 @@ def test_main_help_lists_the_commands() -> None:
         "diff",
         "history",
         "report",
+        "backtest",
         "check",
         "schema",
     ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import typer
 
 from chs import __version__
-from chs.cli import check, diff, explain, history, report, schema, score
+from chs.cli import backtest, check, diff, explain, history, report, schema, score
 from chs.cli.common import flush_stdout, state
 from chs.cli.options import PlainHelp
 from chs.cli.signals import TERMINATED, stop_on_signals, terminated
@@ -56,6 +56,7 @@ for _name, _module in (
     ("diff", diff),
     ("history", history),
     ("report", report),
+    ("backtest", backtest),
     ("check", check),
     ("schema", schema),
 ):

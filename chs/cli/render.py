@@ -751,3 +751,56 @@ def matrices(con: Console, s: dict[str, Any]) -> None:
             [f"{s['scheme']['name']} \\ {m['score']}", *m["columns"]],
             [[b, *[cell(cells[(b, o)]) for o in m["columns"]]] for b in m["rows"]],
         )
+
+
+def backtest(con: Console, b: dict[str, Any]) -> None:
+    """The `chs backtest` output: the verdict, then churn by band, decile and signal."""
+    used = [s for s in b["snapshots"] if s["used"]]
+    span = f", {b['horizon_days']}-day horizon" if b["horizon_days"] is not None else ""
+    _say(
+        con,
+        f"Backtest of {len(used)} snapshot{'s' if len(used) != 1 else ''}{span}: "
+        f"{_count(b['customers'])} customers, {_count(b['churned'])} churned "
+        f"({_pct(b['churn_rate'])}). AUC {b['auc']:.3f}, Gini {b['gini']:.3f}, KS {b['ks']:.3f}",
+    )
+    for line in b["verdict"]:
+        _say(con, line)
+    has_value = any(r["value"] is not None for r in b["bands"])
+    columns = ["band", "customers", "churned", "churn rate", "lift", "share of churned"]
+    rows = [
+        [r["band"], _Figure(_count(r["customers"])), _Figure(_count(r["churned"])), _pct(r["churn_rate"]),
+         _lift(r["lift"]), _pct(r["share_of_churned"])]
+        + ([_cash(r["value"]), _cash(r["value_churned"])] if has_value else [])
+        for r in b["bands"]
+    ]  # fmt: skip
+    _table(con, "Churn by band", columns + (["value", "value churned"] if has_value else []), rows)
+    _table(
+        con,
+        "Churn by score decile (lowest first)",
+        ["decile", "scores", "customers", "churned", "churn rate", "cumulative churned", "lift"],
+        [
+            [d["decile"], f"{d['min_score']:g}-{d['max_score']:g}", _Figure(_count(d["customers"])),
+             _Figure(_count(d["churned"])), _pct(d["churn_rate"]), _pct(d["cumulative_share_of_churned"]),
+             _lift(d["lift"])]
+            for d in b["deciles"]
+        ],
+    )  # fmt: skip
+    _table(
+        con,
+        "Signals",
+        ["signal", "AUC", "IV", "coverage"],
+        [[s["signal"], _num(s["auc"]), _num(s["iv"]), _pct(s["coverage"])] for s in b["signals"]],
+    )
+    if len(b["snapshots"]) > 1:
+        _table(
+            con,
+            "Snapshots",
+            ["as_of", "customers", "churned", "AUC", "left out because"],
+            [[s["as_of"], _Figure(_count(s["customers"])), _Figure(_count(s["churned"])), _num(s["auc"]),
+              s["reason"] or ""] for s in b["snapshots"]],
+        )  # fmt: skip
+
+
+def _lift(x: float | None) -> _Figure:
+    """A lift as `4.66x` (churn rate over the average), right-aligned."""
+    return _Figure("" if x is None else f"{x:.2f}x")

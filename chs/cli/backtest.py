@@ -1,0 +1,98 @@
+"""`chs backtest`: does the score predict churn?"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from chs.cli.common import console, print_json, progress, warn
+from chs.cli.errors import guarded
+from chs.cli.options import JsonOpt
+
+HELP = """Measure how well scored snapshots predicted churn.
+
+Give scored files with a yes/no outcome column (--outcome churned), or scored files or
+a history folder with an outcomes file (--outcomes churn.csv: a churn date per customer,
+--churned-on, or a yes/no column, --outcome). With churn dates, a snapshot taken on t
+counts the customers still there on t and labels churned those who left within the
+horizon after t; a snapshot whose horizon is not yet observed is left out.
+
+Prints AUC, Gini and KS with a plain verdict, churn by band and by score decile, and
+each signal's AUC and information value.
+
+Example: chs backtest --history history/ --outcomes churn.csv --horizon 90d
+"""
+
+
+ScoredArg = Annotated[
+    list[Path] | None,
+    typer.Argument(metavar="[SCORED]...", help="Files written by chs score.", show_default=False),
+]
+HistoryOpt = Annotated[
+    Path | None,
+    typer.Option("--history", metavar="DIR", help="A history folder written by chs score."),
+]
+OutcomesOpt = Annotated[
+    Path | None,
+    typer.Option("--outcomes", metavar="FILE", help="Who churned: a CSV or Parquet file."),
+]
+OutcomeOpt = Annotated[
+    str | None, typer.Option("--outcome", metavar="COLUMN", help="A yes/no churn column.")
+]
+ChurnedOnOpt = Annotated[
+    str, typer.Option("--churned-on", metavar="COLUMN", help="The outcomes file's churn dates.")
+]
+OutcomeIdOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--outcome-id", metavar="COLUMN", help="The outcomes file's id (default: the scores')."
+    ),
+]
+HorizonOpt = Annotated[
+    str,
+    typer.Option("--horizon", metavar="DAYS", help="How long after a snapshot churn counts: 90d."),
+]
+ObservedOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--observed-until",
+        metavar="DATE",
+        help="Churn is known up to this date (default: the latest snapshot or churn date).",
+    ),
+]
+
+
+@guarded
+def backtest(
+    scored: ScoredArg = None,
+    history: HistoryOpt = None,
+    outcomes: OutcomesOpt = None,
+    outcome: OutcomeOpt = None,
+    churned_on: ChurnedOnOpt = "churned_on",
+    outcome_id: OutcomeIdOpt = None,
+    horizon: HorizonOpt = "90d",
+    observed_until: ObservedOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    from chs.actions.backtest import backtest, parse_date, parse_days
+    from chs.cli import render
+
+    until = parse_date(observed_until, "--observed-until") if observed_until else None
+    with progress("Backtesting"):
+        result = backtest(
+            scored,
+            history=history,
+            outcome=outcome,
+            outcomes=outcomes,
+            churned_on=churned_on,
+            outcome_id=outcome_id,
+            horizon_days=parse_days(horizon, "--horizon"),
+            observed_until=until,
+        )
+    warn(result["warnings"])
+    if json:
+        print_json(result)
+    else:
+        render.backtest(console(), result)
