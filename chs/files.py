@@ -66,6 +66,7 @@ from typing import Any, Literal
 
 import polars as pl
 
+from chs.columns import ROW_NUMBER
 from chs.errors import (
     HINT_ENCODING,
     HINT_SEPARATOR,
@@ -300,6 +301,13 @@ class Input:
     def with_text(self, columns: Sequence[str]) -> pl.LazyFrame:
         """The same scan with these columns read as text (a CSV's ids: `0001` stays)."""
         return self.frame if self.text_scan is None else self.text_scan(columns)
+
+    def numbered(self) -> pl.LazyFrame:
+        """The rows with their numbers in the file (ROW_NUMBER): an Excel sheet's come
+        numbered (its blank rows are skipped), a CSV's from `first_row`."""
+        if ROW_NUMBER in self.frame.collect_schema():
+            return self.frame
+        return self.frame.with_row_index(ROW_NUMBER, offset=self.first_row)
 
     def width_proxy(self, rows: pl.LazyFrame) -> pl.LazyFrame | None:
         """A cheap stand-in for `widths`, collected with a pass over `rows` (the scan, or

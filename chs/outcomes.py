@@ -47,13 +47,12 @@ def yes_no(column: pl.Expr) -> pl.Expr:
     return parse_text(column.cast(pl.String), "boolean", None, False)
 
 
-def check_yes_no(frame: pl.LazyFrame, column: str, source: str, first_row: int = 1) -> None:
+def check_yes_no(numbered: pl.LazyFrame, column: str, source: str) -> None:
     """The first value of a yes/no column that is none of them is a DataError naming
-    its row and value."""
+    its row (the rows come numbered: Input.numbered) and value."""
     text = pl.col(column).cast(pl.String)
     bad = (
-        frame.with_row_index(ROW_NUMBER, offset=first_row)
-        .filter(text.str.strip_chars().is_not_null() & yes_no(pl.col(column)).is_null())
+        numbered.filter(text.str.strip_chars().is_not_null() & yes_no(pl.col(column)).is_null())
         .select(ROW_NUMBER, text.alias("value"))
         .head(1)
         .collect()
@@ -86,26 +85,22 @@ def read_outcomes(
                 )
         key = trimmed_id(id_column).alias(KEY)
         if outcome is not None:
-            check_yes_no(data.frame, outcome, path, data.first_row)
+            check_yes_no(data.numbered(), outcome, path)
             frame = data.frame.select(key, yes_no(pl.col(outcome)).alias(CHURNED)).collect()
         else:
-            frame = _dates(data.frame, churned_on, path, data.first_row).select(
-                key, pl.col(CHURN_DATE)
-            )
+            frame = _dates(data.numbered(), churned_on, path).select(key, pl.col(CHURN_DATE))
     repeated = frame.filter(pl.col(KEY).is_duplicated())[KEY].head(1).to_list()
     if repeated:
         raise DataError(f"{path}: customer {repeated[0]!r} is listed more than once")
     return Outcomes(path, frame.filter(pl.col(KEY).is_not_null()), dated=outcome is None)
 
 
-def _dates(frame: pl.LazyFrame, column: str, path: str, first_row: int) -> pl.DataFrame:
+def _dates(numbered: pl.LazyFrame, column: str, path: str) -> pl.DataFrame:
     """The churn dates, ISO (a timestamp is read as its day); the first that does not
     parse is a DataError naming its row and value."""
     text = pl.col(column).cast(pl.String).str.strip_chars()
     date = parse_text(text, "date", None, False)
-    rows = frame.with_row_index(ROW_NUMBER, offset=first_row).with_columns(
-        date.alias(CHURN_DATE), text.alias("__text")
-    )
+    rows = numbered.with_columns(date.alias(CHURN_DATE), text.alias("__text"))
     collected = rows.collect()
     bad = collected.filter(pl.col("__text").is_not_null() & (pl.col("__text") != ""))
     bad = bad.filter(pl.col(CHURN_DATE).is_null()).head(1)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime as dt
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -89,10 +90,12 @@ def open_snapshot(
     value_column: str | None = None,
     role: str = "snapshot",
     extra: list[str] | None = None,
+    as_of: dt.date | None = None,
 ) -> Iterator[Snapshot]:
     """Open a scored or raw file as a Snapshot. `role` names it in messages; `id_column`
     and `value_column` override what the file records; `extra` columns are kept (for
-    roll-ups), null where the file lacks them."""
+    roll-ups), null where the file lacks them. `as_of`: the date a raw file is scored as
+    of (default today)."""
     path = Path(path)
     csv = csv or CsvOptions()
     info = recorded(path)
@@ -111,14 +114,21 @@ def open_snapshot(
     # a raw export: read as scoring reads it (the scheme's numbers over the whole file)
     read, typed = scheme_columns([scheme]), typed_columns([scheme])
     with open_input(path, csv, read, typed=typed) as data:
-        yield dataclasses.replace(_rescored(path, data, scheme, csv, extra or []), data=data)
+        rescored = _rescored(path, data, scheme, csv, extra or [], as_of)
+        yield dataclasses.replace(rescored, data=data)
 
 
 def _rescored(
-    path: Path, data: Input, scheme: Scheme, csv: CsvOptions, extra: list[str]
+    path: Path,
+    data: Input,
+    scheme: Scheme,
+    csv: CsvOptions,
+    extra: list[str],
+    as_of: dt.date | None,
 ) -> Snapshot:
-    """A raw export scored here; its rejected rows count as absent."""
-    plan = plan_for(data, scheme, path, csv)
+    """A raw export scored here, as of `as_of` (CURRENT_DATE, `days_until`: the run's
+    date, since a raw file records none); its rejected rows count as absent."""
+    plan = plan_for(data, scheme, path, csv, as_of)
     rejected = plan.rejected.select(pl.len()).collect().item()
     frame = plan.scored
     return _snapshot(

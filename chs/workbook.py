@@ -10,6 +10,7 @@ from pathlib import Path
 
 import polars as pl
 
+from chs.columns import ROW_NUMBER
 from chs.errors import DataError, polars_gist
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb")
@@ -50,7 +51,9 @@ def read_sheet(path: Path, sheet: str | None, text_columns: Collection[str]) -> 
     """One sheet as a frame, its types found over the whole sheet. `text_columns` (the
     columns a scheme reads) are read as text: chs parses them as it parses a CSV's, so
     that a text cell in a column of numbers (`n/a`) rejects its row instead of reading
-    as nothing. The other columns keep the types their cells have."""
+    as nothing. The other columns keep the types their cells have. Each row carries its
+    number in the sheet (ROW_NUMBER), and a blank row is skipped, as a CSV's blank line
+    is."""
     name = pick_sheet(path, sheet_names(path), sheet)
     try:
         header = pl.read_excel(path, sheet_name=name, engine="calamine", read_options={"n_rows": 0})
@@ -61,9 +64,12 @@ def read_sheet(path: Path, sheet: str | None, text_columns: Collection[str]) -> 
             engine="calamine",
             infer_schema_length=None,
             schema_overrides=texts or None,
+            drop_empty_rows=False,  # dropped below, once the rows are numbered
         )
     except Exception as exc:  # calamine and fastexcel errors are not Polars' own
         raise DataError(f"{path}: cannot read sheet {name!r}: {polars_gist(exc)}") from None
     if frame.width == 0:
         raise DataError(f"{path}: sheet {name!r} is empty")
-    return frame.lazy()
+    numbered = frame.with_row_index(ROW_NUMBER, offset=FIRST_ROW)
+    blank = pl.all_horizontal(pl.exclude(ROW_NUMBER).is_null())
+    return numbered.filter(~blank).lazy()

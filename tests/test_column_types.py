@@ -441,3 +441,134 @@ def test_check_shows_the_declared_columns(hubspot: tuple[Path, Path]) -> None:
         "reading": "percent",
     }
     assert described["columns"] == describe(load_scheme(scheme))["columns"]
+
+
+# -- found in review: dates, roles, previous files, Excel blank rows --------------------------
+
+
+def test_an_alert_reads_a_date_column_it_alone_uses(tmp_path: Path) -> None:
+    # last_login is read by the alert only: a date from its use, never a rejected row
+    scheme = write(
+        tmp_path / "s.yaml",
+        "name: t\nid: id\nsignals:\n  s: {column: n, weight: 1, linear: [[0, 0], [100, 100]]}\n"
+        "bands:\n  - {name: a, from: 0}\nalerts:\n"
+        "  - {name: idle, when: 'CURRENT_DATE - last_login > 30', action: call}\n"
+        "  - {name: tuesday, when: \"DATE_PART('dow', last_login) = 2\", action: call}\n",
+    )
+    data = write(tmp_path / "a.csv", "id,n,last_login\na,10,2026-09-15\nb,20,2026-10-06\nc,30,\n")
+    out, alerts = tmp_path / "out.parquet", tmp_path / "alerts.csv"
+    result = invoke("score", data, "-s", scheme, "-o", out, "--alerts", alerts,
+                    "--as-of", "2026-11-01")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    # a: 2026-09-15 is 47 days before 2026-11-01 (b's 2026-10-06, 26 days); both are
+    # Tuesdays (2026-01-01 is a Thursday, and 257 and 278 days later are Tuesdays)
+    fired = pl.read_csv(alerts).select("id", "alert").rows()
+    assert fired == [("a", "idle"), ("a", "tuesday"), ("b", "tuesday")]
+    assert pl.read_parquet(out).schema["last_login"] == pl.Date
+
+
+def test_date_arithmetic_on_columns_read_as_dates_from_their_use(tmp_path: Path) -> None:
+    scheme = parse_scheme(
+        "name: t\nid: id\nsignals:\n"
+        "  s:\n    expr: \"CASE WHEN renewal + 7 > DATE '2026-12-01' THEN 100 ELSE 0 END\"\n"
+        "    weight: 1\n    points: [{at_least: 50, points: 100}, {points: 0}]\n"
+        "  t:\n    expr: '(renewal + 7) - CURRENT_DATE'\n    weight: 1\n"
+        "    points: [{at_least: 30, points: 100}, {points: 0}]\n"
+        "bands:\n  - {name: a, from: 0}\n"
+    )
+    frame = pl.DataFrame({"id": ["a", "b"], "renewal": ["2026-11-28", "2026-11-20"]})
+    scored, rejects = score_frame(frame, scheme, as_of=dt.date(2026, 11, 1))
+    # a: 2026-12-05 > 2026-12-01, and 34 days after 2026-11-01; b: 2026-11-27, 26 days
+    assert scored.select("id", "points_s", "points_t").rows() == [
+        ("a", 100.0, 100.0),
+        ("b", 0.0, 0.0),
+    ]
+    assert rejects.height == 0
+
+
+@pytest.mark.parametrize(
+    ("declaration", "signal", "message"),
+    [
+        (
+            "when: {type: number}",
+            "r: {days_until: when, weight: 1, points: [{points: 1}]}",
+            "columns.when: declared number, but signal r reads it as date",
+        ),
+        (
+            "n: {type: date}",
+            "r: {column: n, weight: 1, linear: [[0, 0], [1, 100]]}",
+            "columns.n: declared date, but signal r reads it as number (number or integer "
+            "or boolean)",
+        ),
+    ],
+)
+def test_a_declaration_that_its_role_cannot_read(
+    tmp_path: Path, declaration: str, signal: str, message: str
+) -> None:
+    scheme = write(
+        tmp_path / "s.yaml",
+        f"name: t\nid: id\ncolumns:\n  {declaration}\nsignals:\n  {signal}\n"
+        "bands:\n  - {name: a, from: 0}\n",
+    )
+    assert_failed(invoke("check", scheme), 3, f"Error: {scheme}:4: {message}")
+
+
+def test_check_alone_finds_a_column_read_two_ways(tmp_path: Path) -> None:
+    scheme = write(
+        tmp_path / "s.yaml",
+        "name: t\nid: id\nsignals:\n"
+        "  a: {column: plan, weight: 1, map: {pro: 100}, other: 0}\n"
+        '  b: {expr: "plan / 2", weight: 1, linear: [[0, 0], [1, 100]]}\n'
+        "bands:\n  - {name: a, from: 0}\n",
+    )
+    result = invoke("check", scheme)
+    assert result.exit_code == 3
+    assert result.stderr.startswith(f"Error: {scheme}:4: column 'plan' is read as text")
+
+
+def test_a_raw_previous_file_is_scored_as_of_the_run(tmp_path: Path) -> None:
+    scheme = write(
+        tmp_path / "s.yaml",
+        "name: t\nid: id\nsignals:\n  s: {column: n, weight: 1, linear: [[0, 0], [100, 100]]}\n"
+        "  r: {days_until: renewal, weight: 1, points: [{at_least: 30, points: 100}, {points: 0}]}\n"
+        "bands:\n  - {name: a, from: 0}\n",
+    )
+    data = write(tmp_path / "h.csv", "id,n,renewal\na,10,2027-01-01\nb,20,2026-12-01\n")
+    out = tmp_path / "out.csv"
+    result = invoke("score", data, "-s", scheme, "-o", out, "--as-of", "2026-11-01",
+                    "--previous", data)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    # the same file as of the same date: nothing moved (as of today, b's renewal would
+    # be past and its previous score lower)
+    assert pl.read_csv(out).select("id", "delta").rows() == [("a", 0.0), ("b", 0.0)]
+
+
+def test_undeclared_columns_the_scheme_reads_keep_their_type(tmp_path: Path) -> None:
+    scheme = write(
+        tmp_path / "s.yaml",
+        "name: t\nid: id\nsignals:\n  s: {column: n, weight: 1, linear: [[0, 0], [100, 100]]}\n"
+        "  r: {days_until: renewal, weight: 1, points: [{points: 1}]}\n"
+        "bands:\n  - {name: a, from: 0}\n",
+    )
+    # n has a bad cell: read as text, its scored rows are still numbers in the output
+    data = write(tmp_path / "h.csv", "id,n,renewal\na,10,2027-01-01\nb,abc,2026-12-01\n")
+    out = tmp_path / "out.parquet"
+    result = invoke("score", data, "-s", scheme, "-o", out, "--rejects", tmp_path / "r.csv")
+    assert result.exit_code == 0, result.output
+    scored = pl.read_parquet(out)
+    assert (scored.schema["n"], scored.schema["renewal"]) == (pl.Float64, pl.Date)
+    assert scored.select("id", "n", "renewal").rows() == [("a", 10.0, dt.date(2027, 1, 1))]
+
+
+def test_a_declared_date_format_is_not_suggested_again() -> None:
+    scheme = parse_scheme(
+        "name: t\nid: id\ncolumns:\n  d: {type: date, format: '%d/%m/%Y'}\nsignals:\n"
+        "  r: {days_since: d, weight: 1, points: [{points: 1}]}\nbands:\n  - {name: a, from: 0}\n"
+    )
+    frame = pl.DataFrame({"id": ["a", "b"], "d": ["11/30/2026", "5.12.2026"]})
+    _, rejects = score_frame(frame, scheme)
+    declare = "; to read it, declare columns: {d: {type: date, format: "
+    assert rejects[REASON].to_list() == [
+        f"r: '11/30/2026' is not a date (column d){declare}'%m/%d/%Y'}}}}",
+        f"r: '5.12.2026' is not a date (column d){declare}'%d.%m.%Y'}}}} (or '%m.%d.%Y')",
+    ]

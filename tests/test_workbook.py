@@ -122,3 +122,26 @@ def test_check_data_counts_the_sheets_rows(book: tuple[Path, Path]) -> None:
     assert result.exit_code == 4
     rows = json.loads(result.stdout)["data"]["rows"]
     assert (rows["read"], rows["scored"], rows["rejected"]) == (3, 2, 1)
+
+
+def test_a_blank_row_is_skipped_and_the_rows_keep_their_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "gap.xlsx"
+    book = xlsxwriter.Workbook(path)
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, ["id", "n"])
+    sheet.write_row(1, 0, ["a", 10])
+    sheet.write_row(3, 0, ["b", 20])  # row 3 is blank
+    sheet.write_row(4, 0, ["c", "bad"])
+    book.close()
+    scheme = write(
+        tmp_path / "g.yaml",
+        "name: g\nid: id\nsignals:\n  n: {column: n, weight: 1, linear: [[0, 0], [100, 100]]}\n"
+        "bands:\n  - {name: a, from: 0}\n",
+    )
+    rejects = tmp_path / "r.csv"
+    result = invoke("score", path, "-s", scheme, "-o", tmp_path / "o.csv", "--rejects", rejects)
+    assert result.exit_code == 0, result.output
+    assert "Rows: 3 read = 2 scored + 1 rejected" in result.stdout
+    assert pl.read_csv(rejects).select(ROW, "id").rows() == [(5, "c")]
+    explained = invoke("explain", path, "b", "-s", scheme, "--json")
+    assert json.loads(explained.stdout)["customers"][0]["score"] == 20.0

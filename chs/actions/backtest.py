@@ -172,7 +172,7 @@ def _rows(
                 f"{snap.path}: column {outcome!r} (the outcome) not found."
                 f"{suggest_column(outcome, names)}"
             )
-        check_yes_no(snap.data.frame, outcome, str(snap.path), snap.data.first_row)
+        check_yes_no(snap.data.numbered(), outcome, str(snap.path))
         label = yes_no(pl.col(f"__extra_{outcome}")).fill_null(False)
         return snap.frame.with_columns(label.alias(CHURNED))
     if found.dated and date is None:

@@ -16,7 +16,7 @@ from chs.columns import OK, REASON, ROUTE, ROW, internal
 from chs.description import SchemeDescription, describe
 from chs.engine import ScoringPlan
 from chs.engine.checks import data_check_queries, data_checks
-from chs.files import CsvOptions, Input
+from chs.files import CsvOptions
 from chs.history import parse_date as parse_date  # for the CLI's --as-of
 from chs.scheme import FlatSignal, Scheme
 from chs.scheme import json_schema as json_schema  # for `chs schema`
@@ -125,7 +125,7 @@ def check_data(
         "file": str(source),
         "rows": {"read": read, "scored": read - rejected, "rejected": rejected},
         "rejected_sample": reject_lines({"reject_sample": sample}),
-        "columns": _columns(signals, head, data, schema, segmented=segmented),
+        "columns": _columns(signals, head, scheme, schema, segmented=segmented),
         "bands": [
             {"band": b.name, "customers": int(per_band.get(b.name, 0))} for b in scheme.bands
         ],
@@ -170,20 +170,28 @@ def _queries(scheme: Scheme, plan: ScoringPlan, signals: _Signals) -> list[pl.La
 
 
 def _columns(
-    signals: _Signals, head: dict[str, Any], data: Input, schema: pl.Schema, *, segmented: bool
+    signals: _Signals,
+    head: dict[str, Any],
+    scheme: Scheme,
+    schema: pl.Schema,
+    *,
+    segmented: bool,
 ) -> list[ColumnCheck]:
-    """Each signal's column, its type as read, and the share of rows that lack it."""
+    """Each signal's column, its type as read (as declared, if it is), and the share of
+    rows that lack it."""
     columns: list[ColumnCheck] = []
     for dname, f, _ in signals:
         sig = f.signal
-        col = sig.column
+        col = sig.read_column
+        declared = (scheme.columns or {}).get(col) if col is not None else None
         dtype = schema[col] if col is not None else None
+        shown = declared.type if declared else str(dtype) if dtype is not None else "expression"
         columns.append(
             {
                 **({"definition": dname} if segmented else {}),
                 "signal": f.name,
                 "column": col if col is not None else f"expr {sig.expr}",
-                "type": str(dtype) if dtype is not None else "expression",
+                "type": shown,
                 "missing_share": round(float(head[f"{dname}/{f.name}"] or 0.0), 4),
             }
         )

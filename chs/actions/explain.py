@@ -17,7 +17,7 @@ from typing import Any, NotRequired, TypedDict
 
 import polars as pl
 
-from chs.columns import OK, REASON, ROUTE, ROW_NUMBER
+from chs.columns import OK, REASON, ROUTE
 from chs.engine import ScoringPlan
 from chs.errors import DataError, OptionError
 from chs.explanation import Customer, Explanation, explain_customer
@@ -101,7 +101,7 @@ def _rows(source: Path, scheme: Scheme, ids: list[str], data: Input, plan: Scori
     wanted = plan.checked.filter(key.is_in(ids))
     raw_rows, rows = collect(
         [
-            data.frame.with_row_index(ROW_NUMBER, offset=data.first_row).filter(key.is_in(ids)),
+            data.numbered().filter(key.is_in(ids)),
             wanted,
         ],
         data,

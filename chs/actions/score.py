@@ -360,7 +360,13 @@ def _open_previous(stack: contextlib.ExitStack, run: _Run, warnings: list[str]) 
     if run.previous_path is None:
         return None
     previous = stack.enter_context(
-        open_snapshot(run.previous_path, run.scheme, run.options.csv, role="previous snapshot")
+        open_snapshot(
+            run.previous_path,
+            run.scheme,
+            run.options.csv,
+            role="previous snapshot",
+            as_of=run.as_of,
+        )
     )
     mismatch = scheme_mismatch(previous, _this(run.scheme, run.source))
     warnings += [mismatch] if mismatch else []

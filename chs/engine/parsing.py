@@ -160,6 +160,22 @@ def parse_problem(
     return text.is_not_null() & parsed.is_null(), message
 
 
+def _date_hint(hint: pl.Expr, text: pl.Expr, declare: str, declared: ColumnType | None) -> pl.Expr:
+    """For a day, a month and a year written with `/`, `.` or `-`: the formats that read
+    them (day first or month first; a two-digit year as %y), but the one declared."""
+    for sep in "/.-":
+        for digits, year in (("4", "%Y"), ("2", "%y")):
+            formats = [f"%d{sep}%m{sep}{year}", f"%m{sep}%d{sep}{year}"]
+            formats = [f for f in formats if declared is None or f != declared.format]
+            pattern = rf"^\d{{1,2}}\{sep}\d{{1,2}}\{sep}\d{{{digits}}}$"
+            first, *more = formats
+            also = f" (or '{more[0]}')" if more else ""
+            hint = hint.when(text.str.contains(pattern)).then(
+                pl.lit(f"{declare}, format: '{first}'}}}}{also}")
+            )
+    return hint
+
+
 def _hint(
     text: pl.Expr, name: str, kind: ColumnKind, declared: ColumnType | None, decimal_comma: bool
 ) -> pl.Expr:
@@ -184,9 +200,7 @@ def _hint(
                 pl.lit(f"{declare}{extra}, decimal_comma: true}}}}")
             )
     if kind == "date":
-        hint = hint.when(text.str.contains(r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}$")).then(
-            pl.lit(f"{declare}, format: '%d/%m/%Y'}}}} (or '%m/%d/%Y')")
-        )
+        hint = _date_hint(hint, text, declare, declared)
     missing = f"; if it means missing, declare columns: {{{name}: {{type: {kind}, na: ['"
     hint = hint.when(text.str.contains(_MARKER_LIKE)).then(
         pl.concat_str(pl.lit(missing), text, pl.lit("']}}"))

@@ -221,6 +221,7 @@ def reading(lf: pl.LazyFrame, scheme: Scheme, source: str, reader: ColumnReader)
     """What the stages share. An input column named like a working column (which no
     export has, see chs/columns.py) is an error: it would be taken for chs's."""
     schema = lf.collect_schema()
+    schema = pl.Schema({c: t for c, t in schema.items() if c != ROW_NUMBER})
     names = schema.names()
     reserved = [c for c in names if is_internal(c)]
     if reserved:
@@ -315,10 +316,10 @@ def with_ids(
     """Row numbers (from `first_row`), and the id trimmed once: the checks read it, and
     its hash travels with the scored rows so that the caller can look for repeats after
     a streaming pass."""
-    lf = (
-        lf.with_row_index(ROW_NUMBER, offset=first_row)
-        .with_columns(id_key(scheme.id).alias(KEY))
-        .with_columns(id_hash(pl.col(KEY)).alias(ID_HASH))
+    if ROW_NUMBER not in lf.collect_schema():  # an Excel sheet's rows come numbered
+        lf = lf.with_row_index(ROW_NUMBER, offset=first_row)
+    lf = lf.with_columns(id_key(scheme.id).alias(KEY)).with_columns(
+        id_hash(pl.col(KEY)).alias(ID_HASH)
     )
     id_text = pl.col(KEY)
     if duplicates is not None:
@@ -377,8 +378,9 @@ def typed_reading(
     expression, a segment or alert condition) or declares: parsed to that kind, for
     the expressions (`reader.typed`) and for the output (the `restored` columns), so a
     scored Parquet keeps dates as dates and alerts read numbers. A cell that does not
-    parse is its row's problem; a signal's own column and the value have their own
-    check, and an undeclared signal column is carried as written."""
+    parse is its row's problem (a signal's own column and the value have their own
+    check; a column only alerts read is null there), so a scored row never holds one:
+    the output has the parsed values, of one type whatever the month's file holds."""
     scheme, reader = rd.scheme, rd.reader
     schemes = [scheme, *(s for _, s in extra)]
     kinds: dict[str, ColumnKind | None] = {}
@@ -399,10 +401,7 @@ def typed_reading(
             continue
         declared = reader.declared.get(column)
         typed[column] = parse_text(pl.col(column), kind, declared, reader.decimal_comma)
-        if column in checked and (declared is None or column == scheme.value):
-            continue
-        if column not in restored:
-            restored[column] = typed[column]
+        restored.setdefault(column, typed[column])
         if column not in checked:
             origin = "as declared in columns:" if declared else "read by an expression"
             problem = parse_problem(column, kind, declared, reader.decimal_comma, origin)

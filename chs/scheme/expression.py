@@ -614,16 +614,10 @@ def _subtract(node: exp.Sub) -> pl.Expr:
     if is_date(node.this):
         return (a - b).dt.total_days() if is_date(node.expression) else a - _days(b)
     if is_date(node.expression):
-        if not isinstance(_unwrapped(node.this), exp.Column):  # a column: read as a date
+        if not any(node.this.find_all(exp.Column)):  # with a column: it may be a date
             raise ExpressionError(f"{node.sql()[:40]!r}: a number minus a date has no meaning")
         return (a - b).dt.total_days()
     return a - b
-
-
-def _unwrapped(node: exp.Expression) -> exp.Expression:
-    while isinstance(node, exp.Paren):
-        node = node.this
-    return node
 
 
 def _add(node: exp.Add) -> pl.Expr:

@@ -81,13 +81,44 @@ def _use_kind(column: exp.Column) -> ColumnKind | None:
         return "date"
     if isinstance(parent, _BOOLEAN_USES):
         return "boolean"
-    if isinstance(parent, exp.Add | exp.Sub) and any(
-        isinstance(k, exp.CurrentDate) for k in parent.iter_expressions()
-    ):
+    if isinstance(parent, exp.Add | exp.Sub) and _dated_arithmetic(parent):
         return "date"
     if isinstance(parent, _COMPARISONS):
         return _compared_kind(parent, node)
     return "number"
+
+
+def _dated_arithmetic(node: exp.Expression, depth: int = 0) -> bool:
+    """Whether `+`/`-` works on dates: a date beside it (CURRENT_DATE, DATE '...'), or
+    it sits in a date's place (`(renewal + 7) - CURRENT_DATE`, `renewal + 7 > DATE
+    '2026-12-01'`, `DATE_PART('dow', renewal + 1)`). `renewal - signup` alone tells
+    nothing: two numbers subtract too (declare the columns as dates)."""
+    if any(_date_value(k) for k in node.iter_expressions()):
+        return True
+    up = node.parent
+    while isinstance(up, exp.Paren):
+        up = up.parent
+    if up is None or depth > MAX_CLIMB:
+        return False
+    if isinstance(up, exp.Add | exp.Sub):
+        return _dated_arithmetic(up, depth + 1)
+    if isinstance(up, _COMPARISONS):
+        return any(_date_value(k) for k in up.iter_expressions())
+    return isinstance(up, _DATE_USES) or _is_date_part(up)
+
+
+MAX_CLIMB = 50  # levels of `+`/`-` looked through (an expression is at most 100 deep)
+
+
+def _date_value(node: exp.Expression) -> bool:
+    """CURRENT_DATE, a DATE cast, or text written YYYY-MM-DD."""
+    while isinstance(node, exp.Paren):
+        node = node.this
+    if isinstance(node, exp.CurrentDate):
+        return True
+    if isinstance(node, exp.Cast | exp.TryCast):
+        return bool(node.args["to"].this == exp.DataType.Type.DATE)
+    return isinstance(node, exp.Literal) and node.is_string and _iso_date(node.this)
 
 
 def _is_date_part(node: exp.Expression) -> bool:
@@ -156,13 +187,16 @@ def read_kinds(scheme: Scheme, columns: list[str] | None = None) -> dict[str, Co
     `columns`, if given); a column read two ways and not declared is a SchemeError
     naming both."""
     declared = scheme.columns or {}
+    uses = scheme_uses(scheme)
+    for column, how in declared.items():
+        _check_declaration(scheme, column, how.type, uses.get(column, []))
     kinds: dict[str, ColumnKind | None] = {
         c: t.type for c, t in declared.items() if columns is None or c in columns
     }
-    for column, uses in scheme_uses(scheme).items():
+    for column, used in uses.items():
         if column in kinds or (columns is not None and column not in columns):
             continue
-        known = [u for u in uses if u.kind is not None]
+        known = [u for u in used if u.kind is not None]
         numbers = {"number", "integer"}
         clash = next((u for u in known if u.kind != known[0].kind), None)
         if clash is not None and not {known[0].kind, clash.kind} <= numbers:
@@ -174,6 +208,34 @@ def read_kinds(scheme: Scheme, columns: list[str] | None = None) -> dict[str, Co
             )
         kinds[column] = known[0].kind if known else None
     return kinds
+
+
+# what a declared type may be where the column has a role: a tiered signal reads numbers
+# (a boolean as 0 or 1), a map text (numbers and booleans written as text), the id and
+# the parent text, `days_until` dates
+_ROLE_FITS: dict[str, tuple[ColumnKind, ...]] = {
+    "number": ("number", "integer", "boolean"),
+    "text": ("text", "integer", "boolean"),
+    "date": ("date",),
+}
+_ROLES = ("column", "days_until", "days_since", "id", "value", "parent")
+
+
+def _check_declaration(
+    scheme: Scheme, column: str, declared: ColumnKind, uses: list[KindUse]
+) -> None:
+    """A declared type that the column's role cannot read is a SchemeError at the
+    declaration's line: `{type: number}` on a `days_until` column would read no date."""
+    for use in uses:
+        if use.where[-1] not in _ROLES or use.kind is None:
+            continue
+        fits = ("text",) if use.where[-1] in ("id", "parent") else _ROLE_FITS[use.kind]
+        if declared not in fits:
+            raise SchemeError(
+                f"{scheme.where('columns', column)}: columns.{column}: declared {declared}, "
+                f"but {use.by} reads it as {use.kind}"
+                + (f" ({' or '.join(fits)})" if len(fits) > 1 else "")
+            )
 
 
 def alert_only_columns(scheme: Scheme) -> set[str]:

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from chs.errors import DataError, SchemeError
 from chs.hints import close_matches
 from chs.scheme.keys import LocatedError, key_path, line_for
+from chs.scheme.kinds import read_kinds
 from chs.scheme.limits import MAX_SCHEME_BYTES, MAX_YAML_DEPTH, MAX_YAML_NODES
 from chs.scheme.lint import scheme_warnings, weight_notes
 from chs.scheme.model import (
@@ -309,6 +310,7 @@ def parse_scheme(text: str, path: str | Path = "<scheme>") -> Scheme:
     scheme._notes = [f"{path}:{ln}: {msg}" for ln, msg in weight_notes(scheme, lines)]
     scheme._lines = lines
     check_column_names(scheme)
+    read_kinds(scheme)  # a column read two ways, or against its declaration, is an error
     return scheme
 
 
