@@ -322,6 +322,8 @@ def test_segments_and_alerts_read_dates(tmp_path: Path) -> None:
         ("{type: date, percent: true}", "`percent` goes with type number or integer, not date"),
         ("{type: text, format: '%d/%m/%Y'}", "`format` goes with type date, not text"),
         ("{type: money}", "input should be 'number', 'integer', 'date', 'text' or 'boolean'"),
+        ("{type: number, percnt: true}", "unknown key 'percnt'; did you mean 'percent'?"),
+        ("number", "must be a mapping of keys, such as {type: number} (got 'number')"),
     ],
 )
 def test_a_bad_declaration_is_a_scheme_error_at_its_line(
@@ -405,7 +407,7 @@ def test_the_declarations_are_bounded(tmp_path: Path) -> None:
     result = invoke("check", scheme)
     assert result.exit_code == 3
     assert result.stderr.startswith(
-        f"Error: {scheme}:4: columns.d.na: too many items: 21; the limit is 20\n"
+        f"Error: {scheme}:4: columns.d.na: too many missing markers: 21; the limit is 20\n"
     )
 
 

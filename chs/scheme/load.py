@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from chs.errors import DataError, SchemeError
 from chs.hints import close_matches
+from chs.scheme.column_types import ColumnType
 from chs.scheme.keys import LocatedError, key_path, line_for
 from chs.scheme.kinds import read_kinds
 from chs.scheme.limits import MAX_SCHEME_BYTES, MAX_YAML_DEPTH, MAX_YAML_NODES
@@ -335,6 +336,8 @@ _ITEMS = {
     "alerts": "alerts",
     "trends": "trend spans",
     "include": "columns",
+    "columns": "declared columns",
+    "na": "missing markers",
 }
 
 
@@ -342,7 +345,8 @@ def _problem(err: Any, loc: tuple[str, ...]) -> str:
     """What is wrong, in words, for one pydantic error."""
     kind, given, ctx = err["type"], err.get("input"), err.get("ctx", {})
     if kind == "extra_forbidden":
-        close = close_matches(loc[-1], _known_keys(), cutoff=0.7)
+        pool = set(ColumnType.model_fields) if loc[:1] == ("columns",) else _known_keys()
+        close = close_matches(loc[-1], pool, cutoff=0.7)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         return f"unknown key {loc[-1]!r}{hint}"
     if kind == "missing":
@@ -364,6 +368,8 @@ def _problem(err: Any, loc: tuple[str, ...]) -> str:
         )
     if kind == "value_error":
         return str(ctx["error"]) if "error" in ctx else err["msg"]
+    if kind in ("model_type", "dict_type"):
+        return f"must be a mapping of keys, such as {{type: number}} (got {_shown(given)})"
     msg = err["msg"][0].lower() + err["msg"][1:]
     if given is not None and not isinstance(given, dict | list):
         msg += f" (got {_shown(given)})"
