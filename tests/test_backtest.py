@@ -188,6 +188,40 @@ def test_the_table_view(flagged: Path) -> None:
     ]
 
 
+def test_by_a_column_and_the_tables_written(tmp_path: Path) -> None:
+    path, out = tmp_path / "scored.parquet", tmp_path / "tables.csv"
+    SCORED.with_columns(pl.Series("segment", ["SMB", "ENT"] * 5)).write_parquet(path)
+    result = invoke("backtest", path, "--outcome", "churned", "--by", "segment", "-o", out,
+                    "--json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    by = json.loads(result.stdout)["by"]
+    # SMB: churners 10, 30 below stayers 50, 70, 90: 1.0. ENT: churners 20, 60 and
+    # stayers 40, 80, 100: 20 is below three, 60 below two: 5 / 6
+    assert by == {
+        "column": "segment",
+        "groups": [
+            {"value": "ENT", "customers": 5, "churned": 2, "churn_rate": 0.4, "auc": 0.8333},
+            {"value": "SMB", "customers": 5, "churned": 2, "churn_rate": 0.4, "auc": 1.0},
+        ],
+    }
+    written = pl.read_csv(out)
+    assert written.group_by("table").len().sort("table").rows() == [
+        ("bands", 2),
+        ("deciles", 10),
+        ("signals", 1),
+    ]
+    assert written.filter(pl.col("name") == "red").select("churned", "lift").row(0) == (3, 1.875)
+
+
+def test_by_a_column_that_is_not_there(flagged: Path) -> None:
+    assert_failed(
+        invoke("backtest", flagged, "--outcome", "churned", "--by", "region"),
+        4,
+        f"Error: {flagged}: column 'region' (asked for with --by) not found. Columns in the "
+        "file: id, score, band, points_x, churned",
+    )
+
+
 def test_a_value_that_is_not_yes_or_no_is_named(tmp_path: Path) -> None:
     path = tmp_path / "scored.parquet"
     SCORED.with_columns(pl.col("churned").replace("n", "maybe")).write_parquet(path)

@@ -25,9 +25,9 @@ from chs.backtest import (
     signal_figures,
 )
 from chs.columns import KEY
-from chs.errors import DataError, OptionError
+from chs.errors import OPTION, DataError, OptionError
 from chs.exprs import band_order
-from chs.files import CsvOptions
+from chs.files import CsvOptions, PendingWrites, check_outputs
 from chs.hints import suggest_column
 from chs.history import list_snapshots, parse_date
 from chs.outcomes import Outcomes, check_yes_no, labelled, read_outcomes, yes_no
@@ -44,6 +44,21 @@ class SnapshotUse(TypedDict):
     customers: int
     churned: int
     auc: float | None
+
+
+class GroupFigures(TypedDict):
+    """One value of the `by` column: its rows and how well the score ranks them."""
+
+    value: str | None
+    customers: int
+    churned: int
+    churn_rate: float
+    auc: float | None
+
+
+class ByFigures(TypedDict):
+    column: str
+    groups: list[GroupFigures]
 
 
 class BacktestResult(TypedDict):
@@ -65,6 +80,8 @@ class BacktestResult(TypedDict):
     signals: list[SignalFigures]
     verdict: list[str]
     warnings: list[str]
+    by: ByFigures | None  # with `by`: the figures per value of that column
+    output: str | None  # the tables' file, if written
 
 
 def backtest(
@@ -77,19 +94,25 @@ def backtest(
     outcome_id: str | None = None,
     horizon_days: int = 90,
     observed_until: dt.date | None = None,
+    by: str | None = None,
+    output: Path | None = None,
     csv: CsvOptions | None = None,
 ) -> BacktestResult:
     """Pool the snapshots (scored files, or a history folder's) with their outcomes and
     measure how well the score ranks the churners: AUC, Gini, KS, churn by band and by
-    decile, each signal's AUC and information value."""
+    decile, each signal's AUC and information value; `by`: the same per value of a
+    column of the scored files; `output`: the band, decile and signal tables, in one
+    file (CSV, Parquet or NDJSON)."""
     csv = csv or CsvOptions()
     listed = _listed(scored, history)
+    if output is not None:
+        check_outputs([output], [p for _, p in listed] + ([Path(outcomes)] if outcomes else []))
     if outcomes is None and outcome is None:
         raise OptionError(
             "give the outcome: a yes/no column of the scored file, or an outcomes file"
         )
     with contextlib.ExitStack() as stack:
-        extra = _extra(outcome, outcomes)
+        extra = _extra(outcome, outcomes) + ([by] if by else [])
         snaps = [
             (d, stack.enter_context(open_snapshot(p, None, csv, extra=extra))) for d, p in listed
         ]
@@ -100,10 +123,15 @@ def backtest(
                 str(outcomes), id_column=ident, outcome=outcome, churned_on=churned_on, csv=csv
             )
         until = _observed_until(observed_until, snaps, found)
-        uses, frames = _labelled(snaps, outcome, found, horizon_days, until)
+        uses, frames = _labelled(snaps, outcome, found, horizon_days, until, by)
         if not frames:
             raise DataError(_nothing_left(uses))
-        return _figures(frames, uses, found, outcome or churned_on, horizon_days, until)
+        result = _figures(frames, uses, found, outcome or churned_on, horizon_days, until)
+    result["by"] = _by_groups(frames, by) if by else None
+    if output is not None:
+        write_tables(result, output)
+    result["output"] = str(output) if output is not None else None
+    return result
 
 
 def parse_days(text: str, what: str = "horizon") -> int:
@@ -183,7 +211,9 @@ def _rows(
     return labelled(snap.frame, found, date, horizon)
 
 
-def _queries(rows: pl.LazyFrame, snap: Snapshot, found: Outcomes | None) -> dict[str, pl.LazyFrame]:
+def _queries(
+    rows: pl.LazyFrame, snap: Snapshot, found: Outcomes | None, by: str | None
+) -> dict[str, pl.LazyFrame]:
     """The counts a snapshot gives the backtest, read in one pass (and the outcomes'
     customers it has, to tell those that match none)."""
     value = "__value" if snap.value_column else None
@@ -196,6 +226,11 @@ def _queries(rows: pl.LazyFrame, snap: Snapshot, found: Outcomes | None) -> dict
         queries[f"signal:{signal}"] = counts_by(rows, pl.col(f"points_{signal}"))
     if found is not None:
         queries["matched"] = found.frame.lazy().join(snap.frame, on=KEY, how="semi").select(KEY)
+    if by is not None:
+        group = pl.col(f"__extra_{by}").cast(pl.String).alias("group")
+        queries["by"] = rows.group_by(group, pl.col("score").alias("key")).agg(
+            pl.len().alias("customers"), pl.col(CHURNED).sum().alias("churned")
+        )
     return queries
 
 
@@ -205,6 +240,7 @@ def _labelled(
     found: Outcomes | None,
     horizon: int,
     until: dt.date | None,
+    by: str | None,
 ) -> tuple[list[SnapshotUse], list[dict[str, pl.DataFrame]]]:
     """Each snapshot used (its counts) or left out (and why)."""
     uses: list[SnapshotUse] = []
@@ -226,7 +262,8 @@ def _labelled(
                 f"its {horizon}-day horizon ends after {until.isoformat()}, the last date observed"
             )
             continue
-        queries = _queries(_rows(snap, date, outcome, found, horizon), snap, found)
+        _check_by(snap, by)
+        queries = _queries(_rows(snap, date, outcome, found, horizon), snap, found, by)
         frames = dict(zip(queries, pl.collect_all(list(queries.values())), strict=True))
         area = auc(frames["score"])
         use.update(
@@ -294,6 +331,8 @@ def _figures(
         "signals": figures,
         "verdict": [],
         "warnings": _warnings(counts, uses, found),
+        "by": None,
+        "output": None,
     }
     result["verdict"] = verdict(result)
     return result
@@ -348,3 +387,60 @@ def verdict(result: BacktestResult) -> list[str]:
 
 
 SMALL_SAMPLE = 50  # fewer churners than this make the figures unstable
+
+
+def _check_by(snap: Snapshot, by: str | None) -> None:
+    """The `by` column is in the scored file."""
+    if by is None or snap.data is None:
+        return
+    names = snap.data.frame.collect_schema().names()
+    if by not in names:
+        raise DataError(
+            f"{snap.path}: column {by!r} (asked for with {OPTION}) not found."
+            f"{suggest_column(by, names)}",
+            option="by",
+        )
+
+
+def _by_groups(counts: list[dict[str, pl.DataFrame]], by: str) -> ByFigures:
+    """Per value of the `by` column (the most rows first): rows, churners, AUC."""
+    pooled = (
+        pl.concat([c["by"] for c in counts], how="diagonal_relaxed")
+        .group_by("group", "key")
+        .agg(pl.col("customers").sum(), pl.col("churned").sum())
+    )
+    groups: list[GroupFigures] = []
+    for (value,), table in pooled.group_by("group"):
+        rows, churned = int(table["customers"].sum()), int(table["churned"].sum())
+        area = auc(table.select("key", "customers", "churned"))
+        groups.append(
+            {
+                "value": value,  # type: ignore[typeddict-item]
+                "customers": rows,
+                "churned": churned,
+                "churn_rate": round(churned / rows, 4),
+                "auc": round(area, 4) if area is not None else None,
+            }
+        )
+    groups.sort(key=lambda g: (-g["customers"], str(g["value"])))
+    return {"column": by, "groups": groups}
+
+
+def tables(result: BacktestResult) -> pl.DataFrame:
+    """The band, decile and signal tables as one, told apart by `table` and `name`."""
+    parts = [
+        pl.DataFrame([{"table": "bands", "name": b["band"], **b} for b in result["bands"]]),
+        pl.DataFrame(
+            [{"table": "deciles", "name": str(d["decile"]), **d} for d in result["deciles"]]
+        ),
+        pl.DataFrame([{"table": "signals", "name": s["signal"], **s} for s in result["signals"]]),
+    ]
+    frame = pl.concat([p for p in parts if p.height], how="diagonal_relaxed")
+    return frame.drop([c for c in ("band", "decile", "signal") if c in frame.columns])
+
+
+def write_tables(result: BacktestResult, output: Path) -> None:
+    """The tables written to `output` as every output is (a temporary renamed)."""
+    with PendingWrites([(tables(result).lazy(), output)]) as pending:
+        pl.collect_all(pending.sinks)
+        pending.commit()

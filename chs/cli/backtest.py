@@ -62,6 +62,19 @@ ObservedOpt = Annotated[
         help="Churn is known up to this date (default: the latest snapshot or churn date).",
     ),
 ]
+ByColumnOpt = Annotated[
+    str | None,
+    typer.Option("--by", metavar="COLUMN", help="The figures per value of this column too."),
+]
+OutputOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="Write the band, decile and signal tables (.csv, .parquet, .ndjson).",
+    ),
+]
 
 
 @guarded
@@ -74,6 +87,8 @@ def backtest(
     outcome_id: OutcomeIdOpt = None,
     horizon: HorizonOpt = "90d",
     observed_until: ObservedOpt = None,
+    by: ByColumnOpt = None,
+    output: OutputOpt = None,
     json: JsonOpt = False,
 ) -> None:
     from chs.actions.backtest import backtest, parse_date, parse_days
@@ -90,6 +105,8 @@ def backtest(
             outcome_id=outcome_id,
             horizon_days=parse_days(horizon, "--horizon"),
             observed_until=until,
+            by=by,
+            output=output,
         )
     warn(result["warnings"])
     if json:

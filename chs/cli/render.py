@@ -791,6 +791,16 @@ def backtest(con: Console, b: dict[str, Any]) -> None:
         ["signal", "AUC", "IV", "coverage"],
         [[s["signal"], _num(s["auc"]), _num(s["iv"]), _pct(s["coverage"])] for s in b["signals"]],
     )
+    if b["by"]:
+        _table(
+            con,
+            f"By {b['by']['column']}",
+            [b["by"]["column"], "customers", "churned", "churn rate", "AUC"],
+            [[g["value"], _Figure(_count(g["customers"])), _Figure(_count(g["churned"])),
+              _pct(g["churn_rate"]), _num(g["auc"])] for g in b["by"]["groups"]],
+        )  # fmt: skip
+    if b["output"]:
+        _say(con, f"Tables written to {b['output']}")
     if len(b["snapshots"]) > 1:
         _table(
             con,
