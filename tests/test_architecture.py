@@ -35,6 +35,7 @@ ANALYSES = {
     "chs.spreadsheet",
     "chs.backtest",
     "chs.outcomes",
+    "chs.forecast",
 }
 MAX_FUNCTION_LINES = 60
 

@@ -39,6 +39,7 @@ def test_main_help_lists_the_commands() -> None:
         "history",
         "report",
         "backtest",
+        "forecast",
         "check",
         "schema",
     ]

@@ -86,6 +86,7 @@ def test_help_lists_the_commands() -> None:
         "history",
         "report",
         "backtest",
+        "forecast",
         "check",
         "schema",
     ]

@@ -814,3 +814,45 @@ def backtest(con: Console, b: dict[str, Any]) -> None:
 def _lift(x: float | None) -> _Figure:
     """A lift as `4.66x` (churn rate over the average), right-aligned."""
     return _Figure("" if x is None else f"{x:.2f}x")
+
+
+def forecast(con: Console, f: dict[str, Any]) -> None:
+    """The `chs forecast` output: the transitions, the projection, lifetimes, what-if."""
+    bands, states = f["bands"], [*f["bands"], "lost"]
+    _say(
+        con,
+        f"Forecast from {len(f['snapshots'])} snapshots of {f['history']} "
+        f"({f['snapshots'][0]} to {f['snapshots'][-1]}, one step = {f['step_days']:g} days)",
+    )
+    probabilities = f["transitions"]["probabilities"]
+    _table(
+        con,
+        "Transitions (share of each band's customers one step later)",
+        ["from", *states],
+        [[b, *[_pct(probabilities[b][t]) for t in states]] for b in bands],
+    )
+    has_value = f["value"] is not None
+    columns = ["month", *bands, "lost", *(["value lost"] if has_value else [])]
+    rows = [
+        [s["month"], *[_num(s["bands"][b]) for b in bands], _num(s["lost"]),
+         *([_cash(s["value_lost"])] if has_value else [])]
+        for s in f["forecast"]
+    ]  # fmt: skip
+    _table(con, "Expected customers (from the latest snapshot)", columns, rows)
+    _table(
+        con,
+        "Expected lifetime",
+        ["band", "steps before lost", *(["LTV"] if has_value else [])],
+        [[b, _num(f["lifetime"][b]) if f["lifetime"][b] is not None else "never lost",
+          *([_cash(f["ltv"][b])] if has_value else [])] for b in bands],
+    )  # fmt: skip
+    w = f["what_if"]
+    if w:
+        _table(
+            con,
+            f"What if {w['share'] * 100:g} % of {w['source']} ({_num(w['moved'])} customers) "
+            f"became {w['target']}",
+            ["month", "customers saved", *(["value saved"] if has_value else [])],
+            [[s["month"], _num(s["customers"]), *([_cash(s["value"])] if has_value else [])]
+             for s in w["saved"]],
+        )  # fmt: skip
