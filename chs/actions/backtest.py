@@ -127,6 +127,8 @@ def backtest(
         if not frames:
             raise DataError(_nothing_left(uses))
         result = _figures(frames, uses, found, outcome or churned_on, horizon_days, until)
+    if history is not None:  # what the folder holds beside its snapshots
+        result["warnings"] = list_snapshots(Path(history)).warnings + result["warnings"]
     result["by"] = _by_groups(frames, by) if by else None
     if output is not None:
         write_tables(result, output)
