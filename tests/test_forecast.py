@@ -97,6 +97,8 @@ def test_the_table_view(history: Path) -> None:
     )
     assert "| g    | 50.0 % | 25.0 % |  0.0 % | 25.0 % |" in lines
     assert "What if 50 % of r (1.0 customers) became g" in lines
+    start = lines.index("Expected customers (from the latest snapshot)")
+    assert lines[start + 4] == "|     1 | 2.5 | 1.0 | 1.5 |  2.0 |     200.00 |"
 
 
 def test_lifetime_of_a_band_never_lost() -> None:

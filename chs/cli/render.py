@@ -834,7 +834,7 @@ def forecast(con: Console, f: dict[str, Any]) -> None:
     has_value = f["value"] is not None
     columns = ["month", *bands, "lost", *(["value lost"] if has_value else [])]
     rows = [
-        [s["month"], *[_num(s["bands"][b]) for b in bands], _num(s["lost"]),
+        [s["month"], *[_tenths(s["bands"][b]) for b in bands], _tenths(s["lost"]),
          *([_cash(s["value_lost"])] if has_value else [])]
         for s in f["forecast"]
     ]  # fmt: skip
@@ -850,9 +850,14 @@ def forecast(con: Console, f: dict[str, Any]) -> None:
     if w:
         _table(
             con,
-            f"What if {w['share'] * 100:g} % of {w['source']} ({_num(w['moved'])} customers) "
+            f"What if {w['share'] * 100:g} % of {w['source']} ({_tenths(w['moved'])} customers) "
             f"became {w['target']}",
             ["month", "customers saved", *(["value saved"] if has_value else [])],
-            [[s["month"], _num(s["customers"]), *([_cash(s["value"])] if has_value else [])]
+            [[s["month"], _tenths(s["customers"]), *([_cash(s["value"])] if has_value else [])]
              for s in w["saved"]],
         )  # fmt: skip
+
+
+def _tenths(x: float) -> _Figure:
+    """An expected number of customers, to a tenth: `237.9`, right-aligned."""
+    return _Figure(f"{x:,.1f}")
