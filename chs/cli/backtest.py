@@ -28,7 +28,7 @@ Example: chs backtest --history history/ --outcomes churn.csv --horizon 90d
 
 ScoredArg = Annotated[
     list[Path] | None,
-    typer.Argument(metavar="[SCORED]...", help="Files written by chs score.", show_default=False),
+    typer.Argument(metavar="SCORED", help="Files written by chs score.", show_default=False),
 ]
 HistoryOpt = Annotated[
     Path | None,
