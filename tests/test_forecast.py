@@ -130,3 +130,13 @@ def test_a_bad_what_if(history: Path, what_if: str, message: str) -> None:
     assert_failed(
         invoke("forecast", "--history", history, "--what-if", what_if), 2, f"Error: {message}"
     )
+
+
+@pytest.mark.parametrize("months", ["0", "121"])
+def test_months_are_bounded(history: Path, months: str) -> None:
+    message = "from 1 to 120 (got 0)" if months == "0" else "from 0 to 120 (got 121)"
+    assert_failed(
+        invoke("forecast", "--history", history, "--months", months),
+        2,
+        f"Error: --months must be {message}",
+    )

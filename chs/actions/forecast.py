@@ -27,6 +27,7 @@ from chs.history import list_snapshots, open_past
 from chs.numbers import check_count, money
 
 MONTH_DAYS = 365.25 / 12
+MAX_MONTHS = 120  # ten years: beyond, a chain fitted on a few months says nothing
 GAP_TOLERANCE = 0.2  # a gap this much longer or shorter than the usual one is irregular
 
 
@@ -80,7 +81,8 @@ def forecast(
 ) -> ForecastResult:
     """The transition matrix of the history's consecutive snapshots (LOST: present in
     one, absent from the next), and the latest snapshot projected `months` steps on."""
-    check_count(months, "months", most=120)
+    if check_count(months, "months", most=MAX_MONTHS) == 0:
+        raise OptionError(f"{{option}} must be from 1 to {MAX_MONTHS} (got 0)", option="months")
     folder = Path(history)
     listing = list_snapshots(folder)
     if len(listing.snapshots) < 2:
