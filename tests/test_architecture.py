@@ -36,6 +36,7 @@ ANALYSES = {
     "chs.backtest",
     "chs.outcomes",
     "chs.forecast",
+    "chs.calibration",
 }
 MAX_FUNCTION_LINES = 60
 

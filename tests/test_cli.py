@@ -40,6 +40,7 @@ def test_main_help_lists_the_commands() -> None:
         "report",
         "backtest",
         "forecast",
+        "calibrate",
         "check",
         "schema",
     ]

@@ -84,6 +84,7 @@ def test_the_demo_needs_none_of_the_extras() -> None:
         "sqlglot",
         "fastexcel",
         "zstandard",
+        "scipy",
     }
     extras = project["optional-dependencies"]
     assert {re.split(r"[<>=\[ ]", d)[0] for d in extras["dev"]} >= {"pytest", "ruff"}

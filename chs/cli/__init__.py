@@ -10,7 +10,18 @@ from __future__ import annotations
 import typer
 
 from chs import __version__
-from chs.cli import backtest, check, diff, explain, forecast, history, report, schema, score
+from chs.cli import (
+    backtest,
+    calibrate,
+    check,
+    diff,
+    explain,
+    forecast,
+    history,
+    report,
+    schema,
+    score,
+)
 from chs.cli.common import flush_stdout, state
 from chs.cli.options import PlainHelp
 from chs.cli.signals import TERMINATED, stop_on_signals, terminated
@@ -58,6 +69,7 @@ for _name, _module in (
     ("report", report),
     ("backtest", backtest),
     ("forecast", forecast),
+    ("calibrate", calibrate),
     ("check", check),
     ("schema", schema),
 ):

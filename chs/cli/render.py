@@ -861,3 +861,36 @@ def forecast(con: Console, f: dict[str, Any]) -> None:
 def _tenths(x: float) -> _Figure:
     """An expected number of customers, to a tenth: `237.9`, right-aligned."""
     return _Figure(f"{x:,.1f}")
+
+
+def calibration(con: Console, c: dict[str, Any]) -> None:
+    """The `chs calibrate` output: old and new weights and AUCs, band moves."""
+    rows = c["rows"]
+    _say(
+        con,
+        f"Calibrated {c['scheme']} on {_count(rows['train'])} rows "
+        f"({_count(rows['train_churned'])} churned); holdout: {c['holdout']}, "
+        f"{_count(rows['holdout'])} rows ({_count(rows['holdout_churned'])} churned)",
+    )
+    old, new = c["old"], c["new"]
+    _table(
+        con,
+        "Weights",
+        ["signal", "old", "new"],
+        [[k, _num(old["weights"][k]), _num(new["weights"][k])] for k in new["weights"]],
+    )
+    _table(
+        con,
+        "AUC",
+        ["", "train", "holdout"],
+        [["old", _num(old["auc_train"]), _num(old["auc_holdout"])],
+         ["new", _num(new["auc_train"]), _num(new["auc_holdout"])]],
+    )  # fmt: skip
+    bands = sorted({b for row in c["transitions"].values() for b in row} | set(c["transitions"]))
+    _table(
+        con,
+        "Holdout customers by band, old (rows) to new (columns)",
+        ["old", *bands],
+        [[a, *[c["transitions"][a].get(b, 0) for b in bands]] for a in c["transitions"]],
+    )
+    _say(con, f"New scheme written to {c['output']}")

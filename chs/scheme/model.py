@@ -814,6 +814,10 @@ class Scheme(_Strict):
         path = self._source or "<scheme>"
         return f"{path}:{line}" if line else str(path)
 
+    def line_of(self, *loc: str) -> int | None:
+        """The line a key path is written on, if it is written (not a parent's)."""
+        return self._lines.get(tuple(loc))
+
     def signal_path(self, name: str, key: str) -> tuple[str, ...]:
         """The key path of a signal's key wherever the signal sits (in a group, a
         segment or an extra score), for messages; the top-level one if not found."""
