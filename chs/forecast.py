@@ -26,13 +26,18 @@ class Step(TypedDict):
     value_lost: float | None  # expected value lost by then
 
 
-def transition_counts(before: pl.LazyFrame, after: pl.LazyFrame) -> pl.LazyFrame:
+def transition_counts(
+    before: pl.LazyFrame, after: pl.LazyFrame, group: pl.Expr | None = None
+) -> pl.LazyFrame:
     """Customers per (from band, to band) between two snapshots; one absent from the
-    later snapshot went to LOST. Customers new in the later one are not transitions."""
-    joined = before.select(KEY, pl.col("band").alias("from")).join(
+    later snapshot went to LOST. Customers new in the later one are not transitions.
+    With `group` (an expression over the earlier snapshot), per its value too, in `g`."""
+    keys = [] if group is None else [group.alias("g")]
+    joined = before.select(KEY, *keys, pl.col("band").alias("from")).join(
         after.select(KEY, pl.col("band").alias("to")), on=KEY, how="left"
     )
-    return joined.group_by("from", pl.col("to").fill_null(LOST)).agg(pl.len().alias("n"))
+    by = [*(["g"] if group is not None else []), "from", pl.col("to").fill_null(LOST)]
+    return joined.group_by(by).agg(pl.len().alias("n"))
 
 
 def count_matrix(frames: list[pl.DataFrame], states: list[str]) -> dict[str, dict[str, int]]:

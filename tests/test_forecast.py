@@ -25,12 +25,13 @@ bands:
 """
 # September: g A B C D, o E F, r G H. October: A B stay g, C drops to o, D is lost;
 # E rises to g, F drops to r; G stays r, H is lost; I is new (g). Every mrr is 100.
+SEGMENT = {"A": "x", "B": "x", "C": "x", "D": "y", "E": "y", "F": "y", "G": "y", "H": "x", "I": "x"}
 SEPTEMBER = {"A": 90, "B": 90, "C": 90, "D": 90, "E": 60, "F": 60, "G": 20, "H": 20}
 OCTOBER = {"A": 90, "B": 90, "C": 60, "E": 90, "F": 20, "G": 20, "I": 90}
 
 
 def csv(scores: dict[str, int]) -> str:
-    return "id,x,mrr\n" + "".join(f"{k},{v},100\n" for k, v in scores.items())
+    return "id,x,mrr,segment\n" + "".join(f"{k},{v},100,{SEGMENT[k]}\n" for k, v in scores.items())
 
 
 @pytest.fixture
@@ -140,3 +141,26 @@ def test_months_are_bounded(history: Path, months: str) -> None:
         2,
         f"Error: --months must be {message}",
     )
+
+
+def test_by_a_column_each_group_has_its_own_matrix(history: Path) -> None:
+    out = forecast(history, months=1, by="segment")
+    assert out["by"] is not None
+    groups = {g["value"]: g for g in out["by"]["groups"]}
+    # x: September g A B C, r H; October A B g, C o, H lost, I new (g): g 3, o 1.
+    #    g: 2 stay, 1 to o (no loss); r: 1 lost. One month on: g 3 x 2/3 + o's 1 stays
+    #    (no o row in x's history: it stays where it is) -> g 2, o 1 + 1 = 2, lost 0.
+    # y: September g D, o E F, r G; October E g, F r, G r, D lost: g 1, r 2.
+    #    g: D lost (1 of 1); o: 1 to g, 1 to r; r: 1 stays. One month on: g 0, lost 1.
+    assert groups["x"]["start"] == {"g": 3, "o": 1, "r": 0}
+    assert groups["x"]["forecast"][0]["bands"] == {"g": 2.0, "o": 2.0, "r": 0.0}
+    assert groups["x"]["forecast"][0]["lost"] == 0.0
+    assert groups["y"]["start"] == {"g": 1, "o": 0, "r": 2}
+    assert groups["y"]["forecast"][0]["lost"] == 1.0
+    assert [g["value"] for g in out["by"]["groups"]] == ["x", "y"]
+
+
+def test_by_a_column_that_is_not_there(history: Path) -> None:
+    result = invoke("forecast", "--history", history, "--by", "region")
+    assert result.exit_code == 4
+    assert "column 'region' (asked for with --by) not found" in result.stderr

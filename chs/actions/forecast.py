@@ -3,6 +3,7 @@ snapshot's customers are heading, month by month; with a what-if."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 import statistics
@@ -12,7 +13,7 @@ from typing import TypedDict
 
 import polars as pl
 
-from chs.errors import DataError, OptionError
+from chs.errors import OPTION, DataError, OptionError
 from chs.exprs import band_order
 from chs.forecast import (
     Step,
@@ -23,8 +24,10 @@ from chs.forecast import (
     project,
     transition_counts,
 )
+from chs.hints import suggest_column
 from chs.history import list_snapshots, open_past
 from chs.numbers import check_count, money
+from chs.snapshot import open_snapshot
 
 MONTH_DAYS = 365.25 / 12
 MAX_MONTHS = 120  # ten years: beyond, a chain fitted on a few months says nothing
@@ -40,6 +43,19 @@ class WhatIf(TypedDict):
     moved: float  # customers moved
     forecast: list[Step]
     saved: list[dict[str, float | int | None]]  # per month: customers and value saved
+
+
+class GroupForecast(TypedDict):
+    value: str | None
+    customers: int  # in the latest snapshot
+    start: dict[str, int]
+    forecast: list[Step]
+    lifetime: dict[str, float | None]
+
+
+class ByForecast(TypedDict):
+    column: str
+    groups: list[GroupForecast]
 
 
 class Transitions(TypedDict):
@@ -61,6 +77,7 @@ class ForecastResult(TypedDict):
     lifetime: dict[str, float | None]  # expected steps before a band's customer is lost
     ltv: dict[str, float | None] | None  # lifetime x a customer's mean value, per band
     what_if: WhatIf | None
+    by: ByForecast | None  # with `by`: each value's own matrix and projection
     warnings: list[str]
 
 
@@ -77,10 +94,15 @@ def parse_what_if(text: str) -> tuple[str, str, float]:
 
 
 def forecast(
-    history: str | Path, *, months: int = 12, what_if: tuple[str, str, float] | None = None
+    history: str | Path,
+    *,
+    months: int = 12,
+    what_if: tuple[str, str, float] | None = None,
+    by: str | None = None,
 ) -> ForecastResult:
     """The transition matrix of the history's consecutive snapshots (LOST: present in
-    one, absent from the next), and the latest snapshot projected `months` steps on."""
+    one, absent from the next), and the latest snapshot projected `months` steps on;
+    `by`: the same per value of a column (each group with its own matrix)."""
     if check_count(months, "months", most=MAX_MONTHS) == 0:
         raise OptionError(f"{{option}} must be from 1 to {MAX_MONTHS} (got 0)", option="months")
     folder = Path(history)
@@ -122,6 +144,7 @@ def forecast(
         "lifetime": life,
         "ltv": _ltv(life, start, value),
         "what_if": _what_if(what_if, start, value, matrix, months, base) if what_if else None,
+        "by": _by_groups(listing.snapshots, by, bands, months, has_value) if by else None,
         "warnings": listing.warnings + _gap_warnings(folder, dates, gaps, usual),
     }
 
@@ -218,3 +241,49 @@ def _gap_warnings(folder: Path, dates: list[dt.date], gaps: list[int], usual: fl
             "forecast is that long"
         )
     return out
+
+
+def _by_groups(
+    snapshots: list[tuple[dt.date, Path]], by: str, bands: list[str], months: int, has_value: bool
+) -> ByForecast:
+    """Per value of `by` (in the earlier snapshot of each pair, and the latest): its own
+    transition matrix, projection and lifetimes; the most customers first."""
+    with contextlib.ExitStack() as stack:
+        snaps = [
+            stack.enter_context(open_snapshot(p, None, extra=[by], role="history snapshot"))
+            for _, p in snapshots
+        ]
+        latest = snaps[-1]
+        assert latest.data is not None
+        names = latest.data.frame.collect_schema().names()
+        if by not in names:
+            raise DataError(
+                f"{latest.path}: column {by!r} (asked for with {OPTION}) not found."
+                f"{suggest_column(by, names)}",
+                option="by",
+            )
+        group = pl.col(f"__extra_{by}").cast(pl.String)
+        pairs = [transition_counts(a.frame, b.frame, group) for a, b in pairwise(snaps)]
+        now = latest.frame.group_by(group.alias("g"), "band").agg(
+            pl.len().alias("n"), pl.col("__value").sum().alias("value")
+        )
+        done = pl.collect_all([*pairs, now])
+    counted, start_rows = done[:-1], done[-1]
+    groups: list[GroupForecast] = []
+    for value in start_rows["g"].unique().to_list():
+        mine = start_rows.filter(pl.col("g").eq_missing(value))
+        start = {b: 0 for b in bands} | dict(zip(mine["band"], mine["n"], strict=True))
+        values = dict(zip(mine["band"], mine["value"], strict=True)) if has_value else None
+        frames = [f.filter(pl.col("g").eq_missing(value)).drop("g") for f in counted]
+        matrix = probabilities(count_matrix(frames, bands))
+        groups.append(
+            {
+                "value": value,
+                "customers": int(sum(start.values())),
+                "start": start,
+                "forecast": project({**start}, values, matrix, months),
+                "lifetime": lifetimes(matrix),
+            }
+        )
+    groups.sort(key=lambda g: (-g["customers"], str(g["value"])))
+    return {"column": by, "groups": groups}

@@ -40,6 +40,10 @@ def forecast(
             help="Move P% of band FROM to band TO at the start, e.g. red:green=10%.",
         ),
     ] = None,
+    by: Annotated[
+        str | None,
+        typer.Option("--by", metavar="COLUMN", help="A forecast per value of this column too."),
+    ] = None,
     json: JsonOpt = False,
 ) -> None:
     from chs.actions.forecast import forecast, parse_what_if
@@ -47,7 +51,7 @@ def forecast(
 
     asked = parse_what_if(what_if) if what_if is not None else None
     with progress(f"Forecasting {history}"):
-        result = forecast(history, months=months, what_if=asked)
+        result = forecast(history, months=months, what_if=asked, by=by)
     warn(result["warnings"])
     if json:
         print_json(result)

@@ -846,6 +846,16 @@ def forecast(con: Console, f: dict[str, Any]) -> None:
         [[b, _num(f["lifetime"][b]) if f["lifetime"][b] is not None else "never lost",
           *([_cash(f["ltv"][b])] if has_value else [])] for b in bands],
     )  # fmt: skip
+    if f["by"]:
+        last = f["forecast"][-1]["month"]
+        _table(
+            con,
+            f"By {f['by']['column']}: each with its own transitions, after {last} months",
+            [f["by"]["column"], "customers", "lost", *(["value lost"] if has_value else [])],
+            [[g["value"], _Figure(_count(g["customers"])), _tenths(g["forecast"][-1]["lost"]),
+              *([_cash(g["forecast"][-1]["value_lost"])] if has_value else [])]
+             for g in f["by"]["groups"]],
+        )  # fmt: skip
     w = f["what_if"]
     if w:
         _table(
