@@ -10,18 +10,19 @@ from hypothesis import strategies as st
 
 from chs.engine import score_frame
 from chs.scheme import Scheme, Signal, Tier, parse_scheme
+from chs.scheme.limits import MIN_MAGNITUDE
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 values = st.one_of(st.none(), st.floats(-1000, 1000, allow_nan=False))
+# a scheme's bounds: a non-zero one is at least MIN_MAGNITUDE in size (model.Bound)
+bounds = st.floats(-500, 500).filter(lambda x: x == 0 or abs(x) >= MIN_MAGNITUDE)
 
 
 @st.composite
 def rising_tiers(draw) -> list[dict]:
     """Tiers that reward higher values: thresholds and points both decrease downwards."""
     n = draw(st.integers(1, 4))
-    thresholds = sorted(
-        draw(st.lists(st.floats(-500, 500), min_size=n, max_size=n, unique=True)), reverse=True
-    )
+    thresholds = sorted(draw(st.lists(bounds, min_size=n, max_size=n, unique=True)), reverse=True)
     points = sorted(draw(st.lists(st.floats(0, 100), min_size=n + 1, max_size=n + 1)), reverse=True)
     strict = draw(st.lists(st.booleans(), min_size=n, max_size=n))
     tiers = [
@@ -40,7 +41,7 @@ def schemes(draw) -> tuple[Scheme, int]:
         if draw(st.booleans()):
             signals[f"s{i}"] = {"column": f"c{i}", "weight": weight, "points": draw(rising_tiers())}
         else:
-            xs = sorted(draw(st.lists(st.floats(-500, 500), min_size=2, max_size=4, unique=True)))
+            xs = sorted(draw(st.lists(bounds, min_size=2, max_size=4, unique=True)))
             ys = sorted(draw(st.lists(st.floats(0, 100), min_size=len(xs), max_size=len(xs))))
             signals[f"s{i}"] = {
                 "column": f"c{i}",

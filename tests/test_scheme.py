@@ -1289,3 +1289,18 @@ def test_shipped_schemes_validate_with_jsonschema(path: Path) -> None:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     errors = [e.message for e in jsonschema.Draft7Validator(schema).iter_errors(data)]
     assert errors == []
+
+
+def test_a_tiny_bound_is_refused() -> None:
+    # found by hypothesis: a breakpoint at -2.2e-313 (a subnormal number, flushed to 0 by
+    # vectorised arithmetic) made a segment of width 0 and a score of inf
+    text = (
+        "name: t\nid: id\nsignals:\n  a: {column: a, weight: 1, linear: [[-2.2e-313, 0], [0, 1]]}\n"
+        "bands:\n  - {name: a, from: 0}\n"
+    )
+    with pytest.raises(SchemeError) as err:
+        parse_scheme(text, "s.yaml")
+    assert err.value.message == (
+        "s.yaml:4: signals.a.linear[0][0]: -2.2e-313 is too small for a bound: write 0, or a "
+        "number of at least 1e-12 in size"
+    )

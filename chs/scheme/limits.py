@@ -43,6 +43,8 @@ MAX_WEIGHT = 1_000_000.0  # 200 signals of this weight sum to 2e8: no overflow
 MIN_WEIGHT = 0.000_001  # smaller weights lose precision in the weighted sums (subnormals)
 MAX_MAGNITUDE = 1e15  # tier bounds and linear breakpoints: integers stay exact (< 2**53),
 # a bound plus one is a different number, and a segment's width cannot overflow
+MIN_MAGNITUDE = 1e-12  # a non-zero bound is at least this in size: smaller ones (subnormal
+# numbers) are flushed to 0 by vectorised arithmetic, and a segment's width with them
 
 # -- SQL expressions (enforced by chs.scheme.expression) -----------------------------------
 MAX_EXPRESSION_CHARS = 2_000

@@ -53,6 +53,7 @@ from chs.scheme.limits import (
     MAX_TIERS,
     MAX_TRENDS,
     MAX_WEIGHT,
+    MIN_MAGNITUDE,
     MIN_WEIGHT,
 )
 
@@ -151,7 +152,25 @@ Weight = Annotated[
     AfterValidator(_weight_precise),
     Number,
 ]
-Bound = Annotated[float, Field(ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE), Number]
+
+
+def _bound_not_tiny(value: float) -> float:
+    # Polars' vectorised arithmetic may flush subnormal numbers to 0: a breakpoint at
+    # -2.2e-313 made a segment of width 0 and a score of inf (found by hypothesis)
+    if value != 0 and abs(value) < MIN_MAGNITUDE:
+        raise ValueError(
+            f"{value!r} is too small for a bound: write 0, or a number of at least "
+            f"{MIN_MAGNITUDE:g} in size"
+        )
+    return value
+
+
+Bound = Annotated[
+    float,
+    Field(ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE),
+    AfterValidator(_bound_not_tiny),
+    Number,
+]
 BandFrom = Annotated[float, Field(ge=0, le=100), Number]
 BandAbove = Annotated[float, Field(ge=0, lt=100), Number]
 Reasons = Annotated[int, Field(ge=0, le=20), Number]
