@@ -104,7 +104,7 @@ def backtest(
     column of the scored files; `output`: the band, decile and signal tables, in one
     file (CSV, Parquet or NDJSON)."""
     csv = csv or CsvOptions()
-    listed = _listed(scored, history)
+    listed, folder_warnings = _listed(scored, history)
     if output is not None:
         check_outputs([output], [p for _, p in listed] + ([Path(outcomes)] if outcomes else []))
     if outcomes is None and outcome is None:
@@ -127,8 +127,7 @@ def backtest(
         if not frames:
             raise DataError(_nothing_left(uses))
         result = _figures(frames, uses, found, outcome or churned_on, horizon_days, until)
-    if history is not None:  # what the folder holds beside its snapshots
-        result["warnings"] = list_snapshots(Path(history)).warnings + result["warnings"]
+    result["warnings"] = folder_warnings + result["warnings"]  # what else the folder holds
     result["by"] = _by_groups(frames, by) if by else None
     if output is not None:
         write_tables(result, output)
@@ -146,18 +145,19 @@ def parse_days(text: str, what: str = "horizon") -> int:
 
 def _listed(
     scored: list[str | Path] | None, history: str | Path | None
-) -> list[tuple[dt.date | None, Path]]:
-    """The snapshots, with their dates when a history folder gives them."""
+) -> tuple[list[tuple[dt.date | None, Path]], list[str]]:
+    """The snapshots, with their dates when a history folder gives them, and the
+    folder's warnings (entries that are not snapshots)."""
     if history is not None:
         if scored:
             raise OptionError("give scored files or a history folder, not both")
         listing = list_snapshots(Path(history))
         if not listing.snapshots:
             raise DataError(f"{history}: no snapshot in the history folder")
-        return [(d, p) for d, p in listing.snapshots]
+        return list(listing.snapshots), listing.warnings
     if not scored:
         raise OptionError("give at least one scored file, or a history folder")
-    return [(None, Path(p)) for p in scored]
+    return [(None, Path(p)) for p in scored], []
 
 
 def _extra(outcome: str | None, outcomes: str | Path | None) -> list[str]:
