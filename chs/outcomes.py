@@ -112,6 +112,19 @@ def _dates(numbered: pl.LazyFrame, column: str, path: str) -> pl.DataFrame:
     return collected
 
 
+def observed_until(
+    given: dt.date | None, dates: list[dt.date], found: Outcomes | None
+) -> dt.date | None:
+    """Up to when churn was observed (only churn dates need it): as given, else the
+    latest snapshot's date or the latest churn date, whichever is later."""
+    if found is None or not found.dated:
+        return None
+    if given is not None:
+        return given
+    latest = found.latest
+    return max([*dates, *([latest] if latest is not None else [])], default=None)
+
+
 def labelled(
     rows: pl.LazyFrame, outcomes: Outcomes, as_of: dt.date | None, horizon: int
 ) -> pl.LazyFrame:

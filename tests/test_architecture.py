@@ -37,6 +37,7 @@ ANALYSES = {
     "chs.outcomes",
     "chs.forecast",
     "chs.calibration",
+    "chs.training",
 }
 MAX_FUNCTION_LINES = 60
 

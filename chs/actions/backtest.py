@@ -30,7 +30,14 @@ from chs.exprs import band_order
 from chs.files import CsvOptions, PendingWrites, check_outputs
 from chs.hints import suggest_column
 from chs.history import list_snapshots, parse_date
-from chs.outcomes import Outcomes, check_yes_no, labelled, read_outcomes, yes_no
+from chs.outcomes import (
+    Outcomes,
+    check_yes_no,
+    labelled,
+    observed_until,
+    read_outcomes,
+    yes_no,
+)
 from chs.snapshot import Snapshot, open_snapshot
 
 
@@ -168,15 +175,11 @@ def _extra(outcome: str | None, outcomes: str | Path | None) -> list[str]:
 def _observed_until(
     given: dt.date | None, snaps: list[tuple[dt.date | None, Snapshot]], found: Outcomes | None
 ) -> dt.date | None:
-    """Up to when churn was observed: as given, else the latest snapshot's date or the
-    latest churn date, whichever is later (only churn dates need it)."""
+    """Up to when churn was observed, from the snapshots' dates and the outcomes."""
     if found is None or not found.dated:
         return None
-    if given is not None:
-        return given
     dates = [d for d in (_date_of(d, s) for d, s in snaps) if d is not None]
-    latest = found.latest
-    return max([*dates, *([latest] if latest is not None else [])], default=None)
+    return observed_until(given, dates, found)
 
 
 def _date_of(listed: dt.date | None, snap: Snapshot) -> dt.date | None:

@@ -1,108 +1,342 @@
-"""`chs calibrate`: the scheme's weights fitted to who churned, checked on a holdout."""
+"""`chs calibrate`: a scheme's weights (and with `fit="points"`, its tiers' points)
+fitted to who churned, and checked on rows the fit did not see."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TypedDict
+from typing import Literal, TypedDict
 
-import numpy as np
 import polars as pl
 
-from chs.backtest import CHURNED, auc, counts_by
-from chs.calibration import fit_weights, percentages, rewrite
+from chs.backtest import CHURNED, BandFigures, auc, band_figures, counts_by
+from chs.calibration import Fitted, TierPoints, fit_scheme, parts, rewrite
 from chs.errors import DataError, OptionError, OutputError
 from chs.files import CsvOptions, PendingWrites
-from chs.outcomes import check_yes_no, yes_no
+from chs.outcomes import read_outcomes
 from chs.scheme import Scheme, load_scheme, parse_scheme
-from chs.sources import collect, planned
+from chs.training import (
+    DATE,
+    FILE,
+    HOLDOUT_FILE,
+    ROW_ID,
+    Labels,
+    SnapshotUse,
+    Source,
+    history_sources,
+    scored_rows,
+    tier_rows,
+)
 
-HOLDOUT_SHARE = 5  # without a holdout file, one customer in five (by id hash) is held out
+FOLDS = 5  # without a holdout, 5-fold cross-validation by customer
+FEW_CHURNERS = 50  # under this many churners, the figures are unstable
 
 
 class Fit(TypedDict):
-    """One scheme's figures on the training and the holdout rows."""
+    """One scheme's weights, and how it ranks and bands the rows."""
 
-    weights: dict[str, float]
+    weights: dict[str, float]  # by key: `logins`, `usage` (a group), `usage.logins`
     auc_train: float | None
     auc_holdout: float | None
+    bands: list[BandFigures]  # churn by band on the holdout rows
+
+
+class SnapshotUsed(TypedDict):
+    """A history snapshot: what it served for (train, holdout), or why it was left out."""
+
+    path: str
+    as_of: str
+    role: str | None  # "train", "holdout", or None when left out
+    reason: str | None
 
 
 class CalibrateResult(TypedDict):
     """What `calibrate` returns (and `chs calibrate --json` prints)."""
 
     scheme: str
-    output: str | None  # None when refused
+    output: str
+    fit: str  # "weights" or "points"
     rows: dict[str, int]  # training and holdout rows, and their churners
     holdout: str  # how the holdout was made
+    snapshots: list[SnapshotUsed]  # with a history folder
     old: Fit
     new: Fit
+    points: list[TierPoints]  # with fit="points": each tier's churn and points
     transitions: dict[str, dict[str, int]]  # old band -> new band, customers (holdout)
     written: bool
     warnings: list[str]
 
 
+@dataclass(frozen=True)
+class Split:
+    """Which rows train and which check: by an expression, or by cross-validation."""
+
+    train: pl.Expr
+    test: pl.Expr
+    how: str
+    folds: bool = False
+
+
 def calibrate(
     scheme_path: str | Path,
-    data: list[str | Path],
+    data: list[str | Path] | None = None,
     *,
-    outcome: str,
     output: Path,
+    history: str | Path | None = None,
+    outcome: str | None = None,
+    outcomes: str | Path | None = None,
+    churned_on: str = "churned_on",
+    outcome_id: str | None = None,
+    horizon_days: int = 90,
+    observed_until: dt.date | None = None,
+    fit: Literal["weights", "points"] = "weights",
     holdout: str | Path | None = None,
+    holdout_after: dt.date | None = None,
     force: bool = False,
     csv: CsvOptions | None = None,
 ) -> CalibrateResult:
-    """Fit the weights of the scheme's signals to the `outcome` (yes/no) of `data`,
-    compare old and new on a holdout (`holdout`, else one customer in five by id
-    hash), and write the new scheme to `output` unless it ranks the holdout worse
+    """Fit the scheme to who churned in `data` (raw exports) or a `history` folder,
+    compare old and new on a holdout (`holdout` file, the snapshots after
+    `holdout_after`, else the latest snapshot, else 5-fold cross-validation by
+    customer), and write the new scheme to `output` unless it ranks the holdout worse
     (then only with `force`)."""
     csv = csv or CsvOptions()
     scheme = load_scheme(scheme_path)
-    _check_flat(scheme)
-    sources = [Path(p) for p in data]
-    _check_output(output, [Path(scheme_path), *sources, *([Path(holdout)] if holdout else [])])
-    train, test, how = _split(_all_rows(scheme, sources, holdout, outcome, csv), holdout)
-    names = [f.name for f in scheme.flat_signals()]
-    fitted = fit_weights(_points(train, names), train[CHURNED].to_numpy())
-    weights = percentages(dict(zip(names, fitted.tolist(), strict=True)))
+    _check_options(data, history, outcome, outcomes, holdout, holdout_after)
+    found = None
+    if outcomes is not None:
+        ident = outcome_id or scheme.id
+        found = read_outcomes(
+            str(outcomes), id_column=ident, outcome=outcome, churned_on=churned_on, csv=csv
+        )
+    labels = Labels(outcome, found, horizon_days)
+    sources, listed, warnings = _sources(data, history, holdout, labels, observed_until)
+    extra = [Path(outcomes)] if outcomes is not None else []
+    _check_output(output, [Path(scheme_path), *(s.path for s in sources), *extra])
+    old = scored_rows(scheme, sources, labels, csv)
+    tiers = tier_rows(scheme, sources, csv) if fit == "points" else None
+    split = _split(old, labels, holdout, holdout_after)
+    train = old.filter(split.train)
+    fitted = fit_scheme(scheme, train, tiers)
     text = Path(scheme_path).read_text(encoding="utf-8")
-    new = parse_scheme(rewrite(text, scheme, weights, ""), output)  # the weights alone score
-    again = _all_rows(new, sources, holdout, outcome, csv)
-    rescored_train, rescored_test = _same_rows(again, train), _same_rows(again, test)
-    auc_old_test, auc_new_test = _auc(test, "score"), _auc(rescored_test, "score")
-    _refuse_worse(output, auc_old_test, auc_new_test, force)
-    said = _description(scheme, sources, weights, how, auc_old_test, auc_new_test)
-    new_text = rewrite(text, scheme, weights, said)
-    parse_scheme(new_text, output)  # what is written passes chs check
-    _write(output, new_text)
-    auc_old_train = _auc(train, "score")
+    new_scheme = parse_scheme(rewrite(text, scheme, fitted.edits, ""), output)
+    new = scored_rows(new_scheme, sources, labels, csv)
+    if split.folds:
+        test_old = old
+        test_new = _cross_validated(scheme, text, old, tiers, sources, labels, csv)
+    else:
+        test_old = old.filter(split.test)
+        test_new = _same_rows(new, test_old)
+    auc_old, auc_new = _auc(test_old), _auc(test_new)
+    _refuse_worse(output, auc_old, auc_new, force)
+    said = _description(scheme, sources, fit, split.how, auc_old, auc_new)
+    final = rewrite(text, scheme, fitted.edits, said)
+    parse_scheme(final, output)  # what is written passes chs check
+    _write(output, final)
     return {
         "scheme": str(scheme_path),
         "output": str(output),
-        "rows": {
-            "train": train.height,
-            "train_churned": int(train[CHURNED].sum()),
-            "holdout": test.height,
-            "holdout_churned": int(test[CHURNED].sum()),
-        },
-        "holdout": how,
-        "old": {
-            "weights": {f.name: f.signal.weight for f in scheme.flat_signals()},
-            "auc_train": auc_old_train,
-            "auc_holdout": auc_old_test,
-        },
-        "new": {
-            "weights": {k: float(v) for k, v in weights.items()},
-            "auc_train": _auc(rescored_train, "score"),
-            "auc_holdout": auc_new_test,
-        },
-        "transitions": _transitions(test, rescored_test, scheme.id),
+        "fit": fit,
+        "rows": _row_counts(train, test_old),
+        "holdout": split.how,
+        "snapshots": _snapshot_roles(listed, old, split),
+        "old": _figures(scheme, scheme, train, test_old),
+        "new": _figures(new_scheme, scheme, _same_rows(new, train), test_new),
+        "points": fitted.points,
+        "transitions": _transitions(test_old, test_new),
         "written": True,
-        "warnings": _warnings(train, fitted.tolist(), names),
+        "warnings": [*warnings, *_warnings(train, test_old, fitted)],
     }
 
 
-ROW_ID, FILE = "__chs·calibrated_id", "__chs·file"
+def _check_options(
+    data: list[str | Path] | None,
+    history: str | Path | None,
+    outcome: str | None,
+    outcomes: str | Path | None,
+    holdout: str | Path | None,
+    holdout_after: dt.date | None,
+) -> None:
+    """The data is raw exports or a history folder, with an outcome; one holdout."""
+    if (not data) == (history is None):
+        raise OptionError("give the data: raw exports with an outcome, or a history folder")
+    if outcomes is None and outcome is None:
+        raise OptionError("give the outcome: a yes/no column of the data, or an outcomes file")
+    if holdout is not None and holdout_after is not None:
+        raise OptionError("give a holdout file or a holdout date, not both")
+    if holdout_after is not None and history is None:
+        raise OptionError("a holdout date needs snapshots with dates: give a history folder")
+
+
+def _sources(
+    data: list[str | Path] | None,
+    history: str | Path | None,
+    holdout: str | Path | None,
+    labels: Labels,
+    until: dt.date | None,
+) -> tuple[list[Source], list[SnapshotUse], list[str]]:
+    """The files to read (the exports, or the snapshots whose horizon is observed; then
+    the holdout file), the history's snapshots, and the folder's warnings."""
+    listed: list[SnapshotUse] = []
+    warnings: list[str] = []
+    if history is not None:
+        found, listed, warnings = history_sources(Path(history), labels, until)
+    else:
+        found = [Source(Path(p), i, None) for i, p in enumerate(data or [])]
+    if holdout is not None:
+        found.append(Source(Path(holdout), HOLDOUT_FILE, None))
+    return found, listed, warnings
+
+
+def _split(
+    rows: pl.DataFrame, labels: Labels, holdout: str | Path | None, after: dt.date | None
+) -> Split:
+    """Training and holdout rows, and how they were told apart: a holdout file; the
+    snapshots after a date; else the latest snapshot; else 5-fold cross-validation by
+    customer. With churn dates, training snapshots are those whose horizon ends by the
+    holdout's date, so that no training label looks past it."""
+    if holdout is not None:
+        test = pl.col(FILE) == HOLDOUT_FILE
+        return Split(~test, test, f"the file {holdout}")
+    dates = sorted(d for d in rows[DATE].unique().to_list() if d is not None)
+    dated = labels.outcomes is not None and labels.outcomes.dated
+    reach = labels.horizon if dated else 0
+    if after is not None:
+        test = pl.col(DATE) > pl.lit(after)
+        train = pl.col(DATE) + pl.duration(days=reach) <= pl.lit(after)
+        how = f"the snapshots after {after.isoformat()}"
+    elif len(dates) >= 2:
+        test = pl.col(DATE) == pl.lit(dates[-1])
+        train = pl.col(DATE) + pl.duration(days=reach) <= pl.lit(dates[-1])
+        how = f"the latest snapshot, {dates[-1].isoformat()} (a time split: no holdout given)"
+    else:
+        return _folds()
+    if rows.filter(train).height and rows.filter(test).height:
+        return Split(train, test, how + _trained_on(dated, labels.horizon))
+    if after is not None:
+        raise DataError(
+            f"the holdout date {after.isoformat()} leaves no snapshot to train on or to hold out"
+        )
+    return _folds()
+
+
+def _trained_on(dated: bool, horizon: int) -> str:
+    if not dated:
+        return "; trained on the snapshots before it"
+    return f"; trained on the snapshots whose {horizon}-day horizon ends by it"
+
+
+def _folds() -> Split:
+    everything = pl.lit(True)
+    return Split(
+        everything,
+        everything,
+        f"{FOLDS}-fold cross-validation by customer (no holdout given): each customer's new "
+        f"score comes from a fit on the other {FOLDS - 1} folds",
+        folds=True,
+    )
+
+
+def _fold(k: int) -> pl.Expr:
+    """The rows of fold k: by a hash of the customer, so a customer's snapshots stay
+    together."""
+    return pl.col(ROW_ID).hash(seed=0) % FOLDS == k
+
+
+def _cross_validated(
+    scheme: Scheme,
+    text: str,
+    rows: pl.DataFrame,
+    tiers: pl.DataFrame | None,
+    sources: list[Source],
+    labels: Labels,
+    csv: CsvOptions,
+) -> pl.DataFrame:
+    """Each fold's rows scored by the scheme fitted on the other folds, in `rows`' order."""
+    pieces = []
+    for k in range(FOLDS):
+        fitted = fit_scheme(scheme, rows.filter(~_fold(k)), tiers)
+        refit = parse_scheme(rewrite(text, scheme, fitted.edits, ""), scheme.source or "<fold>")
+        pieces.append(scored_rows(refit, sources, labels, csv).filter(_fold(k)))
+    return _same_rows(pl.concat(pieces), rows)
+
+
+def _snapshot_roles(
+    listed: list[SnapshotUse], rows: pl.DataFrame, split: Split
+) -> list[SnapshotUsed]:
+    """Each snapshot of a history folder: train, holdout (or both, cross-validated) or
+    left out, and why."""
+    roles = rows.group_by(DATE).agg(
+        split.train.any().alias("train"), split.test.any().alias("test")
+    )
+    role_of = {d: (t, h) for d, t, h in roles.iter_rows()}
+    out: list[SnapshotUsed] = []
+    for use in listed:
+        train, test = role_of.get(dt.date.fromisoformat(use.as_of), (False, False))
+        role = (
+            "train and holdout"
+            if train and test
+            else "train"
+            if train
+            else "holdout"
+            if test
+            else None
+        )
+        reason = use.reason
+        if reason is None and role is None:
+            reason = "its horizon ends after the holdout's date (training would look ahead)"
+        out.append({"path": use.path, "as_of": use.as_of, "role": role, "reason": reason})
+    return out
+
+
+def _same_rows(scored: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
+    """The rows as scored by another scheme: the same customers of the same files."""
+    return rows.select(ROW_ID, FILE).join(scored, on=[ROW_ID, FILE], how="left")
+
+
+def _auc(rows: pl.DataFrame) -> float | None:
+    area = auc(counts_by(rows.lazy(), pl.col("score")).collect())
+    return round(area, 4) if area is not None else None
+
+
+def _figures(scheme: Scheme, old: Scheme, train: pl.DataFrame, test: pl.DataFrame) -> Fit:
+    """A scheme's weights, its AUC on the training and holdout rows, and its holdout
+    churn by band."""
+    rate = float(test[CHURNED].mean() or 0.0)  # type: ignore[arg-type]
+    counts = counts_by(test.lazy(), pl.col("band")).collect()
+    return {
+        "weights": weights_of(scheme),
+        "auc_train": _auc(train),
+        "auc_holdout": _auc(test),
+        "bands": band_figures(counts, [b.name for b in old.bands], rate),
+    }
+
+
+def weights_of(scheme: Scheme) -> dict[str, float]:
+    """Every weight of the scheme by a short key: `logins`, a group `usage` and its
+    signal `usage.logins`, a segment's `smb.logins`."""
+    out: dict[str, float] = {}
+    for part in parts(scheme):
+        head = f"{part.name}." if part.name is not None else ""
+        if part.scheme.groups is not None:
+            for g, group in part.scheme.groups.items():
+                out[f"{head}{g}"] = group.weight
+                for n, s in group.signals.items():
+                    out[f"{head}{g}.{n}"] = s.weight
+        else:
+            for n, s in (part.scheme.signals or {}).items():
+                out[f"{head}{n}"] = s.weight
+    return out
+
+
+def _row_counts(train: pl.DataFrame, test: pl.DataFrame) -> dict[str, int]:
+    return {
+        "train": train.height,
+        "train_churned": int(train[CHURNED].sum()),
+        "holdout": test.height,
+        "holdout_churned": int(test[CHURNED].sum()),
+    }
 
 
 def _refuse_worse(output: Path, old: float | None, new: float | None, force: bool) -> None:
@@ -110,7 +344,7 @@ def _refuse_worse(output: Path, old: float | None, new: float | None, force: boo
     `force`): it would be a step back that looks like progress."""
     if old is not None and new is not None and new < old and not force:
         raise DataError(
-            f"{output}: not written: the new weights rank the holdout worse (AUC "
+            f"{output}: not written: the new scheme ranks the holdout worse (AUC "
             f"{new:.3f} < {old:.3f}); {{option}} writes it anyway",
             option="force",
         )
@@ -124,78 +358,7 @@ def _check_output(output: Path, inputs: list[Path]) -> None:
         raise OutputError(f"{output}: would overwrite an input; write the new scheme beside it")
 
 
-def _check_flat(scheme: Scheme) -> None:
-    """Calibration fits the weights of a scheme's `signals:` (groups, segments and extra
-    scores would need weights at two levels)."""
-    if scheme.signals is None or scheme.segments is not None or scheme.scores:
-        raise OptionError(
-            f"{scheme.source}: calibrate fits the weights of a scheme's signals: list; "
-            "schemes with groups, segments or extra scores are not fitted yet"
-        )
-
-
-def _rows(scheme: Scheme, source: Path, index: int, outcome: str, csv: CsvOptions) -> pl.DataFrame:
-    """One file scored with the scheme: id, file, score, band, points, churned."""
-    points = [f"points_{f.name}" for f in scheme.flat_signals()]
-    with planned(source, scheme, csv) as (data, plan):
-        names = data.frame.collect_schema().names()
-        if outcome not in names:
-            raise DataError(f"{source}: column {outcome!r} (the outcome) not found")
-        check_yes_no(data.numbered(), outcome, str(source))
-        query = plan.scored.select(
-            pl.col(scheme.id).cast(pl.String).alias(ROW_ID),
-            pl.lit(index).alias(FILE),
-            "score",
-            "band",
-            *points,
-            yes_no(pl.col(outcome)).fill_null(False).alias(CHURNED),
-        )
-        (frame,) = collect([query], data, scheme=scheme)
-    return frame
-
-
-def _all_rows(
-    scheme: Scheme, sources: list[Path], holdout: str | Path | None, outcome: str, csv: CsvOptions
-) -> pl.DataFrame:
-    """Every training file's rows, then the holdout file's (its FILE is -1)."""
-    frames = [_rows(scheme, p, i, outcome, csv) for i, p in enumerate(sources)]
-    if holdout is not None:
-        frames.append(_rows(scheme, Path(holdout), -1, outcome, csv))
-    return pl.concat(frames)
-
-
-def _split(
-    rows: pl.DataFrame, holdout: str | Path | None
-) -> tuple[pl.DataFrame, pl.DataFrame, str]:
-    """Training and holdout rows, and how they were told apart."""
-    if holdout is not None:
-        test = pl.col(FILE) == -1
-        how = f"the file {holdout}"
-    else:
-        test = pl.col(ROW_ID).hash(seed=0) % HOLDOUT_SHARE == 0
-        how = "one customer in five, by a hash of the id (no holdout file given)"
-    return rows.filter(~test), rows.filter(test), how
-
-
-def _same_rows(again: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
-    """The rows rescored, in the same rows: by file and id."""
-    return rows.select(ROW_ID, FILE).join(again, on=[ROW_ID, FILE], how="left")
-
-
-def _points(rows: pl.DataFrame, names: list[str]) -> np.ndarray:
-    """The points of each signal, in 0..1; a missing one reads the signal's mean."""
-    columns = [
-        pl.col(f"points_{n}").fill_null(pl.col(f"points_{n}").mean()).fill_null(0.0) for n in names
-    ]
-    return rows.select(columns).to_numpy() / 100.0
-
-
-def _auc(rows: pl.DataFrame, column: str) -> float | None:
-    area = auc(counts_by(rows.lazy(), pl.col(column)).collect())
-    return round(area, 4) if area is not None else None
-
-
-def _transitions(old: pl.DataFrame, new: pl.DataFrame, _id: str) -> dict[str, dict[str, int]]:
+def _transitions(old: pl.DataFrame, new: pl.DataFrame) -> dict[str, dict[str, int]]:
     """Holdout customers per old band and new band."""
     pairs = pl.DataFrame({"old": old["band"], "new": new["band"]}).group_by("old", "new").len()
     out: dict[str, dict[str, int]] = {}
@@ -206,36 +369,31 @@ def _transitions(old: pl.DataFrame, new: pl.DataFrame, _id: str) -> dict[str, di
 
 def _description(
     scheme: Scheme,
-    sources: list[Path],
-    weights: dict[str, int],
+    sources: list[Source],
+    fit: str,
     how: str,
     old: float | None,
     new: float | None,
 ) -> str:
-    """When, on what data and with what AUC the weights were calibrated."""
-    files = ", ".join(p.name for p in sources)
-    told = ", ".join(f"{k} {v}" for k, v in weights.items())
+    """When, on what data and with what AUC the scheme was calibrated."""
+    files = sorted({p.path.parent.name if p.date else p.path.name for p in sources})
+    what = "Weights and points" if fit == "points" else "Weights"
     shown = f"holdout AUC {old} -> {new}" if old is not None and new is not None else "no AUC"
     return (
-        f"{scheme.description + '. ' if scheme.description else ''}Weights calibrated by chs "
-        f"calibrate on {dt.date.today().isoformat()} from {files} ({told}; {shown}; "
+        f"{scheme.description + '. ' if scheme.description else ''}{what} calibrated by chs "
+        f"calibrate on {dt.date.today().isoformat()} from {', '.join(files)} ({shown}; "
         f"holdout: {how})"
     )
 
 
-def _warnings(train: pl.DataFrame, fitted: list[float], names: list[str]) -> list[str]:
-    """Few churners, and signals the fit gives nothing (kept at 1 %)."""
+def _warnings(train: pl.DataFrame, test: pl.DataFrame, fitted: Fitted) -> list[str]:
+    """Few churners, and what the fit could not learn."""
     out = []
-    churned = int(train[CHURNED].sum())
-    if churned < 50:
-        out.append(f"only {churned} churners in the training rows: the fitted weights are unstable")
-    idle = [n for n, w in zip(names, fitted, strict=True) if w <= 1e-9]
-    if idle:
-        out.append(
-            f"{', '.join(idle)}: the fit gives no weight; kept at 1 % (a weight is above 0): "
-            "remove the signal if it tells nothing"
-        )
-    return out
+    for rows, what in ((train, "training"), (test, "holdout")):
+        churned = int(rows[CHURNED].sum())
+        if churned < FEW_CHURNERS:
+            out.append(f"only {churned} churners in the {what} rows: the figures are unstable")
+    return out + fitted.warnings
 
 
 def _write(output: Path, text: str) -> None:

@@ -9,7 +9,16 @@ import typer
 
 from chs.cli.common import console, print_json, progress, warn
 from chs.cli.errors import guarded
-from chs.cli.options import JsonOpt
+from chs.cli.options import (
+    ChurnedOnOpt,
+    HistoryOpt,
+    HorizonOpt,
+    JsonOpt,
+    ObservedOpt,
+    OutcomeIdOpt,
+    OutcomeOpt,
+    OutcomesOpt,
+)
 
 HELP = """Measure how well scored snapshots predicted churn.
 
@@ -29,38 +38,6 @@ Example: chs backtest --history history/ --outcomes churn.csv --horizon 90d
 ScoredArg = Annotated[
     list[Path] | None,
     typer.Argument(metavar="SCORED", help="Files written by chs score.", show_default=False),
-]
-HistoryOpt = Annotated[
-    Path | None,
-    typer.Option("--history", metavar="DIR", help="A history folder written by chs score."),
-]
-OutcomesOpt = Annotated[
-    Path | None,
-    typer.Option("--outcomes", metavar="FILE", help="Who churned: a CSV or Parquet file."),
-]
-OutcomeOpt = Annotated[
-    str | None, typer.Option("--outcome", metavar="COLUMN", help="A yes/no churn column.")
-]
-ChurnedOnOpt = Annotated[
-    str, typer.Option("--churned-on", metavar="COLUMN", help="The outcomes file's churn dates.")
-]
-OutcomeIdOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--outcome-id", metavar="COLUMN", help="The outcomes file's id (default: the scores')."
-    ),
-]
-HorizonOpt = Annotated[
-    str,
-    typer.Option("--horizon", metavar="DAYS", help="How long after a snapshot churn counts: 90d."),
-]
-ObservedOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--observed-until",
-        metavar="DATE",
-        help="Churn is known up to this date (default: the latest snapshot or churn date).",
-    ),
 ]
 ByColumnOpt = Annotated[
     str | None,

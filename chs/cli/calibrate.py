@@ -1,4 +1,4 @@
-"""`chs calibrate`: fit a scheme's weights to who churned."""
+"""`chs calibrate`: fit a scheme to who churned."""
 
 from __future__ import annotations
 
@@ -9,16 +9,29 @@ import typer
 
 from chs.cli.common import console, print_json, progress, warn
 from chs.cli.errors import guarded
-from chs.cli.options import JsonOpt
+from chs.cli.options import (
+    ChurnedOnOpt,
+    HistoryOpt,
+    HorizonOpt,
+    JsonOpt,
+    ObservedOpt,
+    OutcomeIdOpt,
+    OutcomeOpt,
+    OutcomesOpt,
+)
 
-HELP = """Fit a scheme's signal weights to history, and write the new scheme.
+HELP = """Fit a scheme's weights (and its tiers' points) to history; write the new scheme.
 
-The data files are raw exports with a yes/no outcome column (--outcome churned). The
-weights are the non-negative coefficients of a logistic regression of churn on the
-signals' points, as whole percentages summing to 100; everything else in the scheme
-(tiers, bands, alerts, comments) is kept. Old and new are compared on a holdout (a
-file, else one customer in five by id hash); a new scheme that ranks the holdout worse
-is not written unless --force.
+The data is raw exports with a yes/no outcome column (--data train.csv --outcome
+churned), or a history folder with an outcomes file (--history history/ --outcomes
+churn.csv), labelled without leakage as chs backtest does. The weights are the
+non-negative coefficients of a logistic regression of churn on the signals' points, as
+whole percentages summing to 100 at each level; --fit points also sets each tier's
+points from its churn rate (monotone where the tiers are ordered). Everything else in
+the scheme (tiers' edges, bands, alerts, comments) is kept. Old and new are compared on
+a holdout: a file, the snapshots after a date, else the latest snapshot, else 5-fold
+cross-validation. A new scheme that ranks the holdout worse is not written unless
+--force.
 
 Example: chs calibrate schemes/saas.yaml --data train.csv --outcome churned -o saas-v2.yaml
 """
@@ -27,19 +40,36 @@ Example: chs calibrate schemes/saas.yaml --data train.csv --outcome churned -o s
 @guarded
 def calibrate(
     scheme: Annotated[Path, typer.Argument(metavar="SCHEME", help="Scheme file (YAML).")],
-    data: Annotated[
-        list[Path], typer.Option("--data", metavar="FILE", help="A raw export with outcomes.")
-    ],
-    outcome: Annotated[
-        str, typer.Option("--outcome", metavar="COLUMN", help="The yes/no churn column.")
-    ],
     output: Annotated[
         Path, typer.Option("--output", "-o", metavar="NEW.yaml", help="Where the new scheme goes.")
     ],
+    data: Annotated[
+        list[Path] | None,
+        typer.Option("--data", metavar="FILE", help="A raw export with outcomes (repeatable)."),
+    ] = None,
+    history: HistoryOpt = None,
+    outcomes: OutcomesOpt = None,
+    outcome: OutcomeOpt = None,
+    churned_on: ChurnedOnOpt = "churned_on",
+    outcome_id: OutcomeIdOpt = None,
+    horizon: HorizonOpt = "90d",
+    observed_until: ObservedOpt = None,
+    fit: Annotated[
+        str,
+        typer.Option(
+            "--fit", metavar="WHAT", help="weights, or points: the tiers' points and the weights."
+        ),
+    ] = "weights",
     holdout: Annotated[
         Path | None,
         typer.Option(
             "--holdout", metavar="FILE", help="A separate file to compare old and new on."
+        ),
+    ] = None,
+    holdout_after: Annotated[
+        str | None,
+        typer.Option(
+            "--holdout-after", metavar="DATE", help="Hold out the snapshots after this date."
         ),
     ] = None,
     force: Annotated[
@@ -48,12 +78,32 @@ def calibrate(
     ] = False,
     json: JsonOpt = False,
 ) -> None:
+    from chs.actions.backtest import parse_days
     from chs.actions.calibrate import calibrate
     from chs.cli import render
+    from chs.errors import OptionError
+    from chs.history import parse_date
 
+    if fit not in ("weights", "points"):
+        raise OptionError(f"--fit is weights or points (got {fit!r})")
     with progress(f"Calibrating {scheme}"):
         result = calibrate(
-            scheme, data, outcome=outcome, output=output, holdout=holdout, force=force
+            scheme,
+            data,
+            output=output,
+            history=history,
+            outcome=outcome,
+            outcomes=outcomes,
+            churned_on=churned_on,
+            outcome_id=outcome_id,
+            horizon_days=parse_days(horizon, "--horizon"),
+            observed_until=parse_date(observed_until, "--observed-until")
+            if observed_until
+            else None,
+            fit="points" if fit == "points" else "weights",
+            holdout=holdout,
+            holdout_after=parse_date(holdout_after, "--holdout-after") if holdout_after else None,
+            force=force,
         )
     warn(result["warnings"])
     if json:

@@ -141,3 +141,38 @@ AsOfOpt = Annotated[
         "CURRENT_DATE and days_until/days_since.",
     ),
 ]
+
+
+# Outcomes: who churned (chs backtest, chs calibrate)
+HistoryOpt = Annotated[
+    Path | None,
+    typer.Option("--history", metavar="DIR", help="A history folder written by chs score."),
+]
+OutcomesOpt = Annotated[
+    Path | None,
+    typer.Option("--outcomes", metavar="FILE", help="Who churned: a CSV or Parquet file."),
+]
+OutcomeOpt = Annotated[
+    str | None, typer.Option("--outcome", metavar="COLUMN", help="A yes/no churn column.")
+]
+ChurnedOnOpt = Annotated[
+    str, typer.Option("--churned-on", metavar="COLUMN", help="The outcomes file's churn dates.")
+]
+OutcomeIdOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--outcome-id", metavar="COLUMN", help="The outcomes file's id (default: the scores')."
+    ),
+]
+HorizonOpt = Annotated[
+    str,
+    typer.Option("--horizon", metavar="DAYS", help="How long after a snapshot churn counts: 90d."),
+]
+ObservedOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--observed-until",
+        metavar="DATE",
+        help="Churn is known up to this date (default: the latest snapshot or churn date).",
+    ),
+]

@@ -874,7 +874,8 @@ def _tenths(x: float) -> _Figure:
 
 
 def calibration(con: Console, c: dict[str, Any]) -> None:
-    """The `chs calibrate` output: old and new weights and AUCs, band moves."""
+    """The `chs calibrate` output: old and new weights (and points), AUCs, churn by
+    band, band moves."""
     rows = c["rows"]
     _say(
         con,
@@ -886,9 +887,11 @@ def calibration(con: Console, c: dict[str, Any]) -> None:
     _table(
         con,
         "Weights",
-        ["signal", "old", "new"],
+        ["weight", "old", "new"],
         [[k, _num(old["weights"][k]), _num(new["weights"][k])] for k in new["weights"]],
     )
+    if c["points"]:
+        _calibrated_points(con, c["points"])
     _table(
         con,
         "AUC",
@@ -896,6 +899,7 @@ def calibration(con: Console, c: dict[str, Any]) -> None:
         [["old", _num(old["auc_train"]), _num(old["auc_holdout"])],
          ["new", _num(new["auc_train"]), _num(new["auc_holdout"])]],
     )  # fmt: skip
+    _calibrated_bands(con, old["bands"], new["bands"])
     bands = sorted({b for row in c["transitions"].values() for b in row} | set(c["transitions"]))
     _table(
         con,
@@ -904,3 +908,35 @@ def calibration(con: Console, c: dict[str, Any]) -> None:
         [[a, *[c["transitions"][a].get(b, 0) for b in bands]] for a in c["transitions"]],
     )
     _say(con, f"New scheme written to {c['output']}")
+
+
+def _calibrated_points(con: Console, points: list[dict[str, Any]]) -> None:
+    """Each tier's churn on the training rows, and its points before and after."""
+    segments = any(p["definition"] for p in points)
+    _table(
+        con,
+        "Points by tier (training rows)",
+        [*(["definition"] if segments else []), "signal", "tier", "customers", "churn rate",
+         "old", "new"],
+        [[*([p["definition"]] if segments else []), p["signal"], p["tier"],
+          p["customers"], _pct(p["churn_rate"]), _num(p["old"]), _num(p["new"])]
+         for p in points],
+    )  # fmt: skip
+
+
+def _calibrated_bands(con: Console, old: list[dict[str, Any]], new: list[dict[str, Any]]) -> None:
+    """Churn by band on the holdout, old scheme beside new."""
+    by_new = {b["band"]: b for b in new}
+    names = [b["band"] for b in old] + [b["band"] for b in new if b["band"] not in
+                                        {o["band"] for o in old}]  # fmt: skip
+    by_old = {b["band"]: b for b in old}
+
+    def cells(b: dict[str, Any] | None) -> list[str]:
+        return [b["customers"], _pct(b["churn_rate"])] if b else [0, ""]
+
+    _table(
+        con,
+        "Holdout churn by band",
+        ["band", "old customers", "old churn", "new customers", "new churn"],
+        [[n, *cells(by_old.get(n)), *cells(by_new.get(n))] for n in names],
+    )

@@ -837,6 +837,10 @@ class Scheme(_Strict):
         """The line a key path is written on, if it is written (not a parent's)."""
         return self._lines.get(tuple(loc))
 
+    def written_keys(self) -> list[tuple[str, ...]]:
+        """Every key path written in the scheme's file, in the order written."""
+        return list(self._lines)
+
     def signal_path(self, name: str, key: str) -> tuple[str, ...]:
         """The key path of a signal's key wherever the signal sits (in a group, a
         segment or an extra score), for messages; the top-level one if not found."""
