@@ -4,21 +4,37 @@ Re-run from the repository root with:
 
     python sample_data/generate.py
 
-The output is deterministic: stdlib `random` with a fixed seed, polars only to write Parquet.
-Each customer has a hidden latent health in 0..1 that drifts month to month; every signal is
-drawn from it with noise, so the signals correlate. Three monthly snapshots go to
-`sample_data/months/`; the last one is also written as `customers.csv`, `customers.parquet`
-and `customers_fr.csv` (a French Excel export: ";" separator, decimal comma, cp1252).
+(`--out DIR` writes everything there instead). The output is deterministic: stdlib
+`random` with a fixed seed, polars only to write Parquet. Each customer has a hidden
+latent health in 0..1 that drifts month to month; every signal is drawn from it with
+noise, so the signals correlate. Three monthly snapshots go to `sample_data/months/`;
+the last one is also written as `customers.csv`, `customers.parquet` and
+`customers_fr.csv` (a French Excel export: ";" separator, decimal comma, cp1252).
+
+A second portfolio, from a random stream of its own (so the files above stay as they
+were), gives the churn commands a past: about 1,000 customers (ids H0001...) over eight
+monthly snapshots, 2026-04-01 to 2026-11-01, each scored with schemes/saas.yaml into
+`history/as_of=YYYY-MM-DD/scores.parquet` as `chs score --history` does; a customer
+churns in a month with a probability that is higher when its health is low, leaves the
+later snapshots and is listed in `churn.csv` with the day it churned; `train.csv` is
+the 2026-08-01 snapshot with a `churned` yes/no column (churned within 90 days). It
+needs the chs package of this repository (to score the snapshots).
 All companies and people are invented.
 """
 
+import argparse
 import csv
+import datetime as dt
 import io
 import math
 import random
+import shutil
+import tempfile
 from pathlib import Path
 
 import polars as pl
+
+from chs import ScoreOptions, load_scheme, score
 
 SEED = 20261130
 OUT = Path(__file__).resolve().parent
@@ -84,7 +100,9 @@ def pick(rng: random.Random, weights: dict[str, int]) -> str:
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
 
-def new_customer(rng: random.Random, num: int, names: set[str], tenure: int) -> dict:
+def new_customer(
+    rng: random.Random, num: int, names: set[str], tenure: int, prefix: str = "C"
+) -> dict:
     name = ""
     while not name or name in names:
         template = rng.choice(FRENCH) if rng.random() < 0.05 else "{w} {s}"
@@ -96,7 +114,7 @@ def new_customer(rng: random.Random, num: int, names: set[str], tenure: int) -> 
     lo, hi = lo * 1.02, hi / 1.02  # room for the +-2 % monthly jitter
     health = rng.betavariate(3.0, 2.0)
     return {
-        "customer_id": f"C{num:04d}", "name": name, "segment": segment,
+        "customer_id": f"{prefix}{num:04d}", "name": name, "segment": segment,
         "region": pick(rng, REGIONS), "owner": rng.choice(OWNERS),
         "plan": rng.choices(["starter", "pro", "enterprise"], weights=PLANS[segment])[0],
         # Log-normal-ish within the segment's range: triangular on the log scale.
@@ -157,22 +175,25 @@ def add_inertia(rows: list[dict], month: str) -> None:
         row["automated_workflows"] = r0(depth * 30 + noise.gauss(0, 2.5), 0, 40)
 
 
-def build_portfolio(rng: random.Random, names: set[str]) -> list[dict]:
-    """The 2026-09 portfolio, with parent accounts and the declining/recovering customers."""
+def build_portfolio(
+    rng: random.Random, names: set[str], count: int = START_CUSTOMERS, prefix: str = "C"
+) -> list[dict]:
+    """The first month's portfolio (2026-09 for the months, 2026-04 for the history), with
+    parent accounts and the declining/recovering customers."""
     customers = []
-    for num in range(1, START_CUSTOMERS + 1):
+    for num in range(1, count + 1):
         tenure = rng.randint(1, 11) if rng.random() < 0.06 else rng.randint(12, 96)
-        customers.append(new_customer(rng, num, names, tenure))
+        customers.append(new_customer(rng, num, names, tenure, prefix))
     parents = [c for c in customers if c["segment"] == "Enterprise"]
     children = [c for c in customers if c["segment"] != "Enterprise"]
-    for child in rng.sample(children, round(0.1 * START_CUSTOMERS)):
+    for child in rng.sample(children, round(0.1 * count)):
         child["parent_id"] = rng.choice(parents)["customer_id"]
     # Two month-to-month steps: ~8 % lose 0.2-0.4 in total, ~5 % gain 0.15-0.3.
     healthy = [c for c in customers if c["health"] >= 0.5]
-    for c in rng.sample(healthy, round(0.08 * START_CUSTOMERS)):
+    for c in rng.sample(healthy, round(0.08 * count)):
         c["trend"] = -rng.uniform(0.2, 0.4) / 2
     weak = [c for c in customers if c["health"] < 0.6 and not c["trend"]]
-    for c in rng.sample(weak, round(0.05 * START_CUSTOMERS)):
+    for c in rng.sample(weak, round(0.05 * count)):
         c["trend"] = rng.uniform(0.15, 0.3) / 2
     return customers
 
@@ -196,13 +217,21 @@ def step_month(rng: random.Random, customers: list[dict], names: set[str]) -> tu
     return kept + added, len(churned), len(added)
 
 
-def to_csv(rows: list[dict], sep: str = ",", decimal: str = ".", newline: str = "\n") -> str:
+def to_csv(
+    rows: list[dict],
+    sep: str = ",",
+    decimal: str = ".",
+    newline: str = "\n",
+    extra: tuple[str, ...] = (),
+) -> str:
+    """The rows as CSV text: COLUMNS, then the `extra` columns (text) if any."""
+    columns = COLUMNS | dict.fromkeys(extra, "str")
     buf = io.StringIO()
     writer = csv.writer(buf, delimiter=sep, lineterminator=newline)
-    writer.writerow(COLUMNS)
+    writer.writerow(columns)
     for row in rows:
         cells = []
-        for col, kind in COLUMNS.items():
+        for col, kind in columns.items():
             value = row[col]
             if value is not None and kind in ("f1", "f2"):
                 value = f"{value + 0.0:.{kind[1]}f}".replace(".", decimal)  # + 0.0: no "-0.0"
@@ -211,25 +240,121 @@ def to_csv(rows: list[dict], sep: str = ",", decimal: str = ".", newline: str = 
     return buf.getvalue()
 
 
-def main() -> None:
+# -- the history: 8 monthly snapshots scored into history/, who churned, a training file ----
+
+HISTORY_SEED = 20260401  # a stream of its own: the files above stay as they were
+HISTORY_DATES = [dt.date(2026, m, 1) for m in range(4, 12)]  # 2026-04-01 .. 2026-11-01
+HISTORY_CUSTOMERS, HISTORY_NEW_RATE = 1000, 0.03
+# Monthly churn probability, logistic in the latent health: 1 / (1 + e^-(BASE - SLOPE * h)).
+CHURN_BASE, CHURN_SLOPE = -0.5, 6.0
+TRAIN_DATE, TRAIN_HORIZON = dt.date(2026, 8, 1), 90  # train.csv: churned within 90 days
+
+
+def churn_probability(health: float) -> float:
+    """Higher when health is low: 15 % a month at health 0.2, 5 % at 0.4, 1.6 % at 0.6,
+    0.5 % at 0.8 (about 3 % a month over the portfolio)."""
+    return 1 / (1 + math.exp(-(CHURN_BASE - CHURN_SLOPE * health)))
+
+
+def drift_health(rng: random.Random, c: dict) -> None:
+    """One month of latent health: the customer's trend while it lasts (a decline or a
+    recovery of a few months, now and then a new one), plus noise."""
+    if not c["trend_left"]:
+        c["trend"] = 0.0
+        if c["health"] > 0.4 and rng.random() < 0.03:
+            c["trend"], c["trend_left"] = -rng.uniform(0.05, 0.12), rng.randint(2, 4)
+        elif c["health"] < 0.6 and rng.random() < 0.02:
+            c["trend"], c["trend_left"] = rng.uniform(0.04, 0.1), rng.randint(2, 4)
+    c["trend_left"] = max(0, c["trend_left"] - 1)
+    c["health"] = clamp(c["health"] + c["trend"] + rng.gauss(0, 0.03), 0.02, 0.98)
+    c["tenure"] += 1
+
+
+def history_step(
+    rng: random.Random, customers: list[dict], names: set[str], start: dt.date, end: dt.date
+) -> tuple[list[dict], dict[str, dt.date]]:
+    """From one snapshot to the next: health drifts, each customer churns with
+    `churn_probability` (never a parent account), on a day in (start, end]; ~3 % new."""
+    for c in customers:
+        drift_health(rng, c)
+    parent_ids = {c["parent_id"] for c in customers if c["parent_id"]}
+    churned: dict[str, dt.date] = {}
+    for c in customers:
+        if c["customer_id"] not in parent_ids and rng.random() < churn_probability(c["health"]):
+            churned[c["customer_id"]] = start + dt.timedelta(rng.randint(1, (end - start).days))
+    next_num = int(customers[-1]["customer_id"][1:]) + 1
+    added = [
+        new_customer(rng, next_num + k, names, tenure=0, prefix="H") | {"trend_left": 0}
+        for k in range(round(HISTORY_NEW_RATE * len(customers)))
+    ]
+    return [c for c in customers if c["customer_id"] not in churned] + added, churned
+
+
+def write_history(out: Path) -> None:
+    """history/as_of=YYYY-MM-DD/scores.parquet for each month (the raw snapshot scored
+    with schemes/saas.yaml as `chs score RAW --history history --as-of DATE` does),
+    churn.csv (every customer that churned, with the day it did) and train.csv (the
+    TRAIN_DATE snapshot with churned yes/no: within TRAIN_HORIZON days after it)."""
+    rng = random.Random(HISTORY_SEED)
+    names: set[str] = set()
+    customers = build_portfolio(rng, names, HISTORY_CUSTOMERS, prefix="H")
+    for c in customers:
+        c["trend_left"] = 2 if c["trend"] else 0  # build_portfolio's trends last two steps
+    scheme = load_scheme(OUT.parent / "schemes" / "saas.yaml")
+    history = out / "history"
+    shutil.rmtree(history, ignore_errors=True)
+    churn_dates: dict[str, dt.date] = {}
+    snapshots: dict[dt.date, list[dict]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for n, date in enumerate(HISTORY_DATES):
+            if n:
+                customers, churned = history_step(rng, customers, names, HISTORY_DATES[n - 1], date)
+                churn_dates.update(churned)
+            rows = [snapshot_row(rng, c) for c in customers]
+            add_inertia(rows, date.isoformat()[:7])
+            snapshots[date] = rows
+            raw = Path(tmp) / f"customers_{date.isoformat()}.csv"
+            raw.write_bytes(to_csv(rows).encode("utf-8"))
+            score(raw, scheme, ScoreOptions(history=history, as_of=date))
+            print(f"history {date}: {len(rows)} customers")
+    lines = ["customer_id,churned_on"]
+    lines += [f"{k},{d.isoformat()}" for k, d in sorted(churn_dates.items())]
+    (out / "churn.csv").write_bytes(("\n".join(lines) + "\n").encode("utf-8"))
+    end = TRAIN_DATE + dt.timedelta(TRAIN_HORIZON)
+    # the snapshot's customers had not churned by its date: these churned after it
+    soon = {k for k, d in churn_dates.items() if d <= end}
+    train = [
+        r | {"churned": "yes" if r["customer_id"] in soon else "no"} for r in snapshots[TRAIN_DATE]
+    ]
+    (out / "train.csv").write_bytes(to_csv(train, extra=("churned",)).encode("utf-8"))
+    churners = sum(r["churned"] == "yes" for r in train)
+    print(f"history: {len(churn_dates)} churned; train.csv: {churners} of {len(train)} churned")
+
+
+def main(out: Path = OUT) -> None:
     rng = random.Random(SEED)
     names: set[str] = set()
     customers = build_portfolio(rng, names)
-    (OUT / "months").mkdir(exist_ok=True)
+    (out / "months").mkdir(parents=True, exist_ok=True)
     for n, month in enumerate(MONTHS):
         if n:
             customers, churned, added = step_month(rng, customers, names)
             print(f"{MONTHS[n - 1]} -> {month}: {churned} churned, {added} new")
         rows = [snapshot_row(rng, c) for c in customers]
         add_inertia(rows, month)
-        (OUT / "months" / f"customers_{month}.csv").write_bytes(to_csv(rows).encode("utf-8"))
+        (out / "months" / f"customers_{month}.csv").write_bytes(to_csv(rows).encode("utf-8"))
         print(f"{month}: {len(rows)} customers")
-    (OUT / "customers.csv").write_bytes(to_csv(rows).encode("utf-8"))  # == 2026-11
+    (out / "customers.csv").write_bytes(to_csv(rows).encode("utf-8"))  # == 2026-11
     schema = {col: DTYPES[kind] for col, kind in COLUMNS.items()}
-    pl.DataFrame(rows, schema=schema).write_parquet(OUT / "customers.parquet")
+    pl.DataFrame(rows, schema=schema).write_parquet(out / "customers.parquet")
     french = to_csv(rows, sep=";", decimal=",", newline="\r\n")
-    (OUT / "customers_fr.csv").write_bytes(french.encode("cp1252"))
+    (out / "customers_fr.csv").write_bytes(french.encode("cp1252"))
+    write_history(out)
 
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(
+        description="Write the sample data (default: beside this file)."
+    )
+    parser.add_argument("--out", type=Path, default=OUT, help="the folder to write into")
+    main(parser.parse_args().out)
