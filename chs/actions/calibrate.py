@@ -104,13 +104,7 @@ def calibrate(
     csv = csv or CsvOptions()
     scheme = load_scheme(scheme_path)
     _check_options(data, history, outcome, outcomes, holdout, holdout_after)
-    found = None
-    if outcomes is not None:
-        ident = outcome_id or scheme.id
-        found = read_outcomes(
-            str(outcomes), id_column=ident, outcome=outcome, churned_on=churned_on, csv=csv
-        )
-    labels = Labels(outcome, found, horizon_days)
+    labels = _labels(scheme, outcome, outcomes, churned_on, outcome_id, horizon_days, csv)
     sources, listed, warnings = _sources(data, history, holdout, labels, observed_until)
     extra = [Path(outcomes)] if outcomes is not None else []
     _check_output(output, [Path(scheme_path), *(s.path for s in sources), *extra])
@@ -122,32 +116,73 @@ def calibrate(
     text = Path(scheme_path).read_text(encoding="utf-8")
     new_scheme = parse_scheme(rewrite(text, scheme, fitted.edits, ""), output)
     new = scored_rows(new_scheme, sources, labels, csv)
-    if split.folds:
-        test_old = old
-        test_new = _cross_validated(scheme, text, old, tiers, sources, labels, csv)
-    else:
-        test_old = old.filter(split.test)
-        test_new = _same_rows(new, test_old)
+    test_old = old if split.folds else old.filter(split.test)
+    test_new = (
+        _cross_validated(scheme, text, old, tiers, sources, labels, csv)
+        if split.folds
+        else _same_rows(new, test_old)
+    )
     auc_old, auc_new = _auc(test_old), _auc(test_new)
     _refuse_worse(output, auc_old, auc_new, force)
     said = _description(scheme, sources, fit, split.how, auc_old, auc_new)
     final = rewrite(text, scheme, fitted.edits, said)
     parse_scheme(final, output)  # what is written passes chs check
     _write(output, final)
+    return _result(
+        scheme_path, output, fit, split, (scheme, old, test_old), (new_scheme, new, test_new)
+    ) | {
+        "snapshots": _snapshot_roles(listed, old, split),
+        "points": fitted.points,
+        "warnings": [*warnings, *_warnings(old.filter(split.train), test_old, fitted)],
+    }
+
+
+def _result(
+    scheme_path: str | Path,
+    output: Path,
+    fit: str,
+    split: Split,
+    old: tuple[Scheme, pl.DataFrame, pl.DataFrame],
+    new: tuple[Scheme, pl.DataFrame, pl.DataFrame],
+) -> CalibrateResult:
+    """The figures of old and new (each: scheme, all rows, holdout rows)."""
+    train = old[1].filter(split.train)
     return {
         "scheme": str(scheme_path),
         "output": str(output),
         "fit": fit,
-        "rows": _row_counts(train, test_old),
+        "rows": _row_counts(train, old[2]),
         "holdout": split.how,
-        "snapshots": _snapshot_roles(listed, old, split),
-        "old": _figures(scheme, scheme, train, test_old),
-        "new": _figures(new_scheme, scheme, _same_rows(new, train), test_new),
-        "points": fitted.points,
-        "transitions": _transitions(test_old, test_new),
+        "snapshots": [],
+        "old": _figures(old[0], old[0], train, old[2]),
+        "new": _figures(new[0], old[0], _same_rows(new[1], train), new[2]),
+        "points": [],
+        "transitions": _transitions(old[2], new[2]),
         "written": True,
-        "warnings": [*warnings, *_warnings(train, test_old, fitted)],
+        "warnings": [],
     }
+
+
+def _labels(
+    scheme: Scheme,
+    outcome: str | None,
+    outcomes: str | Path | None,
+    churned_on: str,
+    outcome_id: str | None,
+    horizon: int,
+    csv: CsvOptions,
+) -> Labels:
+    """How the rows are labelled: their own yes/no column, or the outcomes file."""
+    found = None
+    if outcomes is not None:
+        found = read_outcomes(
+            str(outcomes),
+            id_column=outcome_id or scheme.id,
+            outcome=outcome,
+            churned_on=churned_on,
+            csv=csv,
+        )
+    return Labels(outcome, found, horizon)
 
 
 def _check_options(

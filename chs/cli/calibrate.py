@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -37,6 +39,44 @@ Example: chs calibrate schemes/saas.yaml --data train.csv --outcome churned -o s
 """
 
 
+FitOpt = Annotated[
+    str,
+    typer.Option(
+        "--fit", metavar="WHAT", help="weights, or points: the tiers' points and the weights."
+    ),
+]
+HoldoutOpt = Annotated[
+    Path | None,
+    typer.Option("--holdout", metavar="FILE", help="A separate file to compare old and new on."),
+]
+HoldoutAfterOpt = Annotated[
+    str | None,
+    typer.Option("--holdout-after", metavar="DATE", help="Hold out the snapshots after this date."),
+]
+ForceOpt = Annotated[
+    bool, typer.Option("--force", help="Write the new scheme even if it ranks the holdout worse.")
+]
+
+
+FitOpt = Annotated[
+    str,
+    typer.Option(
+        "--fit", metavar="WHAT", help="weights, or points: the tiers' points and the weights."
+    ),
+]
+HoldoutOpt = Annotated[
+    Path | None,
+    typer.Option("--holdout", metavar="FILE", help="A separate file to compare old and new on."),
+]
+HoldoutAfterOpt = Annotated[
+    str | None,
+    typer.Option("--holdout-after", metavar="DATE", help="Hold out the snapshots after this date."),
+]
+ForceOpt = Annotated[
+    bool, typer.Option("--force", help="Write the new scheme even if it ranks the holdout worse.")
+]
+
+
 @guarded
 def calibrate(
     scheme: Annotated[Path, typer.Argument(metavar="SCHEME", help="Scheme file (YAML).")],
@@ -54,35 +94,16 @@ def calibrate(
     outcome_id: OutcomeIdOpt = None,
     horizon: HorizonOpt = "90d",
     observed_until: ObservedOpt = None,
-    fit: Annotated[
-        str,
-        typer.Option(
-            "--fit", metavar="WHAT", help="weights, or points: the tiers' points and the weights."
-        ),
-    ] = "weights",
-    holdout: Annotated[
-        Path | None,
-        typer.Option(
-            "--holdout", metavar="FILE", help="A separate file to compare old and new on."
-        ),
-    ] = None,
-    holdout_after: Annotated[
-        str | None,
-        typer.Option(
-            "--holdout-after", metavar="DATE", help="Hold out the snapshots after this date."
-        ),
-    ] = None,
-    force: Annotated[
-        bool,
-        typer.Option("--force", help="Write the new scheme even if it ranks the holdout worse."),
-    ] = False,
+    fit: FitOpt = "weights",
+    holdout: HoldoutOpt = None,
+    holdout_after: HoldoutAfterOpt = None,
+    force: ForceOpt = False,
     json: JsonOpt = False,
 ) -> None:
-    from chs.actions.backtest import parse_days
+    from chs.actions.backtest import parse_date, parse_days
     from chs.actions.calibrate import calibrate
     from chs.cli import render
     from chs.errors import OptionError
-    from chs.history import parse_date
 
     if fit not in ("weights", "points"):
         raise OptionError(f"--fit is weights or points (got {fit!r})")
@@ -97,12 +118,10 @@ def calibrate(
             churned_on=churned_on,
             outcome_id=outcome_id,
             horizon_days=parse_days(horizon, "--horizon"),
-            observed_until=parse_date(observed_until, "--observed-until")
-            if observed_until
-            else None,
+            observed_until=_date(parse_date, observed_until, "--observed-until"),
             fit="points" if fit == "points" else "weights",
             holdout=holdout,
-            holdout_after=parse_date(holdout_after, "--holdout-after") if holdout_after else None,
+            holdout_after=_date(parse_date, holdout_after, "--holdout-after"),
             force=force,
         )
     warn(result["warnings"])
@@ -110,3 +129,7 @@ def calibrate(
         print_json(result)
     else:
         render.calibration(console(), result)
+
+
+def _date(parse: Callable[[str, str], dt.date], text: str | None, option: str) -> dt.date | None:
+    return parse(text, option) if text is not None else None
