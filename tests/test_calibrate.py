@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from support import as_json, assert_failed, invoke, write
+from support import as_json, assert_failed, invoke, table_rows, write
 
 from chs.actions.calibrate import calibrate
 from chs.calibration import level_weights, percentages, tier_direction
@@ -363,7 +363,7 @@ def test_a_history_folder_trains_on_what_was_known_before_the_latest_snapshot(
     assert [(s["as_of"], s["role"], s["reason"]) for s in got["snapshots"]] == [
         ("2026-01-01", "train", None),
         ("2026-04-01", "train", None),
-        ("2026-05-01", None, "its horizon ends after the holdout's date (training would look ahead)"),
+        ("2026-05-01", None, "its horizon ends after the holdout's date: training on it would look ahead"),
         ("2026-07-01", "holdout", None),
     ]  # fmt: skip
     train, hold = expected(churn, DATES[:2]), expected(churn, DATES[3:])
@@ -433,4 +433,35 @@ def test_churn_dates_need_dated_snapshots(tmp_path: Path, scheme: Path) -> None:
         4,
         f"Error: {data}: a raw export has no date, which churn dates need: give a history "
         "folder, or a yes/no outcome",
+    )
+
+
+def test_the_report_shows_tiers_bands_and_snapshots(tmp_path: Path, scheme: Path) -> None:
+    tiered = write(tmp_path / "t.yaml", TIERED)
+    data = tiered_export(tmp_path / "d.csv", (10, 30, 50))
+    shown = invoke("calibrate", tiered, "--data", data, "--outcome", "churned", "--fit", "points",
+                   "-o", tmp_path / "t2.yaml")  # fmt: skip
+    assert shown.exit_code == 0, shown.output
+    assert table_rows(shown.stdout, "Points by tier (training rows)")[:3] == [
+        ["signal", "tier", "customers", "churn rate", "old", "new"],
+        ["x", ">= 60", "100", "10.0 %", "100.0", "100.0"],
+        ["x", ">= 30", "100", "30.0 %", "100.0", "50.0"],
+    ]
+    # old scores: (100 * 100 + 1 * 0) / 101 = 99.0 (x 70, plan a), 99.5 (x 40, b), 0.99
+    # (x 10, c): high holds 200 rows, 40 churners; low 100 rows, 50 churners. The new
+    # scores come from five folds' fits, so only their count is certain.
+    bands = table_rows(shown.stdout, "Holdout churn by band")
+    assert [row[:3] for row in bands] == [
+        ["band", "old customers", "old churn"],
+        ["high", "200", "20.0 %"],
+        ["low", "100", "50.0 %"],
+    ]
+    assert int(bands[1][3]) + int(bands[2][3]) == 300
+    folder, outcomes, _ = history(tmp_path, scheme)
+    dated = invoke("calibrate", scheme, "--history", folder, "--outcomes", outcomes,
+                   "--observed-until", "2026-10-01", "-o", tmp_path / "s2.yaml")  # fmt: skip
+    assert dated.exit_code == 0, dated.output
+    assert dated.stdout.splitlines()[1] == (
+        "Snapshots: trained on 2026-01-01, 2026-04-01; held out 2026-07-01; left out "
+        "2026-05-01 (its horizon ends after the holdout's date: training on it would look ahead)"
     )

@@ -320,7 +320,7 @@ def _snapshot_roles(
         )
         reason = use.reason
         if reason is None and role is None:
-            reason = "its horizon ends after the holdout's date (training would look ahead)"
+            reason = "its horizon ends after the holdout's date: training on it would look ahead"
         out.append({"path": use.path, "as_of": use.as_of, "role": role, "reason": reason})
     return out
 

@@ -883,6 +883,8 @@ def calibration(con: Console, c: dict[str, Any]) -> None:
         f"({_count(rows['train_churned'])} churned); holdout: {c['holdout']}, "
         f"{_count(rows['holdout'])} rows ({_count(rows['holdout_churned'])} churned)",
     )
+    if c["snapshots"]:
+        _say(con, _snapshot_roles(c["snapshots"]))
     old, new = c["old"], c["new"]
     _table(
         con,
@@ -908,6 +910,22 @@ def calibration(con: Console, c: dict[str, Any]) -> None:
         [[a, *[c["transitions"][a].get(b, 0) for b in bands]] for a in c["transitions"]],
     )
     _say(con, f"New scheme written to {c['output']}")
+
+
+def _snapshot_roles(snapshots: list[dict[str, Any]]) -> str:
+    """Which snapshots trained, which held out, and which were left out and why."""
+    parts = []
+    for role, said in (("train", "trained on"), ("holdout", "held out"),
+                       ("train and holdout", "cross-validated")):  # fmt: skip
+        days = [s["as_of"] for s in snapshots if s["role"] == role]
+        if days:
+            parts.append(f"{said} {', '.join(days)}")
+    reasons: dict[str, list[str]] = {}
+    for s in snapshots:
+        if s["role"] is None:
+            reasons.setdefault(s["reason"], []).append(s["as_of"])
+    parts += [f"left out {', '.join(days)} ({why})" for why, days in reasons.items()]
+    return "Snapshots: " + "; ".join(parts)
 
 
 def _calibrated_points(con: Console, points: list[dict[str, Any]]) -> None:
