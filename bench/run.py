@@ -9,7 +9,10 @@ in a subprocess and prints medians, ratios to the floor and peak resident memory
 - chs: `chs score` with bench/scheme.yaml (10 signals), CSV to Parquet;
 - pandas / duckdb: the same scheme written by hand (bench/pandas_score.py, duckdb_score.py);
 - with --previous: the floor of reading both inputs, and `chs score --previous`;
-- diff: the floor of reading two scored files, and `chs diff`.
+- diff: the floor of reading two scored files, and `chs diff`;
+- backtest: `chs backtest --history DIR --outcomes churn.csv --horizon 90d` over 12
+  scored snapshots of --backtest-rows customers (default 1,000,000; bench/generate.py
+  --history writes them), which must stay under 1 GiB (0 skips it).
 
 Benchmark-only dependencies: numpy, pandas, pyarrow, duckdb (pip install -e '.[bench]').
 """
@@ -31,6 +34,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 PY = sys.executable
 CHS = str(Path(sys.executable).parent / "chs")
+SNAPSHOTS = 12  # the backtest's history: 12 monthly snapshots
+BACKTEST_LIMIT_MB = 1024  # issue 12: the backtest of 12 x 1 million stays under 1 GiB
 
 
 @dataclass
@@ -79,7 +84,32 @@ def floor_cmd(*inputs: Path, out: Path) -> list[str]:
     return [PY, "-c", code]
 
 
-def run(rows: int, runs: int, data: Path, *, previous: bool, tools: list[str]) -> dict:
+def bench_backtest(rows: int, runs: int, data: Path) -> Result:
+    """`chs backtest` over SNAPSHOTS scored snapshots of `rows` customers each, with their
+    churn dates (generated once into data/backtest)."""
+    folder = data / "backtest"
+    stamp, size = folder / "rows.txt", f"{rows} x {SNAPSHOTS}"
+    if not (stamp.exists() and stamp.read_text() == size):
+        shutil.rmtree(folder, ignore_errors=True)
+        print(f"generating {SNAPSHOTS} snapshots of {rows:,} customers in {folder} ...", flush=True)
+        gen = [PY, str(HERE / "generate.py"), "--rows", str(rows), "--out", str(folder)]
+        subprocess.run([*gen, "--history", str(SNAPSHOTS)], check=True)
+        stamp.write_text(size)
+    print(f"backtest: {SNAPSHOTS} snapshots x {rows:,} customers, {runs} runs", flush=True)
+    cmd = [CHS, "backtest", "--history", str(folder / "history")]
+    cmd += ["--outcomes", str(folder / "churn.csv"), "--horizon", "90d"]
+    return bench(f"chs backtest ({SNAPSHOTS} x {rows:,} customers)", cmd, runs)
+
+
+def run(
+    rows: int,
+    runs: int,
+    data: Path,
+    *,
+    previous: bool,
+    tools: list[str],
+    backtest_rows: int = 1_000_000,
+) -> dict:
     data.mkdir(parents=True, exist_ok=True)
     customers, prev = data / "customers.csv", data / "previous.csv"
     stamp = data / "rows.txt"
@@ -153,6 +183,8 @@ def run(rows: int, runs: int, data: Path, *, previous: bool, tools: list[str]) -
             [CHS, "diff", str(last), str(out / "chs.parquet"), "-o", str(out / "diff.parquet")],
             runs,
         )
+    if backtest_rows:
+        results["chs_backtest"] = bench_backtest(backtest_rows, runs, data)
     return {"rows": rows, "runs": runs, "results": results}
 
 
@@ -177,10 +209,17 @@ def report(outcome: dict) -> str:
         row(key, "floor_previous")
     for key in ("floor_diff", "chs_diff"):
         row(key, "floor_diff")
+    if "chs_backtest" in r:  # no floor: nothing else reads snapshots against outcomes
+        b = r["chs_backtest"]
+        lines.append(f"| {b.name} | {b.median:.2f} s | - | {b.peak_mb:,.0f} MB |")
     if "pandas" in r:
         lines.append(f"\nchs is {r['pandas'].median / r['chs'].median:.2f} x faster than pandas")
     if "duckdb" in r:
         lines.append(f"chs is {r['duckdb'].median / r['chs'].median:.2f} x faster than DuckDB")
+    if "chs_backtest" in r:
+        peak = r["chs_backtest"].peak_mb
+        under = "under" if peak < BACKTEST_LIMIT_MB else "OVER"
+        lines.append(f"chs backtest peaks at {peak:,.0f} MB: {under} 1 GiB")
     return "\n".join(lines)
 
 
@@ -195,10 +234,21 @@ def main() -> None:
     parser.add_argument(
         "--tools", default="pandas,duckdb", help="competitors to run (comma-separated)"
     )
+    parser.add_argument(
+        "--backtest-rows",
+        type=int,
+        default=1_000_000,
+        help=f"customers in each of the backtest's {SNAPSHOTS} snapshots (0: no backtest)",
+    )
     parser.add_argument("--json", type=Path, help="also write the measurements here")
     args = parser.parse_args()
     outcome = run(
-        args.rows, args.runs, args.data, previous=args.previous, tools=args.tools.split(",")
+        args.rows,
+        args.runs,
+        args.data,
+        previous=args.previous,
+        tools=args.tools.split(","),
+        backtest_rows=args.backtest_rows,
     )
     print()
     print(report(outcome))

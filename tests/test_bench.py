@@ -3,6 +3,7 @@ pandas and DuckDB competitors compute what chs computes (the comparison is fair)
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -28,6 +29,8 @@ def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
             "--data",
             str(data),
             "--previous",
+            "--backtest-rows",
+            "3000",
         ],
         capture_output=True,
         text=True,
@@ -51,6 +54,7 @@ def test_the_benchmark_runs_every_tool_and_prints_the_table(smoke: tuple[str, Pa
         "chs score --previous",
         "floor of two scored files",
         "chs diff",
+        "chs backtest (12 x 3,000 customers)",
     ]
     # every floor is its own yardstick
     assert [line.split(" | ")[2] for line in table[1:] if line.startswith("| floor")] == [
@@ -88,3 +92,36 @@ def test_competitors_compute_what_chs_computes(smoke: tuple[str, Path]) -> None:
             assert all(
                 abs(a - b) <= 0.1 + 1e-9 for (_, a), (_, b) in zip(mine, theirs, strict=True)
             )
+
+
+def test_the_backtest_history_has_twelve_snapshots_whose_horizons_are_all_observed(
+    smoke: tuple[str, Path],
+) -> None:
+    out, data = smoke
+    assert "chs backtest peaks at" in out
+    folder = data / "backtest"
+    dates = sorted(p.name for p in (folder / "history").iterdir())
+    assert dates == [f"as_of=2025-{m:02d}-01" for m in range(1, 13)]
+    first = pl.read_parquet(folder / "history" / dates[0] / "scores.parquet")
+    assert first.height == 3000
+    assert {"customer_id", "score", "band", "mrr", "points_logins"} <= set(first.columns)
+    done = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "chs"),
+            "backtest",
+            "--history",
+            str(folder / "history"),
+            "--outcomes",
+            str(folder / "churn.csv"),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    # churn is known four months past the last snapshot: every 90-day horizon is observed
+    assert [s["used"] for s in result["snapshots"]] == [True] * 12
+    assert result["customers"] == 12 * 3000
+    assert 0.6 < result["auc"] < 0.9  # churn was drawn higher where health is low
