@@ -86,12 +86,25 @@ def scored_rows(
 ) -> pl.DataFrame:
     """Every source scored with the scheme: ROW_ID, FILE, DATE, DEFINITION, score, band,
     the signals' points and CHURNED, one row per customer and source."""
-    frames = [_source_rows(scheme, s, labels, csv) for s in sources]
-    return pl.concat(frames, how="vertical_relaxed")
+    return read_rows(scheme, sources, labels, csv)[0]
 
 
-def _source_rows(scheme: Scheme, source: Source, labels: Labels, csv: CsvOptions) -> pl.DataFrame:
-    """One source's rows, labelled."""
+def read_rows(
+    scheme: Scheme, sources: list[Source], labels: Labels, csv: CsvOptions
+) -> tuple[pl.DataFrame, int | None]:
+    """The scored rows, and how many of the outcomes file's customers are in the
+    sources (None without one): the others match no scored customer."""
+    pieces = [_source_rows(scheme, s, labels, csv) for s in sources]
+    frame = pl.concat([rows for rows, _ in pieces], how="vertical_relaxed")
+    if labels.outcomes is None:
+        return frame, None
+    return frame, pl.concat([keys for _, keys in pieces]).n_unique()
+
+
+def _source_rows(
+    scheme: Scheme, source: Source, labels: Labels, csv: CsvOptions
+) -> tuple[pl.DataFrame, pl.Series]:
+    """One source's rows, labelled, and the outcomes' customers it has."""
     points = [f"points_{f.name}" for f in scheme.flat_signals()]
     definition = pl.col("definition") if scheme.segments is not None else pl.lit(None)
     with planned(source.path, scheme, csv, source.date) as (data, plan):
@@ -101,12 +114,15 @@ def _source_rows(scheme: Scheme, source: Source, labels: Labels, csv: CsvOptions
             _check_outcome_column(data.frame.collect_schema().names(), labels.outcome, source)
             check_yes_no(data.numbered(), labels.outcome, str(source.path))
             rows = rows.with_columns(yes_no(pl.col(labels.outcome)).fill_null(False).alias(CHURNED))
+            matched = pl.LazyFrame(schema={KEY: pl.String})
         else:
             if labels.outcomes.dated and source.date is None:
                 raise DataError(
                     f"{source.path}: a raw export has no date, which churn dates need: give "
                     "a history folder, or a yes/no outcome"
                 )
+            found = labels.outcomes.frame.lazy()
+            matched = found.join(rows, on=KEY, how="semi").select(KEY)
             rows = labelled(rows, labels.outcomes, source.date, labels.horizon)
         query = rows.select(
             pl.col(KEY).alias(ROW_ID),
@@ -118,8 +134,8 @@ def _source_rows(scheme: Scheme, source: Source, labels: Labels, csv: CsvOptions
             *points,
             CHURNED,
         )
-        (frame,) = collect([query], data, scheme=scheme)
-    return frame
+        frame, keys = collect([query, matched], data, scheme=scheme)
+    return frame, keys[KEY]
 
 
 def _check_outcome_column(names: list[str], outcome: str, source: Source) -> None:

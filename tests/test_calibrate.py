@@ -465,3 +465,22 @@ def test_the_report_shows_tiers_bands_and_snapshots(tmp_path: Path, scheme: Path
         "Snapshots: trained on 2026-01-01, 2026-04-01; held out 2026-07-01; left out "
         "2026-05-01 (its horizon ends after the holdout's date: training on it would look ahead)"
     )
+
+
+def test_a_yes_no_outcomes_file_labels_raw_exports(tmp_path: Path, scheme: Path) -> None:
+    # the export's own churned column is ignored: the outcomes file says who churned;
+    # two of its customers are in no export, which a warning counts
+    data = export(tmp_path / "d.csv", 12, "a", rows=300)
+    rows = data.read_text().splitlines()[1:]
+    flags = "".join(f"{r.split(',')[0]},{r.split(',')[3]}\n" for r in rows)
+    outcomes = write(tmp_path / "o.csv", "id,left\n" + flags + "x1,yes\nx2,no\n")
+    plain = write(tmp_path / "plain.csv", "id,a,b\n" + "".join(
+        ",".join(r.split(",")[:3]) + "\n" for r in rows))  # fmt: skip
+    got = calibrate(scheme, [plain], outcomes=outcomes, outcome="left", output=tmp_path / "n.yaml",
+                    force=True)  # fmt: skip
+    assert got["rows"]["train"] == 300
+    assert got["rows"]["train_churned"] == sum(r.endswith(",yes") for r in rows)
+    assert got["warnings"][0] == (
+        f"{outcomes}: 2 of 302 customers match no scored customer (ids written another "
+        "way, or customers not scored)"
+    )

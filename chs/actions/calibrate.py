@@ -25,6 +25,7 @@ from chs.training import (
     SnapshotUse,
     Source,
     history_sources,
+    read_rows,
     scored_rows,
     tier_rows,
 )
@@ -108,7 +109,8 @@ def calibrate(
     sources, listed, warnings = _sources(data, history, holdout, labels, observed_until)
     extra = [Path(outcomes)] if outcomes is not None else []
     _check_output(output, [Path(scheme_path), *(s.path for s in sources), *extra])
-    old = scored_rows(scheme, sources, labels, csv)
+    old, matched = read_rows(scheme, sources, labels, csv)
+    warnings += _unmatched(labels, matched)
     tiers = tier_rows(scheme, sources, csv) if fit == "points" else None
     split = _split(old, labels, holdout, holdout_after)
     train = old.filter(split.train)
@@ -323,6 +325,17 @@ def _snapshot_roles(
             reason = "its horizon ends after the holdout's date: training on it would look ahead"
         out.append({"path": use.path, "as_of": use.as_of, "role": role, "reason": reason})
     return out
+
+
+def _unmatched(labels: Labels, matched: int | None) -> list[str]:
+    """The outcomes' customers found in no source, which tell ids written another way."""
+    found = labels.outcomes
+    if found is None or matched is None or matched == found.frame.height:
+        return []
+    return [
+        f"{found.path}: {found.frame.height - matched:,} of {found.frame.height:,} customers "
+        "match no scored customer (ids written another way, or customers not scored)"
+    ]
 
 
 def _same_rows(scored: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
