@@ -16,6 +16,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
+from support import invoke
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "sample_data"
@@ -126,3 +127,30 @@ def test_train_csv_is_the_august_snapshot_with_churn_within_90_days() -> None:
     expected = ["yes" if c in soon else "no" for c in train["customer_id"]]
     assert train["churned"].to_list() == expected
     assert 50 <= expected.count("yes") <= 150  # enough churners to calibrate on
+
+
+# -- the README's examples on the shipped history are what chs prints -------------------------
+
+
+def readme_block(command: str) -> list[str]:
+    """The lines a README example shows after `$ COMMAND`, up to the end of its block."""
+    lines = (REPO / "README.md").read_text().splitlines()
+    start = lines.index(f"$ {command}") + 1
+    return lines[start : lines.index("```", start)]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "chs backtest --history sample_data/history --outcomes sample_data/churn.csv --horizon 90d",
+        "chs forecast --history sample_data/history --months 12 --what-if red:green=10%",
+    ],
+)
+def test_the_readme_examples_on_the_history_are_what_chs_prints(
+    command: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(REPO)
+    result = invoke(*command.split()[1:])
+    assert result.exit_code == 0, result.output
+    # the warnings (stderr) come first on a terminal, then the report
+    assert result.stderr.splitlines() + result.stdout.splitlines() == readme_block(command)
