@@ -10,6 +10,17 @@ import polars as pl
 from polars.expr.whenthen import ChainedThen, Then
 
 
+def added(terms: Iterable[pl.Expr]) -> pl.Expr:
+    """The sum of the terms, added left to right: ((a + b) + c). `pl.sum_horizontal`
+    reduces in parallel, in an order that depends on the threads, so its last bit may
+    differ from run to run and from any SQL engine; the SQL compiler adds in this order
+    too, so both give the same numbers to the bit."""
+    total: pl.Expr | None = None
+    for term in terms:
+        total = term if total is None else total + term
+    return pl.lit(0.0) if total is None else total
+
+
 def first_match(
     pairs: Iterable[tuple[pl.Expr, pl.Expr]], otherwise: pl.Expr | None = None
 ) -> pl.Expr:

@@ -19,7 +19,7 @@ from chs.columns import group_column, group_work, internal, points_column, point
 from chs.engine.parsing import ColumnReader
 from chs.engine.reasons import TENTHS, top_keys
 from chs.engine.values import SignalValue, signal_value
-from chs.exprs import first_match, labelled
+from chs.exprs import added, first_match, labelled
 from chs.scheme import FlatSignal, Scheme, Signal, Tier
 
 
@@ -171,8 +171,8 @@ def compile_definition(
     lf, problems = signal_points(lf, st, parsed)
     lf, groups = weighted_means(lf, st)
     score = pl.col(st.col("score")).round(1, mode="half_away_from_zero")
-    coverage = pl.sum_horizontal(
-        [pl.when(pl.col(st.col("has", f.name))).then(f.share).otherwise(0.0) for f in st.flats]
+    coverage = added(
+        pl.when(pl.col(st.col("has", f.name))).then(f.share).otherwise(0.0) for f in st.flats
     )
     band = band_of(d, score)
     lf, reasons = reasons_text(lf, st)
@@ -282,8 +282,8 @@ def policy_points(
 def weighted_mean(items: list[tuple[pl.Expr, pl.Expr, float]]) -> tuple[pl.Expr, pl.Expr]:
     """(mean, total weight) of the (value, present, weight) items that are present; the
     mean is null when none is."""
-    num = pl.sum_horizontal([pl.when(ok).then(v * w).otherwise(0.0) for v, ok, w in items])
-    den = pl.sum_horizontal([pl.when(ok).then(pl.lit(w)).otherwise(0.0) for _, ok, w in items])
+    num = added(pl.when(ok).then(v * w).otherwise(0.0) for v, ok, w in items)
+    den = added(pl.when(ok).then(pl.lit(w)).otherwise(0.0) for _, ok, w in items)
     return pl.when(den > 0).then(num / den), den
 
 
