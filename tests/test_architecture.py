@@ -48,7 +48,9 @@ def layer(module: str) -> int:
         return 0
     if module == "chs.scheme" or module.startswith("chs.scheme."):
         return 1
-    if module in ("chs.files", "chs.workbook", "chs.engine") or module.startswith("chs.engine."):
+    if module in ("chs.files", "chs.workbook", "chs.engine", "chs.sql") or module.startswith(
+        ("chs.engine.", "chs.sql.")
+    ):
         return 2
     if module in ANALYSES:
         return 3

@@ -1,0 +1,335 @@
+"""One score definition (the scheme, a segment or an extra score) compiled into SQL
+columns, stage by stage as chs/engine/definition.py computes them in Polars: values,
+points under the missing policies, weighted means (groups, then the score), each
+signal's effective weight and lost points, the reasons, band and coverage.
+
+Each stage is a list of (working column, expression) that reads only the columns of
+earlier stages, so the query is a chain of CTEs and no expression is repeated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from itertools import pairwise
+
+from sqlglot import exp
+
+import chs.sql.build as b
+from chs.columns import group_column, points_column
+from chs.engine.reasons import SCALE, TENTHS
+from chs.scheme import FlatSignal, Scheme, Signal, Tier
+from chs.sql.expressions import Columns, compile_expression
+
+Stage = list[tuple[str, exp.Expression]]
+REASON_FLOOR = 0.05  # a reason is shown from 0.05 lost points (as the Polars engine)
+
+
+@dataclass
+class CompiledSql:
+    """One definition's stages, row problems and output expressions (over the last
+    stage's columns)."""
+
+    prefix: str
+    stages: list[Stage] = field(default_factory=list)
+    problems: list[tuple[exp.Expression, str]] = field(default_factory=list)
+    outputs: list[tuple[str, exp.Expression]] = field(default_factory=list)
+    score: exp.Expression | None = None  # the raw score's working column
+    band: exp.Expression | None = None
+    points: dict[str, str] = field(default_factory=dict)  # signal -> working column
+    groups: dict[str, str] = field(default_factory=dict)  # group -> working column
+
+    def work(self, kind: str, name: str = "") -> str:
+        return f"chs_{kind}_{self.prefix}{name}"
+
+    def ref(self, kind: str, name: str = "") -> exp.Column:
+        return b.col(self.work(kind, name))
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every definition reads: how an expression reads a column, and the date."""
+
+    columns: Columns
+    as_of: exp.Expression  # a DATE literal, or CURRENT_DATE
+    where: Callable[[str, str], str]  # (signal, key) -> FILE:LINE, for refusals
+
+
+def compile_definition(d: Scheme, prefix: str, ctx: Context, named: str = "") -> CompiledSql:
+    """All the stages of one definition: working columns under `prefix`, outputs under
+    `named` (a segment's are the scheme's own names; an extra score's, `<name>_`)."""
+    out = CompiledSql(prefix)
+    flats = d.flat_signals()
+    out.stages.append([(out.work("v", f.name), _value(f, ctx)) for f in flats])
+    out.stages.append(_points(out, flats))
+    _means(out, d, flats)
+    _losses(out, d, flats)
+    reasons = _reasons(out, flats, d.reasons)
+    score = b.rounded(out.ref("score"), 1, even=False)
+    coverage = b.added([b.case([(_has(out, f), b.number(f.share))], b.number(0.0)) for f in flats])
+    out.band = _band(d, score)
+    out.outputs = [
+        *[
+            (points_column(f.name, named), b.rounded(out.ref("p", f.name), 2, even=True))
+            for f in flats
+        ],
+        *[
+            (group_column(g, named), b.rounded(b.col(c), 1, even=False))
+            for g, c in out.groups.items()
+        ],
+        (f"{named}score", score),
+        (f"{named}band", out.band),
+        (f"{named}coverage", b.rounded(coverage, 3, even=True)),
+        (f"{named}reasons", reasons),
+    ]
+    out.score = out.ref("score")
+    return out
+
+
+def _has(out: CompiledSql, f: FlatSignal) -> exp.Expression:
+    return exp.Not(this=exp.Is(this=out.ref("v", f.name), expression=exp.Null()))
+
+
+def _value(f: FlatSignal, ctx: Context) -> exp.Expression:
+    """A signal's value: a number (DOUBLE), days to or from a date, or a map's text
+    (trimmed, empty as NULL, lowered unless `match: exact`)."""
+    sig = f.signal
+    if sig.expr is not None:
+        try:
+            raw = compile_expression(sig.expr, ctx.columns)
+        except ValueError as exc:
+            raise _refusal(ctx, f.name, "expr", str(exc)) from None
+    else:
+        name = sig.read_column
+        assert name is not None
+        raw = ctx.columns[name].copy() if name in ctx.columns else b.col(name)
+    if sig.dated is not None:
+        day = exp.cast(raw, b.DATE)
+        pair = (day, ctx.as_of.copy()) if sig.days_until is not None else (ctx.as_of.copy(), day)
+        return b.double(exp.DateDiff(this=pair[0], expression=pair[1], unit=exp.var("DAY")))
+    if sig.map is not None:
+        text = exp.Nullif(this=exp.Trim(this=b.as_text(raw)), expression=b.text(""))
+        return text if sig.exact else exp.Lower(this=text)
+    return b.double(raw)
+
+
+def _refusal(ctx: Context, signal: str, key: str, why: str) -> ValueError:
+    return ValueError(f"{ctx.where(signal, key)}: signal {signal}: {why}")
+
+
+def _points(out: CompiledSql, flats: list[FlatSignal]) -> Stage:
+    """Each signal's points under its missing policy; its problems (an unknown category
+    without `other`, a missing value under `reject`)."""
+    stage: Stage = []
+    for f in flats:
+        value = out.ref("v", f.name)
+        raw = _raw_points(f.signal, value)
+        if f.signal.map is not None and f.signal.other is None:
+            known = exp.In(
+                this=value.copy(), expressions=[b.text(c) for c in f.signal.categories()]
+            )
+            unknown = exp.And(this=exp.Not(this=exp.Is(this=value.copy(), expression=exp.Null())),
+                              expression=exp.Not(this=b.paren(known)))  # fmt: skip
+            out.problems.append((unknown, f"{f.name}: not in its map and it has no `other`"))
+        policy = f.missing
+        if policy == "reject":
+            out.problems.append(
+                (exp.Is(this=value.copy(), expression=exp.Null()), f"{f.name}: no value")
+            )
+            fallback = b.null()
+        elif policy == "zero":
+            fallback = b.number(0.0)
+        elif policy == "redistribute":
+            fallback = b.null()
+        else:
+            fallback = b.number(float(policy))
+        present = exp.Not(this=exp.Is(this=value.copy(), expression=exp.Null()))
+        stage.append((out.work("p", f.name), b.case([(present, raw)], fallback)))
+        out.points[f.name] = out.work("p", f.name)
+    return stage
+
+
+def _raw_points(sig: Signal, value: exp.Expression) -> exp.Expression:
+    if sig.points is not None:
+        return _tiers(sig.points, value)
+    if sig.linear is not None:
+        return _linear(sig.linear, value)
+    assert sig.map is not None
+    pairs = [
+        (exp.EQ(this=value.copy(), expression=b.text(c)), b.number(p))
+        for c, p in sig.categories().items()
+    ]
+    return b.case(pairs, b.number(sig.other) if sig.other is not None else b.null())
+
+
+def _tiers(tiers: list[Tier], value: exp.Expression) -> exp.Expression:
+    """The first tier that holds; the last is the catch-all."""
+    pairs = []
+    for tier in tiers[:-1]:
+        iv = tier.interval()
+        conds: list[exp.Expression] = []
+        if iv.low is not None:
+            kind = exp.GT if iv.low_strict else exp.GTE
+            conds.append(kind(this=value.copy(), expression=b.number(iv.low)))
+        if iv.high is not None:
+            kind = exp.LT if iv.high_strict else exp.LTE
+            conds.append(kind(this=value.copy(), expression=b.number(iv.high)))
+        cond: exp.Expression = exp.true()
+        for c in conds:
+            cond = exp.And(this=b.paren(cond), expression=b.paren(c))
+        pairs.append((cond, b.number(tier.points)))
+    return b.case(pairs, b.number(tiers[-1].points))
+
+
+def _linear(knots: list[tuple[float, float]], value: exp.Expression) -> exp.Expression:
+    """Interpolation through the fraction of the segment, clamped at both ends, with
+    the same operations as the Polars engine: ya + (yb - ya) * ((v - xa) / (xb - xa))."""
+    (x0, y0), (_, yn) = knots[0], knots[-1]
+    pairs = [(exp.LTE(this=value.copy(), expression=b.number(x0)), b.number(y0))]
+    for (xa, ya), (xb, yb) in pairwise(knots):
+        fraction = b.div(b.sub(value.copy(), b.number(xa)), b.number(xb - xa))
+        pairs.append(
+            (exp.LTE(this=value.copy(), expression=b.number(xb)),
+             b.add(b.number(ya), b.mul(b.number(yb - ya), fraction)))
+        )  # fmt: skip
+    return b.case(pairs, b.number(yn))
+
+
+def _weighted(items: list[tuple[exp.Expression, float]]) -> tuple[exp.Expression, exp.Expression]:
+    """(mean, total weight) of the items that are not NULL; the mean NULL when none is."""
+
+    def present(v: exp.Expression) -> exp.Expression:
+        return exp.Not(this=exp.Is(this=v.copy(), expression=exp.Null()))
+
+    num = b.added(
+        [b.case([(present(v), b.mul(v.copy(), b.number(w)))], b.number(0.0)) for v, w in items]
+    )
+    den = b.added([b.case([(present(v), b.number(w))], b.number(0.0)) for v, w in items])
+    return num, den
+
+
+def _means(out: CompiledSql, d: Scheme, flats: list[FlatSignal]) -> None:
+    """Group scores (a stage), then the score and its total weight (a stage)."""
+    p = {f.name: out.ref("p", f.name) for f in flats}
+    items: list[tuple[exp.Expression, float]]
+    if d.groups is None:
+        items = [(p[f.name], f.signal.weight) for f in flats]
+    else:
+        stage: Stage = []
+        for g, group in d.groups.items():
+            num, den = _weighted([(p[n], s.weight) for n, s in group.signals.items()])
+            stage += [(out.work("den", g), den), (out.work("num", g), num)]
+        out.stages.append(stage)
+        mean: Stage = []
+        for g in d.groups:
+            over = exp.GT(this=out.ref("den", g), expression=b.number(0.0))
+            mean.append(
+                (out.work("g", g), b.case([(over, b.div(out.ref("num", g), out.ref("den", g)))]))
+            )
+            out.groups[g] = out.work("g", g)
+        out.stages.append(mean)
+        items = [(out.ref("g", g), group.weight) for g, group in d.groups.items()]
+    num, den = _weighted(items)
+    out.stages.append([(out.work("num"), num), (out.work("den"), den)])
+    over = exp.GT(this=out.ref("den"), expression=b.number(0.0))
+    out.stages.append(
+        [(out.work("score"), b.case([(over, b.div(out.ref("num"), out.ref("den")))]))]
+    )
+
+
+def _losses(out: CompiledSql, d: Scheme, flats: list[FlatSignal]) -> None:
+    """Each signal's effective weight and the weighted points it lost (a stage)."""
+    stage: Stage = []
+    for f in flats:
+        present = exp.Not(this=exp.Is(this=out.ref("p", f.name), expression=exp.Null()))
+        share = b.div(b.number(f.signal.weight), out.ref("den"))
+        if d.groups is not None:
+            assert f.group is not None
+            group = d.groups[f.group]
+            share = b.mul(b.div(b.number(group.weight), out.ref("den")),
+                          b.div(b.number(f.signal.weight), out.ref("den", f.group)))  # fmt: skip
+        effective = b.case([(present, share)], b.number(0.0))
+        kept = exp.Coalesce(this=out.ref("p", f.name), expressions=[b.number(100.0)])
+        stage.append((out.work("loss", f.name), b.mul(effective, b.sub(b.number(100.0), kept))))
+    out.stages.append(stage)
+
+
+def _reasons(out: CompiledSql, flats: list[FlatSignal], k: int) -> exp.Expression:
+    """The k signals that lost the most, as chs/engine/reasons.py ranks them: each
+    signal one integer (its loss in millionths, its rank, its missing flag), the
+    largest first, each next the largest below; then `logins -12.3; nps (missing) -7.5`."""
+    n = len(flats)
+    if k == 0 or n == 0:
+        return b.text("")
+    step = 2 * n
+    codes: Stage = []
+    for i, f in enumerate(flats):
+        loss = exp.Coalesce(this=out.ref("loss", f.name), expressions=[b.number(0.0)])
+        clipped = b.case([(exp.LT(this=loss, expression=b.number(0.0)), b.number(0.0)),
+                          (exp.GT(this=loss.copy(), expression=b.number(100.0)), b.number(100.0))],
+                         loss.copy())  # fmt: skip
+        millionths = exp.cast(b.rounded(b.mul(clipped, b.number(SCALE)), 0, even=False), b.BIGINT)
+        flag = b.case([(_has(out, f), b.integer(0))], b.integer(1))
+        code = b.add(b.add(b.mul(millionths, b.integer(step)), b.integer(2 * (n - 1 - i))), flag)
+        codes.append((out.work("code", str(i)), code))
+    out.stages.append(codes)
+    refs = [out.ref("code", str(i)) for i in range(n)]
+    for rank in range(min(k, n)):
+        if rank == 0:
+            best = b.greatest(refs)
+        else:
+            above = out.ref("top", str(rank - 1))
+            best = b.greatest(
+                [b.case([(exp.LT(this=c.copy(), expression=above.copy()), c.copy())]) for c in refs]
+            )
+        out.stages.append([(out.work("top", str(rank)), best)])
+    threshold = round(REASON_FLOOR * SCALE) * step
+    labels = [lab for f in flats for lab in (f.name, f"{f.name} (missing)")]
+    texts = [
+        _place_text(out.ref("top", str(r)), step, n, threshold, labels) for r in range(min(k, n))
+    ]
+    parts = [exp.Coalesce(this=texts[0], expressions=[b.text("")])]
+    parts += [
+        exp.Coalesce(this=b.concat([b.text("; "), t]), expressions=[b.text("")]) for t in texts[1:]
+    ]
+    return b.concat(parts)
+
+
+def _place_text(
+    top: exp.Expression, step: int, n: int, threshold: int, labels: list[str]
+) -> exp.Expression:
+    """One place's text, NULL when it is not shown (below the floor)."""
+    quotient = b.floor(b.div(top.copy(), b.number(step)))  # millionths
+    rest = b.sub(top.copy(), b.mul(quotient.copy(), b.number(step)))
+    flag = b.sub(rest.copy(), b.mul(b.floor(b.div(rest.copy(), b.number(2))), b.number(2)))
+    index = b.sub(b.number(n - 1), b.floor(b.div(rest.copy(), b.number(2))))
+    slot = b.add(b.mul(index, b.number(2)), flag)
+    label = b.case(
+        [
+            (exp.EQ(this=slot.copy(), expression=b.number(j)), b.text(lab))
+            for j, lab in enumerate(labels)
+        ]
+    )
+    tenths = b.floor(b.div(b.add(quotient, b.number(50_000)), b.number(100_000)))
+    whole = b.floor(b.div(tenths.copy(), b.number(10)))
+    digit = b.sub(tenths.copy(), b.mul(whole.copy(), b.number(10)))
+    said = b.concat([label, b.text(" -"), b.whole_text(whole), b.text("."), b.whole_text(digit)])
+    assert TENTHS == 1001  # losses run 0.0 to 100.0
+    return b.case([(exp.GTE(this=top.copy(), expression=b.integer(threshold)), said)])
+
+
+def _band(d: Scheme, score: exp.Expression) -> exp.Expression:
+    """The first band whose threshold the rounded score reaches."""
+    pairs = []
+    for band in d.bands:
+        kind = exp.GT if band.strict else exp.GTE
+        pairs.append(
+            (kind(this=score.copy(), expression=b.number(band.threshold)), b.text(band.name))
+        )
+    return b.case(pairs)
+
+
+def today_literal(as_of: dt.date | None) -> exp.Expression:
+    """The run's date: a fixed date, or the engine's CURRENT_DATE."""
+    return b.date(as_of) if as_of is not None else exp.CurrentDate()

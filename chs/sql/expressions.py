@@ -1,0 +1,246 @@
+"""A scheme's SQL expression (signal `expr`, segment and alert `when`) rebuilt as a
+portable sqlglot tree for the compiled query.
+
+The text is first checked exactly as the Polars engine checks it (chs.scheme.expression:
+size, depth, the allow-list), then rebuilt node by node from a second allow-list, this
+module's own: a node type it does not list is refused, so nothing the scheme author
+wrote is pasted into the query. Column names become quoted identifiers (read through
+`columns`, which maps a name to what the query reads for it), literals become literals,
+and each construct gets the semantics the Polars engine gives it (true division, NULL
+when dividing by zero, ROUND half away from zero, GREATEST skipping NULLs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from sqlglot import exp
+
+import chs.sql.build as b
+from chs.scheme.expression import ExpressionError, check_expression
+
+Columns = Mapping[str, exp.Expression]
+
+
+def compile_expression(text: str, columns: Columns) -> exp.Expression:
+    """The expression as a portable tree; ExpressionError for what is refused."""
+    return _Translator(columns).node(check_expression(text))
+
+
+class _Translator:
+    """One expression's translation: the columns it reads."""
+
+    def __init__(self, columns: Columns) -> None:
+        self.columns = columns
+
+    def node(self, node: exp.Expression) -> exp.Expression:
+        handler = _NODES.get(type(node))
+        if handler is None:
+            raise ExpressionError(_refused(node))
+        return handler(self, node)
+
+    def arg(self, node: exp.Expression, key: str = "this") -> exp.Expression:
+        part = node.args.get(key)
+        if not isinstance(part, exp.Expression):
+            raise ExpressionError(f"{node.sql()[:40]!r}: {key} is missing")
+        return self.node(part)
+
+    def column(self, node: exp.Column) -> exp.Expression:
+        name = node.this.name
+        found = self.columns.get(name)
+        return found.copy() if found is not None else b.col(name)
+
+
+def _refused(node: exp.Expression) -> str:
+    if isinstance(node, exp.Func):
+        name = (node.name if isinstance(node, exp.Anonymous) else node.sql_name()).lower()
+        return f"function {name}() is not compiled to SQL yet; chs sql compiles " + ", ".join(
+            sorted(COMPILED_FUNCTIONS)
+        )
+    shown = node.sql()[:40]
+    return f"{shown!r} ({node.key}) is not compiled to SQL yet"
+
+
+def _literal(t: _Translator, node: exp.Literal) -> exp.Expression:
+    if node.is_string:
+        return b.text(node.this)
+    try:
+        return b.integer(int(node.this))
+    except ValueError:
+        return b.number(float(node.this))
+
+
+def _binary(kind: type[exp.Binary]) -> Callable[[_Translator, Any], exp.Expression]:
+    def handle(t: _Translator, node: exp.Expression) -> exp.Expression:
+        return b.paren(
+            kind(this=b.paren(t.arg(node)), expression=b.paren(t.arg(node, "expression")))
+        )
+
+    return handle
+
+
+def _unary(
+    build: Callable[[exp.Expression], exp.Expression],
+) -> Callable[[_Translator, Any], exp.Expression]:
+    def handle(t: _Translator, node: exp.Expression) -> exp.Expression:
+        return build(t.arg(node))
+
+    return handle
+
+
+def _multiply(t: _Translator, node: exp.Mul) -> exp.Expression:
+    """In doubles, as the Polars engine multiplies (`a * 1.0 * b`)."""
+    return b.mul(b.double(t.arg(node)), b.double(t.arg(node, "expression")))
+
+
+def _divide(t: _Translator, node: exp.Div) -> exp.Expression:
+    """True division; by zero, NULL."""
+    divisor = b.double(t.arg(node, "expression"))
+    return b.div(t.arg(node), exp.Nullif(this=divisor, expression=b.number(0.0)))
+
+
+def _is(t: _Translator, node: exp.Is) -> exp.Expression:
+    value, right = t.arg(node), node.expression
+    if isinstance(right, exp.Null):
+        return b.paren(exp.Is(this=b.paren(value), expression=exp.Null()))
+    if isinstance(right, exp.Boolean):
+        same = exp.EQ(this=b.paren(value), expression=exp.Boolean(this=right.this))
+        return exp.Coalesce(this=same, expressions=[exp.false()])
+    raise ExpressionError("IS takes NULL, TRUE or FALSE")
+
+
+def _in(t: _Translator, node: exp.In) -> exp.Expression:
+    values = [t.node(v) for v in node.expressions]
+    return b.paren(exp.In(this=b.paren(t.arg(node)), expressions=values))
+
+
+def _between(t: _Translator, node: exp.Between) -> exp.Expression:
+    return b.paren(
+        exp.Between(this=b.paren(t.arg(node)), low=t.arg(node, "low"), high=t.arg(node, "high"))
+    )
+
+
+def _like(t: _Translator, node: exp.Like) -> exp.Expression:
+    """LIKE over a literal pattern (no escape character: `\\` is a plain character)."""
+    pattern = node.expression
+    if not (isinstance(pattern, exp.Literal) and pattern.is_string):
+        raise ExpressionError("LIKE takes a text pattern, e.g. name LIKE 'Acme%'")
+    found = exp.Like(this=b.paren(t.arg(node)), expression=b.text(pattern.this))
+    return b.paren(exp.Not(this=b.paren(found)) if node.args.get("negate") else found)
+
+
+def _case(t: _Translator, node: exp.Case) -> exp.Expression:
+    subject = node.args.get("this")
+    pairs = []
+    for branch in node.args["ifs"]:
+        test = t.arg(branch)
+        if subject is not None:
+            test = exp.EQ(this=b.paren(t.node(subject)), expression=b.paren(test))
+        pairs.append((test, t.arg(branch, "true")))
+    default = node.args.get("default")
+    return b.case(pairs, t.node(default) if default is not None else None)
+
+
+def _if(t: _Translator, node: exp.If) -> exp.Expression:
+    otherwise = node.args.get("false")
+    return b.case([(t.arg(node), t.arg(node, "true"))], t.node(otherwise) if otherwise else None)
+
+
+_CASTS = {
+    exp.DataType.Type.DOUBLE: b.DOUBLE,
+    exp.DataType.Type.FLOAT: b.DOUBLE,
+    exp.DataType.Type.VARCHAR: b.TEXT,
+    exp.DataType.Type.TEXT: b.TEXT,
+    exp.DataType.Type.DATE: b.DATE,
+    exp.DataType.Type.BOOLEAN: exp.DataType.build("BOOLEAN"),
+}
+
+
+def _cast(t: _Translator, node: exp.Cast) -> exp.Expression:
+    to = node.args["to"]
+    target = _CASTS.get(to.this)
+    if target is None:
+        raise ExpressionError(
+            f"CAST to {to.sql()} is not compiled to SQL yet (engines round or truncate "
+            "differently); chs sql casts to DOUBLE, VARCHAR, TEXT, BOOLEAN, DATE"
+        )
+    return exp.cast(t.arg(node), target)
+
+
+def _round(t: _Translator, node: exp.Round) -> exp.Expression:
+    decimals = node.args.get("decimals")
+    places = 0 if decimals is None else int(decimals.this)
+    return b.rounded(b.double(t.arg(node)), places, even=False)
+
+
+def _greatest(kind: type[exp.Func]) -> Callable[[_Translator, Any], exp.Expression]:
+    """GREATEST/LEAST skipping NULLs, as Polars does: each NULL replaced by the first
+    value that is not NULL (which does not change the answer)."""
+
+    def handle(t: _Translator, node: exp.Expression) -> exp.Expression:
+        values = [t.arg(node), *[t.node(e) for e in node.expressions]]
+        if len(values) == 1:
+            return values[0]
+        first = exp.Coalesce(this=values[0], expressions=[v.copy() for v in values[1:]])
+        items = [exp.Coalesce(this=v, expressions=[first.copy()]) for v in values]
+        return kind(this=items[0], expressions=items[1:])
+
+    return handle
+
+
+def _coalesce(t: _Translator, node: exp.Coalesce) -> exp.Expression:
+    return exp.Coalesce(this=t.arg(node), expressions=[t.node(e) for e in node.expressions])
+
+
+def _nullif(t: _Translator, node: exp.Nullif) -> exp.Expression:
+    """NULL when both are equal, else the first; NULL too when they cannot be compared
+    (the Polars engine's `when(a != b).then(a)`)."""
+    first = t.arg(node)
+    differs = exp.NEQ(this=b.paren(first), expression=b.paren(t.arg(node, "expression")))
+    return b.case([(differs, first.copy())])
+
+
+_NODES: dict[type[exp.Expression], Callable[[_Translator, Any], exp.Expression]] = {
+    exp.Column: lambda t, n: t.column(n),
+    exp.Literal: _literal,
+    exp.Boolean: lambda t, n: exp.Boolean(this=n.this),
+    exp.Null: lambda t, n: exp.Null(),
+    exp.Paren: _unary(b.paren),
+    exp.Neg: _unary(lambda a: b.paren(exp.Neg(this=b.paren(a)))),
+    exp.Not: _unary(lambda a: b.paren(exp.Not(this=b.paren(a)))),
+    exp.Add: _binary(exp.Add),
+    exp.Sub: _binary(exp.Sub),
+    exp.Mul: _multiply,
+    exp.Div: _divide,
+    exp.EQ: _binary(exp.EQ),
+    exp.NEQ: _binary(exp.NEQ),
+    exp.GT: _binary(exp.GT),
+    exp.GTE: _binary(exp.GTE),
+    exp.LT: _binary(exp.LT),
+    exp.LTE: _binary(exp.LTE),
+    exp.And: _binary(exp.And),
+    exp.Or: _binary(exp.Or),
+    exp.Is: _is,
+    exp.In: _in,
+    exp.Between: _between,
+    exp.Like: _like,
+    exp.Case: _case,
+    exp.If: _if,
+    exp.Cast: _cast,
+    exp.Abs: _unary(lambda a: exp.Abs(this=a)),
+    exp.Ceil: _unary(lambda a: exp.Ceil(this=b.double(a))),
+    exp.Floor: _unary(lambda a: exp.Floor(this=b.double(a))),
+    exp.Round: _round,
+    exp.Greatest: _greatest(exp.Greatest),
+    exp.Least: _greatest(exp.Least),
+    exp.Coalesce: _coalesce,
+    exp.Nullif: _nullif,
+    exp.Lower: _unary(lambda a: exp.Lower(this=a)),
+    exp.Upper: _unary(lambda a: exp.Upper(this=a)),
+}
+
+COMPILED_FUNCTIONS = [
+    "abs", "ceil", "floor", "round", "greatest", "least", "coalesce", "nullif", "if",
+    "lower", "upper", "cast",
+]  # fmt: skip

@@ -1,0 +1,269 @@
+"""A whole scheme compiled into one SELECT (a chain of CTEs) over an input table, giving
+the rows `chs score` writes: the carried columns, points, group scores, score, band,
+coverage, reasons, the segment (`definition`), the extra scores, the fired alerts, the
+scheme's name and hash. Rows `chs score` would reject (an empty or repeated id, an
+unknown category without `other`, a missing value under `reject`, no signal with a
+value, no segment matching) are left out, or with `rejects`, are the only ones kept,
+with `reason`.
+
+Built as a sqlglot tree and written in the target dialect; nothing of the scheme is
+pasted as text: names are quoted identifiers, values literals, expressions rebuilt
+node by node (chs/sql/expressions.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+import chs.sql.build as b
+from chs.columns import ALERTS_COLUMN, DEFINITION, MOVEMENT_COLUMNS, STREAK
+from chs.errors import SchemeError
+from chs.scheme import TREND_COLUMN, Scheme
+from chs.scheme.expression import ExpressionError
+from chs.scheme.kinds import scheme_uses
+from chs.sql.definition import CompiledSql, Context, Stage, compile_definition, today_literal
+from chs.sql.expressions import compile_expression
+
+DIALECTS = ("duckdb", "postgres", "spark", "bigquery", "snowflake")
+KEY, REPEATS, ROUTE = "chs_key", "chs_repeats", "chs_route"
+DYNAMIC = {*MOVEMENT_COLUMNS, STREAK}  # columns only a previous snapshot gives
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the query reads and how it is written."""
+
+    table: str  # a table name, possibly qualified (`analytics.customers`)
+    dialect: str = "duckdb"
+    as_of: dt.date | None = None  # None: the engine's CURRENT_DATE
+    keep: tuple[str, ...] = ()  # more input columns to carry
+
+
+def compile_scheme(scheme: Scheme, target: Target, *, rejects: bool = False) -> exp.Expression:
+    """The scheme's scoring query as a sqlglot tree."""
+    carried = carried_columns(scheme, target.keep)
+    ctx = Context(
+        {}, today_literal(target.as_of), lambda s, k: scheme.where(*scheme.signal_path(s, k))
+    )
+    parts = [
+        (name, d, f"seg{i}_" if scheme.segments else "")
+        for i, (name, d) in enumerate(scheme.definitions())
+    ]
+    compiled = [(name, _definition(d, prefix, ctx)) for name, d, prefix in parts]
+    extras = [
+        (name, _definition(d, f"{name}_", ctx, f"{name}_")) for name, d in scheme.extra_scores()
+    ]
+    ctes = [("chs_input", _input(scheme, target, carried))]
+    if scheme.segments is not None:
+        ctes.append(("chs_routed", _select_star(ctes[-1][0], [(ROUTE, _route(scheme))])))
+    for stages in _zipped([c for _, c in compiled] + [c for _, c in extras]):
+        ctes.append((f"chs_stage{len(ctes)}", _select_star(ctes[-1][0], stages)))
+    problems = _problems(scheme, compiled, extras)
+    ok = exp.And(this=exp.Not(this=b.paren(_any(problems))),
+                 expression=exp.Not(this=exp.Is(this=_score(scheme, compiled), expression=exp.Null())))  # fmt: skip
+    outputs = _outputs(scheme, carried, compiled, extras)
+    last = ctes[-1][0]
+    scored = exp.select(*[b.alias(e, n) for n, e in outputs]).from_(b.ident(last))
+    if rejects:
+        scored = exp.select(
+            *[b.col(c) for c in carried], b.alias(_reason(problems), "reason")
+        ).from_(b.ident(last))
+        query = scored.where(exp.Not(this=b.paren(ok)))
+    else:
+        query = scored.where(ok)
+    if scheme.alerts and not rejects:
+        ctes.append(("chs_scored", query))
+        query = _with_alerts(scheme, "chs_scored", [n for n, _ in outputs])
+    for name, cte in ctes:
+        query = query.with_(b.ident(name), as_=cte)
+    return query
+
+
+def compile_sql(scheme: Scheme, target: Target, *, rejects: bool = False) -> str:
+    """The query as text in the target dialect."""
+    return compile_scheme(scheme, target, rejects=rejects).sql(dialect=target.dialect, pretty=True)
+
+
+def carried_columns(scheme: Scheme, keep: tuple[str, ...] = ()) -> list[str]:
+    """The input columns the output carries: the id, value and parent, every column the
+    scheme reads, and `keep` (an alert's score, band or change_30d is not an input)."""
+    heads = ["", *(f"{name}_" for name, _ in scheme.extra_scores())]
+    outputs = {f"{h}{c}" for h in heads for c in ("score", "band", "coverage", "reasons")}
+    outputs |= {DEFINITION, ALERTS_COLUMN, *DYNAMIC}
+    per_signal = tuple(f"{h}{kind}" for h in heads for kind in ("points_", "group_"))
+    names = [
+        c
+        for c in scheme_uses(scheme)
+        if c not in outputs and not c.startswith(per_signal) and not TREND_COLUMN.match(c)
+    ]
+    return list(dict.fromkeys([*names, *keep]))
+
+
+def _definition(d: Scheme, prefix: str, ctx: Context, named: str = "") -> CompiledSql:
+    try:
+        return compile_definition(d, prefix, ctx, named)
+    except ValueError as exc:
+        raise SchemeError(f"{exc}") from None
+
+
+def _input(scheme: Scheme, target: Target, carried: list[str]) -> exp.Select:
+    """The carried columns, the id as compared (trimmed text) and how often it occurs."""
+    key = exp.Nullif(this=exp.Trim(this=b.as_text(b.col(scheme.id))), expression=b.text(""))
+    repeats = exp.Window(this=exp.Count(this=exp.Star()), partition_by=[key.copy()])
+    table = exp.to_table(target.table, dialect=target.dialect)
+    for part in (table.args.get("this"), table.args.get("db"), table.args.get("catalog")):
+        if isinstance(part, exp.Identifier):
+            part.set("quoted", True)
+    return exp.select(
+        *[b.col(c) for c in carried], b.alias(key, KEY), b.alias(repeats, REPEATS)
+    ).from_(table)
+
+
+def _select_star(source: str, stage: Stage) -> exp.Select:
+    return exp.select(
+        exp.Column(this=exp.Star(), table=b.ident(source)), *[b.alias(e, n) for n, e in stage]
+    ).from_(b.ident(source))
+
+
+def _zipped(defs: list[CompiledSql]) -> list[Stage]:
+    """The stages of every definition side by side: stage i of each in one CTE."""
+    depth = max(len(d.stages) for d in defs)
+    return [[item for d in defs if i < len(d.stages) for item in d.stages[i]] for i in range(depth)]
+
+
+def _condition(scheme: Scheme, text: str, *where: str) -> exp.Expression:
+    try:
+        return compile_expression(text, {})
+    except ExpressionError as exc:
+        raise SchemeError(f"{scheme.where(*where)}: {exc}") from None
+
+
+def _route(scheme: Scheme) -> exp.Expression:
+    """The first segment whose condition holds (a NULL condition does not)."""
+    assert scheme.segments is not None
+    pairs = []
+    for i, seg in enumerate(scheme.segments):
+        cond = (
+            exp.true()
+            if seg.when is None
+            else exp.Coalesce(
+                this=_condition(scheme, seg.when, "segments", str(i), "when"),
+                expressions=[exp.false()],
+            )
+        )
+        pairs.append((cond, b.text(seg.name)))
+    return b.case(pairs)
+
+
+def _routed(
+    scheme: Scheme, compiled: list[tuple[str, CompiledSql]], pick: callable
+) -> exp.Expression:  # type: ignore[valid-type]
+    if scheme.segments is None:
+        return pick(compiled[0][1])
+    pairs = [(exp.EQ(this=b.col(ROUTE), expression=b.text(name)), pick(c)) for name, c in compiled]
+    return b.case([(cond, value) for cond, value in pairs if value is not None])
+
+
+def _score(scheme: Scheme, compiled: list[tuple[str, CompiledSql]]) -> exp.Expression:
+    return _routed(scheme, compiled, lambda c: c.score.copy())
+
+
+def _problems(
+    scheme: Scheme, compiled: list[tuple[str, CompiledSql]], extras: list[tuple[str, CompiledSql]]
+) -> list[tuple[exp.Expression, str]]:
+    """Each reason a row is rejected, as (condition, message), in the engine's order."""
+    found = [
+        (exp.Is(this=b.col(KEY), expression=exp.Null()), f"empty {scheme.id}"),
+        (exp.GT(this=b.col(REPEATS), expression=b.integer(1)), f"duplicate {scheme.id}"),
+    ]
+    for name, c in extras:
+        found += c.problems
+        found.append(
+            (exp.Is(this=c.score.copy(), expression=exp.Null()), f"{name}: no signal has a value")
+        )
+    for name, c in compiled:
+        for cond, message in c.problems:
+            if scheme.segments is not None:
+                cond = exp.And(
+                    this=b.paren(cond),
+                    expression=exp.EQ(this=b.col(ROUTE), expression=b.text(name)),
+                )
+            found.append((cond, message))
+    if scheme.segments is not None:
+        found.append((exp.Is(this=b.col(ROUTE), expression=exp.Null()), "no segment matches"))
+    return found
+
+
+def _any(problems: list[tuple[exp.Expression, str]]) -> exp.Expression:
+    """Whether any problem holds (a NULL test counts as not holding)."""
+    node: exp.Expression = exp.false()
+    for cond, _ in problems:
+        node = exp.Or(
+            this=b.paren(node),
+            expression=exp.Coalesce(this=b.paren(cond.copy()), expressions=[exp.false()]),
+        )
+    return node
+
+
+def _reason(problems: list[tuple[exp.Expression, str]]) -> exp.Expression:
+    """Every problem of a row, `; `-joined; none: the score had no signal."""
+    parts = [
+        b.case(
+            [(exp.Coalesce(this=b.paren(c.copy()), expressions=[exp.false()]), b.text(f"; {m}"))],
+            b.text(""),
+        )
+        for c, m in problems
+    ]
+    joined = b.concat(parts) if parts else b.text("")
+    trimmed = exp.Substring(this=joined, start=b.integer(3))
+    return b.case(
+        [(exp.EQ(this=joined.copy(), expression=b.text("")), b.text("no signal has a value"))],
+        trimmed,
+    )
+
+
+def _outputs(
+    scheme: Scheme,
+    carried: list[str],
+    compiled: list[tuple[str, CompiledSql]],
+    extras: list[tuple[str, CompiledSql]],
+) -> list[tuple[str, exp.Expression]]:
+    """The output columns in `chs score`'s order."""
+    out: list[tuple[str, exp.Expression]] = [(c, b.col(c)) for c in carried]
+    names = list(dict.fromkeys(n for _, c in compiled for n, _ in c.outputs))
+    for name in names:
+
+        def pick(c: CompiledSql, name: str = name) -> exp.Expression | None:
+            found = dict(c.outputs).get(name)
+            return found.copy() if found is not None else None
+
+        out.append((name, _routed(scheme, compiled, pick)))
+    if scheme.segments is not None:
+        out.append((DEFINITION, b.col(ROUTE)))
+    for _, c in extras:
+        out += [(n, e) for n, e in c.outputs]
+    out += [("scheme", b.text(scheme.name)), ("scheme_hash", b.text(scheme.digest))]
+    return out
+
+
+def _with_alerts(scheme: Scheme, source: str, columns: list[str]) -> exp.Select:
+    """The scored rows with `alerts`: the names of the alerts that fire, `; `-joined.
+    A column only a previous snapshot gives reads NULL, so its alert cannot fire."""
+    absent = {c for a in scheme.alerts for c in a.columns() if c not in columns}
+    dynamic = {c: b.null() for c in absent if c in DYNAMIC or TREND_COLUMN.match(c)}
+    pieces = []
+    for i, alert in enumerate(scheme.alerts):
+        try:
+            cond = compile_expression(alert.when, dynamic)
+        except ExpressionError as exc:
+            raise SchemeError(f"{scheme.where('alerts', str(i), 'when')}: {exc}") from None
+        fired = exp.Coalesce(this=b.paren(cond), expressions=[exp.false()])
+        pieces.append(b.case([(fired, b.text(f"; {alert.name}"))], b.text("")))
+    joined = b.concat(pieces)
+    text = b.case([(exp.EQ(this=joined.copy(), expression=b.text("")), b.text(""))],
+                  exp.Substring(this=joined, start=b.integer(3)))  # fmt: skip
+    star = exp.Column(this=exp.Star(), table=b.ident(source))
+    return exp.select(star, b.alias(text, ALERTS_COLUMN)).from_(b.ident(source))
