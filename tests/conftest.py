@@ -1,11 +1,14 @@
 """Fixtures every test module may ask for: the small schemes and files of support.py
-written under tmp_path, and the CLI runner."""
+written under tmp_path, the CLI runner, and the SQL engines of sql_engines.py."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sql_engines
 from support import (
     CLI_DATA,
     CLI_SCHEME,
@@ -118,3 +121,53 @@ def this_parquet(tmp_path: Path, mini_scheme: Path, this_csv: Path) -> Path:
 def runner() -> CliRunner:
     """The CliRunner `support.invoke` runs commands with (pass support.PLAIN_ENV as env)."""
     return cli_runner
+
+
+# -- the SQL engines (sql_engines.py): one of each per test session -----------------------------
+
+
+@pytest.fixture(scope="session")
+def duckdb_engine() -> sql_engines.DuckDBEngine:
+    return sql_engines.DuckDBEngine()
+
+
+@pytest.fixture(scope="session")
+def postgres_engine() -> Iterator[sql_engines.PostgresEngine]:
+    """The server of CHS_TEST_POSTGRES (`eval "$(.ci/postgres.sh start)"` starts one)."""
+    url = os.environ.get(sql_engines.POSTGRES_VARIABLE)
+    if not url:
+        sql_engines.unavailable(
+            f"{sql_engines.POSTGRES_VARIABLE} is not set: "
+            'eval "$(.ci/postgres.sh start)" starts a throw-away server and sets it'
+        )
+    engine = sql_engines.PostgresEngine(url)
+    yield engine
+    engine.close()
+
+
+@pytest.fixture(scope="session")
+def spark_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sql_engines.SparkEngine]:
+    """One local Spark session for the whole test session (it takes seconds to start)."""
+    session = sql_engines.start_spark(tmp_path_factory.mktemp("spark"))
+    yield sql_engines.SparkEngine(session)
+    session.stop()
+
+
+@pytest.fixture(
+    params=[
+        "duckdb",
+        "postgres",
+        pytest.param("spark", marks=pytest.mark.spark),
+    ]
+)
+def sql_engine(request: pytest.FixtureRequest) -> sql_engines.Engine:
+    """Each engine in turn: a test asking for it runs three times (the Spark run is marked
+    `spark`, so `-m "not spark"` leaves it out)."""
+    return request.getfixturevalue(f"{request.param}_engine")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that asks for spark_engine by name is marked `spark` too."""
+    for item in items:
+        if "spark_engine" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.spark)
