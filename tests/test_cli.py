@@ -41,6 +41,7 @@ def test_main_help_lists_the_commands() -> None:
         "backtest",
         "forecast",
         "calibrate",
+        "sql",
         "check",
         "schema",
     ]

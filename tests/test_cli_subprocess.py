@@ -88,6 +88,7 @@ def test_help_lists_the_commands() -> None:
         "backtest",
         "forecast",
         "calibrate",
+        "sql",
         "check",
         "schema",
     ]

@@ -21,6 +21,7 @@ from chs.cli import (
     report,
     schema,
     score,
+    sql,
 )
 from chs.cli.common import flush_stdout, state
 from chs.cli.options import PlainHelp
@@ -70,6 +71,7 @@ for _name, _module in (
     ("backtest", backtest),
     ("forecast", forecast),
     ("calibrate", calibrate),
+    ("sql", sql),
     ("check", check),
     ("schema", schema),
 ):

@@ -56,9 +56,12 @@ def tier_points(tiers: list[Tier], value: pl.Expr) -> pl.Expr:
 def linear_points(knots: list[tuple[float, float]], value: pl.Expr) -> pl.Expr:
     """Piecewise interpolation between the knots, clamped at both ends."""
     (x0, y0), (_, yn) = knots[0], knots[-1]
-    # through the fraction of the segment (0-1), which cannot overflow as a slope can
+    # through the fraction of the segment (0-1), which cannot overflow as a slope can;
+    # times the reciprocal of the width, which is what Polars computes for a division by
+    # a constant on more than one row (on one row it divides): said, so that every batch
+    # size and the compiled SQL give the same bits
     segments = (
-        (value <= xb, ya + (yb - ya) * ((value - xa) / (xb - xa)))
+        (value <= xb, ya + (yb - ya) * ((value - xa) * (1.0 / (xb - xa))))
         for (xa, ya), (xb, yb) in pairwise(knots)
     )
     return first_match([(value <= x0, pl.lit(y0)), *segments], pl.lit(yn)).cast(pl.Float64)
@@ -283,7 +286,11 @@ def weighted_mean(items: list[tuple[pl.Expr, pl.Expr, float]]) -> tuple[pl.Expr,
     """(mean, total weight) of the (value, present, weight) items that are present; the
     mean is null when none is."""
     num = added(pl.when(ok).then(v * w).otherwise(0.0) for v, ok, w in items)
-    den = added(pl.when(ok).then(pl.lit(w)).otherwise(0.0) for _, ok, w in items)
+    # the flag times the weight, not when/then of two literals: that is a constant column
+    # when every row has the signal, and Polars divides by a constant column as it does by
+    # a number, times the reciprocal (4.1 / 0.4 gave 10.25, not 10.249999999999998), so
+    # a row's score would depend on whether other rows lack a signal
+    den = added(ok.cast(pl.Float64) * w for _, ok, w in items)
     return pl.when(den > 0).then(num / den), den
 
 

@@ -111,31 +111,38 @@ def floor(a: exp.Expression) -> exp.Expression:
 
 def rounded(value: exp.Expression, decimals: int, *, even: bool) -> exp.Expression:
     """Polars' rounding of a double to `decimals`: v = x * 10^d rounded to a whole number
-    (ties away from zero, or to even), then divided back. By hand, since engines round
-    doubles differently: |v| - floor(|v|) is exact, so the tie test is too."""
-    scale = number(10.0**decimals)
-    v = mul(value, scale)
-    size = exp.Abs(this=v)
+    (ties away from zero, or to even), then divided back (`rounded_scaled`). The value
+    is written several times: give a column, or stage x * 10^d first."""
+    scale = 10.0**decimals
+    return rounded_scaled(mul(value, number(scale)), scale, even=even)
+
+
+def rounded_scaled(v: exp.Expression, scale: float, *, even: bool) -> exp.Expression:
+    """v (= x * scale, best a column: it is read several times) rounded to a whole number
+    and divided by `scale`. By hand, since engines round doubles differently:
+    |v| - floor(|v|) is exact, so the tie test is too."""
+    size = exp.Abs(this=v.copy())
     whole = floor(size)
-    part = sub(size, whole)
-    up = add(whole, number(1.0))
+    part = sub(size.copy(), whole.copy())
+    up = add(whole.copy(), number(1.0))
     if even:
-        odd = exp.EQ(
-            this=sub(whole, mul(number(2.0), floor(div(whole, number(2.0))))),
-            expression=number(1.0),
-        )
-        tie = case([(odd, up)], whole)
+        half = floor(div(whole.copy(), number(2.0)))
+        odd = exp.EQ(this=sub(whole.copy(), mul(number(2.0), half)), expression=number(1.0))
         picked = case(
             [
                 (exp.GT(this=part, expression=number(0.5)), up),
-                (exp.LT(this=part, expression=number(0.5)), whole),
+                (exp.LT(this=part.copy(), expression=number(0.5)), whole.copy()),
+                (odd, up.copy()),
             ],
-            tie,
+            whole.copy(),
         )
     else:
-        picked = case([(exp.GTE(this=part, expression=number(0.5)), up)], whole)
-    signed = case([(exp.LT(this=v, expression=number(0.0)), exp.Neg(this=paren(picked)))], picked)
-    return div(signed, scale)
+        picked = case([(exp.GTE(this=part, expression=number(0.5)), up)], whole.copy())
+    signed = case(
+        [(exp.LT(this=v.copy(), expression=number(0.0)), exp.Neg(this=paren(picked)))],
+        picked.copy(),
+    )
+    return div(signed, number(scale))
 
 
 def greatest(values: Sequence[exp.Expression], floor_value: int = -1) -> exp.Expression:

@@ -53,7 +53,7 @@ class Context:
 
     columns: Columns
     as_of: exp.Expression  # a DATE literal, or CURRENT_DATE
-    where: Callable[[str, str], str]  # (signal, key) -> FILE:LINE, for refusals
+    where: Callable[[str, str], str]  # (signal, key) -> `FILE:LINE: key.path`, for refusals
 
 
 def compile_definition(d: Scheme, prefix: str, ctx: Context, named: str = "") -> CompiledSql:
@@ -65,26 +65,52 @@ def compile_definition(d: Scheme, prefix: str, ctx: Context, named: str = "") ->
     out.stages.append(_points(out, flats))
     _means(out, d, flats)
     _losses(out, d, flats)
+    _scaled(out, flats)
     reasons = _reasons(out, flats, d.reasons)
-    score = b.rounded(out.ref("score"), 1, even=False)
-    coverage = b.added([b.case([(_has(out, f), b.number(f.share))], b.number(0.0)) for f in flats])
-    out.band = _band(d, score)
+    out.band = _band(d, out.ref("sr"))
     out.outputs = [
         *[
-            (points_column(f.name, named), b.rounded(out.ref("p", f.name), 2, even=True))
+            (
+                points_column(f.name, named),
+                b.rounded_scaled(out.ref("ps", f.name), 100.0, even=True),
+            )
             for f in flats
         ],
         *[
-            (group_column(g, named), b.rounded(b.col(c), 1, even=False))
-            for g, c in out.groups.items()
+            (group_column(g, named), b.rounded_scaled(out.ref("gs", g), 10.0, even=False))
+            for g in out.groups
         ],
-        (f"{named}score", score),
+        (f"{named}score", out.ref("sr")),
         (f"{named}band", out.band),
-        (f"{named}coverage", b.rounded(coverage, 3, even=True)),
+        (f"{named}coverage", b.rounded_scaled(out.ref("cs"), 1000.0, even=True)),
         (f"{named}reasons", reasons),
     ]
     out.score = out.ref("score")
     return out
+
+
+def _scaled(out: CompiledSql, flats: list[FlatSignal]) -> None:
+    """What the outputs round, times 10^decimals (two stages), so that each rounding
+    reads a column: points (2 decimals), group scores and the score (1), coverage (3),
+    and the rounded score, which the band reads."""
+    coverage = b.added([b.case([(_has(out, f), b.number(f.share))], b.number(0.0)) for f in flats])
+    out.stages.append(
+        [
+            *[
+                (out.work("ps", f.name), b.mul(out.ref("p", f.name), b.number(100.0)))
+                for f in flats
+            ],
+            *[(out.work("gs", g), b.mul(b.col(c), b.number(10.0))) for g, c in out.groups.items()],
+            (out.work("ss"), b.mul(out.ref("score"), b.number(10.0))),
+            (out.work("cov"), coverage),
+        ]
+    )
+    out.stages.append(
+        [
+            (out.work("sr"), b.rounded_scaled(out.ref("ss"), 10.0, even=False)),
+            (out.work("cs"), b.mul(out.ref("cov"), b.number(1000.0))),
+        ]
+    )
 
 
 def _has(out: CompiledSql, f: FlatSignal) -> exp.Expression:
@@ -115,7 +141,7 @@ def _value(f: FlatSignal, ctx: Context) -> exp.Expression:
 
 
 def _refusal(ctx: Context, signal: str, key: str, why: str) -> ValueError:
-    return ValueError(f"{ctx.where(signal, key)}: signal {signal}: {why}")
+    return ValueError(f"{ctx.where(signal, key)}: {why}")
 
 
 def _points(out: CompiledSql, flats: list[FlatSignal]) -> Stage:
@@ -175,8 +201,8 @@ def _tiers(tiers: list[Tier], value: exp.Expression) -> exp.Expression:
         if iv.high is not None:
             kind = exp.LT if iv.high_strict else exp.LTE
             conds.append(kind(this=value.copy(), expression=b.number(iv.high)))
-        cond: exp.Expression = exp.true()
-        for c in conds:
+        cond: exp.Expression = conds[0] if conds else exp.true()
+        for c in conds[1:]:
             cond = exp.And(this=b.paren(cond), expression=b.paren(c))
         pairs.append((cond, b.number(tier.points)))
     return b.case(pairs, b.number(tiers[-1].points))
@@ -184,11 +210,11 @@ def _tiers(tiers: list[Tier], value: exp.Expression) -> exp.Expression:
 
 def _linear(knots: list[tuple[float, float]], value: exp.Expression) -> exp.Expression:
     """Interpolation through the fraction of the segment, clamped at both ends, with
-    the same operations as the Polars engine: ya + (yb - ya) * ((v - xa) / (xb - xa))."""
+    the same operations as the Polars engine: ya + (yb - ya) * ((v - xa) * (1 / (xb - xa)))."""
     (x0, y0), (_, yn) = knots[0], knots[-1]
     pairs = [(exp.LTE(this=value.copy(), expression=b.number(x0)), b.number(y0))]
     for (xa, ya), (xb, yb) in pairwise(knots):
-        fraction = b.div(b.sub(value.copy(), b.number(xa)), b.number(xb - xa))
+        fraction = b.mul(b.sub(value.copy(), b.number(xa)), b.number(1.0 / (xb - xa)))
         pairs.append(
             (exp.LTE(this=value.copy(), expression=b.number(xb)),
              b.add(b.number(ya), b.mul(b.number(yb - ya), fraction)))
@@ -263,16 +289,19 @@ def _reasons(out: CompiledSql, flats: list[FlatSignal], k: int) -> exp.Expressio
     if k == 0 or n == 0:
         return b.text("")
     step = 2 * n
+    scaled: Stage = []
     codes: Stage = []
     for i, f in enumerate(flats):
         loss = exp.Coalesce(this=out.ref("loss", f.name), expressions=[b.number(0.0)])
         clipped = b.case([(exp.LT(this=loss, expression=b.number(0.0)), b.number(0.0)),
                           (exp.GT(this=loss.copy(), expression=b.number(100.0)), b.number(100.0))],
                          loss.copy())  # fmt: skip
-        millionths = exp.cast(b.rounded(b.mul(clipped, b.number(SCALE)), 0, even=False), b.BIGINT)
+        scaled.append((out.work("lm", str(i)), b.mul(clipped, b.number(SCALE))))
+        millionths = exp.cast(b.rounded_scaled(out.ref("lm", str(i)), 1.0, even=False), b.BIGINT)
         flag = b.case([(_has(out, f), b.integer(0))], b.integer(1))
         code = b.add(b.add(b.mul(millionths, b.integer(step)), b.integer(2 * (n - 1 - i))), flag)
         codes.append((out.work("code", str(i)), code))
+    out.stages.append(scaled)
     out.stages.append(codes)
     refs = [out.ref("code", str(i)) for i in range(n)]
     for rank in range(min(k, n)):
@@ -286,9 +315,7 @@ def _reasons(out: CompiledSql, flats: list[FlatSignal], k: int) -> exp.Expressio
         out.stages.append([(out.work("top", str(rank)), best)])
     threshold = round(REASON_FLOOR * SCALE) * step
     labels = [lab for f in flats for lab in (f.name, f"{f.name} (missing)")]
-    texts = [
-        _place_text(out.ref("top", str(r)), step, n, threshold, labels) for r in range(min(k, n))
-    ]
+    texts = _place_texts(out, list(range(min(k, n))), step, n, threshold, labels)
     parts = [exp.Coalesce(this=texts[0], expressions=[b.text("")])]
     parts += [
         exp.Coalesce(this=b.concat([b.text("; "), t]), expressions=[b.text("")]) for t in texts[1:]
@@ -296,27 +323,51 @@ def _reasons(out: CompiledSql, flats: list[FlatSignal], k: int) -> exp.Expressio
     return b.concat(parts)
 
 
-def _place_text(
-    top: exp.Expression, step: int, n: int, threshold: int, labels: list[str]
-) -> exp.Expression:
-    """One place's text, NULL when it is not shown (below the floor)."""
-    quotient = b.floor(b.div(top.copy(), b.number(step)))  # millionths
-    rest = b.sub(top.copy(), b.mul(quotient.copy(), b.number(step)))
-    flag = b.sub(rest.copy(), b.mul(b.floor(b.div(rest.copy(), b.number(2))), b.number(2)))
-    index = b.sub(b.number(n - 1), b.floor(b.div(rest.copy(), b.number(2))))
-    slot = b.add(b.mul(index, b.number(2)), flag)
-    label = b.case(
-        [
-            (exp.EQ(this=slot.copy(), expression=b.number(j)), b.text(lab))
-            for j, lab in enumerate(labels)
-        ]
+def _place_texts(
+    out: CompiledSql, ranks: list[int], step: int, n: int, threshold: int, labels: list[str]
+) -> list[exp.Expression]:
+    """Each place's text (NULL when not shown, below the floor), decoded in stages from
+    its code: millionths (q), then rank and flag (rest), then the label's number and
+    the tenths of points lost."""
+    top = {r: out.ref("top", str(r)) for r in ranks}
+    out.stages.append(
+        [(out.work("q", str(r)), b.floor(b.div(top[r], b.number(step)))) for r in ranks]
     )
-    tenths = b.floor(b.div(b.add(quotient, b.number(50_000)), b.number(100_000)))
-    whole = b.floor(b.div(tenths.copy(), b.number(10)))
-    digit = b.sub(tenths.copy(), b.mul(whole.copy(), b.number(10)))
-    said = b.concat([label, b.text(" -"), b.whole_text(whole), b.text("."), b.whole_text(digit)])
+    stage: Stage = []
+    for r in ranks:
+        q = out.ref("q", str(r))
+        stage.append((out.work("rest", str(r)), b.sub(top[r].copy(), b.mul(q, b.number(step)))))
+        tenths = b.floor(b.div(b.add(q.copy(), b.number(50_000)), b.number(100_000)))
+        stage.append((out.work("tenths", str(r)), tenths))
+    out.stages.append(stage)
+    stage = []
+    for r in ranks:
+        rest, tenths = out.ref("rest", str(r)), out.ref("tenths", str(r))
+        half = b.floor(b.div(rest, b.number(2)))
+        flag = b.sub(rest.copy(), b.mul(half, b.number(2)))
+        slot = b.add(b.mul(b.sub(b.number(n - 1), half.copy()), b.number(2)), flag)
+        whole = b.floor(b.div(tenths, b.number(10)))
+        stage += [
+            (out.work("slot", str(r)), slot),
+            (out.work("whole", str(r)), whole),
+            (out.work("digit", str(r)), b.sub(tenths.copy(), b.mul(whole.copy(), b.number(10)))),
+        ]
+    out.stages.append(stage)
+    texts = []
+    for r in ranks:
+        slot = out.ref("slot", str(r))
+        label = b.case(
+            [
+                (exp.EQ(this=slot.copy(), expression=b.number(j)), b.text(lab))
+                for j, lab in enumerate(labels)
+            ]
+        )
+        said = b.concat([label, b.text(" -"), b.whole_text(out.ref("whole", str(r))), b.text("."),
+                         b.whole_text(out.ref("digit", str(r)))])  # fmt: skip
+        shown = exp.GTE(this=top[r].copy(), expression=b.integer(threshold))
+        texts.append(b.case([(shown, said)]))
     assert TENTHS == 1001  # losses run 0.0 to 100.0
-    return b.case([(exp.GTE(this=top.copy(), expression=b.integer(threshold)), said)])
+    return texts
 
 
 def _band(d: Scheme, score: exp.Expression) -> exp.Expression:

@@ -95,7 +95,14 @@ def _multiply(t: _Translator, node: exp.Mul) -> exp.Expression:
 
 
 def _divide(t: _Translator, node: exp.Div) -> exp.Expression:
-    """True division; by zero, NULL."""
+    """True division; by zero, NULL. By a number written in the expression, times its
+    reciprocal, which is what Polars computes for a column divided by a constant."""
+    written = node.expression
+    if isinstance(written, exp.Literal) and not written.is_string:
+        value = float(written.this)
+        if value == 0:
+            return b.null()
+        return b.mul(b.double(t.arg(node)), b.number(1.0 / value))
     divisor = b.double(t.arg(node, "expression"))
     return b.div(t.arg(node), exp.Nullif(this=divisor, expression=b.number(0.0)))
 

@@ -14,13 +14,14 @@ node by node (chs/sql/expressions.py).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from sqlglot import exp
 
 import chs.sql.build as b
-from chs.columns import ALERTS_COLUMN, DEFINITION, MOVEMENT_COLUMNS, STREAK
-from chs.errors import SchemeError
+from chs.columns import ALERTS_COLUMN, AS_OF, DEFINITION, MOVEMENT_COLUMNS, STREAK
+from chs.errors import OptionError, SchemeError
 from chs.scheme import TREND_COLUMN, Scheme
 from chs.scheme.expression import ExpressionError
 from chs.scheme.kinds import scheme_uses
@@ -30,6 +31,7 @@ from chs.sql.expressions import compile_expression
 DIALECTS = ("duckdb", "postgres", "spark", "bigquery", "snowflake")
 KEY, REPEATS, ROUTE = "chs_key", "chs_repeats", "chs_route"
 DYNAMIC = {*MOVEMENT_COLUMNS, STREAK}  # columns only a previous snapshot gives
+TABLE_PART = re.compile(r"^[A-Za-z_][A-Za-z0-9_$-]*$")
 
 
 @dataclass(frozen=True)
@@ -45,9 +47,7 @@ class Target:
 def compile_scheme(scheme: Scheme, target: Target, *, rejects: bool = False) -> exp.Expression:
     """The scheme's scoring query as a sqlglot tree."""
     carried = carried_columns(scheme, target.keep)
-    ctx = Context(
-        {}, today_literal(target.as_of), lambda s, k: scheme.where(*scheme.signal_path(s, k))
-    )
+    ctx = Context({}, today_literal(target.as_of), lambda s, k: _located(scheme, s, k))
     parts = [
         (name, d, f"seg{i}_" if scheme.segments else "")
         for i, (name, d) in enumerate(scheme.definitions())
@@ -64,7 +64,7 @@ def compile_scheme(scheme: Scheme, target: Target, *, rejects: bool = False) -> 
     problems = _problems(scheme, compiled, extras)
     ok = exp.And(this=exp.Not(this=b.paren(_any(problems))),
                  expression=exp.Not(this=exp.Is(this=_score(scheme, compiled), expression=exp.Null())))  # fmt: skip
-    outputs = _outputs(scheme, carried, compiled, extras)
+    outputs = _outputs(scheme, carried, compiled, extras, target.as_of)
     last = ctes[-1][0]
     scored = exp.select(*[b.alias(e, n) for n, e in outputs]).from_(b.ident(last))
     if rejects:
@@ -85,6 +85,12 @@ def compile_scheme(scheme: Scheme, target: Target, *, rejects: bool = False) -> 
 def compile_sql(scheme: Scheme, target: Target, *, rejects: bool = False) -> str:
     """The query as text in the target dialect."""
     return compile_scheme(scheme, target, rejects=rejects).sql(dialect=target.dialect, pretty=True)
+
+
+def _located(scheme: Scheme, signal: str, key: str) -> str:
+    """`FILE:LINE: signals.x.expr`, as the scheme's own errors begin."""
+    path = scheme.signal_path(signal, key)
+    return f"{scheme.where(*path)}: {'.'.join(path)}"
 
 
 def carried_columns(scheme: Scheme, keep: tuple[str, ...] = ()) -> list[str]:
@@ -112,11 +118,23 @@ def _definition(d: Scheme, prefix: str, ctx: Context, named: str = "") -> Compil
 def _input(scheme: Scheme, target: Target, carried: list[str]) -> exp.Select:
     """The carried columns, the id as compared (trimmed text) and how often it occurs."""
     key = exp.Nullif(this=exp.Trim(this=b.as_text(b.col(scheme.id))), expression=b.text(""))
+    parts = target.table.split(".")
+    if len(parts) > 3 or not all(TABLE_PART.match(p) for p in parts):
+        raise OptionError(
+            f"the table is a name, or schema.name, of letters, digits and _ (got {target.table!r})"
+        )
+    clash = [c for c in carried if c.startswith("chs_")]
+    if clash:
+        raise SchemeError(
+            f"{scheme.source}: column {clash[0]!r} is named like the query's working columns "
+            "(which start with chs_); rename it"
+        )
+    table = exp.Table(
+        this=b.ident(parts[-1]),
+        db=b.ident(parts[-2]) if len(parts) > 1 else None,
+        catalog=b.ident(parts[-3]) if len(parts) > 2 else None,
+    )
     repeats = exp.Window(this=exp.Count(this=exp.Star()), partition_by=[key.copy()])
-    table = exp.to_table(target.table, dialect=target.dialect)
-    for part in (table.args.get("this"), table.args.get("db"), table.args.get("catalog")):
-        if isinstance(part, exp.Identifier):
-            part.set("quoted", True)
     return exp.select(
         *[b.col(c) for c in carried], b.alias(key, KEY), b.alias(repeats, REPEATS)
     ).from_(table)
@@ -230,10 +248,14 @@ def _outputs(
     carried: list[str],
     compiled: list[tuple[str, CompiledSql]],
     extras: list[tuple[str, CompiledSql]],
+    as_of: dt.date | None,
 ) -> list[tuple[str, exp.Expression]]:
     """The output columns in `chs score`'s order."""
     out: list[tuple[str, exp.Expression]] = [(c, b.col(c)) for c in carried]
-    names = list(dict.fromkeys(n for _, c in compiled for n, _ in c.outputs))
+    every = list(dict.fromkeys(n for _, c in compiled for n, _ in c.outputs))
+    fixed = ["score", "band", "coverage", "reasons"]
+    names = [n for n in every if n.startswith("points_")]
+    names += [n for n in every if n.startswith("group_")] + fixed
     for name in names:
 
         def pick(c: CompiledSql, name: str = name) -> exp.Expression | None:
@@ -246,6 +268,8 @@ def _outputs(
     for _, c in extras:
         out += [(n, e) for n, e in c.outputs]
     out += [("scheme", b.text(scheme.name)), ("scheme_hash", b.text(scheme.digest))]
+    if as_of is not None:  # as chs score --as-of writes it
+        out.append((AS_OF, b.date(as_of)))
     return out
 
 
@@ -265,5 +289,5 @@ def _with_alerts(scheme: Scheme, source: str, columns: list[str]) -> exp.Select:
     joined = b.concat(pieces)
     text = b.case([(exp.EQ(this=joined.copy(), expression=b.text("")), b.text(""))],
                   exp.Substring(this=joined, start=b.integer(3)))  # fmt: skip
-    star = exp.Column(this=exp.Star(), table=b.ident(source))
-    return exp.select(star, b.alias(text, ALERTS_COLUMN)).from_(b.ident(source))
+    kept = [b.col(c) for c in columns]
+    return exp.select(*kept, b.alias(text, ALERTS_COLUMN)).from_(b.ident(source))

@@ -1,0 +1,292 @@
+"""`chs sql` (chs/sql/, chs/actions/sql.py): the compiled query gives the Polars engine's
+numbers, row by row, on DuckDB; hostile schemes cannot inject SQL; every dialect's text
+parses back; dbt models."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+import sqlglot
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from support import as_json, assert_failed, invoke, write
+
+from chs.actions.score import ScoreOptions, score
+from chs.actions.sql import sql
+from chs.engine.plan import score_frame
+from chs.scheme import load_scheme, parse_scheme
+from chs.sql import DIALECTS, Target, compile_sql
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "sample_data" / "customers.csv"
+AS_OF = dt.date(2026, 11, 30)
+SCHEMES = sorted(p.stem for p in (ROOT / "schemes").glob("*.yaml"))
+
+
+def run_duckdb(query: str, tables: dict[str, pl.DataFrame]) -> pl.DataFrame:
+    con = duckdb.connect()
+    for name, frame in tables.items():
+        con.register(name, frame.to_arrow())
+    return con.sql(query).pl()
+
+
+def assert_same_rows(got: pl.DataFrame, want: pl.DataFrame, key: str) -> None:
+    """Every column of `got` equals `want`'s, row by row (sorted by the id)."""
+    assert sorted(got[key].to_list()) == sorted(want[key].to_list())
+    got, want = got.sort(key), want.sort(key).select(got.columns)
+    for column in got.columns:
+        pairs = list(zip(got[column].to_list(), want[column].to_list(), strict=True))
+        wrong = [(got[key][i], a, b) for i, (a, b) in enumerate(pairs) if a != b]
+        assert not wrong, f"{column}: {len(wrong)} rows differ, first {wrong[:3]}"
+
+
+@pytest.mark.parametrize("name", SCHEMES)
+def test_every_shipped_scheme_scores_the_sample_as_chs_score_does(
+    tmp_path: Path, name: str
+) -> None:
+    scheme = load_scheme(ROOT / "schemes" / f"{name}.yaml")
+    out = tmp_path / "scored.parquet"
+    score(SAMPLE, scheme, ScoreOptions(output=out, as_of=AS_OF))
+    want = pl.read_parquet(out)
+    frame = pl.read_csv(SAMPLE, infer_schema_length=None)
+    # the table holds each column as chs reads it (a map's 0/1 column as text)
+    frame = frame.with_columns(pl.col(c).cast(want.schema[c]) for c in frame.columns)
+    got = run_duckdb(
+        compile_sql(scheme, Target("customers", "duckdb", AS_OF)), {"customers": frame}
+    )
+    assert got.height == want.height == 400
+    assert_same_rows(got, want, scheme.id)
+    # the carried input columns, then the columns chs score writes after them, in its order
+    written = [c for c in want.columns if c not in frame.columns]
+    assert [c for c in got.columns if c not in frame.columns] == written
+
+
+REJECTING = """\
+name: r
+id: id
+signals:
+  x: {column: x, weight: 2, missing: reject, points: [{at_least: 10, points: 100}, {points: 0}]}
+  plan: {column: plan, weight: 1, map: {gold: 100, silver: 50}}
+bands: [{name: a, from: 50}, {name: b, from: 0}]
+"""
+REJECT_DATA = pl.DataFrame(
+    {
+        "id": ["c1", "c2", " ", "c4", "c4", "c6", "c7"],
+        "x": [12.0, None, 3.0, 5.0, 6.0, 20.0, 10.0],
+        "plan": ["gold", "gold", "gold", "silver", "silver", "bronze", " SILVER "],
+    }
+)
+
+
+def test_rows_chs_score_rejects_are_left_out_or_listed_with_their_reason() -> None:
+    scheme = parse_scheme(REJECTING)
+    want, rejected = score_frame(REJECT_DATA, scheme)
+    got = run_duckdb(compile_sql(scheme, Target("t")), {"t": REJECT_DATA})
+    assert got["id"].to_list() == want["id"].to_list() == ["c1", "c7"]
+    assert_same_rows(got, want, "id")
+    listed = run_duckdb(compile_sql(scheme, Target("t"), rejects=True), {"t": REJECT_DATA}).sort(
+        "id"
+    )
+    assert listed.select("id", "reason").rows() == [
+        (" ", "empty id"),
+        ("c2", "x: no value"),
+        ("c4", "duplicate id"),
+        ("c4", "duplicate id"),
+        ("c6", "plan: not in its map and it has no `other`"),
+    ]
+    assert rejected.height == listed.height
+
+
+BOUNDS = [0.0, 10.0, 20.5, 50.0]
+EDGE = st.sampled_from(["at_least", "above", "at_most", "below"])
+
+
+@st.composite
+def signals(draw: st.DrawFn, name: str) -> str:
+    """One signal's YAML: tiers with every kind of edge, breakpoints or a map."""
+    weight = draw(st.sampled_from([1, 2.5, 30, 0.1]))
+    missing = draw(st.sampled_from(["zero", "redistribute", 40, "reject"]))
+    kind = draw(st.sampled_from(["tiers", "linear", "map"]))
+    head = f"{name}: {{weight: {weight}, missing: {missing}, "
+    if kind == "tiers":
+        tiers = [
+            f"{{{draw(EDGE)}: {bound}, points: {draw(st.integers(0, 100))}}}"
+            for bound in draw(
+                st.lists(st.sampled_from(BOUNDS), min_size=1, max_size=3, unique=True)
+            )
+        ]
+        tiers.append(f"{{points: {draw(st.integers(0, 100))}}}")
+        return head + f"column: {name}, points: [{', '.join(tiers)}]}}"
+    if kind == "linear":
+        xs = sorted(
+            draw(
+                st.lists(
+                    st.sampled_from([-5.0, 0.0, 10.0, 33.3, 50.0]),
+                    min_size=2,
+                    max_size=4,
+                    unique=True,
+                )
+            )
+        )
+        knots = ", ".join(
+            f"[{x}, {draw(st.floats(0, 100, allow_nan=False).map(lambda v: round(v, 3)))}]"
+            for x in xs
+        )
+        return head + f"column: {name}, linear: [{knots}]}}"
+    other = draw(st.sampled_from(["", ", other: 20"]))
+    match = draw(st.sampled_from(["", ", match: exact"]))
+    return head + f"column: c_{name}, map: {{a: 100, B: 55.5, c: 0}}{other}{match}}}"
+
+
+@st.composite
+def schemes(draw: st.DrawFn) -> str:
+    names = [f"s{i}" for i in range(draw(st.integers(1, 4)))]
+    body = [draw(signals(n)) for n in names]
+    reasons = draw(st.integers(0, 4))
+    if draw(st.booleans()) and len(names) > 1:
+        cut = draw(st.integers(1, len(names) - 1))
+        groups = [("g1", body[:cut]), ("g2", body[cut:])]
+        text = "groups:\n" + "".join(
+            f"  {g}:\n    weight: {draw(st.sampled_from([1, 3, 0.5]))}\n    signals:\n"
+            + "".join(f"      {s}\n" for s in sigs)
+            for g, sigs in groups
+        )
+    else:
+        text = "signals:\n" + "".join(f"  {s}\n" for s in body)
+    return f"name: h\nid: id\nreasons: {reasons}\n{text}bands: [{{name: hi, above: 60}}, {{name: mid, from: 33.3}}, {{name: lo, from: 0}}]\n"
+
+
+def generated_rows(seed: int) -> pl.DataFrame:
+    """Values on every tier bound and breakpoint, between, and missing; categories in
+    every case, padded, empty, unknown and missing."""
+    import random
+
+    rng = random.Random(seed)
+    numbers = [None, *BOUNDS, -5.0, 33.3, 7.25, 49.999, 100.0, 60.0]
+    texts = [None, "", "a", "A", " b ", "B", "c", "zz"]
+    rows = {"id": [f"r{i}" for i in range(80)]}
+    for i in range(4):
+        rows[f"s{i}"] = [rng.choice(numbers) for _ in range(80)]
+        rows[f"c_s{i}"] = [rng.choice(texts) for _ in range(80)]
+    return pl.DataFrame(
+        rows, schema={k: pl.String if k == "id" or k.startswith("c_") else pl.Float64 for k in rows}
+    )
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(schemes(), st.integers(0, 3))
+def test_generated_schemes_score_alike_on_duckdb(text: str, seed: int) -> None:
+    scheme = parse_scheme(text)
+    frame = generated_rows(seed)
+    want, rejected = score_frame(frame, scheme)
+    got = run_duckdb(compile_sql(scheme, Target("t")), {"t": frame})
+    assert got.height == want.height and got.height + rejected.height == frame.height
+    assert_same_rows(got, want, "id")
+
+
+@pytest.mark.parametrize(
+    ("expr", "message"),
+    [
+        (
+            "x; DROP TABLE t",
+            "signals.s.expr: 'x; DROP TABLE t' (block) is not allowed in an expression",
+        ),
+        ("(SELECT max(x) FROM t)", "a query (SELECT, FROM, VALUES, a table) is not allowed"),
+        (
+            "sqrt(x)",
+            "signals.s.expr: function sqrt() is not compiled to SQL yet; chs sql compiles "
+            "abs, cast, ceil, coalesce, floor, greatest, if, least, lower, nullif, round, upper\n",
+        ),
+        ("CAST(x AS INT)", "signals.s.expr: CAST to INT is not compiled to SQL yet"),
+    ],
+)
+def test_an_expression_that_cannot_be_compiled_is_refused_at_its_line(
+    tmp_path: Path, expr: str, message: str
+) -> None:
+    text = f'name: e\nid: id\nsignals:\n  s:\n    expr: "{expr}"\n    weight: 1\n    linear: [[0, 0], [10, 100]]\nbands: [{{name: a, from: 0}}]\n'
+    path = write(tmp_path / "e.yaml", text)
+    result = invoke("sql", path)
+    assert result.exit_code == 3, result.output
+    assert result.stderr.startswith(f"Error: {path}:5: ")
+    assert message in result.stderr
+    assert result.stdout == ""
+
+
+def test_a_comment_or_a_quote_cannot_reach_the_query(tmp_path: Path) -> None:
+    # a column named with quotes is one quoted identifier; a comment in an expression is
+    # dropped (the tree is rebuilt node by node), so it cannot hide the rest
+    scheme = parse_scheme(
+        "name: q\nid: id\nsignals:\n"
+        "  s: {column: 'we\"ird''col', weight: 1, linear: [[0, 0], [10, 100]]}\n"
+        '  t: {expr: "x + 1 -- ) OR 1=1; DROP TABLE t", weight: 1, linear: [[0, 0], [10, 100]]}\n'
+        "bands: [{name: a, from: 0}]\n"
+    )
+    text = compile_sql(scheme, Target("t"))
+    assert "DROP" not in text and "--" not in text
+    assert len(sqlglot.parse(text, read="duckdb")) == 1
+    frame = pl.DataFrame({"id": ["a", "b"], "we\"ird'col": [5.0, 20.0], "x": [1.0, 9.0]})
+    got = run_duckdb(text, {"t": frame}).sort("id")
+    want, _ = score_frame(frame, scheme)
+    assert_same_rows(got, want, "id")
+    assert got["points_s"].to_list() == [50.0, 100.0] and got["points_t"].to_list() == [20.0, 100.0]
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+@pytest.mark.parametrize("name", ["saas", "segments", "health-inertia"])
+def test_every_dialect_gets_one_statement_that_parses_back(dialect: str, name: str) -> None:
+    scheme = load_scheme(ROOT / "schemes" / f"{name}.yaml")
+    text = compile_sql(scheme, Target("crm.customers", dialect, AS_OF))
+    statements = sqlglot.parse(text, read=dialect)
+    assert len(statements) == 1 and isinstance(statements[0], sqlglot.exp.Select)
+    tables = {t.name for t in statements[0].find_all(sqlglot.exp.Table)}
+    assert "customers" in tables
+
+
+def test_json_is_the_librarys_result(tmp_path: Path) -> None:
+    path = ROOT / "schemes" / "saas.yaml"
+    printed = invoke("sql", path, "--dialect", "postgres", "--as-of", "2026-11-30", "--json")
+    assert printed.exit_code == 0, printed.output
+    returned = sql(path, dialect="postgres", as_of=AS_OF)
+    assert json.loads(printed.stdout) == as_json(returned)
+    assert returned["columns"][:2] == ["customer_id", "mrr"]
+    assert returned["columns"][-4:] == ["scheme", "scheme_hash", "as_of", "alerts"]
+    plain = invoke("sql", path, "--dialect", "postgres", "--as-of", "2026-11-30")
+    assert plain.stdout == returned["sql"]
+
+
+def test_a_dbt_model_reads_a_ref_or_a_source(tmp_path: Path) -> None:
+    path, out = ROOT / "schemes" / "saas.yaml", tmp_path / "models" / "health.sql"
+    out.parent.mkdir()
+    result = invoke("sql", path, "--dbt", "--table", "source:crm.customers", "-o", out)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"SQL for duckdb written to {out}\n"
+    text = out.read_text()
+    scheme = load_scheme(path)
+    assert text.startswith(
+        f"-- dbt model generated by chs sql from scheme saas (hash {scheme.digest}).\n"
+    )
+    assert "FROM {{ source('crm', 'customers') }}" in text and not text.rstrip().endswith(";")
+    ref = sql(path, dbt=True, table="stg_customers", dialect="spark")["sql"]
+    assert "FROM {{ ref('stg_customers') }}" in ref
+    assert_failed(
+        invoke("sql", path, "--dbt", "--table", "x') }}{{ run_query('drop"),
+        2,
+        "Error: a dbt model's ref() takes a model name (got \"x') }}{{ run_query('drop\")",
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--dialect", "oracle"], "the dialect is one of duckdb, postgres, spark, bigquery, snowflake (got 'oracle')"),
+        (["--table", "a; DROP TABLE b"], "the table is a name, or schema.name, of letters, digits and _ (got 'a; DROP TABLE b')"),
+        (["--as-of", "30/11/2026"], "--as-of must be a date written YYYY-MM-DD (got '30/11/2026')"),
+    ],
+)  # fmt: skip
+def test_bad_options(args: list[str], message: str) -> None:
+    assert_failed(invoke("sql", ROOT / "schemes" / "saas.yaml", *args), 2, f"Error: {message}")
