@@ -290,3 +290,36 @@ def test_a_dbt_model_reads_a_ref_or_a_source(tmp_path: Path) -> None:
 )  # fmt: skip
 def test_bad_options(args: list[str], message: str) -> None:
     assert_failed(invoke("sql", ROOT / "schemes" / "saas.yaml", *args), 2, f"Error: {message}")
+
+
+# -- the same numbers on real engines: DuckDB, a PostgreSQL server, Spark (local) ----------
+
+
+@pytest.mark.parametrize("name", SCHEMES)
+def test_every_shipped_scheme_gives_chs_scores_numbers_on_each_engine(
+    tmp_path: Path, sql_engine, name: str
+) -> None:
+    scheme = load_scheme(ROOT / "schemes" / f"{name}.yaml")
+    out = tmp_path / "scored.parquet"
+    score(SAMPLE, scheme, ScoreOptions(output=out, as_of=AS_OF))
+    want = pl.read_parquet(out)
+    frame = pl.read_csv(SAMPLE, infer_schema_length=None)
+    frame = frame.with_columns(pl.col(c).cast(want.schema[c]) for c in frame.columns)
+    query = compile_sql(scheme, Target("customers", sql_engine.dialect, AS_OF))
+    got = sql_engine.run(query, {"customers": frame})
+    assert got.height == 400
+    assert_same_rows(got, want, scheme.id)
+
+
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(schemes(), st.integers(0, 3))
+def test_generated_schemes_score_alike_on_each_engine(sql_engine, text: str, seed: int) -> None:
+    scheme = parse_scheme(text)
+    frame = generated_rows(seed)
+    want, _ = score_frame(frame, scheme)
+    got = sql_engine.run(compile_sql(scheme, Target("t", sql_engine.dialect)), {"t": frame})
+    assert_same_rows(got, want, "id")

@@ -77,8 +77,12 @@ def compile_scheme(scheme: Scheme, target: Target, *, rejects: bool = False) -> 
     if scheme.alerts and not rejects:
         ctes.append(("chs_scored", query))
         query = _with_alerts(scheme, "chs_scored", [n for n, _ in outputs])
+    # PostgreSQL inlines a CTE read once, which would write each stage's expressions
+    # into the next as many times as they are read (it ran out of memory planning);
+    # MATERIALIZED keeps the stages apart. Other engines keep them apart by themselves.
+    materialized = True if target.dialect == "postgres" else None
     for name, cte in ctes:
-        query = query.with_(b.ident(name), as_=cte)
+        query = query.with_(b.ident(name), as_=cte, materialized=materialized)
     return query
 
 
@@ -236,7 +240,7 @@ def _reason(problems: list[tuple[exp.Expression, str]]) -> exp.Expression:
         for c, m in problems
     ]
     joined = b.concat(parts) if parts else b.text("")
-    trimmed = exp.Substring(this=joined, start=b.integer(3))
+    trimmed = exp.Substring(this=joined, start=exp.Literal.number(3))
     return b.case(
         [(exp.EQ(this=joined.copy(), expression=b.text("")), b.text("no signal has a value"))],
         trimmed,
@@ -288,6 +292,6 @@ def _with_alerts(scheme: Scheme, source: str, columns: list[str]) -> exp.Select:
         pieces.append(b.case([(fired, b.text(f"; {alert.name}"))], b.text("")))
     joined = b.concat(pieces)
     text = b.case([(exp.EQ(this=joined.copy(), expression=b.text("")), b.text(""))],
-                  exp.Substring(this=joined, start=b.integer(3)))  # fmt: skip
+                  exp.Substring(this=joined, start=exp.Literal.number(3)))  # fmt: skip
     kept = [b.col(c) for c in columns]
     return exp.select(*kept, b.alias(text, ALERTS_COLUMN)).from_(b.ident(source))
