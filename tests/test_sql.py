@@ -323,3 +323,35 @@ def test_generated_schemes_score_alike_on_each_engine(sql_engine, text: str, see
     want, _ = score_frame(frame, scheme)
     got = sql_engine.run(compile_sql(scheme, Target("t", sql_engine.dialect)), {"t": frame})
     assert_same_rows(got, want, "id")
+
+
+def test_a_previous_table_adds_the_movement_chs_score_previous_writes(tmp_path: Path) -> None:
+    # October scored, then November with --previous October: the query over November's
+    # table joined to October's scored table gives the same four columns, row by row
+    scheme = load_scheme(ROOT / "schemes" / "saas.yaml")
+    months = ROOT / "sample_data" / "months"
+    last, this = tmp_path / "oct.parquet", tmp_path / "nov.parquet"
+    score(
+        months / "customers_2026-10.csv",
+        scheme,
+        ScoreOptions(output=last, as_of=dt.date(2026, 10, 31)),
+    )
+    score(
+        months / "customers_2026-11.csv",
+        scheme,
+        ScoreOptions(output=this, as_of=AS_OF, previous=last),
+    )
+    want = pl.read_parquet(this)
+    frame = pl.read_csv(months / "customers_2026-11.csv", infer_schema_length=None)
+    frame = frame.with_columns(pl.col(c).cast(want.schema[c]) for c in frame.columns)
+    query = compile_sql(scheme, Target("t", "duckdb", AS_OF, previous="crm.previous"))
+    con = duckdb.connect()
+    con.sql("CREATE SCHEMA crm")
+    con.register("t", frame.to_arrow())
+    con.register("oct", pl.read_parquet(last).to_arrow())
+    con.sql("CREATE TABLE crm.previous AS SELECT * FROM oct")
+    got = con.sql(query).pl()
+    movement = ["previous_score", "delta", "previous_band", "movement"]
+    assert got.columns[-6:] == ["as_of", *movement, "alerts"]
+    assert_same_rows(got.select("customer_id", "score", "band", *movement), want, "customer_id")
+    assert sorted(set(got["movement"].to_list())) == ["down", "new", "same", "up"]

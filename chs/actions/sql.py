@@ -24,6 +24,7 @@ class SqlResult(TypedDict):
     scheme_hash: str
     dialect: str
     table: str
+    previous_table: str | None
     as_of: str | None  # None: the engine's CURRENT_DATE
     rejects: bool  # the query lists the rejected rows instead of scoring
     dbt: bool
@@ -42,14 +43,18 @@ def sql(
     rejects: bool = False,
     dbt: bool = False,
     output: Path | None = None,
+    previous_table: str | None = None,
 ) -> SqlResult:
     """The scheme's scoring query in `dialect` over `table` (with `dbt`, a dbt model whose
     table is `{{ ref('table') }}`, or `{{ source('a', 'b') }}` for `source:a.b`),
-    written to `output` if given."""
+    written to `output` if given; `previous_table`: a scored table of the previous
+    snapshot, joined by id for previous_score, delta, previous_band and movement."""
     if dialect not in DIALECTS:
         raise OptionError(f"the dialect is one of {', '.join(DIALECTS)} (got {dialect!r})")
     scheme = load_scheme(scheme_path)
-    target = Target(DBT_PLACEHOLDER if dbt else table, dialect, as_of, tuple(keep or []))
+    target = Target(
+        DBT_PLACEHOLDER if dbt else table, dialect, as_of, tuple(keep or []), previous_table
+    )
     tree = compile_scheme(scheme, target, rejects=rejects)
     text = tree.sql(dialect=dialect, pretty=True)
     if dbt:
@@ -69,6 +74,7 @@ def sql(
         "scheme_hash": scheme.digest,
         "dialect": dialect,
         "table": table,
+        "previous_table": previous_table,
         "as_of": as_of.isoformat() if as_of else None,
         "rejects": rejects,
         "dbt": dbt,

@@ -48,6 +48,14 @@ def sql(
     table: TableOpt = "customers",
     as_of: AsOfOpt = None,
     keep: KeepOpt = None,
+    previous_table: Annotated[
+        str | None,
+        typer.Option(
+            "--previous-table",
+            metavar="NAME",
+            help="The previous snapshot's scored table: adds delta and movement.",
+        ),
+    ] = None,
     rejects: Annotated[
         bool, typer.Option("--rejects", help="List the rows chs score would reject, and why.")
     ] = False,
@@ -70,6 +78,7 @@ def sql(
         rejects=rejects,
         dbt=dbt,
         output=output,
+        previous_table=previous_table,
     )
     if json:
         print_json(result)

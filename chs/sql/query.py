@@ -42,6 +42,7 @@ class Target:
     dialect: str = "duckdb"
     as_of: dt.date | None = None  # None: the engine's CURRENT_DATE
     keep: tuple[str, ...] = ()  # more input columns to carry
+    previous: str | None = None  # a scored table of the previous snapshot (id, score, band)
 
 
 def compile_scheme(scheme: Scheme, target: Target, *, rejects: bool = False) -> exp.Expression:
@@ -74,9 +75,14 @@ def compile_scheme(scheme: Scheme, target: Target, *, rejects: bool = False) -> 
         query = scored.where(exp.Not(this=b.paren(ok)))
     else:
         query = scored.where(ok)
+    names = [n for n, _ in outputs]
+    if target.previous is not None and not rejects:
+        ctes.append(("chs_previous", _previous(scheme, target.previous)))
+        ctes.append(("chs_rows", query.select(b.col(KEY), append=True)))
+        query, names = _with_movement("chs_rows", names), [*names, *MOVEMENT_COLUMNS]
     if scheme.alerts and not rejects:
         ctes.append(("chs_scored", query))
-        query = _with_alerts(scheme, "chs_scored", [n for n, _ in outputs])
+        query = _with_alerts(scheme, "chs_scored", names)
     # PostgreSQL inlines a CTE read once, which would write each stage's expressions
     # into the next as many times as they are read (it ran out of memory planning);
     # MATERIALIZED keeps the stages apart. Other engines keep them apart by themselves.
@@ -122,22 +128,13 @@ def _definition(d: Scheme, prefix: str, ctx: Context, named: str = "") -> Compil
 def _input(scheme: Scheme, target: Target, carried: list[str]) -> exp.Select:
     """The carried columns, the id as compared (trimmed text) and how often it occurs."""
     key = exp.Nullif(this=exp.Trim(this=b.as_text(b.col(scheme.id))), expression=b.text(""))
-    parts = target.table.split(".")
-    if len(parts) > 3 or not all(TABLE_PART.match(p) for p in parts):
-        raise OptionError(
-            f"the table is a name, or schema.name, of letters, digits and _ (got {target.table!r})"
-        )
+    table = _table(target.table)
     clash = [c for c in carried if c.startswith("chs_")]
     if clash:
         raise SchemeError(
             f"{scheme.source}: column {clash[0]!r} is named like the query's working columns "
             "(which start with chs_); rename it"
         )
-    table = exp.Table(
-        this=b.ident(parts[-1]),
-        db=b.ident(parts[-2]) if len(parts) > 1 else None,
-        catalog=b.ident(parts[-3]) if len(parts) > 2 else None,
-    )
     repeats = exp.Window(this=exp.Count(this=exp.Star()), partition_by=[key.copy()])
     return exp.select(
         *[b.col(c) for c in carried], b.alias(key, KEY), b.alias(repeats, REPEATS)
@@ -275,6 +272,67 @@ def _outputs(
     if as_of is not None:  # as chs score --as-of writes it
         out.append((AS_OF, b.date(as_of)))
     return out
+
+
+def _table(name: str) -> exp.Table:
+    """A table name, checked (letters, digits, _; up to catalog.schema.table) and quoted."""
+    parts = name.split(".")
+    if len(parts) > 3 or not all(TABLE_PART.match(p) for p in parts):
+        raise OptionError(
+            f"the table is a name, or schema.name, of letters, digits and _ (got {name!r})"
+        )
+    return exp.Table(
+        this=b.ident(parts[-1]),
+        db=b.ident(parts[-2]) if len(parts) > 1 else None,
+        catalog=b.ident(parts[-3]) if len(parts) > 2 else None,
+    )
+
+
+def _previous(scheme: Scheme, table: str) -> exp.Select:
+    """The previous snapshot's score and band per customer (the id as compared); an id
+    it holds twice has neither, so its customer counts as new rather than picked at
+    random."""
+    key = exp.Nullif(this=exp.Trim(this=b.as_text(b.col(scheme.id))), expression=b.text(""))
+    once = exp.EQ(this=exp.Count(this=exp.Star()), expression=b.integer(1))
+    score = b.case([(once, exp.Max(this=b.double(b.col("score"))))])
+    band = b.case([(once.copy(), exp.Max(this=b.as_text(b.col("band"))))])
+    return (
+        exp.select(
+            b.alias(key, "chs_previous_key"),
+            b.alias(score, "previous_score"),
+            b.alias(band, "previous_band"),
+        )
+        .from_(_table(table))
+        .group_by(key.copy())
+    )
+
+
+def _with_movement(source: str, columns: list[str]) -> exp.Select:
+    """The rows with previous_score, delta, previous_band and movement, as `chs score
+    --previous` writes them: delta rounded to one decimal, movement new, up, down, same."""
+    previous, score = b.col("previous_score", "chs_previous"), b.col("score", source)
+    delta = b.rounded(b.sub(score, previous), 1, even=False)
+    movement = b.case(
+        [
+            (exp.Is(this=previous.copy(), expression=exp.Null()), b.text("new")),
+            (exp.GT(this=delta.copy(), expression=b.number(0.0)), b.text("up")),
+            (exp.LT(this=delta.copy(), expression=b.number(0.0)), b.text("down")),
+        ],
+        b.text("same"),
+    )
+    kept = [b.col(c, source) for c in columns]
+    joined = exp.EQ(this=b.col("chs_previous_key", "chs_previous"), expression=b.col(KEY, source))
+    return (
+        exp.select(
+            *kept,
+            b.alias(previous.copy(), "previous_score"),
+            b.alias(delta, "delta"),
+            b.alias(b.col("previous_band", "chs_previous"), "previous_band"),
+            b.alias(movement, "movement"),
+        )
+        .from_(b.ident(source))
+        .join(b.ident("chs_previous"), on=joined, join_type="left")
+    )
 
 
 def _with_alerts(scheme: Scheme, source: str, columns: list[str]) -> exp.Select:
