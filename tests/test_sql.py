@@ -355,3 +355,13 @@ def test_a_previous_table_adds_the_movement_chs_score_previous_writes(tmp_path: 
     assert got.columns[-6:] == ["as_of", *movement, "alerts"]
     assert_same_rows(got.select("customer_id", "score", "band", *movement), want, "customer_id")
     assert sorted(set(got["movement"].to_list())) == ["down", "new", "same", "up"]
+
+
+def test_the_readmes_example_query_is_what_chs_sql_writes() -> None:
+    got = sql(
+        ROOT / "schemes" / "saas.yaml", dialect="postgres", table="crm.customers", as_of=AS_OF
+    )
+    shipped = (ROOT / "examples" / "saas.postgres.sql").read_text()
+    assert got["sql"] == shipped
+    readme = (ROOT / "README.md").read_text()
+    assert "".join(shipped.splitlines(keepends=True)[:40]) in readme
