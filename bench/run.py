@@ -148,6 +148,12 @@ def run(
             [PY, str(HERE / "duckdb_score.py"), str(customers), str(out / "duckdb.parquet")],
             runs,
         )
+    if "duckdb-sql" in tools:
+        results["duckdb_sql"] = bench(
+            "DuckDB (chs sql)",
+            [PY, str(HERE / "duckdb_compiled.py"), str(customers), str(out / "compiled.parquet")],
+            runs,
+        )
     if previous:
         last = out / "previous_scored.parquet"
         subprocess.run(
@@ -203,7 +209,7 @@ def report(outcome: dict) -> str:
                 f"| {r[key].name} | {r[key].median:.2f} s | {r[key].median / r[floor].median:.2f} x | {r[key].peak_mb:,.0f} MB |"
             )
 
-    for key in ("floor", "chs", "pandas", "duckdb"):
+    for key in ("floor", "chs", "pandas", "duckdb", "duckdb_sql"):
         row(key, "floor")
     for key in ("floor_previous", "chs_previous"):
         row(key, "floor_previous")
@@ -216,6 +222,11 @@ def report(outcome: dict) -> str:
         lines.append(f"\nchs is {r['pandas'].median / r['chs'].median:.2f} x faster than pandas")
     if "duckdb" in r:
         lines.append(f"chs is {r['duckdb'].median / r['chs'].median:.2f} x faster than DuckDB")
+    if "duckdb" in r and "duckdb_sql" in r:
+        ratio = r["duckdb_sql"].median / r["duckdb"].median
+        lines.append(
+            f"the compiled query takes {ratio:.2f} x the hand-written one's time on DuckDB"
+        )
     if "chs_backtest" in r:
         peak = r["chs_backtest"].peak_mb
         under = "under" if peak < BACKTEST_LIMIT_MB else "OVER"
@@ -232,7 +243,9 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=HERE / "data")
     parser.add_argument("--previous", action="store_true", help="also time --previous and chs diff")
     parser.add_argument(
-        "--tools", default="pandas,duckdb", help="competitors to run (comma-separated)"
+        "--tools",
+        default="pandas,duckdb,duckdb-sql",
+        help="competitors to run (comma-separated)",
     )
     parser.add_argument(
         "--backtest-rows",

@@ -50,6 +50,7 @@ def test_the_benchmark_runs_every_tool_and_prints_the_table(smoke: tuple[str, Pa
         "chs score",
         "pandas (by hand)",
         "DuckDB (by hand)",
+        "DuckDB (chs sql)",
         "floor of both inputs",
         "chs score --previous",
         "floor of two scored files",
