@@ -484,3 +484,17 @@ def test_a_yes_no_outcomes_file_labels_raw_exports(tmp_path: Path, scheme: Path)
         f"{outcomes}: 2 of 302 customers match no scored customer (ids written another "
         "way, or customers not scored)"
     )
+
+
+def test_data_without_a_churner_is_refused(tmp_path: Path, scheme: Path) -> None:
+    data = write(
+        tmp_path / "d.csv", "id,a,b,churned\n" + "".join(f"c{i},{i},{i},no\n" for i in range(30))
+    )
+    assert_failed(
+        invoke(
+            "calibrate", scheme, "--data", data, "--outcome", "churned", "-o", tmp_path / "n.yaml"
+        ),
+        4,
+        "Error: no churner in the 30 training rows (column 'churned'): nothing to fit the scheme to",
+        tmp_path / "n.yaml",
+    )

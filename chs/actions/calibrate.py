@@ -114,6 +114,7 @@ def calibrate(
     tiers = tier_rows(scheme, sources, csv) if fit == "points" else None
     split = _split(old, labels, holdout, holdout_after)
     train = old.filter(split.train)
+    _check_classes(train, outcome or churned_on)
     fitted = fit_scheme(scheme, train, tiers)
     text = Path(scheme_path).read_text(encoding="utf-8")
     new_scheme = parse_scheme(rewrite(text, scheme, fitted.edits, ""), output)
@@ -163,6 +164,17 @@ def _result(
         "written": True,
         "warnings": [],
     }
+
+
+def _check_classes(train: pl.DataFrame, column: str) -> None:
+    """A fit needs churners and customers who stayed among the training rows."""
+    churned = int(train[CHURNED].sum())
+    if churned in (0, train.height):
+        what = "no churner" if churned == 0 else "only churners"
+        raise DataError(
+            f"{what} in the {train.height:,} training rows (column {column!r}): "
+            "nothing to fit the scheme to"
+        )
 
 
 def _labels(
