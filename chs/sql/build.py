@@ -117,6 +117,14 @@ def rounded(value: exp.Expression, decimals: int, *, even: bool) -> exp.Expressi
     return rounded_scaled(mul(value, number(scale)), scale, even=even)
 
 
+def rounded_up_from_half(v: exp.Expression) -> exp.Expression:
+    """A value known to be >= 0 (best a column) rounded to a whole number, ties up: what
+    `rounded_scaled(v, 1.0, even=False)` gives there, in fewer steps."""
+    whole = floor(v.copy())
+    tie = exp.GTE(this=sub(v.copy(), whole.copy()), expression=number(0.5))
+    return case([(tie, add(whole.copy(), number(1.0)))], whole)
+
+
 def rounded_scaled(v: exp.Expression, scale: float, *, even: bool) -> exp.Expression:
     """v (= x * scale, best a column: it is read several times) rounded to a whole number
     and divided by `scale`. By hand, since engines round doubles differently:

@@ -297,7 +297,8 @@ def _reasons(out: CompiledSql, flats: list[FlatSignal], k: int) -> exp.Expressio
                           (exp.GT(this=loss.copy(), expression=b.number(100.0)), b.number(100.0))],
                          loss.copy())  # fmt: skip
         scaled.append((out.work("lm", str(i)), b.mul(clipped, b.number(SCALE))))
-        millionths = exp.cast(b.rounded_scaled(out.ref("lm", str(i)), 1.0, even=False), b.BIGINT)
+        # clipped to 0..100 above: the rounding needs no sign, and dividing by 1 is exact
+        millionths = exp.cast(b.rounded_up_from_half(out.ref("lm", str(i))), b.BIGINT)
         flag = b.case([(_has(out, f), b.integer(0))], b.integer(1))
         code = b.add(b.add(b.mul(millionths, b.integer(step)), b.integer(2 * (n - 1 - i))), flag)
         codes.append((out.work("code", str(i)), code))
@@ -314,7 +315,7 @@ def _reasons(out: CompiledSql, flats: list[FlatSignal], k: int) -> exp.Expressio
             )
         out.stages.append([(out.work("top", str(rank)), best)])
     threshold = round(REASON_FLOOR * SCALE) * step
-    labels = [lab for f in flats for lab in (f.name, f"{f.name} (missing)")]
+    labels = [f.name for f in flats]
     texts = _place_texts(out, list(range(min(k, n))), step, n, threshold, labels)
     parts = [exp.Coalesce(this=texts[0], expressions=[b.text("")])]
     parts += [
@@ -345,24 +346,28 @@ def _place_texts(
         rest, tenths = out.ref("rest", str(r)), out.ref("tenths", str(r))
         half = b.floor(b.div(rest, b.number(2)))
         flag = b.sub(rest.copy(), b.mul(half, b.number(2)))
-        slot = b.add(b.mul(b.sub(b.number(n - 1), half.copy()), b.number(2)), flag)
+        index = b.sub(b.number(n - 1), half.copy())
         whole = b.floor(b.div(tenths, b.number(10)))
         stage += [
-            (out.work("slot", str(r)), slot),
+            (out.work("index", str(r)), index),
+            (out.work("flag", str(r)), flag),
             (out.work("whole", str(r)), whole),
             (out.work("digit", str(r)), b.sub(tenths.copy(), b.mul(whole.copy(), b.number(10)))),
         ]
     out.stages.append(stage)
     texts = []
     for r in ranks:
-        slot = out.ref("slot", str(r))
-        label = b.case(
+        index, flag = out.ref("index", str(r)), out.ref("flag", str(r))
+        name = b.case(
             [
-                (exp.EQ(this=slot.copy(), expression=b.number(j)), b.text(lab))
+                (exp.EQ(this=index.copy(), expression=b.number(j)), b.text(lab))
                 for j, lab in enumerate(labels)
             ]
         )
-        said = b.concat([label, b.text(" -"), b.whole_text(out.ref("whole", str(r))), b.text("."),
+        missing = b.case(
+            [(exp.EQ(this=flag, expression=b.number(1)), b.text(" (missing)"))], b.text("")
+        )
+        said = b.concat([name, missing, b.text(" -"), b.whole_text(out.ref("whole", str(r))), b.text("."),
                          b.whole_text(out.ref("digit", str(r)))])  # fmt: skip
         shown = exp.GTE(this=top[r].copy(), expression=b.integer(threshold))
         texts.append(b.case([(shown, said)]))

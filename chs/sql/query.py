@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlglot import exp
@@ -178,16 +179,21 @@ def _route(scheme: Scheme) -> exp.Expression:
 
 
 def _routed(
-    scheme: Scheme, compiled: list[tuple[str, CompiledSql]], pick: callable
-) -> exp.Expression:  # type: ignore[valid-type]
+    scheme: Scheme,
+    compiled: list[tuple[str, CompiledSql]],
+    pick: Callable[[CompiledSql], exp.Expression | None],
+) -> exp.Expression:
+    """A column of the definition that scores the row: each segment's own, by route."""
     if scheme.segments is None:
-        return pick(compiled[0][1])
+        only = pick(compiled[0][1])
+        assert only is not None
+        return only
     pairs = [(exp.EQ(this=b.col(ROUTE), expression=b.text(name)), pick(c)) for name, c in compiled]
     return b.case([(cond, value) for cond, value in pairs if value is not None])
 
 
 def _score(scheme: Scheme, compiled: list[tuple[str, CompiledSql]]) -> exp.Expression:
-    return _routed(scheme, compiled, lambda c: c.score.copy())
+    return _routed(scheme, compiled, lambda c: c.score.copy() if c.score is not None else None)
 
 
 def _problems(
