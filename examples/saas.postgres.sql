@@ -542,51 +542,23 @@ WITH "chs_input" AS MATERIALIZED (
           (
             (
               (
-                CAST((
-                  CAST((
-                    CAST(CASE
-                      WHEN "chs_lm_0" < CAST(0.0 AS DOUBLE PRECISION)
-                      THEN -(
-                        CASE
-                          WHEN (
-                            (
-                              ABS("chs_lm_0")
-                            ) - (
-                              FLOOR(ABS("chs_lm_0"))
-                            )
-                          ) >= CAST(0.5 AS DOUBLE PRECISION)
-                          THEN (
-                            (
-                              FLOOR(ABS("chs_lm_0"))
-                            ) + (
-                              CAST(1.0 AS DOUBLE PRECISION)
-                            )
-                          )
-                          ELSE FLOOR(ABS("chs_lm_0"))
-                        END
-                      )
-                      ELSE CASE
-                        WHEN (
-                          (
-                            ABS("chs_lm_0")
-                          ) - (
-                            FLOOR(ABS("chs_lm_0"))
-                          )
-                        ) >= CAST(0.5 AS DOUBLE PRECISION)
-                        THEN (
-                          (
-                            FLOOR(ABS("chs_lm_0"))
-                          ) + (
-                            CAST(1.0 AS DOUBLE PRECISION)
-                          )
-                        )
-                        ELSE FLOOR(ABS("chs_lm_0"))
-                      END
-                    END AS DOUBLE PRECISION)
-                  ) AS DOUBLE PRECISION) / (
-                    CAST(1.0 AS DOUBLE PRECISION)
+                CAST(CASE
+                  WHEN (
+                    (
+                      "chs_lm_0"
+                    ) - (
+                      FLOOR("chs_lm_0")
+                    )
+                  ) >= CAST(0.5 AS DOUBLE PRECISION)
+                  THEN (
+                    (
+                      FLOOR("chs_lm_0")
+                    ) + (
+                      CAST(1.0 AS DOUBLE PRECISION)
+                    )
                   )
-                ) AS BIGINT)
+                  ELSE FLOOR("chs_lm_0")
+                END AS BIGINT)
               ) * (
                 CAST(10 AS BIGINT)
               )
@@ -609,51 +581,23 @@ WITH "chs_input" AS MATERIALIZED (
           (
             (
               (
-                CAST((
-                  CAST((
-                    CAST(CASE
-                      WHEN "chs_lm_1" < CAST(0.0 AS DOUBLE PRECISION)
-                      THEN -(
-                        CASE
-                          WHEN (
-                            (
-                              ABS("chs_lm_1")
-                            ) - (
-                              FLOOR(ABS("chs_lm_1"))
-                            )
-                          ) >= CAST(0.5 AS DOUBLE PRECISION)
-                          THEN (
-                            (
-                              FLOOR(ABS("chs_lm_1"))
-                            ) + (
-                              CAST(1.0 AS DOUBLE PRECISION)
-                            )
-                          )
-                          ELSE FLOOR(ABS("chs_lm_1"))
-                        END
-                      )
-                      ELSE CASE
-                        WHEN (
-                          (
-                            ABS("chs_lm_1")
-                          ) - (
-                            FLOOR(ABS("chs_lm_1"))
-                          )
-                        ) >= CAST(0.5 AS DOUBLE PRECISION)
-                        THEN (
-                          (
-                            FLOOR(ABS("chs_lm_1"))
-                          ) + (
-                            CAST(1.0 AS DOUBLE PRECISION)
-                          )
-                        )
-                        ELSE FLOOR(ABS("chs_lm_1"))
-                      END
-                    END AS DOUBLE PRECISION)
-                  ) AS DOUBLE PRECISION) / (
-                    CAST(1.0 AS DOUBLE PRECISION)
+                CAST(CASE
+                  WHEN (
+                    (
+                      "chs_lm_1"
+                    ) - (
+                      FLOOR("chs_lm_1")
+                    )
+                  ) >= CAST(0.5 AS DOUBLE PRECISION)
+                  THEN (
+                    (
+                      FLOOR("chs_lm_1")
+                    ) + (
+                      CAST(1.0 AS DOUBLE PRECISION)
+                    )
                   )
-                ) AS BIGINT)
+                  ELSE FLOOR("chs_lm_1")
+                END AS BIGINT)
               ) * (
                 CAST(10 AS BIGINT)
               )
@@ -676,51 +620,23 @@ WITH "chs_input" AS MATERIALIZED (
           (
             (
               (
-                CAST((
-                  CAST((
-                    CAST(CASE
-                      WHEN "chs_lm_2" < CAST(0.0 AS DOUBLE PRECISION)
-                      THEN -(
-                        CASE
-                          WHEN (
-                            (
-                              ABS("chs_lm_2")
-                            ) - (
-                              FLOOR(ABS("chs_lm_2"))
-                            )
-                          ) >= CAST(0.5 AS DOUBLE PRECISION)
-                          THEN (
-                            (
-                              FLOOR(ABS("chs_lm_2"))
-                            ) + (
-                              CAST(1.0 AS DOUBLE PRECISION)
-                            )
-                          )
-                          ELSE FLOOR(ABS("chs_lm_2"))
-                        END
-                      )
-                      ELSE CASE
-                        WHEN (
-                          (
-                            ABS("chs_lm_2")
-                          ) - (
-                            FLOOR(ABS("chs_lm_2"))
-                          )
-                        ) >= CAST(0.5 AS DOUBLE PRECISION)
-                        THEN (
-                          (
-                            FLOOR(ABS("chs_lm_2"))
-                          ) + (
-                            CAST(1.0 AS DOUBLE PRECISION)
-                          )
-                        )
-                        ELSE FLOOR(ABS("chs_lm_2"))
-                      END
-                    END AS DOUBLE PRECISION)
-                  ) AS DOUBLE PRECISION) / (
-                    CAST(1.0 AS DOUBLE PRECISION)
+                CAST(CASE
+                  WHEN (
+                    (
+                      "chs_lm_2"
+                    ) - (
+                      FLOOR("chs_lm_2")
+                    )
+                  ) >= CAST(0.5 AS DOUBLE PRECISION)
+                  THEN (
+                    (
+                      FLOOR("chs_lm_2")
+                    ) + (
+                      CAST(1.0 AS DOUBLE PRECISION)
+                    )
                   )
-                ) AS BIGINT)
+                  ELSE FLOOR("chs_lm_2")
+                END AS BIGINT)
               ) * (
                 CAST(10 AS BIGINT)
               )
@@ -743,51 +659,23 @@ WITH "chs_input" AS MATERIALIZED (
           (
             (
               (
-                CAST((
-                  CAST((
-                    CAST(CASE
-                      WHEN "chs_lm_3" < CAST(0.0 AS DOUBLE PRECISION)
-                      THEN -(
-                        CASE
-                          WHEN (
-                            (
-                              ABS("chs_lm_3")
-                            ) - (
-                              FLOOR(ABS("chs_lm_3"))
-                            )
-                          ) >= CAST(0.5 AS DOUBLE PRECISION)
-                          THEN (
-                            (
-                              FLOOR(ABS("chs_lm_3"))
-                            ) + (
-                              CAST(1.0 AS DOUBLE PRECISION)
-                            )
-                          )
-                          ELSE FLOOR(ABS("chs_lm_3"))
-                        END
-                      )
-                      ELSE CASE
-                        WHEN (
-                          (
-                            ABS("chs_lm_3")
-                          ) - (
-                            FLOOR(ABS("chs_lm_3"))
-                          )
-                        ) >= CAST(0.5 AS DOUBLE PRECISION)
-                        THEN (
-                          (
-                            FLOOR(ABS("chs_lm_3"))
-                          ) + (
-                            CAST(1.0 AS DOUBLE PRECISION)
-                          )
-                        )
-                        ELSE FLOOR(ABS("chs_lm_3"))
-                      END
-                    END AS DOUBLE PRECISION)
-                  ) AS DOUBLE PRECISION) / (
-                    CAST(1.0 AS DOUBLE PRECISION)
+                CAST(CASE
+                  WHEN (
+                    (
+                      "chs_lm_3"
+                    ) - (
+                      FLOOR("chs_lm_3")
+                    )
+                  ) >= CAST(0.5 AS DOUBLE PRECISION)
+                  THEN (
+                    (
+                      FLOOR("chs_lm_3")
+                    ) + (
+                      CAST(1.0 AS DOUBLE PRECISION)
+                    )
                   )
-                ) AS BIGINT)
+                  ELSE FLOOR("chs_lm_3")
+                END AS BIGINT)
               ) * (
                 CAST(10 AS BIGINT)
               )
@@ -806,51 +694,23 @@ WITH "chs_input" AS MATERIALIZED (
           (
             (
               (
-                CAST((
-                  CAST((
-                    CAST(CASE
-                      WHEN "chs_lm_4" < CAST(0.0 AS DOUBLE PRECISION)
-                      THEN -(
-                        CASE
-                          WHEN (
-                            (
-                              ABS("chs_lm_4")
-                            ) - (
-                              FLOOR(ABS("chs_lm_4"))
-                            )
-                          ) >= CAST(0.5 AS DOUBLE PRECISION)
-                          THEN (
-                            (
-                              FLOOR(ABS("chs_lm_4"))
-                            ) + (
-                              CAST(1.0 AS DOUBLE PRECISION)
-                            )
-                          )
-                          ELSE FLOOR(ABS("chs_lm_4"))
-                        END
-                      )
-                      ELSE CASE
-                        WHEN (
-                          (
-                            ABS("chs_lm_4")
-                          ) - (
-                            FLOOR(ABS("chs_lm_4"))
-                          )
-                        ) >= CAST(0.5 AS DOUBLE PRECISION)
-                        THEN (
-                          (
-                            FLOOR(ABS("chs_lm_4"))
-                          ) + (
-                            CAST(1.0 AS DOUBLE PRECISION)
-                          )
-                        )
-                        ELSE FLOOR(ABS("chs_lm_4"))
-                      END
-                    END AS DOUBLE PRECISION)
-                  ) AS DOUBLE PRECISION) / (
-                    CAST(1.0 AS DOUBLE PRECISION)
+                CAST(CASE
+                  WHEN (
+                    (
+                      "chs_lm_4"
+                    ) - (
+                      FLOOR("chs_lm_4")
+                    )
+                  ) >= CAST(0.5 AS DOUBLE PRECISION)
+                  THEN (
+                    (
+                      FLOOR("chs_lm_4")
+                    ) + (
+                      CAST(1.0 AS DOUBLE PRECISION)
+                    )
                   )
-                ) AS BIGINT)
+                  ELSE FLOOR("chs_lm_4")
+                END AS BIGINT)
               ) * (
                 CAST(10 AS BIGINT)
               )
@@ -1034,20 +894,31 @@ WITH "chs_input" AS MATERIALIZED (
     "chs_stage14".*,
     (
       (
+        CAST(4.0 AS DOUBLE PRECISION)
+      ) - (
+        FLOOR(
+          (
+            CAST((
+              CAST("chs_rest_0" AS DOUBLE PRECISION)
+            ) AS DOUBLE PRECISION) / (
+              CAST(2.0 AS DOUBLE PRECISION)
+            )
+          )
+        )
+      )
+    ) AS "chs_index_0",
+    (
+      (
+        "chs_rest_0"
+      ) - (
         (
           (
-            (
+            FLOOR(
               (
-                CAST(4.0 AS DOUBLE PRECISION)
-              ) - (
-                FLOOR(
-                  (
-                    CAST((
-                      CAST("chs_rest_0" AS DOUBLE PRECISION)
-                    ) AS DOUBLE PRECISION) / (
-                      CAST(2.0 AS DOUBLE PRECISION)
-                    )
-                  )
+                CAST((
+                  CAST("chs_rest_0" AS DOUBLE PRECISION)
+                ) AS DOUBLE PRECISION) / (
+                  CAST(2.0 AS DOUBLE PRECISION)
                 )
               )
             )
@@ -1055,30 +926,8 @@ WITH "chs_input" AS MATERIALIZED (
             CAST(2.0 AS DOUBLE PRECISION)
           )
         )
-      ) + (
-        (
-          (
-            "chs_rest_0"
-          ) - (
-            (
-              (
-                FLOOR(
-                  (
-                    CAST((
-                      CAST("chs_rest_0" AS DOUBLE PRECISION)
-                    ) AS DOUBLE PRECISION) / (
-                      CAST(2.0 AS DOUBLE PRECISION)
-                    )
-                  )
-                )
-              ) * (
-                CAST(2.0 AS DOUBLE PRECISION)
-              )
-            )
-          )
-        )
       )
-    ) AS "chs_slot_0",
+    ) AS "chs_flag_0",
     FLOOR(
       (
         CAST((
@@ -1111,20 +960,31 @@ WITH "chs_input" AS MATERIALIZED (
     ) AS "chs_digit_0",
     (
       (
+        CAST(4.0 AS DOUBLE PRECISION)
+      ) - (
+        FLOOR(
+          (
+            CAST((
+              CAST("chs_rest_1" AS DOUBLE PRECISION)
+            ) AS DOUBLE PRECISION) / (
+              CAST(2.0 AS DOUBLE PRECISION)
+            )
+          )
+        )
+      )
+    ) AS "chs_index_1",
+    (
+      (
+        "chs_rest_1"
+      ) - (
         (
           (
-            (
+            FLOOR(
               (
-                CAST(4.0 AS DOUBLE PRECISION)
-              ) - (
-                FLOOR(
-                  (
-                    CAST((
-                      CAST("chs_rest_1" AS DOUBLE PRECISION)
-                    ) AS DOUBLE PRECISION) / (
-                      CAST(2.0 AS DOUBLE PRECISION)
-                    )
-                  )
+                CAST((
+                  CAST("chs_rest_1" AS DOUBLE PRECISION)
+                ) AS DOUBLE PRECISION) / (
+                  CAST(2.0 AS DOUBLE PRECISION)
                 )
               )
             )
@@ -1132,30 +992,8 @@ WITH "chs_input" AS MATERIALIZED (
             CAST(2.0 AS DOUBLE PRECISION)
           )
         )
-      ) + (
-        (
-          (
-            "chs_rest_1"
-          ) - (
-            (
-              (
-                FLOOR(
-                  (
-                    CAST((
-                      CAST("chs_rest_1" AS DOUBLE PRECISION)
-                    ) AS DOUBLE PRECISION) / (
-                      CAST(2.0 AS DOUBLE PRECISION)
-                    )
-                  )
-                )
-              ) * (
-                CAST(2.0 AS DOUBLE PRECISION)
-              )
-            )
-          )
-        )
       )
-    ) AS "chs_slot_1",
+    ) AS "chs_flag_1",
     FLOOR(
       (
         CAST((
@@ -1188,20 +1026,31 @@ WITH "chs_input" AS MATERIALIZED (
     ) AS "chs_digit_1",
     (
       (
+        CAST(4.0 AS DOUBLE PRECISION)
+      ) - (
+        FLOOR(
+          (
+            CAST((
+              CAST("chs_rest_2" AS DOUBLE PRECISION)
+            ) AS DOUBLE PRECISION) / (
+              CAST(2.0 AS DOUBLE PRECISION)
+            )
+          )
+        )
+      )
+    ) AS "chs_index_2",
+    (
+      (
+        "chs_rest_2"
+      ) - (
         (
           (
-            (
+            FLOOR(
               (
-                CAST(4.0 AS DOUBLE PRECISION)
-              ) - (
-                FLOOR(
-                  (
-                    CAST((
-                      CAST("chs_rest_2" AS DOUBLE PRECISION)
-                    ) AS DOUBLE PRECISION) / (
-                      CAST(2.0 AS DOUBLE PRECISION)
-                    )
-                  )
+                CAST((
+                  CAST("chs_rest_2" AS DOUBLE PRECISION)
+                ) AS DOUBLE PRECISION) / (
+                  CAST(2.0 AS DOUBLE PRECISION)
                 )
               )
             )
@@ -1209,30 +1058,8 @@ WITH "chs_input" AS MATERIALIZED (
             CAST(2.0 AS DOUBLE PRECISION)
           )
         )
-      ) + (
-        (
-          (
-            "chs_rest_2"
-          ) - (
-            (
-              (
-                FLOOR(
-                  (
-                    CAST((
-                      CAST("chs_rest_2" AS DOUBLE PRECISION)
-                    ) AS DOUBLE PRECISION) / (
-                      CAST(2.0 AS DOUBLE PRECISION)
-                    )
-                  )
-                )
-              ) * (
-                CAST(2.0 AS DOUBLE PRECISION)
-              )
-            )
-          )
-        )
       )
-    ) AS "chs_slot_2",
+    ) AS "chs_flag_2",
     FLOOR(
       (
         CAST((
@@ -1990,27 +1817,17 @@ WITH "chs_input" AS MATERIALIZED (
           WHEN "chs_top_0" >= CAST(500000 AS BIGINT)
           THEN (
             CASE
-              WHEN "chs_slot_0" = CAST(0.0 AS DOUBLE PRECISION)
+              WHEN "chs_index_0" = CAST(0.0 AS DOUBLE PRECISION)
               THEN 'logins'
-              WHEN "chs_slot_0" = CAST(1.0 AS DOUBLE PRECISION)
-              THEN 'logins (missing)'
-              WHEN "chs_slot_0" = CAST(2.0 AS DOUBLE PRECISION)
+              WHEN "chs_index_0" = CAST(1.0 AS DOUBLE PRECISION)
               THEN 'premium_adoption'
-              WHEN "chs_slot_0" = CAST(3.0 AS DOUBLE PRECISION)
-              THEN 'premium_adoption (missing)'
-              WHEN "chs_slot_0" = CAST(4.0 AS DOUBLE PRECISION)
+              WHEN "chs_index_0" = CAST(2.0 AS DOUBLE PRECISION)
               THEN 'critical_tickets'
-              WHEN "chs_slot_0" = CAST(5.0 AS DOUBLE PRECISION)
-              THEN 'critical_tickets (missing)'
-              WHEN "chs_slot_0" = CAST(6.0 AS DOUBLE PRECISION)
+              WHEN "chs_index_0" = CAST(3.0 AS DOUBLE PRECISION)
               THEN 'nps'
-              WHEN "chs_slot_0" = CAST(7.0 AS DOUBLE PRECISION)
-              THEN 'nps (missing)'
-              WHEN "chs_slot_0" = CAST(8.0 AS DOUBLE PRECISION)
+              WHEN "chs_index_0" = CAST(4.0 AS DOUBLE PRECISION)
               THEN 'usage_growth'
-              WHEN "chs_slot_0" = CAST(9.0 AS DOUBLE PRECISION)
-              THEN 'usage_growth (missing)'
-            END || ' -' || CAST(CAST("chs_whole_0" AS BIGINT) AS VARCHAR) || '.' || CAST(CAST("chs_digit_0" AS BIGINT) AS VARCHAR)
+            END || CASE WHEN "chs_flag_0" = CAST(1.0 AS DOUBLE PRECISION) THEN ' (missing)' ELSE '' END || ' -' || CAST(CAST("chs_whole_0" AS BIGINT) AS VARCHAR) || '.' || CAST(CAST("chs_digit_0" AS BIGINT) AS VARCHAR)
           )
         END,
         ''
@@ -2020,27 +1837,17 @@ WITH "chs_input" AS MATERIALIZED (
             WHEN "chs_top_1" >= CAST(500000 AS BIGINT)
             THEN (
               CASE
-                WHEN "chs_slot_1" = CAST(0.0 AS DOUBLE PRECISION)
+                WHEN "chs_index_1" = CAST(0.0 AS DOUBLE PRECISION)
                 THEN 'logins'
-                WHEN "chs_slot_1" = CAST(1.0 AS DOUBLE PRECISION)
-                THEN 'logins (missing)'
-                WHEN "chs_slot_1" = CAST(2.0 AS DOUBLE PRECISION)
+                WHEN "chs_index_1" = CAST(1.0 AS DOUBLE PRECISION)
                 THEN 'premium_adoption'
-                WHEN "chs_slot_1" = CAST(3.0 AS DOUBLE PRECISION)
-                THEN 'premium_adoption (missing)'
-                WHEN "chs_slot_1" = CAST(4.0 AS DOUBLE PRECISION)
+                WHEN "chs_index_1" = CAST(2.0 AS DOUBLE PRECISION)
                 THEN 'critical_tickets'
-                WHEN "chs_slot_1" = CAST(5.0 AS DOUBLE PRECISION)
-                THEN 'critical_tickets (missing)'
-                WHEN "chs_slot_1" = CAST(6.0 AS DOUBLE PRECISION)
+                WHEN "chs_index_1" = CAST(3.0 AS DOUBLE PRECISION)
                 THEN 'nps'
-                WHEN "chs_slot_1" = CAST(7.0 AS DOUBLE PRECISION)
-                THEN 'nps (missing)'
-                WHEN "chs_slot_1" = CAST(8.0 AS DOUBLE PRECISION)
+                WHEN "chs_index_1" = CAST(4.0 AS DOUBLE PRECISION)
                 THEN 'usage_growth'
-                WHEN "chs_slot_1" = CAST(9.0 AS DOUBLE PRECISION)
-                THEN 'usage_growth (missing)'
-              END || ' -' || CAST(CAST("chs_whole_1" AS BIGINT) AS VARCHAR) || '.' || CAST(CAST("chs_digit_1" AS BIGINT) AS VARCHAR)
+              END || CASE WHEN "chs_flag_1" = CAST(1.0 AS DOUBLE PRECISION) THEN ' (missing)' ELSE '' END || ' -' || CAST(CAST("chs_whole_1" AS BIGINT) AS VARCHAR) || '.' || CAST(CAST("chs_digit_1" AS BIGINT) AS VARCHAR)
             )
           END
         ),
@@ -2051,27 +1858,17 @@ WITH "chs_input" AS MATERIALIZED (
             WHEN "chs_top_2" >= CAST(500000 AS BIGINT)
             THEN (
               CASE
-                WHEN "chs_slot_2" = CAST(0.0 AS DOUBLE PRECISION)
+                WHEN "chs_index_2" = CAST(0.0 AS DOUBLE PRECISION)
                 THEN 'logins'
-                WHEN "chs_slot_2" = CAST(1.0 AS DOUBLE PRECISION)
-                THEN 'logins (missing)'
-                WHEN "chs_slot_2" = CAST(2.0 AS DOUBLE PRECISION)
+                WHEN "chs_index_2" = CAST(1.0 AS DOUBLE PRECISION)
                 THEN 'premium_adoption'
-                WHEN "chs_slot_2" = CAST(3.0 AS DOUBLE PRECISION)
-                THEN 'premium_adoption (missing)'
-                WHEN "chs_slot_2" = CAST(4.0 AS DOUBLE PRECISION)
+                WHEN "chs_index_2" = CAST(2.0 AS DOUBLE PRECISION)
                 THEN 'critical_tickets'
-                WHEN "chs_slot_2" = CAST(5.0 AS DOUBLE PRECISION)
-                THEN 'critical_tickets (missing)'
-                WHEN "chs_slot_2" = CAST(6.0 AS DOUBLE PRECISION)
+                WHEN "chs_index_2" = CAST(3.0 AS DOUBLE PRECISION)
                 THEN 'nps'
-                WHEN "chs_slot_2" = CAST(7.0 AS DOUBLE PRECISION)
-                THEN 'nps (missing)'
-                WHEN "chs_slot_2" = CAST(8.0 AS DOUBLE PRECISION)
+                WHEN "chs_index_2" = CAST(4.0 AS DOUBLE PRECISION)
                 THEN 'usage_growth'
-                WHEN "chs_slot_2" = CAST(9.0 AS DOUBLE PRECISION)
-                THEN 'usage_growth (missing)'
-              END || ' -' || CAST(CAST("chs_whole_2" AS BIGINT) AS VARCHAR) || '.' || CAST(CAST("chs_digit_2" AS BIGINT) AS VARCHAR)
+              END || CASE WHEN "chs_flag_2" = CAST(1.0 AS DOUBLE PRECISION) THEN ' (missing)' ELSE '' END || ' -' || CAST(CAST("chs_whole_2" AS BIGINT) AS VARCHAR) || '.' || CAST(CAST("chs_digit_2" AS BIGINT) AS VARCHAR)
             )
           END
         ),
