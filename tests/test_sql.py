@@ -18,6 +18,7 @@ from support import as_json, assert_failed, invoke, write
 
 from chs.actions.score import ScoreOptions, score
 from chs.actions.sql import sql
+from chs.alerts import add_alerts
 from chs.engine.plan import score_frame
 from chs.scheme import load_scheme, parse_scheme
 from chs.sql import DIALECTS, Target, compile_sql
@@ -365,3 +366,67 @@ def test_the_readmes_example_query_is_what_chs_sql_writes() -> None:
     assert got["sql"] == shipped
     readme = (ROOT / "README.md").read_text()
     assert "".join(shipped.splitlines(keepends=True)[:40]) in readme
+
+
+EXPRESSIONS = """\
+name: x
+id: id
+signals:
+  ratio: {expr: "a / b", weight: 1, linear: [[0, 0], [3, 100]]}
+  scaled: {expr: "a * 2.5 / 4 - b", weight: 1, linear: [[-50, 0], [50, 100]]}
+  cased: {expr: "CASE WHEN a > 10 THEN 1 WHEN a IS NULL THEN NULL ELSE 0 END", weight: 1, points: [{at_least: 1, points: 100}, {points: 0}]}
+  picked: {expr: "CASE plan WHEN 'gold' THEN 3 WHEN 'silver' THEN 2 END", weight: 1, linear: [[0, 0], [3, 100]]}
+  listed: {expr: "IF(plan IN ('gold', 'silver') AND a BETWEEN 2 AND 30, 1, 0)", weight: 1, points: [{at_least: 1, points: 100}, {points: 0}]}
+  liked: {expr: "IF(plan LIKE 'g%' OR plan NOT LIKE '%r', 1, 0)", weight: 1, points: [{at_least: 1, points: 100}, {points: 0}]}
+  nulls: {expr: "COALESCE(NULLIF(b, 0), a, 7)", weight: 1, linear: [[0, 0], [40, 100]]}
+  bounds: {expr: "GREATEST(a, b, 5) - LEAST(a, b)", weight: 1, linear: [[0, 0], [40, 100]]}
+  rounds: {expr: "ROUND(a / 3, 1) + ABS(b - 10) + CEIL(a / 4) - FLOOR(b / 3)", weight: 1, linear: [[0, 0], [40, 100]]}
+  texts: {expr: "LOWER(plan)", weight: 1, map: {gold: 100, silver: 50}, other: 10}
+  casts: {expr: "CAST(CAST(a AS VARCHAR) AS DOUBLE) + 1", weight: 1, linear: [[0, 0], [40, 100]]}
+segments:
+  - name: big
+    when: "a >= 20 AND NOT (plan = 'bronze')"
+  - name: rest
+bands: [{name: hi, from: 60}, {name: lo, from: 0}]
+alerts:
+  - {name: low, when: "score < 40 AND band = 'lo'", action: call}
+  - {name: odd, when: "points_ratio > 50 OR definition = 'big'", action: look}
+"""
+
+
+def expression_rows() -> pl.DataFrame:
+    """Zeros, negatives, halves, NULLs and every plan (and none)."""
+    a = [0.0, 1.0, 2.0, 2.5, 7.5, 10.0, 10.5, 19.99, 20.0, 30.0, -4.0, None, 45.0, 3.0, 12.25, 6.0]
+    b = [0.0, 3.0, None, 4.0, 0.5, -2.0, 10.0, 3.0, 0.0, 7.0, 2.0, 5.0, 9.0, 30.0, 0.25, 6.0]
+    plans = ["gold", "silver", "bronze", None, "Gold", "gold", "silver", "bronze"] * 2
+    flags = [True, False, None, True] * 4
+    return pl.DataFrame(
+        {"id": [f"e{i}" for i in range(16)], "a": a, "b": b, "plan": plans, "flag": flags}
+    )
+
+
+def segmented(text: str) -> str:
+    """The expression scheme with its signals under each segment."""
+    head, rest = text.split("signals:\n", 1)
+    body, tail = rest.split("segments:\n", 1)
+    inner = "".join("      " + line.strip() + "\n" for line in body.splitlines())
+    tail = tail.replace(
+        "    when: \"a >= 20 AND NOT (plan = 'bronze')\"\n",
+        "    when: \"a >= 20 AND NOT (plan = 'bronze')\"\n    signals:\n" + inner,
+    )
+    return (
+        head
+        + "segments:\n"
+        + tail.replace("  - name: rest\n", "  - name: rest\n    signals:\n" + inner)
+    )
+
+
+def test_every_compiled_expression_gives_the_polars_numbers_on_each_engine(sql_engine) -> None:
+    scheme = parse_scheme(segmented(EXPRESSIONS))
+    frame = expression_rows()
+    scored, rejected = score_frame(frame, scheme)
+    want, _ = add_alerts(scored.lazy(), scheme)
+    got = sql_engine.run(compile_sql(scheme, Target("t", sql_engine.dialect)), {"t": frame})
+    assert got.height == 16 and rejected.height == 0
+    assert_same_rows(got, want.collect(), "id")
+    assert set(got["alerts"].to_list()) == {"", "low", "odd"}
