@@ -404,3 +404,10 @@ def test_a_column_can_be_read_through_a_mapping() -> None:
     text = pl.DataFrame({"m": ["10", "oops", None]})
     typed = {"m": pl.col("m").cast(pl.Int64, strict=False)}
     assert text.select(parse_sql_expr("m / 4", typed))["m"].to_list() == [2.5, None, None]
+
+
+def test_length_is_a_signed_integer() -> None:
+    # Polars' len_chars is a UInt32: LENGTH('old') - LENGTH('gold') wrapped round to
+    # 4294967295 until LENGTH was cast to Int64 (found comparing with the compiled SQL)
+    frame = pl.DataFrame({"a": ["old"], "b": ["gold"]})
+    assert frame.select(parse_sql_expr("LENGTH(a) - LENGTH(b)")).item() == -1

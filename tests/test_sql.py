@@ -199,10 +199,13 @@ def test_generated_schemes_score_alike_on_duckdb(text: str, seed: int) -> None:
         ),
         ("(SELECT max(x) FROM t)", "a query (SELECT, FROM, VALUES, a table) is not allowed"),
         (
-            "sqrt(x)",
-            "signals.s.expr: function sqrt() is not compiled to SQL yet; chs sql compiles "
-            "abs, cast, ceil, coalesce, floor, greatest, if, least, lower, nullif, round, upper\n",
+            "exp(x)",
+            "signals.s.expr: function exp() is not compiled to SQL yet; chs sql compiles abs, "
+            "cast, ceil, char_length, coalesce, floor, greatest, if, least, length, lower, lpad, "
+            "ltrim, nullif, replace, round, rpad, rtrim, sign, sqrt, substr, substring, trim, "
+            "upper\n",
         ),
+        ("trim(x)", "signals.s.expr: TRIM without characters is not compiled to SQL yet"),
         ("CAST(x AS INT)", "signals.s.expr: CAST to INT is not compiled to SQL yet"),
     ],
 )
@@ -383,6 +386,9 @@ signals:
   rounds: {expr: "ROUND(a / 3, 1) + ABS(b - 10) + CEIL(a / 4) - FLOOR(b / 3)", weight: 1, linear: [[0, 0], [40, 100]]}
   texts: {expr: "LOWER(plan)", weight: 1, map: {gold: 100, silver: 50}, other: 10}
   casts: {expr: "CAST(CAST(a AS VARCHAR) AS DOUBLE) + 1", weight: 1, linear: [[0, 0], [40, 100]]}
+  roots: {expr: "SQRT(a) + SIGN(b) * 3", weight: 1, linear: [[0, 0], [10, 100]]}
+  words: {expr: "LENGTH(REPLACE(SUBSTRING(LPAD(plan, 8, '*'), 2, 5), 'l', 'LL')) + LENGTH(RPAD(TRIM(BOTH 'gd' FROM plan), 3, '-'))", weight: 1, linear: [[0, 0], [12, 100]]}
+  sides: {expr: "LENGTH(TRIM(LEADING 'g' FROM plan)) - LENGTH(TRIM(TRAILING 'r' FROM plan))", weight: 1, linear: [[-2, 0], [2, 100]]}
 segments:
   - name: big
     when: "a >= 20 AND NOT (plan = 'bronze')"

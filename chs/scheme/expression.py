@@ -766,7 +766,8 @@ _NODES: dict[type[exp.Expression], Callable[[Any], pl.Expr]] = {
     exp.Lower: _unary(lambda a: a.str.to_lowercase()),
     exp.Upper: _unary(lambda a: a.str.to_uppercase()),
     exp.Trim: _trim,
-    exp.Length: _unary(lambda a: a.str.len_chars()),
+    # Int64: len_chars is a UInt32, and LENGTH(a) - LENGTH(b) wrapped round to 4294967295
+    exp.Length: _unary(lambda a: a.str.len_chars().cast(pl.Int64)),
     exp.Substring: _substring,
     exp.Pad: _pad,
     exp.Replace: _replace,

@@ -208,6 +208,59 @@ def _nullif(t: _Translator, node: exp.Nullif) -> exp.Expression:
     return b.case([(differs, first.copy())])
 
 
+def _sqrt(t: _Translator, node: exp.Sqrt) -> exp.Expression:
+    """The square root; NULL below 0 (Polars gives NaN there, read as missing)."""
+    value = b.double(t.arg(node))
+    return b.case([(exp.GTE(this=value, expression=b.number(0.0)), exp.Sqrt(this=value.copy()))])
+
+
+def _literal_number(node: exp.Expression | None, what: str) -> int:
+    if not (isinstance(node, exp.Literal) and not node.is_string):
+        raise ExpressionError(f"{what} takes a whole number written in the expression")
+    return int(node.this)
+
+
+def _substring(t: _Translator, node: exp.Substring) -> exp.Expression:
+    """SUBSTRING(s, start[, length]), counted from 1 (checked as the Polars engine checks)."""
+    start = _literal_number(node.args.get("start"), "SUBSTRING's start")
+    length = node.args.get("length")
+    size = (
+        None
+        if length is None
+        else exp.Literal.number(_literal_number(length, "SUBSTRING's length"))
+    )
+    return exp.Substring(this=t.arg(node), start=exp.Literal.number(start), length=size)
+
+
+def _replace(t: _Translator, node: exp.Replace) -> exp.Expression:
+    old, new = node.expression, node.args.get("replacement")
+    return exp.Replace(this=t.arg(node), expression=b.text(old.this), replacement=b.text(new.this))
+
+
+def _pad(t: _Translator, node: exp.Pad) -> exp.Expression:
+    """LPAD/RPAD to a literal length with one character; longer text is cut."""
+    fill = node.args.get("fill_pattern")
+    return exp.Pad(
+        this=t.arg(node),
+        expression=exp.Literal.number(_literal_number(node.expression, "LPAD's length")),
+        fill_pattern=b.text(fill.this if fill is not None else " "),
+        is_left=node.args.get("is_left"),
+    )
+
+
+def _trim(t: _Translator, node: exp.Trim) -> exp.Expression:
+    """TRIM of given characters (any of them, at either side or one). Without them,
+    Polars strips every kind of white space and SQL engines only spaces: refused."""
+    chars = node.args.get("expression")
+    if not (isinstance(chars, exp.Literal) and chars.is_string):
+        raise ExpressionError(
+            "TRIM without characters is not compiled to SQL yet (engines strip only spaces, "
+            "chs every white space): write TRIM(BOTH ' ' FROM x)"
+        )
+    side = str(node.args.get("position") or "BOTH").upper()
+    return exp.Trim(this=t.arg(node), expression=b.text(chars.this), position=side)
+
+
 _NODES: dict[type[exp.Expression], Callable[[_Translator, Any], exp.Expression]] = {
     exp.Column: lambda t, n: t.column(n),
     exp.Literal: _literal,
@@ -245,9 +298,17 @@ _NODES: dict[type[exp.Expression], Callable[[_Translator, Any], exp.Expression]]
     exp.Nullif: _nullif,
     exp.Lower: _unary(lambda a: exp.Lower(this=a)),
     exp.Upper: _unary(lambda a: exp.Upper(this=a)),
+    exp.Length: _unary(lambda a: exp.Length(this=a)),
+    exp.Sqrt: _sqrt,
+    exp.Sign: _unary(lambda a: exp.Sign(this=b.double(a))),
+    exp.Substring: _substring,
+    exp.Replace: _replace,
+    exp.Pad: _pad,
+    exp.Trim: _trim,
 }
 
 COMPILED_FUNCTIONS = [
-    "abs", "ceil", "floor", "round", "greatest", "least", "coalesce", "nullif", "if",
-    "lower", "upper", "cast",
+    "abs", "ceil", "floor", "round", "sqrt", "sign", "greatest", "least", "coalesce",
+    "nullif", "if", "lower", "upper", "length", "char_length", "substring", "substr",
+    "replace", "lpad", "rpad", "trim", "ltrim", "rtrim", "cast",
 ]  # fmt: skip
