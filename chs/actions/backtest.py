@@ -31,6 +31,7 @@ from chs.files import CsvOptions, PendingWrites, check_outputs
 from chs.hints import suggest_column
 from chs.history import list_snapshots, parse_date
 from chs.outcomes import (
+    CHURN_DATE,
     Outcomes,
     check_yes_no,
     labelled,
@@ -134,7 +135,8 @@ def backtest(
         if not frames:
             raise DataError(_nothing_left(uses))
         result = _figures(frames, uses, found, outcome or churned_on, horizon_days, until)
-    result["warnings"] = folder_warnings + result["warnings"]  # what else the folder holds
+        unmatched = _unmatched(snaps, found)
+    result["warnings"] = folder_warnings + result["warnings"] + unmatched
     result["by"] = _by_groups(frames, by) if by else None
     if output is not None:
         write_tables(result, output)
@@ -229,8 +231,6 @@ def _queries(
     }
     for signal in snap.signals:
         queries[f"signal:{signal}"] = counts_by(rows, pl.col(f"points_{signal}"))
-    if found is not None:
-        queries["matched"] = found.frame.lazy().join(snap.frame, on=KEY, how="semi").select(KEY)
     if by is not None:
         group = pl.col(f"__extra_{by}").cast(pl.String).alias("group")
         queries["by"] = rows.group_by(group, pl.col("score").alias("key")).agg(
@@ -335,7 +335,7 @@ def _figures(
         "deciles": decile_figures(scores, rate),
         "signals": figures,
         "verdict": [],
-        "warnings": _warnings(counts, uses, found),
+        "warnings": _warnings(uses),
         "by": None,
         "output": None,
     }
@@ -343,20 +343,33 @@ def _figures(
     return result
 
 
-def _warnings(
-    counts: list[dict[str, pl.DataFrame]], uses: list[SnapshotUse], found: Outcomes | None
-) -> list[str]:
-    """Outcomes that match no scored customer, and snapshots left out."""
-    warnings = [f"{u['path']} is left out: {u['reason']}" for u in uses if u["reason"]]
-    if found is not None:
-        matched = pl.concat([c["matched"] for c in counts]).unique().height
-        unmatched = found.frame.height - matched
-        if unmatched:
-            warnings.append(
-                f"{found.path}: {unmatched:,} of {found.frame.height:,} customers match no "
-                "scored customer (ids written another way, or customers not scored)"
-            )
-    return warnings
+def _warnings(uses: list[SnapshotUse]) -> list[str]:
+    """The snapshots left out, and why."""
+    return [f"{u['path']} is left out: {u['reason']}" for u in uses if u["reason"]]
+
+
+def _unmatched(snaps: list[tuple[dt.date | None, Snapshot]], found: Outcomes | None) -> list[str]:
+    """Outcomes of customers in no snapshot read (those used and those left out), which
+    tells ids written another way; a customer who churned before the first snapshot is
+    not expected in any, so it is not counted."""
+    if found is None:
+        return []
+    expected = found.frame.lazy()
+    dates = [d for d in (_date_of(d, s) for d, s in snaps) if d is not None]
+    if found.dated and dates:
+        first = pl.lit(min(dates))
+        expected = expected.filter(pl.col(CHURN_DATE).is_null() | (pl.col(CHURN_DATE) > first))
+    pieces = [expected.join(s.frame, on=KEY, how="semi").select(KEY) for _, s in snaps]
+    frames = pl.collect_all(
+        [expected.select(pl.len()), pl.concat(pieces).unique().select(pl.len())]
+    )
+    wanted, matched = frames[0].item(), frames[1].item()
+    if wanted == matched:
+        return []
+    return [
+        f"{found.path}: {wanted - matched:,} of {wanted:,} customers match no scored customer "
+        "(ids written another way, or customers not scored)"
+    ]
 
 
 def verdict(result: BacktestResult) -> list[str]:
