@@ -1889,7 +1889,7 @@ WITH "chs_input" AS MATERIALIZED (
         ), FALSE)
       )
       OR COALESCE((
-        "chs_repeats" > CAST(1 AS BIGINT)
+        NOT "chs_key" IS NULL AND "chs_repeats" > CAST(1 AS BIGINT)
       ), FALSE)
     )
     AND NOT "chs_score_" IS NULL

@@ -93,13 +93,15 @@ def test_rows_chs_score_rejects_are_left_out_or_listed_with_their_reason() -> No
     listed = run_duckdb(compile_sql(scheme, Target("t"), rejects=True), {"t": REJECT_DATA}).sort(
         "id"
     )
+    # the reasons chs score gives, word for word
     assert listed.select("id", "reason").rows() == [
         (" ", "empty id"),
-        ("c2", "x: no value"),
-        ("c4", "duplicate id"),
-        ("c4", "duplicate id"),
-        ("c6", "plan: not in its map and it has no `other`"),
+        ("c2", "x: no value (missing: reject)"),
+        ("c4", "duplicate id 'c4'"),
+        ("c4", "duplicate id 'c4'"),
+        ("c6", "plan: 'bronze' is not in its map (gold, silver) and it has no `other`"),
     ]
+    assert sorted(rejected.select("id", "reason").rows()) == listed.select("id", "reason").rows()
     assert rejected.height == listed.height
 
 

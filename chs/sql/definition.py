@@ -33,7 +33,7 @@ class CompiledSql:
 
     prefix: str
     stages: list[Stage] = field(default_factory=list)
-    problems: list[tuple[exp.Expression, str]] = field(default_factory=list)
+    problems: list[tuple[exp.Expression, exp.Expression]] = field(default_factory=list)
     outputs: list[tuple[str, exp.Expression]] = field(default_factory=list)
     score: exp.Expression | None = None  # the raw score's working column
     band: exp.Expression | None = None
@@ -61,7 +61,9 @@ def compile_definition(d: Scheme, prefix: str, ctx: Context, named: str = "") ->
     `named` (a segment's are the scheme's own names; an extra score's, `<name>_`)."""
     out = CompiledSql(prefix)
     flats = d.flat_signals()
-    out.stages.append([(out.work("v", f.name), _value(f, ctx)) for f in flats])
+    values: Stage = [(out.work("v", f.name), _value(f, ctx)) for f in flats]
+    values += [(out.work("t", f.name), _text(f, ctx)) for f in flats if f.signal.map is not None]
+    out.stages.append(values)
     out.stages.append(_points(out, flats))
     _means(out, d, flats)
     _losses(out, d, flats)
@@ -140,6 +142,12 @@ def _value(f: FlatSignal, ctx: Context) -> exp.Expression:
     return b.double(raw)
 
 
+def _text(f: FlatSignal, ctx: Context) -> exp.Expression:
+    """A map's value as written (trimmed, not lowered), which a rejected row's reason shows."""
+    value = _value(f, ctx)
+    return value.this if isinstance(value, exp.Lower) else value
+
+
 def _refusal(ctx: Context, signal: str, key: str, why: str) -> ValueError:
     return ValueError(f"{ctx.where(signal, key)}: {why}")
 
@@ -157,11 +165,17 @@ def _points(out: CompiledSql, flats: list[FlatSignal]) -> Stage:
             )
             unknown = exp.And(this=exp.Not(this=exp.Is(this=value.copy(), expression=exp.Null())),
                               expression=exp.Not(this=b.paren(known)))  # fmt: skip
-            out.problems.append((unknown, f"{f.name}: not in its map and it has no `other`"))
+            listed = ", ".join(f.signal.map)
+            said = b.concat([b.text(f"{f.name}: '"), out.ref("t", f.name),
+                             b.text(f"' is not in its map ({listed}) and it has no `other`")])  # fmt: skip
+            out.problems.append((unknown, said))
         policy = f.missing
         if policy == "reject":
             out.problems.append(
-                (exp.Is(this=value.copy(), expression=exp.Null()), f"{f.name}: no value")
+                (
+                    exp.Is(this=value.copy(), expression=exp.Null()),
+                    b.text(f"{f.name}: no value (missing: reject)"),
+                )
             )
             fallback = b.null()
         elif policy == "zero":

@@ -198,16 +198,25 @@ def _score(scheme: Scheme, compiled: list[tuple[str, CompiledSql]]) -> exp.Expre
 
 def _problems(
     scheme: Scheme, compiled: list[tuple[str, CompiledSql]], extras: list[tuple[str, CompiledSql]]
-) -> list[tuple[exp.Expression, str]]:
+) -> list[tuple[exp.Expression, exp.Expression]]:
     """Each reason a row is rejected, as (condition, message), in the engine's order."""
     found = [
-        (exp.Is(this=b.col(KEY), expression=exp.Null()), f"empty {scheme.id}"),
-        (exp.GT(this=b.col(REPEATS), expression=b.integer(1)), f"duplicate {scheme.id}"),
+        (exp.Is(this=b.col(KEY), expression=exp.Null()), b.text(f"empty {scheme.id}")),
+        (
+            exp.And(
+                this=exp.Not(this=exp.Is(this=b.col(KEY), expression=exp.Null())),
+                expression=exp.GT(this=b.col(REPEATS), expression=b.integer(1)),
+            ),
+            b.concat([b.text(f"duplicate {scheme.id} '"), b.col(KEY), b.text("'")]),
+        ),
     ]
     for name, c in extras:
         found += c.problems
         found.append(
-            (exp.Is(this=c.score.copy(), expression=exp.Null()), f"{name}: no signal has a value")
+            (
+                exp.Is(this=c.score.copy(), expression=exp.Null()),
+                b.text(f"{name}: no signal has a value"),
+            )
         )
     for name, c in compiled:
         for cond, message in c.problems:
@@ -218,11 +227,16 @@ def _problems(
                 )
             found.append((cond, message))
     if scheme.segments is not None:
-        found.append((exp.Is(this=b.col(ROUTE), expression=exp.Null()), "no segment matches"))
+        found.append(
+            (
+                exp.Is(this=b.col(ROUTE), expression=exp.Null()),
+                b.text("no segment matches (give the last segment no `when`)"),
+            )
+        )
     return found
 
 
-def _any(problems: list[tuple[exp.Expression, str]]) -> exp.Expression:
+def _any(problems: list[tuple[exp.Expression, exp.Expression]]) -> exp.Expression:
     """Whether any problem holds (a NULL test counts as not holding)."""
     node: exp.Expression = exp.false()
     for cond, _ in problems:
@@ -233,21 +247,21 @@ def _any(problems: list[tuple[exp.Expression, str]]) -> exp.Expression:
     return node
 
 
-def _reason(problems: list[tuple[exp.Expression, str]]) -> exp.Expression:
-    """Every problem of a row, `; `-joined; none: the score had no signal."""
+def _reason(problems: list[tuple[exp.Expression, exp.Expression]]) -> exp.Expression:
+    """Every problem of a row, `; `-joined, as chs score writes them; none: the score had
+    no signal."""
     parts = [
-        b.case(
-            [(exp.Coalesce(this=b.paren(c.copy()), expressions=[exp.false()]), b.text(f"; {m}"))],
-            b.text(""),
+        exp.Coalesce(
+            this=b.case([(exp.Coalesce(this=b.paren(c.copy()), expressions=[exp.false()]),
+                          b.concat([b.text("; "), m.copy()]))]),
+            expressions=[b.text("")],
         )
         for c, m in problems
-    ]
+    ]  # fmt: skip
     joined = b.concat(parts) if parts else b.text("")
     trimmed = exp.Substring(this=joined, start=exp.Literal.number(3))
-    return b.case(
-        [(exp.EQ(this=joined.copy(), expression=b.text("")), b.text("no signal has a value"))],
-        trimmed,
-    )
+    empty = exp.EQ(this=joined.copy(), expression=b.text(""))
+    return b.case([(empty, b.text("no signal has a value"))], trimmed)
 
 
 def _outputs(
