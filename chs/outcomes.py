@@ -125,6 +125,26 @@ def observed_until(
     return max([*dates, *([latest] if latest is not None else [])], default=None)
 
 
+def unmatched_warning(found: Outcomes, seen: pl.LazyFrame, first: dt.date | None) -> list[str]:
+    """The outcomes' customers in none of the snapshots or files read (`seen`: their
+    KEY), which tells ids written another way. With churn dates, a customer who churned
+    by the first snapshot (`first`) is not expected in any, so it is not counted."""
+    expected = found.frame.lazy()
+    if found.dated and first is not None:
+        date = pl.col(CHURN_DATE)
+        expected = expected.filter(date.is_null() | (date > pl.lit(first)))
+    matched = expected.join(seen.unique(), on=KEY, how="semi")
+    wanted, kept = (
+        f.item() for f in pl.collect_all([expected.select(pl.len()), matched.select(pl.len())])
+    )
+    if wanted == kept:
+        return []
+    return [
+        f"{found.path}: {wanted - kept:,} of {wanted:,} customers match no scored customer "
+        "(ids written another way, or customers not scored)"
+    ]
+
+
 def labelled(
     rows: pl.LazyFrame, outcomes: Outcomes, as_of: dt.date | None, horizon: int
 ) -> pl.LazyFrame:

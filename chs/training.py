@@ -91,14 +91,19 @@ def scored_rows(
 
 def read_rows(
     scheme: Scheme, sources: list[Source], labels: Labels, csv: CsvOptions
-) -> tuple[pl.DataFrame, int | None]:
-    """The scored rows, and how many of the outcomes file's customers are in the
-    sources (None without one): the others match no scored customer."""
+) -> tuple[pl.DataFrame, pl.Series]:
+    """The scored rows, and the outcomes file's customers the sources hold (before the
+    leakage rules leave any out)."""
     pieces = [_source_rows(scheme, s, labels, csv) for s in sources]
     frame = pl.concat([rows for rows, _ in pieces], how="vertical_relaxed")
-    if labels.outcomes is None:
-        return frame, None
-    return frame, pl.concat([keys for _, keys in pieces]).n_unique()
+    return frame, pl.concat([keys for _, keys in pieces])
+
+
+def snapshot_ids(uses: list[SnapshotUse], id_column: str) -> pl.LazyFrame:
+    """The customers (KEY) of history snapshots left out, read from their id column."""
+    left = [u.path for u in uses if u.reason is not None]
+    frames = [pl.scan_parquet(p).select(trimmed_id(id_column).alias(KEY)) for p in left]
+    return pl.concat(frames) if frames else pl.LazyFrame(schema={KEY: pl.String})
 
 
 def _source_rows(

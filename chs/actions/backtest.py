@@ -31,12 +31,12 @@ from chs.files import CsvOptions, PendingWrites, check_outputs
 from chs.hints import suggest_column
 from chs.history import list_snapshots, parse_date
 from chs.outcomes import (
-    CHURN_DATE,
     Outcomes,
     check_yes_no,
     labelled,
     observed_until,
     read_outcomes,
+    unmatched_warning,
     yes_no,
 )
 from chs.snapshot import Snapshot, open_snapshot
@@ -349,27 +349,12 @@ def _warnings(uses: list[SnapshotUse]) -> list[str]:
 
 
 def _unmatched(snaps: list[tuple[dt.date | None, Snapshot]], found: Outcomes | None) -> list[str]:
-    """Outcomes of customers in no snapshot read (those used and those left out), which
-    tells ids written another way; a customer who churned before the first snapshot is
-    not expected in any, so it is not counted."""
+    """Outcomes of customers in no snapshot read, used or left out."""
     if found is None:
         return []
-    expected = found.frame.lazy()
     dates = [d for d in (_date_of(d, s) for d, s in snaps) if d is not None]
-    if found.dated and dates:
-        first = pl.lit(min(dates))
-        expected = expected.filter(pl.col(CHURN_DATE).is_null() | (pl.col(CHURN_DATE) > first))
-    pieces = [expected.join(s.frame, on=KEY, how="semi").select(KEY) for _, s in snaps]
-    frames = pl.collect_all(
-        [expected.select(pl.len()), pl.concat(pieces).unique().select(pl.len())]
-    )
-    wanted, matched = frames[0].item(), frames[1].item()
-    if wanted == matched:
-        return []
-    return [
-        f"{found.path}: {wanted - matched:,} of {wanted:,} customers match no scored customer "
-        "(ids written another way, or customers not scored)"
-    ]
+    seen = pl.concat([s.frame.select(KEY) for _, s in snaps])
+    return unmatched_warning(found, seen, min(dates, default=None))
 
 
 def verdict(result: BacktestResult) -> list[str]:

@@ -12,9 +12,10 @@ import polars as pl
 
 from chs.backtest import CHURNED, BandFigures, auc, band_figures, counts_by
 from chs.calibration import Fitted, TierPoints, fit_scheme, parts, rewrite
+from chs.columns import KEY
 from chs.errors import DataError, OptionError, OutputError
 from chs.files import CsvOptions, PendingWrites
-from chs.outcomes import read_outcomes
+from chs.outcomes import read_outcomes, unmatched_warning
 from chs.scheme import Scheme, load_scheme, parse_scheme
 from chs.training import (
     DATE,
@@ -27,6 +28,7 @@ from chs.training import (
     history_sources,
     read_rows,
     scored_rows,
+    snapshot_ids,
     tier_rows,
 )
 
@@ -107,10 +109,9 @@ def calibrate(
     _check_options(data, history, outcome, outcomes, holdout, holdout_after)
     labels = _labels(scheme, outcome, outcomes, churned_on, outcome_id, horizon_days, csv)
     sources, listed, warnings = _sources(data, history, holdout, labels, observed_until)
-    extra = [Path(outcomes)] if outcomes is not None else []
-    _check_output(output, [Path(scheme_path), *(s.path for s in sources), *extra])
+    _check_output(output, [Path(scheme_path), *(s.path for s in sources)], outcomes)
     old, matched = read_rows(scheme, sources, labels, csv)
-    warnings += _unmatched(labels, matched)
+    warnings += _unmatched(scheme, labels, matched, listed)
     tiers = tier_rows(scheme, sources, csv) if fit == "points" else None
     split = _split(old, labels, holdout, holdout_after)
     train = old.filter(split.train)
@@ -119,50 +120,26 @@ def calibrate(
     text = Path(scheme_path).read_text(encoding="utf-8")
     new_scheme = parse_scheme(rewrite(text, scheme, fitted.edits, ""), output)
     new = scored_rows(new_scheme, sources, labels, csv)
-    test_old = old if split.folds else old.filter(split.test)
-    test_new = (
-        _cross_validated(scheme, text, old, tiers, sources, labels, csv)
-        if split.folds
-        else _same_rows(new, test_old)
-    )
+    test_old, test_new = _holdout_rows(scheme, text, old, new, tiers, split, sources, labels, csv)
     auc_old, auc_new = _auc(test_old), _auc(test_new)
     _refuse_worse(output, auc_old, auc_new, force)
     said = _description(scheme, sources, fit, split.how, auc_old, auc_new)
     final = rewrite(text, scheme, fitted.edits, said)
     parse_scheme(final, output)  # what is written passes chs check
     _write(output, final)
-    return _result(
-        scheme_path, output, fit, split, (scheme, old, test_old), (new_scheme, new, test_new)
-    ) | {
-        "snapshots": _snapshot_roles(listed, old, split),
-        "points": fitted.points,
-        "warnings": [*warnings, *_warnings(old.filter(split.train), test_old, fitted)],
-    }
-
-
-def _result(
-    scheme_path: str | Path,
-    output: Path,
-    fit: str,
-    split: Split,
-    old: tuple[Scheme, pl.DataFrame, pl.DataFrame],
-    new: tuple[Scheme, pl.DataFrame, pl.DataFrame],
-) -> CalibrateResult:
-    """The figures of old and new (each: scheme, all rows, holdout rows)."""
-    train = old[1].filter(split.train)
     return {
         "scheme": str(scheme_path),
         "output": str(output),
         "fit": fit,
-        "rows": _row_counts(train, old[2]),
+        "rows": _row_counts(train, test_old),
         "holdout": split.how,
-        "snapshots": [],
-        "old": _figures(old[0], old[0], train, old[2]),
-        "new": _figures(new[0], old[0], _same_rows(new[1], train), new[2]),
-        "points": [],
-        "transitions": _transitions(old[2], new[2]),
+        "snapshots": _snapshot_roles(listed, old, split),
+        "old": _figures(scheme, scheme, train, test_old),
+        "new": _figures(new_scheme, scheme, _same_rows(new, train), test_new),
+        "points": fitted.points,
+        "transitions": _transitions(test_old, test_new),
         "written": True,
-        "warnings": [],
+        "warnings": [*warnings, *_warnings(train, test_old, fitted)],
     }
 
 
@@ -287,6 +264,25 @@ def _folds() -> Split:
     )
 
 
+def _holdout_rows(
+    scheme: Scheme,
+    text: str,
+    old: pl.DataFrame,
+    new: pl.DataFrame,
+    tiers: pl.DataFrame | None,
+    split: Split,
+    sources: list[Source],
+    labels: Labels,
+    csv: CsvOptions,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The holdout rows as the old and the new scheme score them; cross-validated, every
+    row, each scored by the fit on the other folds."""
+    if split.folds:
+        return old, _cross_validated(scheme, text, old, tiers, sources, labels, csv)
+    test = old.filter(split.test)
+    return test, _same_rows(new, test)
+
+
 def _fold(k: int) -> pl.Expr:
     """The rows of fold k: by a hash of the customer, so a customer's snapshots stay
     together."""
@@ -339,15 +335,15 @@ def _snapshot_roles(
     return out
 
 
-def _unmatched(labels: Labels, matched: int | None) -> list[str]:
-    """The outcomes' customers found in no source, which tell ids written another way."""
-    found = labels.outcomes
-    if found is None or matched is None or matched == found.frame.height:
+def _unmatched(
+    scheme: Scheme, labels: Labels, matched: pl.Series, listed: list[SnapshotUse]
+) -> list[str]:
+    """Outcomes of customers in no file or snapshot read (used or left out)."""
+    if labels.outcomes is None:
         return []
-    return [
-        f"{found.path}: {found.frame.height - matched:,} of {found.frame.height:,} customers "
-        "match no scored customer (ids written another way, or customers not scored)"
-    ]
+    seen = pl.concat([matched.to_frame(KEY).lazy(), snapshot_ids(listed, scheme.id)])
+    first = min((dt.date.fromisoformat(u.as_of) for u in listed), default=None)
+    return unmatched_warning(labels.outcomes, seen, first)
 
 
 def _same_rows(scored: pl.DataFrame, rows: pl.DataFrame) -> pl.DataFrame:
@@ -410,8 +406,9 @@ def _refuse_worse(output: Path, old: float | None, new: float | None, force: boo
         )
 
 
-def _check_output(output: Path, inputs: list[Path]) -> None:
+def _check_output(output: Path, inputs: list[Path], outcomes: str | Path | None) -> None:
     """The new scheme is a .yaml file that is none of the inputs (the old scheme kept)."""
+    inputs = inputs + ([Path(outcomes)] if outcomes is not None else [])
     if output.suffix.lower() not in (".yaml", ".yml"):
         raise OutputError(f"{output}: the new scheme is written as YAML: name it .yaml")
     if output.resolve() in {p.resolve() for p in inputs}:

@@ -96,8 +96,8 @@ def _dbt_model(text: str, table: str, dialect: str, name: str, digest: str) -> s
         if not _DBT_NAME.match(table):
             raise OptionError(f"a dbt model's ref() takes a model name (got {table!r})")
         reference = "{{ ref('" + table + "') }}"
-    quoted = Target(DBT_PLACEHOLDER).table
-    placeholder = {"spark": f"`{quoted}`", "bigquery": f"`{quoted}`"}.get(dialect, f'"{quoted}"')
+    quote = "`" if dialect in ("spark", "bigquery") else '"'
+    placeholder = f"{quote}{DBT_PLACEHOLDER}{quote}"
     if text.count(placeholder) != 1:
         raise AssertionError("the dbt placeholder is not in the query once")
     header = (

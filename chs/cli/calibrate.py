@@ -58,25 +58,6 @@ ForceOpt = Annotated[
 ]
 
 
-FitOpt = Annotated[
-    str,
-    typer.Option(
-        "--fit", metavar="WHAT", help="weights, or points: the tiers' points and the weights."
-    ),
-]
-HoldoutOpt = Annotated[
-    Path | None,
-    typer.Option("--holdout", metavar="FILE", help="A separate file to compare old and new on."),
-]
-HoldoutAfterOpt = Annotated[
-    str | None,
-    typer.Option("--holdout-after", metavar="DATE", help="Hold out the snapshots after this date."),
-]
-ForceOpt = Annotated[
-    bool, typer.Option("--force", help="Write the new scheme even if it ranks the holdout worse.")
-]
-
-
 @guarded
 def calibrate(
     scheme: Annotated[Path, typer.Argument(metavar="SCHEME", help="Scheme file (YAML).")],
