@@ -161,6 +161,13 @@ def run(
              str(out / "compiled.parquet")],
             runs,
         )  # fmt: skip
+    if "chs-duckdb" in tools:
+        results["chs_duckdb"] = bench(
+            "chs score --engine duckdb",
+            [CHS, "score", str(customers), "-s", scheme, "-o", str(out / "chs_duckdb.parquet"),
+             "--engine", "duckdb"],
+            runs,
+        )  # fmt: skip
     if previous:
         last = out / "previous_scored.parquet"
         subprocess.run(
@@ -216,7 +223,7 @@ def report(outcome: dict) -> str:
                 f"| {r[key].name} | {r[key].median:.2f} s | {r[key].median / r[floor].median:.2f} x | {r[key].peak_mb:,.0f} MB |"
             )
 
-    for key in ("floor", "chs", "pandas", "duckdb", "duckdb_sql"):
+    for key in ("floor", "chs", "pandas", "duckdb", "duckdb_sql", "chs_duckdb"):
         row(key, "floor")
     for key in ("floor_previous", "chs_previous"):
         row(key, "floor_previous")
@@ -251,7 +258,7 @@ def main() -> None:
     parser.add_argument("--previous", action="store_true", help="also time --previous and chs diff")
     parser.add_argument(
         "--tools",
-        default="pandas,duckdb,duckdb-sql",
+        default="pandas,duckdb,duckdb-sql,chs-duckdb",
         help="competitors to run (comma-separated)",
     )
     parser.add_argument(

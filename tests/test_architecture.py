@@ -38,6 +38,7 @@ ANALYSES = {
     "chs.forecast",
     "chs.calibration",
     "chs.training",
+    "chs.engines",
 }
 MAX_FUNCTION_LINES = 60
 

@@ -51,6 +51,7 @@ def test_the_benchmark_runs_every_tool_and_prints_the_table(smoke: tuple[str, Pa
         "pandas (by hand)",
         "DuckDB (by hand)",
         "DuckDB (chs sql)",
+        "chs score --engine duckdb",
         "floor of both inputs",
         "chs score --previous",
         "floor of two scored files",
@@ -71,6 +72,8 @@ def test_competitors_compute_what_chs_computes(smoke: tuple[str, Path]) -> None:
     assert chs.height == 3000
     points = [c for c in chs.columns if c.startswith("points_")]
     assert len(points) == 10
+    # chs on DuckDB writes exactly what chs on Polars writes
+    assert pl.read_parquet(out / "chs_duckdb.parquet").equals(pl.read_parquet(out / "chs.parquet"))
     for name in ("pandas", "duckdb"):
         other = pl.read_parquet(out / f"{name}.parquet").sort("customer_id")
         assert other["customer_id"].to_list() == chs["customer_id"].to_list()

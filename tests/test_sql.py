@@ -208,9 +208,14 @@ def test_generated_schemes_score_alike_on_duckdb(text: str, seed: int) -> None:
         (
             "exp(x)",
             "signals.s.expr: function exp() is not compiled to SQL yet; chs sql compiles abs, "
-            "cast, ceil, char_length, coalesce, floor, greatest, if, least, length, lower, lpad, "
-            "ltrim, nullif, replace, round, rpad, rtrim, sign, sqrt, substr, substring, trim, "
-            "upper\n",
+            "cast, ceil, char_length, coalesce, current_date, date_part, day, extract, floor, "
+            "greatest, if, least, length, lower, lpad, ltrim, month, nullif, replace, round, "
+            "rpad, rtrim, sign, sqrt, substr, substring, trim, upper, year\n",
+        ),
+        (
+            "EXTRACT(DOW FROM CURRENT_DATE)",
+            "signals.s.expr: the date part DOW is not compiled to SQL yet (engines count it "
+            "differently); chs sql extracts YEAR, QUARTER, MONTH, DAY\n",
         ),
         ("trim(x)", "signals.s.expr: TRIM without characters is not compiled to SQL yet"),
         ("CAST(x AS INT)", "signals.s.expr: CAST to INT is not compiled to SQL yet"),
@@ -376,6 +381,8 @@ def test_the_readmes_example_query_is_what_chs_sql_writes() -> None:
 EXPRESSIONS = """\
 name: x
 id: id
+columns:
+  d: {type: date}
 signals:
   ratio: {expr: "a / b", weight: 1, linear: [[0, 0], [3, 100]]}
   scaled: {expr: "a * 2.5 / 4 - b", weight: 1, linear: [[-50, 0], [50, 100]]}
@@ -391,6 +398,9 @@ signals:
   roots: {expr: "SQRT(a) + SIGN(b) * 3", weight: 1, linear: [[0, 0], [10, 100]]}
   words: {expr: "LENGTH(REPLACE(SUBSTRING(LPAD(plan, 8, '*'), 2, 5), 'l', 'LL')) + LENGTH(RPAD(TRIM(BOTH 'gd' FROM plan), 3, '-'))", weight: 1, linear: [[0, 0], [12, 100]]}
   sides: {expr: "LENGTH(TRIM(LEADING 'g' FROM plan)) - LENGTH(TRIM(TRAILING 'r' FROM plan))", weight: 1, linear: [[-2, 0], [2, 100]]}
+  days: {expr: "d - CURRENT_DATE", weight: 1, linear: [[-200, 0], [200, 100]]}
+  parts: {expr: "YEAR(d) - 2026 + MONTH(d) * 2 + DAY(d) + EXTRACT(QUARTER FROM d) + DATE_PART('month', d)", weight: 1, linear: [[0, 0], [80, 100]]}
+  shifted: {expr: "((d - b) - d) + ((d + 30) - (CURRENT_DATE - 10)) + ((d + 2.5) - d)", weight: 1, linear: [[-300, 0], [300, 100]]}
 segments:
   - name: big
     when: "a >= 20 AND NOT (plan = 'bronze')"
@@ -399,6 +409,7 @@ bands: [{name: hi, from: 60}, {name: lo, from: 0}]
 alerts:
   - {name: low, when: "score < 40 AND band = 'lo'", action: call}
   - {name: odd, when: "points_ratio > 50 OR definition = 'big'", action: look}
+  - {name: soon, when: "d < '2026-12-31' AND d + 7 >= CURRENT_DATE", action: renew}
 """
 
 
@@ -408,9 +419,12 @@ def expression_rows() -> pl.DataFrame:
     b = [0.0, 3.0, None, 4.0, 0.5, -2.0, 10.0, 3.0, 0.0, 7.0, 2.0, 5.0, 9.0, 30.0, 0.25, 6.0]
     plans = ["gold", "silver", "bronze", None, "Gold", "gold", "silver", "bronze"] * 2
     flags = [True, False, None, True] * 4
+    # dates 37 days apart around the run's date, one of them missing
+    d = [AS_OF + dt.timedelta(days=37 * k) for k in range(-7, 9)]
     return pl.DataFrame(
-        {"id": [f"e{i}" for i in range(16)], "a": a, "b": b, "plan": plans, "flag": flags}
-    )
+        {"id": [f"e{i}" for i in range(16)], "a": a, "b": b, "plan": plans, "flag": flags,
+         "d": [None, *d[1:]]}
+    )  # fmt: skip
 
 
 def segmented(text: str) -> str:
@@ -432,9 +446,14 @@ def segmented(text: str) -> str:
 def test_every_compiled_expression_gives_the_polars_numbers_on_each_engine(sql_engine) -> None:
     scheme = parse_scheme(segmented(EXPRESSIONS))
     frame = expression_rows()
-    scored, rejected = score_frame(frame, scheme)
-    want, _ = add_alerts(scored.lazy(), scheme)
-    got = sql_engine.run(compile_sql(scheme, Target("t", sql_engine.dialect)), {"t": frame})
+    scored, rejected = score_frame(frame, scheme, as_of=AS_OF)
+    want, _ = add_alerts(scored.lazy(), scheme, AS_OF)
+    target = Target("t", sql_engine.dialect, AS_OF)
+    got = sql_engine.run(compile_sql(scheme, target), {"t": frame}).drop("as_of")
     assert got.height == 16 and rejected.height == 0
     assert_same_rows(got, want.collect(), "id")
-    assert set(got["alerts"].to_list()) == {"", "low", "odd"}
+    assert set(got["alerts"].to_list()) == {"", "low", "odd", "odd; soon"}
+    # soon: d before 2026-12-31 and at most 7 days past: e7's, the run's date, alone
+    assert got.filter(pl.col("alerts").str.contains("soon"))["id"].to_list() == ["e7"]
+    # e6, 2026-11-30 - 37 days, is 37 days back: 100 * (200 - 37) / 400 = 40.75 points
+    assert got.filter(pl.col("id") == "e6")["points_days"].item() == 40.75

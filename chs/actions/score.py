@@ -22,6 +22,7 @@ from chs.alerts import add_alerts, alert_columns, alert_rows, flag_columns
 from chs.columns import ALERTS_COLUMN, ID_HASH, KEY, REASON, ROW, run_columns
 from chs.engine import ScoringPlan, build_plan
 from chs.engine.checks import DataChecks, data_check_queries, data_checks
+from chs.engines import check_engine, score_on_duckdb_engine
 from chs.errors import HINT_REJECTS, ChsError, DataError, OptionError, polars_gist
 from chs.exprs import id_hash, id_key, repeated_hashes
 from chs.files import (
@@ -88,6 +89,7 @@ class ScoreOptions:
     more: list[Scheme] = field(default_factory=list)  # schemes scored beside, under <name>_
     excel_csv: bool = False  # CSV outputs for a comma-decimal Excel (chs.spreadsheet)
     alerts_keep: list[str] | None = None  # input columns carried into the alerts file
+    engine: str = "polars"  # what scores the rows: "polars" or "duckdb" (chs.engines)
 
 
 def side_scores(scheme: Scheme, more: list[Scheme]) -> list[tuple[str, Scheme]]:
@@ -170,6 +172,7 @@ class _Sources:
     lookup: pl.LazyFrame | None
     trend_dates: dict[str, str | None]
     warnings: list[str]
+    feed: ScoringPlan  # the plan whose rows the DuckDB engine scores (every column)
     hidden: list[str] = field(default_factory=list)  # carried for the alerts file alone
 
 
@@ -183,6 +186,7 @@ class _Rows:
     every: pl.LazyFrame
     written: pl.LazyFrame
     inactive: list[str]
+    reasons: pl.Expr  # the reasons text over `scored` (from working columns, or DuckDB's)
 
 
 def score(
@@ -228,6 +232,7 @@ def _score_typed(run: _Run) -> ScoreSummary:
 def _prepare(source: Path, scheme: Scheme, options: ScoreOptions) -> _Run:
     """Check the options and resolve the dates, the history and the outputs."""
     check_count(options.top, "top")
+    check_engine(options.engine, scheme, 1 + len(options.more))
     if options.alerts_keep and options.alerts is None:
         raise OptionError(
             "{option} names columns for the alerts file, but none is written",
@@ -265,8 +270,8 @@ def _score(run: _Run, duplicates: list[str] | None) -> ScoreSummary:
     none and checks after its pass, raising `_Repeated` to be run again."""
     with contextlib.ExitStack() as stack:
         sources = _open_sources(stack, run, duplicates)
-        rows = _scored_rows(run, sources)
         work = stack.enter_context(WorkFolder())
+        rows = _scored_rows(run, sources, work, duplicates is None)
         meta = metadata(run.scheme, run.as_of.isoformat() if run.as_of else None)
         with PendingWrites(
             for_excel(_writes(run, sources, rows), run.options.excel_csv),
@@ -281,7 +286,7 @@ def _score(run: _Run, duplicates: list[str] | None) -> ScoreSummary:
             sources.warnings.extend(checks.warnings)
             # an empty value column has no totals to show (they would all read 0.00)
             value = None if checks.value_empty else sources.plan.value_column
-            frames = _summary_frames(run, sources, scored, rejected, value)
+            frames = _summary_frames(run, sources, scored, rejected, value, rows.reasons)
             summary = build_summary(run.scheme, run.scheme.id, value, frames)
             moves = build_movement(frames) if sources.previous is not None else None
             _check_counts(run, sources, summary, frames, moves)
@@ -315,19 +320,10 @@ def _open_sources(stack: contextlib.ExitStack, run: _Run, duplicates: list[str] 
         open_input(run.source, run.options.csv, run.read, typed=run.typed, guess=run.guess)
     )
     keep, hidden = _kept(run, data.frame.collect_schema().names())
-    plan = build_plan(
-        data.frame,
-        scheme,
-        source=str(run.source),
-        keep=keep,
-        decimal_comma=run.options.csv.decimal_comma,
-        as_of=run.as_of,
-        first_row=data.first_row,
-        extra=run.extra,
-        duplicates=duplicates or [],
-        added=_added_columns(run),
-    )
+    plan = _plan(run, data, keep, duplicates)
     warnings += plan.warnings
+    # DuckDB reads every column the scheme does, kept or not
+    feed = _plan(run, data, None, duplicates) if run.options.engine == "duckdb" else plan
     previous = _open_previous(stack, run, warnings)
     lookups = [previous_lookup(previous)] if previous is not None else []
     trend_dates: dict[str, str | None] = {}
@@ -339,7 +335,25 @@ def _open_sources(stack: contextlib.ExitStack, run: _Run, duplicates: list[str] 
     earlier = [previous] if previous is not None else []
     earlier += [p for _, p in past or [] if p is not previous]
     lookup = _gathered(lookups, earlier, previous)
-    return _Sources(data, plan, previous, past, lookup, trend_dates, warnings, hidden)
+    return _Sources(data, plan, previous, past, lookup, trend_dates, warnings, feed, hidden)
+
+
+def _plan(
+    run: _Run, data: Input, keep: list[str] | None, duplicates: list[str] | None
+) -> ScoringPlan:
+    """The scoring plan over the input, carrying `keep` (None: every column)."""
+    return build_plan(
+        data.frame,
+        run.scheme,
+        source=str(run.source),
+        keep=keep,
+        decimal_comma=run.options.csv.decimal_comma,
+        as_of=run.as_of,
+        first_row=data.first_row,
+        extra=run.extra,
+        duplicates=duplicates or [],
+        added=_added_columns(run),
+    )
 
 
 def _kept(run: _Run, columns: list[str]) -> tuple[list[str] | None, list[str]]:
@@ -377,9 +391,10 @@ def _open_previous(stack: contextlib.ExitStack, run: _Run, warnings: list[str]) 
     return previous
 
 
-def _scored_rows(run: _Run, sources: _Sources) -> _Rows:
-    """Split the rows (the lookup joined first), then add the date, movement, trends
-    and alerts; `written` drops the working columns."""
+def _scored_rows(run: _Run, sources: _Sources, work: WorkFolder, unchecked: bool) -> _Rows:
+    """Split the rows (the lookup joined first; scored on DuckDB if asked), then add the
+    date, movement, trends and alerts; `written` drops the working columns. `unchecked`:
+    the ids are not yet known to be unique (DuckDB's pre-pass tells, `_Repeated`)."""
     plan, previous, lookup = sources.plan, sources.previous, sources.lookup
     carry = (
         [c for c in lookup.collect_schema().names() if c not in (KEY, *PREVIOUS_ONLY)]
@@ -387,6 +402,12 @@ def _scored_rows(run: _Run, sources: _Sources) -> _Rows:
         else None
     )
     frame, rejected, every = plan.split(lookup, KEY, carry=carry)
+    if run.options.engine == "duckdb":
+        fed = sources.feed.split(lookup, KEY, carry=carry)[0] if sources.feed is not plan else frame
+        on = score_on_duckdb_engine(fed, frame, plan, sources.data, run.scheme, run.as_of, work)
+        if on.repeated and unchecked:
+            raise _Repeated(on.repeated)
+        frame, plan = on.frame, on.plan
     if run.as_of is not None:
         frame = frame.with_columns(pl.lit(run.as_of).alias("as_of"))
     if previous is not None:
@@ -400,7 +421,7 @@ def _scored_rows(run: _Run, sources: _Sources) -> _Rows:
     written = frame.drop([*flag_columns(run.scheme), *plan.working, *sources.hidden])
     if run.target is not None:  # the output is the history's snapshot: the same columns
         written = _snapshot_rows(written)
-    return _Rows(frame, rejected, every, written, inactive)
+    return _Rows(frame, rejected, every, written, inactive, plan.reasons)
 
 
 def _writes(run: _Run, sources: _Sources, rows: _Rows) -> list[tuple[pl.LazyFrame, Path]]:
@@ -502,7 +523,7 @@ def _streaming_pass(
     the scores are checked to lie within 0-100 in the same pass, and the data checks
     (empty columns, `other` taking many rows) are counted in it."""
     scheme, data = run.scheme, sources.data
-    keep = _summary_columns(rows.scored, scheme, sources.plan, run.options.by)
+    keep = _summary_columns(rows, scheme, sources.plan, run.options.by)
     proxy = data.width_proxy(rows.every)
     rejected = rows.rejected.select(
         ROW, REASON, scheme.id, id_hash(id_key(scheme.id)).alias(ID_HASH)
@@ -535,22 +556,25 @@ def _streaming_pass(
 
 
 def _summary_frames(
-    run: _Run, sources: _Sources, scored_path: Path, rejects_path: Path, value: str | None
+    run: _Run,
+    sources: _Sources,
+    scored_path: Path,
+    rejects_path: Path,
+    value: str | None,
+    reasons: pl.Expr,
 ) -> dict[str, pl.DataFrame]:
     """The summary's aggregates over the pass's working files, collected together;
     `value`: the value column, None when there is none or it is empty."""
-    scheme, plan, previous = run.scheme, sources.plan, sources.previous
+    scheme, previous = run.scheme, sources.previous
     options = run.options
     scored, rejected = pl.scan_parquet(scored_path), pl.scan_parquet(rejects_path)
     queries = summary_queries(
-        scored, rejected, scheme.id, value, options.top, plan.reasons, scheme.at_risk_bands()
+        scored, rejected, scheme.id, value, options.top, reasons, scheme.at_risk_bands()
     )
     if previous is not None:
         before = previous_rows(sources.lookup) if sources.lookup is not None else previous.frame
         lowest = scheme.bands[-1].name
-        queries |= movement_queries(
-            scored, before, scheme.id, value, lowest, options.top, plan.reasons
-        )
+        queries |= movement_queries(scored, before, scheme.id, value, lowest, options.top, reasons)
     queries |= alert_queries(scored, scheme)
     queries |= matrix_queries(scored, [*scheme.extra_scores(), *run.extra], value)
     bands = [b.name for b in scheme.bands]
@@ -743,17 +767,17 @@ def _earlier_error(exc: BaseException, earlier: list[Snapshot]) -> DataError:
 
 
 def _summary_columns(
-    frame: pl.LazyFrame, scheme: Scheme, plan: ScoringPlan, by: list[list[str]]
+    rows: _Rows, scheme: Scheme, plan: ScoringPlan, by: list[list[str]]
 ) -> list[str]:
     """The columns the summary reads, among those the scored rows have (for the reasons,
     their working columns: the text is written only for the rows the summary lists)."""
-    have = frame.collect_schema().names()
+    have = rows.scored.collect_schema().names()
     wanted = [scheme.id, plan.value_column, scheme.parent, *[c for spec in by for c in spec]]
     wanted += [
         "score",
         "band",
         "coverage",
-        *plan.reasons.meta.root_names(),
+        *rows.reasons.meta.root_names(),
         "previous_score",
         "delta",
         "previous_band",

@@ -108,6 +108,14 @@ KeepOpt = Annotated[
         help="Input columns to carry to the output, comma-separated (default: all).",
     ),
 ]
+EngineOpt = Annotated[
+    str,
+    typer.Option(
+        "--engine",
+        metavar="ENGINE",
+        help="What scores the rows: polars (default) or duckdb (the scheme compiled to SQL).",
+    ),
+]
 
 
 @guarded
@@ -132,6 +140,7 @@ def score(
     na: NaOpt = None,
     sheet: SheetOpt = None,
     excel_csv: ExcelCsvOpt = False,
+    engine: EngineOpt = "polars",
 ) -> None:
     from chs.actions.score import CsvOptions, ScoreOptions, load_scheme, parse_date, score
     from chs.cli import render
@@ -152,6 +161,7 @@ def score(
         more=more,
         excel_csv=excel_csv,
         alerts_keep=parse_list(alerts_keep),
+        engine=engine,
     )
     with progress(f"Scoring {input}"):
         summary = score(input, loaded, options)

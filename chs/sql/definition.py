@@ -10,7 +10,7 @@ earlier stages, so the query is a chain of CTEs and no expression is repeated.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from itertools import pairwise
 
@@ -54,6 +54,7 @@ class Context:
     columns: Columns
     as_of: exp.Expression  # a DATE literal, or CURRENT_DATE
     where: Callable[[str, str], str]  # (signal, key) -> `FILE:LINE: key.path`, for refusals
+    kinds: Mapping[str, str | None] = field(default_factory=dict)  # how columns are read
 
 
 def compile_definition(d: Scheme, prefix: str, ctx: Context, named: str = "") -> CompiledSql:
@@ -125,7 +126,7 @@ def _value(f: FlatSignal, ctx: Context) -> exp.Expression:
     sig = f.signal
     if sig.expr is not None:
         try:
-            raw = compile_expression(sig.expr, ctx.columns)
+            raw = compile_expression(sig.expr, ctx.columns, ctx.kinds, ctx.as_of)
         except ValueError as exc:
             raise _refusal(ctx, f.name, "expr", str(exc)) from None
     else:

@@ -12,6 +12,7 @@ when dividing by zero, ROUND half away from zero, GREATEST skipping NULLs).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -21,18 +22,30 @@ import chs.sql.build as b
 from chs.scheme.expression import ExpressionError, check_expression
 
 Columns = Mapping[str, exp.Expression]
+CURRENT_DATE = exp.CurrentDate()
 
 
-def compile_expression(text: str, columns: Columns) -> exp.Expression:
-    """The expression as a portable tree; ExpressionError for what is refused."""
-    return _Translator(columns).node(check_expression(text))
+def compile_expression(
+    text: str,
+    columns: Columns,
+    kinds: Mapping[str, str | None] | None = None,
+    today: exp.Expression = CURRENT_DATE,
+) -> exp.Expression:
+    """The expression as a portable tree; ExpressionError for what is refused. `kinds`:
+    how the scheme reads each column (`date`, `number`…; chs.scheme.kinds), which tells
+    a date minus a date (days) from a date minus days; `today`: what CURRENT_DATE is."""
+    return _Translator(columns, kinds or {}, today).node(check_expression(text))
 
 
 class _Translator:
-    """One expression's translation: the columns it reads."""
+    """One expression's translation: the columns it reads, their kinds, the date."""
 
-    def __init__(self, columns: Columns) -> None:
+    def __init__(
+        self, columns: Columns, kinds: Mapping[str, str | None], today: exp.Expression
+    ) -> None:
         self.columns = columns
+        self.kinds = kinds
+        self.today = today
 
     def node(self, node: exp.Expression) -> exp.Expression:
         handler = _NODES.get(type(node))
@@ -49,7 +62,39 @@ class _Translator:
     def column(self, node: exp.Column) -> exp.Expression:
         name = node.this.name
         found = self.columns.get(name)
-        return found.copy() if found is not None else b.col(name)
+        if found is not None:
+            return found.copy()
+        return exp.cast(b.col(name), b.DATE) if self.kinds.get(name) == "date" else b.col(name)
+
+    def is_date(self, node: exp.Expression) -> bool:
+        """Whether the node gives a date, as the Polars engine decides (chs.scheme.expression.is_date)."""
+        while isinstance(node, exp.Paren):
+            node = node.this
+        if isinstance(node, exp.CurrentDate):
+            return True
+        if isinstance(node, exp.Cast):
+            return bool(node.args["to"].this == exp.DataType.Type.DATE)
+        if isinstance(node, exp.Column):
+            return self.kinds.get(node.name) == "date"
+        if isinstance(node, exp.Add | exp.Sub):
+            return self.is_date(node.this) and not self.is_date(node.expression)
+        if isinstance(node, exp.Coalesce | exp.Greatest | exp.Least):
+            return self.is_date(node.this)
+        return False
+
+    def days(self, node: exp.Expression) -> exp.Expression:
+        """A number of days added to a date: whole, as Polars floors it; a column whose
+        kind is unknown may hold dates, which the Polars engine would know from the
+        file but the query cannot: it must be declared."""
+        for col in [node, *node.find_all(exp.Column)]:
+            if isinstance(col, exp.Column) and self.kinds.get(col.name) is None:
+                raise ExpressionError(
+                    f"{node.sql()[:40]!r} is added to or taken from a date, and the query "
+                    f"cannot tell whether column {col.name!r} holds dates or days: declare "
+                    f"it, columns: {{{col.name}: {{type: date}}}} or {{type: number}}"
+                )
+        # INT: Spark's DATE_ADD takes no BIGINT
+        return exp.cast(b.floor(b.double(self.node(node))), exp.DataType.build("INT"))
 
 
 def _refused(node: exp.Expression) -> str:
@@ -78,6 +123,88 @@ def _binary(kind: type[exp.Binary]) -> Callable[[_Translator, Any], exp.Expressi
         )
 
     return handle
+
+
+def _subtract(t: _Translator, node: exp.Sub) -> exp.Expression:
+    """`a - b`; of two dates, the days between them; a date minus days, a date."""
+    if t.is_date(node.this):
+        if t.is_date(node.expression):
+            diff = exp.DateDiff(
+                this=t.arg(node), expression=t.arg(node, "expression"), unit=exp.var("DAY")
+            )
+            return exp.cast(diff, b.BIGINT)
+        later = exp.DateSub(
+            this=t.arg(node), expression=t.days(node.expression), unit=exp.var("DAY")
+        )
+        return exp.cast(later, b.DATE)
+    if t.is_date(node.expression):
+        raise ExpressionError(f"{node.sql()[:40]!r}: a number minus a date has no meaning")
+    return _binary(exp.Sub)(t, node)
+
+
+def _add(t: _Translator, node: exp.Add) -> exp.Expression:
+    """`a + b`; a date plus days (either way round), a date."""
+    left, right = t.is_date(node.this), t.is_date(node.expression)
+    if left and right:
+        raise ExpressionError(f"{node.sql()[:40]!r}: two dates cannot be added")
+    if not (left or right):
+        return _binary(exp.Add)(t, node)
+    day, days = (node.this, node.expression) if left else (node.expression, node.this)
+    later = exp.DateAdd(this=t.node(day), expression=t.days(days), unit=exp.var("DAY"))
+    return exp.cast(later, b.DATE)
+
+
+def _compare(kind: type[exp.Binary]) -> Callable[[_Translator, Any], exp.Expression]:
+    """A comparison; a date compared with text compares with that text as a date
+    (`renewal < '2026-12-31'`), as the Polars engine compares."""
+
+    def handle(t: _Translator, node: exp.Expression) -> exp.Expression:
+        left, right = node.this, node.expression
+        a = _date_text(left) if _is_text(left) and t.is_date(right) else t.arg(node)
+        other = _date_text(right) if _is_text(right) and t.is_date(left) else None
+        z = other if other is not None else t.arg(node, "expression")
+        return b.paren(kind(this=b.paren(a), expression=b.paren(z)))
+
+    return handle
+
+
+def _is_text(node: exp.Expression) -> bool:
+    return isinstance(node, exp.Literal) and node.is_string
+
+
+def _date_text(node: exp.Literal) -> exp.Expression:
+    try:
+        return b.date(dt.date.fromisoformat(node.this))
+    except ValueError:
+        raise ExpressionError(f"{node.this!r} is not a date written YYYY-MM-DD") from None
+
+
+# the parts of a date every engine extracts alike (DOW, ISODOW, DOY and WEEK are chs's,
+# but BigQuery and Snowflake count weeks and days of the week their own ways)
+DATE_PARTS = ("YEAR", "QUARTER", "MONTH", "DAY")
+
+
+def _part(unit: str, value: exp.Expression) -> exp.Expression:
+    if unit not in DATE_PARTS:
+        raise ExpressionError(
+            f"the date part {unit} is not compiled to SQL yet (engines count it differently); "
+            f"chs sql extracts {', '.join(DATE_PARTS)}"
+        )
+    return exp.cast(exp.Extract(this=exp.var(unit), expression=value), b.BIGINT)
+
+
+def _extract(t: _Translator, node: exp.Extract) -> exp.Expression:
+    return _part(node.this.name.upper(), t.arg(node, "expression"))
+
+
+def _date_part(t: _Translator, node: exp.Anonymous) -> exp.Expression:
+    """DATE_PART('year', d), which sqlglot reads as a function it does not know."""
+    if node.name.lower() != "date_part":
+        raise ExpressionError(_refused(node))
+    unit, *rest = node.expressions
+    if not (_is_text(unit) and len(rest) == 1):
+        raise ExpressionError("DATE_PART takes a part written as text and a date")
+    return _part(unit.this.upper(), t.node(rest[0]))
 
 
 def _unary(
@@ -269,16 +396,16 @@ _NODES: dict[type[exp.Expression], Callable[[_Translator, Any], exp.Expression]]
     exp.Paren: _unary(b.paren),
     exp.Neg: _unary(lambda a: b.paren(exp.Neg(this=b.paren(a)))),
     exp.Not: _unary(lambda a: b.paren(exp.Not(this=b.paren(a)))),
-    exp.Add: _binary(exp.Add),
-    exp.Sub: _binary(exp.Sub),
+    exp.Add: _add,
+    exp.Sub: _subtract,
     exp.Mul: _multiply,
     exp.Div: _divide,
-    exp.EQ: _binary(exp.EQ),
-    exp.NEQ: _binary(exp.NEQ),
-    exp.GT: _binary(exp.GT),
-    exp.GTE: _binary(exp.GTE),
-    exp.LT: _binary(exp.LT),
-    exp.LTE: _binary(exp.LTE),
+    exp.EQ: _compare(exp.EQ),
+    exp.NEQ: _compare(exp.NEQ),
+    exp.GT: _compare(exp.GT),
+    exp.GTE: _compare(exp.GTE),
+    exp.LT: _compare(exp.LT),
+    exp.LTE: _compare(exp.LTE),
     exp.And: _binary(exp.And),
     exp.Or: _binary(exp.Or),
     exp.Is: _is,
@@ -305,10 +432,17 @@ _NODES: dict[type[exp.Expression], Callable[[_Translator, Any], exp.Expression]]
     exp.Replace: _replace,
     exp.Pad: _pad,
     exp.Trim: _trim,
+    exp.CurrentDate: lambda t, n: t.today.copy(),
+    exp.Year: lambda t, n: _part("YEAR", t.arg(n)),
+    exp.Month: lambda t, n: _part("MONTH", t.arg(n)),
+    exp.Day: lambda t, n: _part("DAY", t.arg(n)),
+    exp.Extract: _extract,
+    exp.Anonymous: _date_part,
 }
 
 COMPILED_FUNCTIONS = [
     "abs", "ceil", "floor", "round", "sqrt", "sign", "greatest", "least", "coalesce",
     "nullif", "if", "lower", "upper", "length", "char_length", "substring", "substr",
-    "replace", "lpad", "rpad", "trim", "ltrim", "rtrim", "cast",
+    "replace", "lpad", "rpad", "trim", "ltrim", "rtrim", "cast", "current_date", "year",
+    "month", "day", "extract", "date_part",
 ]  # fmt: skip

@@ -25,7 +25,7 @@ from chs.columns import ALERTS_COLUMN, AS_OF, DEFINITION, MOVEMENT_COLUMNS, STRE
 from chs.errors import OptionError, SchemeError
 from chs.scheme import TREND_COLUMN, Scheme
 from chs.scheme.expression import ExpressionError
-from chs.scheme.kinds import scheme_uses
+from chs.scheme.kinds import read_kinds, scheme_uses
 from chs.sql.definition import CompiledSql, Context, Stage, compile_definition, today_literal
 from chs.sql.expressions import compile_expression
 
@@ -44,12 +44,17 @@ class Target:
     as_of: dt.date | None = None  # None: the engine's CURRENT_DATE
     keep: tuple[str, ...] = ()  # more input columns to carry
     previous: str | None = None  # a scored table of the previous snapshot (id, score, band)
+    dates: tuple[str, ...] = ()  # columns the table holds as dates (beside declared ones)
 
 
-def compile_scheme(scheme: Scheme, target: Target, *, rejects: bool = False) -> exp.Expression:
-    """The scheme's scoring query as a sqlglot tree."""
+def compile_scheme(
+    scheme: Scheme, target: Target, *, rejects: bool = False, alerts: bool = True
+) -> exp.Expression:
+    """The scheme's scoring query as a sqlglot tree; without `alerts`, no `alerts` column
+    (chs score on DuckDB adds the alerts as the Polars engine does, with the trends)."""
     carried = carried_columns(scheme, target.keep)
-    ctx = Context({}, today_literal(target.as_of), lambda s, k: _located(scheme, s, k))
+    kinds = {**read_kinds(scheme), **dict.fromkeys(target.dates, "date")}
+    ctx = Context({}, today_literal(target.as_of), lambda s, k: _located(scheme, s, k), kinds)
     parts = [
         (name, d, f"seg{i}_" if scheme.segments else "")
         for i, (name, d) in enumerate(scheme.definitions())
@@ -60,7 +65,7 @@ def compile_scheme(scheme: Scheme, target: Target, *, rejects: bool = False) -> 
     ]
     ctes = [("chs_input", _input(scheme, target, carried))]
     if scheme.segments is not None:
-        ctes.append(("chs_routed", _select_star(ctes[-1][0], [(ROUTE, _route(scheme))])))
+        ctes.append(("chs_routed", _select_star(ctes[-1][0], [(ROUTE, _route(scheme, ctx))])))
     for stages in _zipped([c for _, c in compiled] + [c for _, c in extras]):
         ctes.append((f"chs_stage{len(ctes)}", _select_star(ctes[-1][0], stages)))
     problems = _problems(scheme, compiled, extras)
@@ -81,9 +86,9 @@ def compile_scheme(scheme: Scheme, target: Target, *, rejects: bool = False) -> 
         ctes.append(("chs_previous", _previous(scheme, target.previous)))
         ctes.append(("chs_rows", query.select(b.col(KEY), append=True)))
         query, names = _with_movement("chs_rows", names), [*names, *MOVEMENT_COLUMNS]
-    if scheme.alerts and not rejects:
+    if scheme.alerts and alerts and not rejects:
         ctes.append(("chs_scored", query))
-        query = _with_alerts(scheme, "chs_scored", names)
+        query = _with_alerts(scheme, "chs_scored", names, ctx)
     # PostgreSQL inlines a CTE read once, which would write each stage's expressions
     # into the next as many times as they are read (it ran out of memory planning);
     # MATERIALIZED keeps the stages apart. Other engines keep them apart by themselves.
@@ -154,14 +159,14 @@ def _zipped(defs: list[CompiledSql]) -> list[Stage]:
     return [[item for d in defs if i < len(d.stages) for item in d.stages[i]] for i in range(depth)]
 
 
-def _condition(scheme: Scheme, text: str, *where: str) -> exp.Expression:
+def _condition(scheme: Scheme, ctx: Context, text: str, *where: str) -> exp.Expression:
     try:
-        return compile_expression(text, {})
+        return compile_expression(text, {}, ctx.kinds, ctx.as_of)
     except ExpressionError as exc:
         raise SchemeError(f"{scheme.where(*where)}: {exc}") from None
 
 
-def _route(scheme: Scheme) -> exp.Expression:
+def _route(scheme: Scheme, ctx: Context) -> exp.Expression:
     """The first segment whose condition holds (a NULL condition does not)."""
     assert scheme.segments is not None
     pairs = []
@@ -170,7 +175,7 @@ def _route(scheme: Scheme) -> exp.Expression:
             exp.true()
             if seg.when is None
             else exp.Coalesce(
-                this=_condition(scheme, seg.when, "segments", str(i), "when"),
+                this=_condition(scheme, ctx, seg.when, "segments", str(i), "when"),
                 expressions=[exp.false()],
             )
         )
@@ -355,7 +360,7 @@ def _with_movement(source: str, columns: list[str]) -> exp.Select:
     )
 
 
-def _with_alerts(scheme: Scheme, source: str, columns: list[str]) -> exp.Select:
+def _with_alerts(scheme: Scheme, source: str, columns: list[str], ctx: Context) -> exp.Select:
     """The scored rows with `alerts`: the names of the alerts that fire, `; `-joined.
     A column only a previous snapshot gives reads NULL, so its alert cannot fire."""
     absent = {c for a in scheme.alerts for c in a.columns() if c not in columns}
@@ -363,7 +368,7 @@ def _with_alerts(scheme: Scheme, source: str, columns: list[str]) -> exp.Select:
     pieces = []
     for i, alert in enumerate(scheme.alerts):
         try:
-            cond = compile_expression(alert.when, dynamic)
+            cond = compile_expression(alert.when, dynamic, {**ctx.kinds, AS_OF: "date"}, ctx.as_of)
         except ExpressionError as exc:
             raise SchemeError(f"{scheme.where('alerts', str(i), 'when')}: {exc}") from None
         fired = exp.Coalesce(this=b.paren(cond), expressions=[exp.false()])
