@@ -812,13 +812,17 @@ def output_format(path: Path) -> Format:
     return fmt
 
 
-def check_outputs(outputs: Sequence[Path], inputs: Sequence[Path]) -> None:
+def check_outputs(outputs: Sequence[Path], inputs: Sequence[Path], *, page: bool = False) -> None:
     """Refuse an output that would overwrite an input, two outputs on one path, and an
-    output that is a folder, a device or a pipe (the rename would replace it)."""
+    output that is a folder, a device or a pipe (the rename would replace it). `page`:
+    the outputs are HTML pages (.html), not tables."""
     resolved_inputs = {p.resolve() for p in inputs}
     seen: set[Path] = set()
     for out in outputs:
-        output_format(out)
+        if not page:
+            output_format(out)
+        elif out.suffix.lower() not in (".html", ".htm"):
+            raise OutputError(f"{out}: the report is an HTML page; name it .html")
         target = out.resolve()
         if target in resolved_inputs:
             raise OutputError(f"{out}: is an input of this run; inputs are never overwritten")

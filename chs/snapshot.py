@@ -54,6 +54,8 @@ def metadata(scheme: Scheme, as_of: str | None) -> dict[str, str]:
         "hash": scheme.digest,
         "bands": [b.name for b in scheme.bands],
         "at_risk": scheme.at_risk_bands(),
+        "colors": [b.color for b in scheme.bands],  # for the HTML report
+        "from": [b.threshold for b in scheme.bands],
     }
     return {META_KEY: json.dumps({**info, "as_of": as_of})}
 

@@ -53,7 +53,7 @@ def layer(module: str) -> int:
         ("chs.engine.", "chs.sql.")
     ):
         return 2
-    if module in ANALYSES:
+    if module in ANALYSES or module.startswith("chs.htmlreport"):
         return 3
     if module.startswith("chs.actions"):
         return 4

@@ -72,7 +72,7 @@ def test_report_json_is_report_file(scored: Path) -> None:
 def test_report_without_by_or_parent(scored: Path) -> None:
     result = invoke("report", scored)
     assert result.exit_code == 2
-    assert result.stderr == "Error: give --by COLUMNS, --parent COLUMN, or both\n"
+    assert result.stderr == "Error: give --by COLUMNS, --parent COLUMN, or both (or --html FILE)\n"
     assert result.stdout == ""
 
 

@@ -85,6 +85,8 @@ def test_the_demo_needs_none_of_the_extras() -> None:
         "fastexcel",
         "zstandard",
         "scipy",
+        "altair",
+        "vl-convert-python",
     }
     extras = project["optional-dependencies"]
     assert {re.split(r"[<>=\[ ]", d)[0] for d in extras["dev"]} >= {"pytest", "ruff"}

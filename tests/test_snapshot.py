@@ -48,6 +48,9 @@ def test_scored_parquet_records_its_identity_in_metadata(tmp_path):
         "bands": ["high", "low"],
         # no band is flagged at_risk, so the lowest is
         "at_risk": ["low"],
+        # for the HTML report: the bands' colours (none given) and lower bounds
+        "colors": [None, None],
+        "from": [50.0, 0.0],
         "as_of": "2026-10-01",
     }
     with open_snapshot(out, None) as snap:

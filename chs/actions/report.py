@@ -1,15 +1,18 @@
-"""`chs report`: roll-ups over a scored file by segment, region, owner or any column."""
+"""`chs report`: roll-ups over a scored file by segment, region, owner or any column,
+or (`html`) the portfolio's report as one self-contained HTML file."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any, TypedDict
 
 import polars as pl
 
-from chs.errors import OPTION, DataError
+from chs.errors import OPTION, DataError, OutputError
 from chs.exprs import band_order
 from chs.files import PendingWrites, check_outputs, open_input
+from chs.htmlreport.build import SECTIONS, PageRequest, build_page
 from chs.rollup import (
     build_parents,
     build_rollups,
@@ -20,6 +23,8 @@ from chs.rollup import (
 )
 from chs.snapshot import recorded
 from chs.spreadsheet import for_excel
+
+__all__ = ["HtmlReport", "PageRequest", "RollupReport", "report"]
 
 
 class RollupReport(TypedDict):
@@ -34,19 +39,57 @@ class RollupReport(TypedDict):
     output: str | None
 
 
+class HtmlReport(TypedDict):
+    """What `report` returns with `html` (and `chs report --html … --json` prints): the
+    page's numbers, section by section, and the page itself (`html=True`) or where it
+    was written."""
+
+    input: str
+    title: str
+    scheme: dict[str, str | None]
+    as_of: str | None
+    value_column: str | None
+    previous: str | None
+    history: str | None
+    outcomes: str | None
+    sections: list[str]  # the sections the page shows, in order
+    page: dict[str, Any]  # chs.htmlreport.numbers.page_numbers
+    html_file: str | None
+    html: str | None  # the page, when asked for as text
+    warnings: list[str]
+
+
 def report(
     path: str | Path,
     *,
-    by: list[list[str]],
+    by: list[list[str]] | None = None,
     parent: str | None = None,
     at_risk: list[str] | None = None,
     value_column: str | None = None,
     output: Path | None = None,
     excel_csv: bool = False,
-) -> RollupReport:
+    html: Path | bool | None = None,
+    page: PageRequest | None = None,
+) -> RollupReport | HtmlReport:
     """Roll-ups over a scored file (`chs report`); `excel_csv`: a CSV output is written
-    for a comma-decimal Excel (chs.spreadsheet)."""
-    source = Path(path)
+    for a comma-decimal Excel (chs.spreadsheet). With `html`, the portfolio's HTML
+    report instead (`page` says what goes in it): written to that file, or with
+    `html=True` returned as text (`result["html"]`), for a notebook."""
+    if html is not None and html is not False:
+        return _html_report(Path(path), html, page or PageRequest(Path(path), by or []))
+    return _rollups(Path(path), by or [], parent, at_risk, value_column, output, excel_csv)
+
+
+def _rollups(
+    source: Path,
+    by: list[list[str]],
+    parent: str | None,
+    at_risk: list[str] | None,
+    value_column: str | None,
+    output: Path | None,
+    excel_csv: bool,
+) -> RollupReport:
+    """`chs report`'s roll-ups."""
     if output is not None:
         check_outputs([output], [source])
     info = recorded(source)
@@ -100,3 +143,36 @@ def _bands(
             option="at_risk",
         )
     return order, risk
+
+
+def _html_report(source: Path, html: Path | bool, request: PageRequest) -> HtmlReport:
+    """The page, built whole before anything is written: a failure leaves no file."""
+    target = html if isinstance(html, Path) else None
+    if target is not None:
+        inputs = [source, *[p for p in (request.previous, request.outcomes) if p is not None]]
+        check_outputs([target], inputs, page=True)
+    built = build_page(dataclasses.replace(request, scored=source))
+    if target is not None:
+        with PendingWrites([]) as pending:
+            temporary = pending.reserve(target)
+            try:
+                temporary.write_text(built.html, encoding="utf-8")
+            except OSError as exc:
+                raise OutputError(f"{target}: cannot write: {exc.strerror or exc}") from None
+            pending.commit()
+    shown = [s for s in SECTIONS if built.numbers.get(s) is not None or s == "headline"]
+    return {
+        "input": str(source),
+        "title": built.meta["title"],
+        "scheme": built.meta["scheme"],
+        "as_of": built.meta["as_of"],
+        "value_column": built.meta["value_column"],
+        "previous": str(request.previous) if request.previous else None,
+        "history": str(request.history) if request.history else None,
+        "outcomes": str(request.outcomes) if request.outcomes else None,
+        "sections": shown,
+        "page": built.numbers,
+        "html_file": str(target) if target is not None else None,
+        "html": built.html if target is None else None,
+        "warnings": built.warnings,
+    }

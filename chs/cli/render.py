@@ -735,6 +735,18 @@ def report(con: Console, r: dict[str, Any]) -> None:
         _say(con, f"Roll-ups written to {r['output']}")
 
 
+def html_report(con: Console, r: dict[str, Any]) -> None:
+    """The `chs report --html` output: what the page shows and where it went."""
+    scheme = r["scheme"]
+    _say(
+        con,
+        f"Report of {r['input']} (scheme {scheme['name']}, {scheme['hash']}; snapshot {r['as_of'] or 'undated'})",
+    )
+    _say(con, f"Sections: {', '.join(r['sections'])}")
+    if r.get("html_file"):
+        _say(con, f"Written to {r['html_file']}")
+
+
 def matrices(con: Console, s: dict[str, Any]) -> None:
     """Main band (rows) x each other score's band (columns): customers (value)."""
     for m in s.get("matrices") or []:
