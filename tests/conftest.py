@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sql_engines
@@ -171,3 +172,26 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "spark_engine" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.spark)
+
+
+# -- headless Chromium (Debian's chromium; .ci/run installs it), driven by Playwright -------
+
+CHROMIUM = Path("/usr/bin/chromium")
+# as root, offline: no sandbox, and none of the background connections a closed network refuses
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-quic",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for the session."""
+    if not CHROMIUM.exists():
+        sql_engines.unavailable(f"{CHROMIUM} is not installed (Debian's chromium package)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

@@ -4,6 +4,7 @@ or (`html`) the portfolio's report as one self-contained HTML file."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 from typing import Any, TypedDict
 
@@ -12,7 +13,7 @@ import polars as pl
 from chs.errors import OPTION, DataError, OutputError
 from chs.exprs import band_order
 from chs.files import PendingWrites, check_outputs, open_input
-from chs.htmlreport.build import SECTIONS, PageRequest, build_page
+from chs.htmlreport.build import PageRequest, build_page
 from chs.rollup import (
     build_parents,
     build_rollups,
@@ -52,7 +53,7 @@ class HtmlReport(TypedDict):
     previous: str | None
     history: str | None
     outcomes: str | None
-    sections: list[str]  # the sections the page shows, in order
+    sections: list[str]  # the page's sections (their ids), in order
     page: dict[str, Any]  # chs.htmlreport.numbers.page_numbers
     html_file: str | None
     html: str | None  # the page, when asked for as text
@@ -160,7 +161,7 @@ def _html_report(source: Path, html: Path | bool, request: PageRequest) -> HtmlR
             except OSError as exc:
                 raise OutputError(f"{target}: cannot write: {exc.strerror or exc}") from None
             pending.commit()
-    shown = [s for s in SECTIONS if built.numbers.get(s) is not None or s == "headline"]
+    shown = re.findall(r'<section id="([^"]+)"', built.html)
     return {
         "input": str(source),
         "title": built.meta["title"],

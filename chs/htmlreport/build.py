@@ -22,8 +22,6 @@ from chs.outcomes import read_outcomes
 from chs.rollup import check_by
 from chs.snapshot import Snapshot, open_snapshot, recorded, scheme_mismatch
 
-SECTIONS = ("headline", "distribution", "movement", "trend", "risk", "at_risk", "outcomes")
-
 
 @dataclass(frozen=True)
 class PageRequest:

@@ -178,7 +178,7 @@ def _movement(p: Portfolio) -> dict[str, Any]:
         pl.col("this_band").fill_null("(lost)"),
         pl.coalesce("this_value", "last_value").alias("value"),
     )
-    matrix, drops, moves = pl.collect_all(
+    matrix, drops = pl.collect_all(
         [
             rows.group_by("last_band", "this_band").agg(
                 pl.len().alias("customers"), pl.col("value").sum().alias("value")
@@ -186,12 +186,10 @@ def _movement(p: Portfolio) -> dict[str, Any]:
             rows.filter(pl.col("delta") < 0)
             .sort(["delta", "value"], descending=[False, True])
             .head(p.top),
-            rows.group_by("movement").agg(
-                pl.len().alias("customers"), pl.col("value").sum().alias("value")
-            ),
         ]
     )
-    moved = {r["movement"]: r for r in moves.iter_rows(named=True)}
+    new = matrix.filter(pl.col("last_band") == "(new)").select(pl.col("customers", "value").sum())
+    lost = matrix.filter(pl.col("this_band") == "(lost)").select(pl.col("customers", "value").sum())
     return {
         "previous": str(p.previous.path),
         "previous_as_of": p.previous.as_of,
@@ -205,8 +203,8 @@ def _movement(p: Portfolio) -> dict[str, Any]:
              "drivers": r["drivers"]}
             for r in drops.iter_rows(named=True)
         ],
-        "new": _moved(moved.get("new")),
-        "lost": _moved(moved.get("lost")),
+        "new": _moved(new.row(0, named=True)),
+        "lost": _moved(lost.row(0, named=True)),
     }  # fmt: skip
 
 
@@ -318,10 +316,13 @@ def _at_risk(p: Portfolio) -> list[dict[str, Any]]:
 
 
 def _outcomes(p: Portfolio) -> dict[str, Any]:
-    """Churn per band and by score decile, and the AUC, over this snapshot's customers
-    labelled with the outcomes (churned within `horizon` days when the outcomes are dated)."""
+    """Churn per band and by score decile, and the AUC: with churn dates, over every
+    snapshot whose horizon the outcomes cover (as chs backtest pools them), each
+    customer churned when its date falls within the horizon; with a yes/no outcome,
+    over this snapshot."""
     assert p.outcomes is not None
-    rows = labelled(p.this.frame, p.outcomes, _date(p.this), p.horizon)
+    used = _observed(p)
+    rows = pl.concat([labelled(s.frame, p.outcomes, d, p.horizon) for d, s in used])
     value = VALUE if p.this.value_column is not None else None
     scores, bands, totals = pl.collect_all(
         [
@@ -336,6 +337,7 @@ def _outcomes(p: Portfolio) -> dict[str, Any]:
     return {
         "outcomes": p.outcomes.path,
         "horizon_days": p.horizon if p.outcomes.dated else None,
+        "snapshots": [d.isoformat() for d, _ in used],
         "customers": t["customers"],
         "churned": t["churned"],
         "churn_rate": round(rate, 4),
@@ -343,3 +345,15 @@ def _outcomes(p: Portfolio) -> dict[str, Any]:
         "bands": band_figures(bands, p.bands, rate),
         "deciles": decile_figures(scores, rate),
     }
+
+
+def _observed(p: Portfolio) -> list[tuple[dt.date, Snapshot]]:
+    """The snapshots the outcomes are measured on: this one for a yes/no outcome; with
+    churn dates, those whose horizon ends by the latest churn date (else this one)."""
+    assert p.outcomes is not None
+    this = (_date(p.this), p.this)
+    latest = p.outcomes.latest
+    if latest is None:
+        return [this]
+    covered = [(d, s) for d, s in [*p.past, this] if d + dt.timedelta(days=p.horizon) <= latest]
+    return covered or [this]

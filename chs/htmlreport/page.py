@@ -292,7 +292,15 @@ def _outcomes(n: dict[str, Any]) -> str | None:
     deciles = [[str(d["decile"]), f"{d['min_score']:.1f}-{d['max_score']:.1f}", count_text(d["customers"]),
                 _pct(d["churn_rate"]), _num(d["lift"], 2)] for d in o["deciles"]]  # fmt: skip
     auc = "" if o["auc"] is None else f"AUC {o['auc']:.3f}; "
-    said = f"{auc}{count_text(o['churned'])} of {count_text(o['customers'])} customers churned ({_pct(o['churn_rate'])})."
+    over = (
+        f" within {o['horizon_days']} days of {len(o['snapshots'])} snapshot(s)"
+        if o["horizon_days"]
+        else ""
+    )
+    said = (
+        f"{auc}{count_text(o['churned'])} of {count_text(o['customers'])} customers churned"
+        f"{over} ({_pct(o['churn_rate'])})."
+    )
     return _section(
         "outcomes", "Against churn", f'<p data-table="auc">{html.escape(said)}</p>',
         _figure("churn", charts.churn_by_band(o, n)),
