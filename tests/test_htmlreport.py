@@ -17,6 +17,7 @@ from support import TINY_SCHEME, as_json, assert_failed, invoke, write
 
 import chs
 from chs.actions.backtest import backtest
+from chs.actions.forecast import forecast
 from chs.actions.report import PageRequest
 from chs.actions.score import ScoreOptions, score
 from chs.scheme import load_scheme
@@ -214,7 +215,7 @@ def test_an_empty_file_and_a_wrong_name_write_nothing(tmp_path: Path) -> None:
 # -- in a real browser ------------------------------------------------------------------------
 
 SECTIONS = ["headline", "distribution", "movement", "trend", "trend_segment", "trend_region",
-            "risk_segment", "risk_region", "risk_segment_region", "at_risk", "outcomes"]  # fmt: skip
+            "risk_segment", "risk_region", "risk_segment_region", "at_risk", "outcomes", "forecast"]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -278,6 +279,8 @@ def test_the_tables_show_the_librarys_numbers(browser, sample_page) -> None:
         pooled["auc"], pooled["customers"], pooled["churned"],
     )  # fmt: skip
     assert outcomes["snapshots"] == [s["as_of"] for s in pooled["snapshots"] if s["used"]]
+    # the value lost as chs forecast projects it from the same history
+    assert result["page"]["forecast"]["steps"] == forecast(history=HISTORY)["forecast"]
     auc = page.inner_text('p[data-table="auc"]')
     assert auc.startswith(f"AUC {result['page']['outcomes']['auc']:.3f}; ")
 

@@ -225,3 +225,18 @@ def churn_by_band(outcomes: dict[str, Any], numbers: dict[str, Any]) -> str:
         .properties(width=WIDTH * 0.5, height=200)
     )
     return svg(alt.hconcat(bands, lift))
+
+
+def forecast(steps: list[dict[str, Any]], measure: str) -> str:
+    """The expected customers (or value) lost by each snapshot ahead."""
+    frame = pl.DataFrame([{"ahead": s["step"], "lost": s[measure]} for s in steps])
+    chart = (
+        alt.Chart(frame)
+        .mark_line(point=True, color="#D55E00")
+        .encode(
+            x=alt.X("ahead:O", title="snapshots ahead"),
+            y=alt.Y("lost:Q", title="value lost" if measure == "value_lost" else "customers lost"),
+        )
+        .properties(width=WIDTH * 0.6, height=200)
+    )
+    return svg(chart)

@@ -15,6 +15,7 @@ import polars as pl
 
 from chs.backtest import CHURNED, auc, band_figures, counts_by, decile_figures
 from chs.columns import KEY
+from chs.forecast import count_matrix, probabilities, project, transition_counts
 from chs.movement import per_customer
 from chs.numbers import money, rounded
 from chs.outcomes import Outcomes, labelled
@@ -83,6 +84,7 @@ def page_numbers(p: Portfolio) -> dict[str, Any]:
         "risk": _risk(p),
         "at_risk": _at_risk(p),
         "outcomes": _outcomes(p) if p.outcomes is not None else None,
+        "forecast": _forecast(p) if p.past else None,
     }
 
 
@@ -357,3 +359,26 @@ def _observed(p: Portfolio) -> list[tuple[dt.date, Snapshot]]:
         return [this]
     covered = [(d, s) for d, s in [*p.past, this] if d + dt.timedelta(days=p.horizon) <= latest]
     return covered or [this]
+
+
+FORECAST_STEPS = 12  # snapshots ahead (months, for a monthly history)
+
+
+def _forecast(p: Portfolio) -> dict[str, Any]:
+    """The customers and value expected to be lost over the next snapshots, from the
+    band-to-band moves between the history's snapshots (a Markov chain, as chs forecast)."""
+    snaps = [s for _, s in p.past] + [p.this]
+    pairs = [transition_counts(a.frame, b.frame) for a, b in itertools.pairwise(snaps)]
+    matrix = probabilities(count_matrix(pl.collect_all(pairs), p.bands))
+    start = (
+        p.this.frame.group_by("band")
+        .agg(pl.len().alias("n"), pl.col(VALUE).sum().alias("v"))
+        .collect()
+    )
+    customers = {r["band"]: float(r["n"]) for r in start.iter_rows(named=True)}
+    values = (
+        {r["band"]: float(r["v"] or 0.0) for r in start.iter_rows(named=True)}
+        if p.this.value_column is not None
+        else None
+    )
+    return {"transitions": len(pairs), "steps": project(customers, values, matrix, FORECAST_STEPS)}

@@ -52,7 +52,7 @@ td.text, th.text { text-align: left; }
 def render(numbers: dict[str, Any], meta: dict[str, Any]) -> str:
     """The whole page."""
     sections: list[Callable[[dict[str, Any]], str | None]] = [
-        _headline, _distribution, _movement, _trend, _risk, _at_risk, _outcomes,
+        _headline, _distribution, _movement, _trend, _risk, _at_risk, _outcomes, _forecast,
     ]  # fmt: skip
     body = "\n".join(s for s in (section(numbers) for section in sections) if s)
     title = html.escape(meta["title"])
@@ -306,4 +306,28 @@ def _outcomes(n: dict[str, Any]) -> str | None:
         _figure("churn", charts.churn_by_band(o, n)),
         '<div class="row">', _table("churn_bands", ["band", "customers", "churned", "churn rate", "lift"], rows),
         _table("deciles", ["decile", "scores", "customers", "churn rate", "lift"], deciles), "</div>",
+    )  # fmt: skip
+
+
+def _forecast(n: dict[str, Any]) -> str | None:
+    f = n["forecast"]
+    if f is None:
+        return None
+    steps = [{**s, "step": s["month"]} for s in f["steps"]]
+    value = steps[0]["value_lost"] is not None
+    measure = "value_lost" if value else "lost"
+    rows = [
+        [str(s["step"]), _num(s["lost"], 1), _money(s["value_lost"]) if value else ""]
+        for s in steps
+    ]
+    note = (
+        f"Expected from the band-to-band moves of the history's {f['transitions']} pair(s) of "
+        "consecutive snapshots (a Markov chain, as chs forecast computes it); a step is one "
+        "snapshot apart, a month for a monthly history."
+    )
+    return _section(
+        "forecast", "Forecast: customers and value lost",
+        '<div class="row">', _figure("forecast", charts.forecast(steps, measure)),
+        _table("forecast", ["snapshots ahead", "customers lost", "value lost"], rows), "</div>",
+        f'<p class="note">{html.escape(note)}</p>',
     )  # fmt: skip
