@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint format clean schema bench
+.PHONY: demo test lint format clean schema bench report
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,15 @@ format: $(VENV)/.dev
 
 schema: $(VENV)/.chs
 	$(BIN)/chs schema > schemes/chs-scheme.schema.json
+
+# the HTML report of the sample history (out/report.html) and its screenshot for the
+# README (docs/report.png; needs Debian's chromium)
+report: $(VENV)/.dev
+	@mkdir -p out
+	$(BIN)/chs report sample_data/history/as_of=2026-11-01/scores.parquet --html out/report.html \
+		--history sample_data/history --outcomes sample_data/churn.csv --by segment,region \
+		--title "Sample portfolio, November 2026"
+	$(BIN)/python docs/screenshot.py out/report.html docs/report.png
 
 bench: $(VENV)/.dev
 	$(BIN)/python bench/run.py --rows 10000000 --runs 3 --previous

@@ -25,6 +25,7 @@ WORKFLOW = REPO / "examples" / "monthly-health-score.yml"
 HISTORY_STEPS = (
     "Check out the history (branch chs-history)",
     "Score this month",
+    "Write the report",
     "Keep the history (push branch chs-history)",
 )
 
@@ -126,7 +127,8 @@ def test_the_workflow_keeps_no_history_in_a_cache() -> None:
     assert list(by_name) == ["Install chs", *HISTORY_STEPS, "Notify when alerts fired"]
     assert "git worktree add --detach history FETCH_HEAD" in by_name[HISTORY_STEPS[0]]["run"]
     assert "--history history" in by_name["Score this month"]["run"]
-    assert "git push origin HEAD:refs/heads/chs-history" in by_name[HISTORY_STEPS[2]]["run"]
+    assert "git push origin HEAD:refs/heads/chs-history" in by_name[HISTORY_STEPS[-1]]["run"]
+    assert "--html" in by_name["Write the report"]["run"]
 
 
 def git(*args: object, cwd: Path) -> None:
@@ -189,6 +191,10 @@ def test_the_workflows_history_lasts_from_one_month_to_the_next(tmp_path: Path) 
     assert scored["movement"].value_counts(sort=True).rows() == [
         ("down", 170), ("up", 163), ("same", 55), ("new", 12)
     ]  # fmt: skip
+    # and its report, uploaded with the outputs, shows the movement since October
+    report = (job / "out" / "report-2026-11-01.html").read_text(encoding="utf-8")
+    assert "<h2>Movement since 2026-10-01</h2>" in report
+    assert "<title>Customer health, 2026-11-01</title>" in report
 
 
 # -- the README's examples are what chs prints ------------------------------------------------

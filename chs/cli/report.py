@@ -36,7 +36,7 @@ distribution, the movement since --previous LAST or the history's previous snaps
 the at-risk list and, with --outcomes FILE, churn by band and decile and the AUC.
 
 Example: chs report scored.parquet --by segment,owner --parent parent_id
-Example: chs report scored.parquet --html report.html --history history/ --by segment --by region
+Example: chs report scored.parquet --html report.html --history history/ --by segment,region
 """
 
 ScoredArg = Annotated[Path, typer.Argument(metavar="SCORED", help="A file written by chs score.")]
