@@ -72,6 +72,18 @@ def bench(name: str, cmd: list[str], runs: int) -> Result:
     return Result(name, times, peak)
 
 
+STARTUP_RUNS = 21
+
+
+def bench_startup(runs: int = STARTUP_RUNS) -> dict[str, Result]:
+    """`chs --help` and `chs --version`, each a fresh process, `runs` times (they take
+    a tenth of a second: one run says little)."""
+    return {
+        f"startup_{what}": bench(f"chs --{what}", [CHS, f"--{what}"], runs)
+        for what in ("help", "version")
+    }
+
+
 def floor_cmd(*inputs: Path, out: Path) -> list[str]:
     """Polars reads every input (CSV or Parquet) and writes the first as Parquet."""
     scans = [f"pl.scan_{'csv' if p.suffix == '.csv' else 'parquet'}({str(p)!r})" for p in inputs]
@@ -136,6 +148,12 @@ def run(
         [CHS, "score", str(customers), "-s", scheme, "-o", str(out / "chs.parquet")],
         runs,
     )
+    if "polars" in tools:
+        results["polars"] = bench(
+            "Polars (by hand)",
+            [PY, str(HERE / "polars_score.py"), str(customers), str(out / "polars.parquet")],
+            runs,
+        )
     if "pandas" in tools:
         results["pandas"] = bench(
             "pandas (by hand)",
@@ -205,6 +223,7 @@ def run(
         )
     if backtest_rows:
         results["chs_backtest"] = bench_backtest(backtest_rows, runs, data)
+    results |= bench_startup()
     return {"rows": rows, "runs": runs, "results": results}
 
 
@@ -223,7 +242,7 @@ def report(outcome: dict) -> str:
                 f"| {r[key].name} | {r[key].median:.2f} s | {r[key].median / r[floor].median:.2f} x | {r[key].peak_mb:,.0f} MB |"
             )
 
-    for key in ("floor", "chs", "pandas", "duckdb", "duckdb_sql", "chs_duckdb"):
+    for key in ("floor", "chs", "polars", "pandas", "duckdb", "duckdb_sql", "chs_duckdb"):
         row(key, "floor")
     for key in ("floor_previous", "chs_previous"):
         row(key, "floor_previous")
@@ -232,8 +251,13 @@ def report(outcome: dict) -> str:
     if "chs_backtest" in r:  # no floor: nothing else reads snapshots against outcomes
         b = r["chs_backtest"]
         lines.append(f"| {b.name} | {b.median:.2f} s | - | {b.peak_mb:,.0f} MB |")
+    lines.append("")
+    if "polars" in r:
+        lines.append(
+            f"chs takes {r['chs'].median / r['polars'].median:.2f} x the hand-written Polars script's time"
+        )
     if "pandas" in r:
-        lines.append(f"\nchs is {r['pandas'].median / r['chs'].median:.2f} x faster than pandas")
+        lines.append(f"chs is {r['pandas'].median / r['chs'].median:.2f} x faster than pandas")
     if "duckdb" in r:
         lines.append(f"chs is {r['duckdb'].median / r['chs'].median:.2f} x faster than DuckDB")
     if "duckdb" in r and "duckdb_sql" in r:
@@ -241,6 +265,13 @@ def report(outcome: dict) -> str:
         lines.append(
             f"the compiled query takes {ratio:.2f} x the hand-written one's time on DuckDB"
         )
+    for key in ("startup_help", "startup_version"):
+        if key in r:
+            ts = r[key].times
+            lines.append(
+                f"{r[key].name}: min {min(ts):.3f} s, median {statistics.median(ts):.3f} s, "
+                f"max {max(ts):.3f} s ({len(ts)} fresh processes)"
+            )
     if "chs_backtest" in r:
         peak = r["chs_backtest"].peak_mb
         under = "under" if peak < BACKTEST_LIMIT_MB else "OVER"
@@ -258,7 +289,7 @@ def main() -> None:
     parser.add_argument("--previous", action="store_true", help="also time --previous and chs diff")
     parser.add_argument(
         "--tools",
-        default="pandas,duckdb,duckdb-sql,chs-duckdb",
+        default="polars,pandas,duckdb,duckdb-sql,chs-duckdb",
         help="competitors to run (comma-separated)",
     )
     parser.add_argument(

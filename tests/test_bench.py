@@ -4,6 +4,7 @@ pandas and DuckDB competitors compute what chs computes (the comparison is fair)
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -48,6 +49,7 @@ def test_the_benchmark_runs_every_tool_and_prints_the_table(smoke: tuple[str, Pa
     assert names == [
         "floor (Polars read CSV, write Parquet)",
         "chs score",
+        "Polars (by hand)",
         "pandas (by hand)",
         "DuckDB (by hand)",
         "DuckDB (chs sql)",
@@ -63,6 +65,11 @@ def test_the_benchmark_runs_every_tool_and_prints_the_table(smoke: tuple[str, Pa
         "1.00 x"
     ] * 3
     assert pl.read_csv(data / "customers.csv").height == 3000
+    # start-up: 21 fresh processes each, min <= median <= max
+    for what in ("help", "version"):
+        line = next(x for x in out.splitlines() if x.startswith(f"chs --{what}: min "))
+        low, mid, high = (float(v) for v in re.findall(r"(\d+\.\d+) s", line))
+        assert low <= mid <= high and line.endswith("(21 fresh processes)")
 
 
 def test_competitors_compute_what_chs_computes(smoke: tuple[str, Path]) -> None:
@@ -74,7 +81,7 @@ def test_competitors_compute_what_chs_computes(smoke: tuple[str, Path]) -> None:
     assert len(points) == 10
     # chs on DuckDB writes exactly what chs on Polars writes
     assert pl.read_parquet(out / "chs_duckdb.parquet").equals(pl.read_parquet(out / "chs.parquet"))
-    for name in ("pandas", "duckdb"):
+    for name in ("polars", "pandas", "duckdb"):
         other = pl.read_parquet(out / f"{name}.parquet").sort("customer_id")
         assert other["customer_id"].to_list() == chs["customer_id"].to_list()
         assert other["band"].to_list() == chs["band"].to_list(), name
