@@ -30,6 +30,7 @@ from pathlib import Path
 
 import polars as pl
 
+from chs.columns import STREAK
 from chs.errors import ChsError, DataError, OptionError, OutputError, polars_gist
 from chs.files import not_a_file
 from chs.snapshot import Snapshot, open_snapshot
@@ -146,13 +147,17 @@ def previous_in(listing: Listing, as_of: dt.date) -> tuple[dt.date, Path] | None
 def open_past(
     snapshots: list[tuple[dt.date, Path]], id_column: str | None
 ) -> Iterator[list[tuple[dt.date, Snapshot]]]:
-    """Open every listed snapshot at once, closed together when the block ends."""
+    """Open every listed snapshot at once, closed together when the block ends; each
+    carries its band streak (`snapshots_in_band`, null in a file without it), which the
+    next run's streak starts from (chs.trends)."""
     with contextlib.ExitStack() as stack:
         yield [
             (
                 d,
                 stack.enter_context(
-                    open_snapshot(p, None, id_column=id_column, role="history snapshot")
+                    open_snapshot(
+                        p, None, id_column=id_column, role="history snapshot", extra=[STREAK]
+                    )
                 ),
             )
             for d, p in snapshots

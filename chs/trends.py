@@ -74,27 +74,46 @@ def trend_lookups(
             continue
         lookups.append(by_date[when].frame.select(KEY, pl.col("score").alias(_then(days))))
     if before and not (joined and len(before) == 1):
-        # The band in the latest past snapshot, then, going back one snapshot at a time,
-        # how many in a row found the customer in it (an absence ends the run): a fold
-        # that holds one row per customer, not every past snapshot at once.
-        latest_first = sorted(before, reverse=True)
-        streak = by_date[latest_first[0]].frame.select(
-            KEY,
-            pl.col("band").alias(_BAND0),
-            pl.lit(1, pl.Int32).alias(_RUN0),
-            pl.lit(True).alias(_ALIVE),
-        )
-        alive = pl.col(_ALIVE) & (pl.col(_THEN) == pl.col(_BAND0)).fill_null(False)
-        for d in latest_first[1:]:
-            then = by_date[d].frame.select(KEY, pl.col("band").alias(_THEN))
-            streak = (
-                streak.join(then, on=KEY, how="left")
-                .with_columns(alive.alias(_ALIVE))
-                .with_columns((pl.col(_RUN0) + pl.col(_ALIVE).cast(pl.Int32)).alias(_RUN0))
-                .drop(_THEN)
-            )
-        lookups.append(streak.select(KEY, _BAND0, _RUN0))
+        latest_first = [by_date[d] for d in sorted(before, reverse=True)]
+        carried = _carried_streak(latest_first[0])
+        lookups.append(carried if carried is not None else _folded_streak(latest_first))
     return lookups, used
+
+
+def _carried_streak(latest: Snapshot) -> pl.LazyFrame | None:
+    """The band in the latest past snapshot and its streak as that snapshot recorded it
+    (`snapshots_in_band`): the run's streak goes on from there, whatever the history's
+    depth. None for a snapshot written without the column (then `_folded_streak`)."""
+    carried = f"__extra_{STREAK}"
+    if latest.data is None or STREAK not in latest.data.frame.collect_schema().names():
+        return None
+    if carried not in latest.frame.collect_schema().names():
+        return None
+    run = pl.col(carried).cast(pl.Int32, strict=False).fill_null(1)
+    return latest.frame.select(KEY, pl.col("band").alias(_BAND0), run.alias(_RUN0))
+
+
+def _folded_streak(latest_first: list[Snapshot]) -> pl.LazyFrame:
+    """The band in the latest past snapshot, then, going back one snapshot at a time,
+    how many in a row found the customer in it (an absence ends the run): a fold that
+    holds one row per customer, not every past snapshot at once. For a history written
+    before the snapshots recorded their streak."""
+    streak = latest_first[0].frame.select(
+        KEY,
+        pl.col("band").alias(_BAND0),
+        pl.lit(1, pl.Int32).alias(_RUN0),
+        pl.lit(True).alias(_ALIVE),
+    )
+    alive = pl.col(_ALIVE) & (pl.col(_THEN) == pl.col(_BAND0)).fill_null(False)
+    for snap in latest_first[1:]:
+        then = snap.frame.select(KEY, pl.col("band").alias(_THEN))
+        streak = (
+            streak.join(then, on=KEY, how="left")
+            .with_columns(alive.alias(_ALIVE))
+            .with_columns((pl.col(_RUN0) + pl.col(_ALIVE).cast(pl.Int32)).alias(_RUN0))
+            .drop(_THEN)
+        )
+    return streak.select(KEY, _BAND0, _RUN0)
 
 
 def add_trends(

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import shutil
 from pathlib import Path
 
 import polars as pl
 from months import NOV, OCT, SEP, make_scheme, run
 
-from chs.history import snapshot_path
-from chs.trends import nearest, sparkline
+from chs.actions.score import ScoreOptions, score
+from chs.history import list_snapshots, open_past, snapshot_path
+from chs.scheme import load_scheme
+from chs.trends import nearest, sparkline, trend_lookups
 
 
 def by_id(path: Path, *columns: str) -> list[tuple]:
@@ -47,3 +51,46 @@ def test_sparkline():
     assert sparkline([0, 12.4, 12.5, 50, 99.9, 100]) == "▁▁▂▅██"
     assert sparkline([None, 0, None]) == " ▁ "
     assert sparkline([]) == ""
+
+
+# -- the band streak goes on from the latest snapshot's, whatever the history's depth --------
+
+SHIPPED = Path(__file__).resolve().parent.parent / "sample_data" / "history"
+
+
+def rescore_latest(tmp_path: Path, history: Path) -> pl.DataFrame:
+    """The shipped history's last month scored again a month on, into a copy of `history`."""
+    folder = tmp_path / history.name
+    shutil.copytree(history, folder)
+    saas = load_scheme(Path(__file__).resolve().parent.parent / "schemes" / "saas.yaml")
+    score(SHIPPED / "as_of=2026-11-01" / "scores.parquet", saas,
+          ScoreOptions(history=folder, as_of=dt.date(2026, 12, 1)))  # fmt: skip
+    return pl.read_parquet(snapshot_path(folder, dt.date(2026, 12, 1))).sort("customer_id")
+
+
+def test_the_streak_carried_from_the_latest_snapshot_is_the_folded_one(tmp_path: Path) -> None:
+    """A history whose snapshots do not record their streak (as an older chs wrote them)
+    is folded over every snapshot; the shipped one, which records it, starts from the
+    latest's: the same streaks, customer by customer."""
+    old = tmp_path / "written-by-an-older-chs" / "history"
+    for part in SHIPPED.iterdir():
+        (old / part.name).mkdir(parents=True)
+        frame = pl.read_parquet(part / "scores.parquet").drop("snapshots_in_band")
+        frame.write_parquet(old / part.name / "scores.parquet")
+    carried = rescore_latest(tmp_path / "new", SHIPPED)
+    folded = rescore_latest(tmp_path / "old", old)
+    assert carried["snapshots_in_band"].to_list() == folded["snapshots_in_band"].to_list()
+    # the streaks run up to the nine snapshots there are, and some are long
+    assert carried["snapshots_in_band"].max() == 9
+    assert (carried["snapshots_in_band"] >= 5).sum() > 100
+
+
+def test_the_streak_reads_one_earlier_snapshot(tmp_path: Path) -> None:
+    """The streak's lookup reads the latest past snapshot alone: the run's cost does not
+    grow with the history's depth."""
+    listing = list_snapshots(SHIPPED)
+    with open_past(listing.snapshots, None) as past:
+        lookups, _ = trend_lookups(dt.date(2026, 12, 1), past, [])
+        plan = lookups[-1].explain()
+    read = set(re.findall(r"as_of=(\d{4}-\d\d-\d\d)", plan))
+    assert read == {"2026-11-01"}

@@ -19,7 +19,7 @@ from typing import Any, TypedDict
 import polars as pl
 
 from chs.alerts import add_alerts, alert_columns, alert_rows, flag_columns
-from chs.columns import ALERTS_COLUMN, ID_HASH, KEY, REASON, ROW, run_columns
+from chs.columns import ALERTS_COLUMN, ID_HASH, KEY, REASON, ROW, STREAK, run_columns
 from chs.engine import ScoringPlan, build_plan
 from chs.engine.checks import DataChecks, data_check_queries, data_checks
 from chs.engines import check_engine, score_on_duckdb_engine
@@ -380,6 +380,7 @@ def _open_previous(stack: contextlib.ExitStack, run: _Run, warnings: list[str]) 
             run.options.csv,
             role="previous snapshot",
             as_of=run.as_of,
+            extra=[STREAK],  # the band streak the trends go on from (chs.trends)
         )
     )
     mismatch = scheme_mismatch(previous, _this(run.scheme, run.source))
