@@ -20,6 +20,7 @@ Benchmark-only dependencies: numpy, pandas, pyarrow, duckdb (pip install -e '.[b
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import platform
@@ -35,6 +36,7 @@ HERE = Path(__file__).resolve().parent
 PY = sys.executable
 CHS = str(Path(sys.executable).parent / "chs")
 SNAPSHOTS = 12  # the backtest's history: 12 monthly snapshots
+HISTORY_START = dt.date(2024, 1, 1)  # the first month of the history-depth runs
 BACKTEST_LIMIT_MB = 1024  # issue 12: the backtest of 12 x 1 million stays under 1 GiB
 
 
@@ -113,6 +115,64 @@ def bench_backtest(rows: int, runs: int, data: Path) -> Result:
     return bench(f"chs backtest ({SNAPSHOTS} x {rows:,} customers)", cmd, runs)
 
 
+def _months_after(start: dt.date, months: int) -> dt.date:
+    m = start.month - 1 + months
+    return dt.date(start.year + m // 12, m % 12 + 1, 1)
+
+
+def build_history(data: Path, customers: Path, previous: Path, months: int) -> Path:
+    """A history of `months` monthly snapshots written by `chs score --history` (so each
+    records its band streak), the two generated exports taking turns; built once."""
+    folder = data / "history-depth"
+    stamp, size = folder / "months.txt", str(months)
+    full = folder / "full"
+    if stamp.exists() and stamp.read_text() == size:
+        return full
+    shutil.rmtree(folder, ignore_errors=True)
+    print(f"scoring {months} monthly snapshots into {full} ...", flush=True)
+    for m in range(months):
+        source = customers if m % 2 == 0 else previous
+        as_of = _months_after(HISTORY_START, m).isoformat()
+        cmd = [CHS, "score", str(source), "-s", str(HERE / "scheme.yaml")]
+        subprocess.run([*cmd, "--history", str(full), "--as-of", as_of], check=True,
+                       capture_output=True)  # fmt: skip
+    stamp.write_text(size)
+    return full
+
+
+def bench_history_depths(
+    data: Path, customers: Path, previous: Path, depths: list[int], runs: int
+) -> dict[str, Result]:
+    """`chs score --history` (trend columns and band streaks on) with 1, 6, 24… earlier
+    snapshots: the latest `depth` of one history, linked into a folder of their own;
+    the snapshot each run adds is removed before the next."""
+    full = build_history(data, customers, previous, max(depths))
+    parts = sorted(p for p in full.iterdir() if p.name.startswith("as_of="))
+    after = _months_after(HISTORY_START, len(parts)).isoformat()
+    out: dict[str, Result] = {}
+    for depth in depths:
+        folder = data / "history-depth" / f"depth-{depth}"
+        shutil.rmtree(folder, ignore_errors=True)
+        for part in parts[-depth:]:
+            (folder / part.name).mkdir(parents=True)
+            os.link(part / "scores.parquet", folder / part.name / "scores.parquet")
+        cmd = [CHS, "score", str(customers), "-s", str(HERE / "scheme.yaml"), "--history",
+               str(folder), "--as-of", after]  # fmt: skip
+        times, peak = [], 0.0
+        for _ in range(runs):
+            t, mem = measure(cmd)
+            times.append(t)
+            peak = max(peak, mem)
+            shutil.rmtree(folder / f"as_of={after}")
+        name = f"chs score --history ({depth} earlier)"
+        print(
+            f"  {name:<34} median {statistics.median(times):7.2f} s  peak {peak:8.0f} MB",
+            flush=True,
+        )
+        out[f"history_{depth}"] = Result(name, times, peak)
+    return out
+
+
 def run(
     rows: int,
     runs: int,
@@ -121,16 +181,18 @@ def run(
     previous: bool,
     tools: list[str],
     backtest_rows: int = 1_000_000,
+    history_depths: list[int] | None = None,
 ) -> dict:
     data.mkdir(parents=True, exist_ok=True)
     customers, prev = data / "customers.csv", data / "previous.csv"
     stamp = data / "rows.txt"
+    both = previous or bool(history_depths)  # the history alternates both exports
     if not (customers.exists() and stamp.exists() and stamp.read_text() == str(rows)) or (
-        previous and not prev.exists()
+        both and not prev.exists()
     ):
         print(f"generating {rows:,} rows in {data} ...", flush=True)
         gen = [PY, str(HERE / "generate.py"), "--rows", str(rows), "--out", str(data)]
-        subprocess.run([*gen, *(["--previous"] if previous else [])], check=True)
+        subprocess.run([*gen, *(["--previous"] if both else [])], check=True)
         stamp.write_text(str(rows))
     out = data / "out"
     shutil.rmtree(out, ignore_errors=True)
@@ -223,6 +285,8 @@ def run(
         )
     if backtest_rows:
         results["chs_backtest"] = bench_backtest(backtest_rows, runs, data)
+    if history_depths:
+        results |= bench_history_depths(data, customers, prev, history_depths, runs)
     results |= bench_startup()
     return {"rows": rows, "runs": runs, "results": results}
 
@@ -265,6 +329,21 @@ def report(outcome: dict) -> str:
         lines.append(
             f"the compiled query takes {ratio:.2f} x the hand-written one's time on DuckDB"
         )
+    depths = sorted((k for k in r if k.startswith("history_")), key=lambda k: int(k.split("_")[1]))
+    if depths:
+        first = r[depths[0]]
+        lines += [
+            "",
+            "| run | median | vs the first | peak memory | vs the first |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        for key in depths:
+            h = r[key]
+            lines.append(
+                f"| {h.name} | {h.median:.2f} s | {h.median / first.median:.2f} x | "
+                f"{h.peak_mb:,.0f} MB | {h.peak_mb / first.peak_mb:.2f} x |"
+            )
+        lines.append("")
     for key in ("startup_help", "startup_version"):
         if key in r:
             ts = r[key].times
@@ -298,6 +377,11 @@ def main() -> None:
         default=1_000_000,
         help=f"customers in each of the backtest's {SNAPSHOTS} snapshots (0: no backtest)",
     )
+    parser.add_argument(
+        "--history-depths",
+        default="",
+        help="also time chs score --history with these many earlier snapshots: 1,6,24",
+    )
     parser.add_argument("--json", type=Path, help="also write the measurements here")
     args = parser.parse_args()
     outcome = run(
@@ -307,6 +391,7 @@ def main() -> None:
         previous=args.previous,
         tools=args.tools.split(","),
         backtest_rows=args.backtest_rows,
+        history_depths=[int(d) for d in args.history_depths.split(",") if d.strip()],
     )
     print()
     print(report(outcome))

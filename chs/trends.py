@@ -80,14 +80,27 @@ def trend_lookups(
     return lookups, used
 
 
+def needed(before: list[dt.date], as_of: dt.date, spans: list[int]) -> list[dt.date]:
+    """The earlier snapshots the trends read: the latest (the streak goes on from it) and
+    each span's nearest; all of them only for a history whose latest snapshot does not
+    record its streak (`carries_streak`)."""
+    if not before:
+        return []
+    wanted = {max(before)} | {nearest(before, as_of, days) for days in spans}
+    return sorted(d for d in wanted if d is not None)
+
+
+def carries_streak(snapshot: Snapshot) -> bool:
+    """Whether the snapshot's file records each customer's band streak."""
+    return snapshot.data is not None and STREAK in snapshot.data.frame.collect_schema().names()
+
+
 def _carried_streak(latest: Snapshot) -> pl.LazyFrame | None:
     """The band in the latest past snapshot and its streak as that snapshot recorded it
     (`snapshots_in_band`): the run's streak goes on from there, whatever the history's
     depth. None for a snapshot written without the column (then `_folded_streak`)."""
     carried = f"__extra_{STREAK}"
-    if latest.data is None or STREAK not in latest.data.frame.collect_schema().names():
-        return None
-    if carried not in latest.frame.collect_schema().names():
+    if not carries_streak(latest) or carried not in latest.frame.collect_schema().names():
         return None
     run = pl.col(carried).cast(pl.Int32, strict=False).fill_null(1)
     return latest.frame.select(KEY, pl.col("band").alias(_BAND0), run.alias(_RUN0))

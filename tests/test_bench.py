@@ -32,6 +32,8 @@ def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
             "--previous",
             "--backtest-rows",
             "3000",
+            "--history-depths",
+            "1,2",
         ],
         capture_output=True,
         text=True,
@@ -65,6 +67,15 @@ def test_the_benchmark_runs_every_tool_and_prints_the_table(smoke: tuple[str, Pa
         "1.00 x"
     ] * 3
     assert pl.read_csv(data / "customers.csv").height == 3000
+    # the history-depth runs: a table of their own, each against the first
+    depth = [line for line in out.splitlines() if line.startswith("| chs score --history (")]
+    assert [line.split(" | ")[0] for line in depth] == [
+        "| chs score --history (1 earlier)", "| chs score --history (2 earlier)",
+    ]  # fmt: skip
+    assert depth[0].split(" | ")[2] == "1.00 x"
+    assert sorted(p.name for p in (data / "history-depth" / "full").iterdir())[:2] == [
+        "as_of=2024-01-01", "as_of=2024-02-01",
+    ]  # fmt: skip
     # start-up: 21 fresh processes each, min <= median <= max
     for what in ("help", "version"):
         line = next(x for x in out.splitlines() if x.startswith(f"chs --{what}: min "))

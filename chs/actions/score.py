@@ -71,7 +71,7 @@ from chs.summary import (
     reject_lines,
     summary_queries,
 )
-from chs.trends import add_trends, trend_lookups
+from chs.trends import add_trends, carries_streak, needed, trend_lookups
 
 
 @dataclass(frozen=True)
@@ -806,7 +806,11 @@ def _past(
     """Earlier snapshots for trends: the history's, or else the previous file if dated."""
     if listing is not None:
         before = [(d, p) for d, p in listing.snapshots if d < as_of]
-        opened = stack.enter_context(open_past(before, None))
+        # only those the trends read (a run's cost does not grow with the history's depth)
+        wanted = set(needed([d for d, _ in before], as_of, scheme.trend_spans()))
+        opened = stack.enter_context(open_past([(d, p) for d, p in before if d in wanted], None))
+        if opened and not carries_streak(opened[-1][1]):  # an older history: fold them all
+            opened = stack.enter_context(open_past(before, None))
         # The latest is the previous snapshot when it came from the history: share it.
         if opened and previous is not None and opened[-1][1].path == previous.path:
             opened[-1] = (opened[-1][0], previous)
