@@ -46,7 +46,10 @@ def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
 def test_the_benchmark_runs_every_tool_and_prints_the_table(smoke: tuple[str, Path]) -> None:
     out, data = smoke
     assert "3,000 customers x 10 signals, 1 runs each" in out
-    table = [line for line in out.splitlines() if line.startswith("| ") and "---" not in line]
+    lines = out.splitlines()
+    start = lines.index("| run | median | vs floor | peak memory |")
+    end = lines.index("", start)  # the first table: the runs against their floors
+    table = [line for line in lines[start:end] if "---" not in line]
     names = [line.split(" | ")[0].removeprefix("| ") for line in table[1:]]
     assert names == [
         "floor (Polars read CSV, write Parquet)",

@@ -127,20 +127,27 @@ def trend(trend: dict[str, Any], numbers: dict[str, Any]) -> str:
     return svg(alt.hconcat(shares, means))
 
 
-def trend_by(rows: list[dict[str, Any]], column: str) -> str:
-    """The mean score per snapshot, one line for each value of `column`."""
-    frame = pl.DataFrame(rows, infer_schema_length=None).select("as_of", column, "mean_score")
-    chart = (
-        alt.Chart(frame)
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("as_of:T", title="snapshot"),
-            y=alt.Y("mean_score:Q", title="mean score", scale=alt.Scale(zero=False)),
-            color=alt.Color(f"{column}:N", scale=alt.Scale(range=PALETTE_LINES)),
-        )
-        .properties(width=WIDTH, height=200)
+def trend_by(rows: list[dict[str, Any]], column: str, at_risk: list[str]) -> str:
+    """Per snapshot, one line for each value of `column`: the mean score, and the share
+    of its customers in the at-risk bands."""
+    frame = pl.DataFrame(
+        [{"as_of": r["as_of"], column: r[column], "mean_score": r["mean_score"],
+          "at_risk": sum(r["shares"].get(b, 0.0) for b in at_risk)} for r in rows],
+        infer_schema_length=None,
+    )  # fmt: skip
+    color = alt.Color(f"{column}:N", scale=alt.Scale(range=PALETTE_LINES))
+    base = alt.Chart(frame).mark_line(point=True).properties(width=WIDTH * 0.45, height=200)
+    means = base.encode(
+        x=alt.X("as_of:T", title="snapshot"),
+        y=alt.Y("mean_score:Q", title="mean score", scale=alt.Scale(zero=False)),
+        color=color,
     )
-    return svg(chart)
+    risky = base.encode(
+        x=alt.X("as_of:T", title="snapshot"),
+        y=alt.Y("at_risk:Q", title="share at risk", axis=alt.Axis(format="%")),
+        color=color,
+    )
+    return svg(alt.hconcat(means, risky))
 
 
 PALETTE_LINES = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#999999"]

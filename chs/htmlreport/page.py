@@ -209,29 +209,36 @@ def _trend(n: dict[str, Any]) -> str | None:
                       _table("trend", ["snapshot", "customers", "mean score", *bands], rows))]  # fmt: skip
     for column, groups in t["by"].items():
         if groups:
-            parts.append(_trend_by(column, groups, t["snapshots"]))
+            parts.append(_trend_by(column, groups, t["snapshots"], n))
     return "\n".join(parts)
 
 
-def _trend_by(column: str, groups: list[dict[str, Any]], snapshots: list[str]) -> str:
-    """The mean score per value of `column` (the largest groups), one column per snapshot
-    (the latest few)."""
-    shown = snapshots[-6:]
+def _trend_by(
+    column: str, groups: list[dict[str, Any]], snapshots: list[str], n: dict[str, Any]
+) -> str:
+    """The mean score and the share at risk per value of `column` (the largest groups),
+    the mean for the latest few snapshots in the table, the share at risk for the last."""
+    shown, risky = snapshots[-6:], n["at_risk_bands"]
     sizes: dict[str, int] = {}
     means: dict[tuple[str, str], float | None] = {}
+    last: dict[str, float] = {}
     for g in groups:
         key = str(g[column])
         sizes[key] = max(sizes.get(key, 0), g["customers"])
         means[(key, g["as_of"])] = g["mean_score"]
+        if g["as_of"] == snapshots[-1]:
+            last[key] = sum(g["shares"].get(b, 0.0) for b in risky)
     largest = sorted(sizes, key=lambda k: (-sizes[k], k))[:MOST_LINES]
-    rows = [[html.escape(k), *[_num(means.get((k, s))) for s in shown]] for k in largest]
+    rows = [[html.escape(k), *[_num(means.get((k, s))) for s in shown], _pct(last.get(k))]
+            for k in largest]  # fmt: skip
     kept = [g for g in groups if str(g[column]) in largest]
     e = html.escape
     return _section(
         f"trend_{column}", f"Trend by {column}",
-        _figure(f"trend_{column}", charts.trend_by(kept, column)),
-        _table(f"trend_{column}", [column, *shown], rows),
-        f'<p class="note">Mean score; the {len(largest)} largest of {len(sizes)} {e(column)} values.</p>',
+        _figure(f"trend_{column}", charts.trend_by(kept, column, risky)),
+        _table(f"trend_{column}", [column, *shown, f"at risk {snapshots[-1]}"], rows),
+        f'<p class="note">Mean score per snapshot, and the share of customers in the '
+        f'{e(", ".join(risky))} band(s); the {len(largest)} largest of {len(sizes)} {e(column)} values.</p>',
     )  # fmt: skip
 
 
