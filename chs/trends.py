@@ -73,10 +73,13 @@ def trend_lookups(
         if when is None or (joined and when == max(before)):
             continue
         lookups.append(by_date[when].frame.select(KEY, pl.col("score").alias(_then(days))))
-    if before and not (joined and len(before) == 1):
+    if before:
         latest_first = [by_date[d] for d in sorted(before, reverse=True)]
         carried = _carried_streak(latest_first[0])
-        lookups.append(carried if carried is not None else _folded_streak(latest_first))
+        if carried is not None:
+            lookups.append(carried)
+        elif not (joined and len(before) == 1):  # one joined snapshot: previous_band says it
+            lookups.append(_folded_streak(latest_first))
     return lookups, used
 
 
@@ -148,19 +151,16 @@ def add_trends(
         then = "previous_score" if joined and when == max(before) else _then(days)
         change = (pl.col("score") - pl.col(then)).round(1, mode="half_away_from_zero")
         columns.append(change.alias(f"change_{days}d"))
-    if not before:
-        streak: pl.Expr = pl.lit(1, pl.Int32)
-    elif joined and len(before) == 1:
+    names = frame.collect_schema().names()
+    if _RUN0 in names:  # the latest snapshot's band and streak (carried or folded)
+        same = (pl.col(_BAND0) == pl.col("band")).fill_null(False)
+        streak: pl.Expr = pl.when(same).then(pl.col(_RUN0)).otherwise(0).cast(pl.Int32) + 1
+    elif before and joined and len(before) == 1:
         same = (pl.col("previous_band") == pl.col("band")).fill_null(False)
         streak = same.cast(pl.Int32) + 1
     else:
-        same = (pl.col(_BAND0) == pl.col("band")).fill_null(False)
-        streak = pl.when(same).then(pl.col(_RUN0)).otherwise(0).cast(pl.Int32) + 1
-    lookup = [
-        c
-        for c in frame.collect_schema().names()
-        if c in (_BAND0, _RUN0) or c.startswith(f"{_THEN}_")
-    ]
+        streak = pl.lit(1, pl.Int32)
+    lookup = [c for c in names if c in (_BAND0, _RUN0) or c.startswith(f"{_THEN}_")]
     return frame.with_columns(*columns, streak.alias(STREAK)).drop(lookup)
 
 

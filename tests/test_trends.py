@@ -9,6 +9,7 @@ from pathlib import Path
 
 import polars as pl
 from months import NOV, OCT, SEP, make_scheme, run
+from support import TINY_SCHEME, write
 
 from chs.actions.score import ScoreOptions, score
 from chs.history import list_snapshots, open_past, snapshot_path
@@ -43,6 +44,18 @@ def test_snapshots_in_band_counts_consecutive_snapshots_only(tmp_path):
     run(tmp_path, scheme, history, NOV, "id,mrr,x\nacme,1,80\neve,1,75\n")
     # acme: high in all three -> 3; eve: high now, absent in October -> 1
     assert by_id(snapshot_path(history, NOV), "snapshots_in_band") == [("acme", 3), ("eve", 1)]
+
+
+def test_a_long_streak_goes_on_without_trend_columns(tmp_path):
+    """A scheme without `trends:` reads only the latest snapshot, whose recorded streak
+    goes on: six months high is 6, not 2 (what comparing with the previous band alone
+    would give)."""
+    scheme = load_scheme(write(tmp_path / "plain.yaml", TINY_SCHEME))
+    assert scheme.trend_spans() == []
+    history = tmp_path / "history"
+    for month in range(1, 7):
+        run(tmp_path, scheme, history, dt.date(2026, month, 1), "id,mrr,x\nacme,1,80\n")
+    assert by_id(snapshot_path(history, dt.date(2026, 6, 1)), "snapshots_in_band") == [("acme", 6)]
 
 
 def test_sparkline():
