@@ -16,7 +16,7 @@ import polars as pl
 
 from chs.columns import internal
 from chs.engine import ScoringPlan
-from chs.errors import OptionError
+from chs.errors import DataError, OptionError
 from chs.exprs import id_key
 from chs.files import Input, WorkFolder
 from chs.scheme import Scheme
@@ -73,6 +73,7 @@ def score_on_duckdb_engine(
     fed_schema = fed.collect_schema()
     passed = [n for n in fed_schema.names() if n not in computed and n not in coded]
     dates = [n for n in passed if fed_schema[n] == pl.Date]
+    _distinct_in_any_case([*passed, *computed], data)
     rows, out = work.path / "duckdb-rows.parquet", work.path / "duckdb-scored.parquet"
     typed = fed.select(passed).with_row_index(ORDER)
     collect([typed.sink_parquet(rows, lazy=True, **_ROWS)], data, engine="streaming", scheme=scheme)
@@ -104,3 +105,16 @@ def _repeated(rows: Path, id_column: str) -> list[str]:
         .collect(engine="streaming")
     )
     return sorted(found["id"].drop_nulls().to_list())
+
+
+def _distinct_in_any_case(names: list[str], data: Input) -> None:
+    """DuckDB matches names in any case: two columns alike but for it (`Score` beside
+    chs's `score`, `ID` beside `id`) would be one, so they are refused."""
+    seen: dict[str, str] = {}
+    for name in names:
+        other = seen.setdefault(name.lower(), name)
+        if other != name:
+            raise DataError(
+                f"{data.path}: columns {other!r} and {name!r} differ only in case, which "
+                "DuckDB does not tell apart; rename one, or score with the Polars engine"
+            )

@@ -198,3 +198,21 @@ def test_a_scheme_sql_cannot_compile_is_refused_at_its_line(tmp_path: Path) -> N
         invoke("score", data, "-s", scheme, "-o", out, "--rejects", tmp_path / "r.csv").exit_code
         == 0
     )
+
+
+def test_columns_alike_but_for_case_are_refused_on_duckdb(tmp_path: Path) -> None:
+    """DuckDB would take `Score` for chs's `score`: refused, with the Polars engine's way out."""
+    source = write(tmp_path / "in.csv", "customer_id,Score\nC1,3\n")
+    scheme = write(
+        tmp_path / "s.yaml",
+        "name: s\nid: customer_id\nsignals:\n  x: {column: Score, weight: 1, linear: [[0, 0], [10, 100]]}\nbands: [{name: a, from: 0}]\n",
+    )
+    out = tmp_path / "scored.csv"
+    result = invoke("score", source, "-s", scheme, "-o", out, "--engine", "duckdb")
+    assert_failed(
+        result, 4,
+        f"Error: {source}: columns 'Score' and 'score' differ only in case, which DuckDB does "
+        "not tell apart; rename one, or score with the Polars engine",
+        out,
+    )  # fmt: skip
+    assert invoke("score", source, "-s", scheme, "-o", out).exit_code == 0

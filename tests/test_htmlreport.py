@@ -297,3 +297,35 @@ def test_the_printed_pdf_has_a_page_a_section_or_fewer(
     page.pdf(path=str(pdf), prefer_css_page_size=True, print_background=True)
     pages = len(pypdf.PdfReader(pdf).pages)
     assert pages == len(SECTIONS)  # a page break before each, and none within
+
+
+ODD = "acct.region<b>&"  # a column name with a dot (a path to Vega-Lite) and markup
+
+
+def test_odd_column_names_and_no_value_column_are_reported(tmp_path: Path) -> None:
+    """A --by column named like markup and like a Vega-Lite path, and a scheme without a
+    value column: shares at risk, no money."""
+    text = TINY_SCHEME.replace("value: mrr\n", "")
+    scheme = load_scheme(write(tmp_path / "s.yaml", text))
+    header = ODD
+    data = write(tmp_path / "in.csv", f"id,x,{header}\na,80,EU\nb,30,EU\nc,5,US\nd,60,US\n")
+    out = tmp_path / "scored.parquet"
+    score(data, scheme, ScoreOptions(output=out))
+    result = page_of(out, by=[[ODD]])
+    page, text = result["page"], result["html"]
+    risk = [
+        (g["key"][ODD], g["customers"], g["value_at_risk"], g["share_at_risk"])
+        for g in page["risk"][0]["groups"]
+    ]
+    # at risk: low (b 30, c 5): EU 1 of 2, US 1 of 2
+    assert risk == [("EU", 2, None, 0.5), ("US", 2, None, 0.5)]
+    first = page["distribution"][0]
+    assert (first["start"], first["band"], first["value"]) == (5, "low", None)
+    assert page["tiles"]["value"] is None
+    assert 'id="risk_acct.region&lt;b&gt;&amp;"' in text and "<b>&" not in text
+    assert result["sections"] == ["headline", "distribution", f"risk_{ODD}", "at_risk"]
+    # the chart names the groups (the column is charted under a plain name)
+    chart = text[text.index('data-chart="risk_acct.region&lt;b&gt;&amp;"') :].split("</figure>", 1)[
+        0
+    ]
+    assert ">EU<" in chart and ">US<" in chart

@@ -4,6 +4,7 @@ or (`html`) the portfolio's report as one self-contained HTML file."""
 from __future__ import annotations
 
 import dataclasses
+import html as html_text
 import re
 from pathlib import Path
 from typing import Any, TypedDict
@@ -161,7 +162,7 @@ def _html_report(source: Path, html: Path | bool, request: PageRequest) -> HtmlR
             except OSError as exc:
                 raise OutputError(f"{target}: cannot write: {exc.strerror or exc}") from None
             pending.commit()
-    shown = re.findall(r'<section id="([^"]+)"', built.html)
+    shown = [html_text.unescape(s) for s in re.findall(r'<section id="([^"]+)"', built.html)]
     return {
         "input": str(source),
         "title": built.meta["title"],

@@ -136,7 +136,8 @@ def _portfolio(
     past: list[tuple[dt.date, Snapshot]],
 ) -> Portfolio:
     """The bands (as the file records them, else as the scores order them), and the rest."""
-    seen = band_order([this.frame.group_by("band").agg(pl.col("score").max()).collect()])
+    scored = this.frame.filter(pl.col("score").is_not_null() & pl.col("band").is_not_null())
+    seen = band_order([scored.group_by("band").agg(pl.col("score").max()).collect()])
     bands = info.get("bands") or seen
     colors = info.get("colors") or [None] * len(bands)
     edges = info.get("from") or [None] * len(bands)  # not drawn where not recorded

@@ -128,14 +128,14 @@ def trend(trend: dict[str, Any], numbers: dict[str, Any]) -> str:
 
 
 def trend_by(rows: list[dict[str, Any]], column: str, at_risk: list[str]) -> str:
-    """Per snapshot, one line for each value of `column`: the mean score, and the share
-    of its customers in the at-risk bands."""
+    """Per snapshot, one line for each value of `column` (charted as `group`): the mean
+    score, and the share of its customers in the at-risk bands."""
     frame = pl.DataFrame(
-        [{"as_of": r["as_of"], column: r[column], "mean_score": r["mean_score"],
+        [{"as_of": r["as_of"], "group": str(r[column]), "mean_score": r["mean_score"],
           "at_risk": sum(r["shares"].get(b, 0.0) for b in at_risk)} for r in rows],
         infer_schema_length=None,
     )  # fmt: skip
-    color = alt.Color(f"{column}:N", scale=alt.Scale(range=PALETTE_LINES))
+    color = alt.Color("group:N", scale=alt.Scale(range=PALETTE_LINES), title=column)
     base = alt.Chart(frame).mark_line(point=True).properties(width=WIDTH * 0.45, height=200)
     means = base.encode(
         x=alt.X("as_of:T", title="snapshot"),
@@ -154,24 +154,33 @@ PALETTE_LINES = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9
 
 
 def risk_map(risk: dict[str, Any]) -> str:
-    """The value at risk per group: bars for one column, a heatmap for a pair."""
+    """The value at risk per group: bars for one column, a heatmap for a pair. The
+    columns are charted as k0, k1 (Vega-Lite would read `a.b` or `a[0]` as a path)."""
     spec = risk["by"]
-    rows = [{**g["key"], **{k: v for k, v in g.items() if k != "key"}} for g in risk["groups"]]
+    rows = [
+        {**{f"k{i}": g["key"][c] for i, c in enumerate(spec)},
+         **{k: v for k, v in g.items() if k != "key"}}
+        for g in risk["groups"]
+    ]  # fmt: skip
+    keys = [f"k{i}" for i in range(len(spec))]
     frame = pl.DataFrame(rows, infer_schema_length=None).with_columns(
-        [pl.col(c).cast(pl.String).fill_null("(none)") for c in spec]
+        [pl.col(k).cast(pl.String).fill_null("(none)") for k in keys]
     )
     if len(spec) == 1:
+        valued = frame["value_at_risk"].null_count() < frame.height  # else: no value column
+        measure = (
+            alt.X("value_at_risk:Q", title="value at risk")
+            if valued
+            else alt.X("share_at_risk:Q", title="share at risk", axis=alt.Axis(format="%"))
+        )
         chart = (
             alt.Chart(frame)
             .mark_bar(color="#D55E00")
-            .encode(
-                y=alt.Y(f"{spec[0]}:N", sort="-x", title=spec[0]),
-                x=alt.X("value_at_risk:Q", title="value at risk"),
-            )
+            .encode(y=alt.Y("k0:N", sort="-x", title=spec[0]), x=measure)
             .properties(width=WIDTH * 0.7, height=max(60, 22 * frame.height))
         )
         return svg(chart)
-    base = alt.Chart(frame).encode(x=alt.X(f"{spec[0]}:N"), y=alt.Y(f"{spec[1]}:N"))
+    base = alt.Chart(frame).encode(x=alt.X("k0:N", title=spec[0]), y=alt.Y("k1:N", title=spec[1]))
     cells = base.mark_rect().encode(
         color=alt.Color("share_at_risk:Q", scale=alt.Scale(scheme="oranges", domain=[0, 1]),
                         legend=alt.Legend(format="%"), title="share at risk")
@@ -179,9 +188,8 @@ def risk_map(risk: dict[str, Any]) -> str:
     text = base.mark_text(fontSize=11, color="#111111").encode(
         text=alt.Text("share_at_risk:Q", format=".0%")
     )
-    return svg(
-        alt.layer(cells, text).properties(width=WIDTH * 0.7, height=40 * frame[spec[1]].n_unique())
-    )
+    height = 40 * frame["k1"].n_unique()
+    return svg(alt.layer(cells, text).properties(width=WIDTH * 0.7, height=height))
 
 
 def gauges(at_risk: list[dict[str, Any]], numbers: dict[str, Any]) -> str:

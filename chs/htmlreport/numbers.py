@@ -78,7 +78,7 @@ def page_numbers(p: Portfolio) -> dict[str, Any]:
         ],
         "at_risk_bands": p.at_risk,
         "tiles": _tiles(p),
-        "distribution": _distribution(rows),
+        "distribution": _distribution(rows, p.this.value_column is not None),
         "movement": _movement(p) if p.previous is not None else None,
         "trend": _trend(p) if p.past else None,
         "risk": _risk(p),
@@ -154,7 +154,7 @@ def _alerts(p: Portfolio) -> list[dict[str, Any]] | None:
     return fired.to_dicts()
 
 
-def _distribution(rows: pl.LazyFrame) -> list[dict[str, Any]]:
+def _distribution(rows: pl.LazyFrame, has_value: bool) -> list[dict[str, Any]]:
     """Customers and value per score bin of 5 points and band."""
     start = (pl.col("score") / BIN).floor().clip(0, 100 / BIN - 1) * BIN
     found = (
@@ -165,8 +165,8 @@ def _distribution(rows: pl.LazyFrame) -> list[dict[str, Any]]:
         .collect()
     )
     return [
-        {"start": r["start"], "end": r["start"] + BIN, "band": r["band"],
-         "customers": r["customers"], "value": money(r["value"])}
+        {"start": r["start"], "end": r["start"] + BIN, "band": r["band"] or "(none)",
+         "customers": r["customers"], "value": money(r["value"]) if has_value else None}
         for r in found.iter_rows(named=True)
     ]  # fmt: skip
 
@@ -175,6 +175,7 @@ def _movement(p: Portfolio) -> dict[str, Any]:
     """Band to band (new and lost customers as bands of their own), the biggest drops
     with the signals that fell, and the customers who came and went."""
     assert p.previous is not None
+    has_value = p.this.value_column is not None
     rows = per_customer(p.previous, p.this).with_columns(
         pl.col("last_band").fill_null("(new)"),
         pl.col("this_band").fill_null("(lost)"),
@@ -196,7 +197,8 @@ def _movement(p: Portfolio) -> dict[str, Any]:
         "previous": str(p.previous.path),
         "previous_as_of": p.previous.as_of,
         "matrix": [
-            {"from": r["last_band"], "to": r["this_band"], "customers": r["customers"], "value": money(r["value"])}
+            {"from": r["last_band"], "to": r["this_band"], "customers": r["customers"],
+             "value": money(r["value"]) if has_value else None}
             for r in matrix.sort("last_band", "this_band").iter_rows(named=True)
         ],
         "drops": [
@@ -243,7 +245,7 @@ def _shares(rows: pl.LazyFrame, when: dt.date, keys: list[str]) -> list[dict[str
         .agg(
             pl.len().alias("customers"),
             pl.col("score").mean().alias("mean"),
-            pl.col("band").value_counts().alias("bands"),
+            pl.col("band").fill_null("(none)").value_counts().alias("bands"),
         )
         .collect()
     )
@@ -264,7 +266,8 @@ def _risk(p: Portfolio) -> list[dict[str, Any]]:
     singles = [spec[0] for spec in p.by if len(spec) == 1]
     specs = [*p.by, *([a, b] for a, b in itertools.combinations(singles, 2))]
     specs = [s for i, s in enumerate(specs) if s not in specs[:i]]
-    risky = pl.col("band").is_in(p.at_risk)
+    risky = pl.col("band").is_in(p.at_risk).fill_null(False)
+    has_value = p.this.value_column is not None
     queries = [
         p.this.frame.group_by(*[extra(c).cast(pl.String).alias(c) for c in spec])
         .agg(
@@ -280,8 +283,10 @@ def _risk(p: Portfolio) -> list[dict[str, Any]]:
     for spec, frame in zip(specs, pl.collect_all(queries), strict=True):
         out.append(
             {"by": spec, "groups": [
-                {"key": {c: r[c] for c in spec}, "customers": r["customers"], "value": money(r["value"]),
-                 "value_at_risk": money(r["value_at_risk"]), "share_at_risk": round(r["share_at_risk"], 4)}
+                {"key": {c: r[c] for c in spec}, "customers": r["customers"],
+                 "value": money(r["value"]) if has_value else None,
+                 "value_at_risk": money(r["value_at_risk"]) if has_value else None,
+                 "share_at_risk": round(r["share_at_risk"], 4)}
                 for r in frame.iter_rows(named=True)]}
         )  # fmt: skip
     return out
@@ -324,7 +329,10 @@ def _outcomes(p: Portfolio) -> dict[str, Any]:
     over this snapshot."""
     assert p.outcomes is not None
     used = _observed(p)
-    rows = pl.concat([labelled(s.frame, p.outcomes, d, p.horizon) for d, s in used])
+    columns = [KEY, "score", "band", VALUE]  # alike in every snapshot, whatever else each has
+    rows = pl.concat(
+        [labelled(s.frame.select(columns), p.outcomes, d, p.horizon) for d, s in used]
+    ).filter(pl.col("score").is_not_null())
     value = VALUE if p.this.value_column is not None else None
     scores, bands, totals = pl.collect_all(
         [

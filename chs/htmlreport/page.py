@@ -76,8 +76,13 @@ def _header(meta: dict[str, Any]) -> str:
     )
 
 
+def _attr(key: str) -> str:
+    """A key (made of column names, which are data) as an attribute value."""
+    return html.escape(key, quote=True)
+
+
 def _section(key: str, title: str, *parts: str) -> str:
-    return f'<section id="{key}" data-section="{key}">\n<h2>{html.escape(title)}</h2>\n{"".join(parts)}\n</section>'
+    return f'<section id="{_attr(key)}" data-section="{_attr(key)}">\n<h2>{html.escape(title)}</h2>\n{"".join(parts)}\n</section>'
 
 
 def _table(key: str, head: list[str], rows: list[list[Any]], text: int | set[int] = 1) -> str:
@@ -93,11 +98,11 @@ def _table(key: str, head: list[str], rows: list[list[Any]], text: int | set[int
     body = "".join(
         "<tr>" + "".join(cell(i, v, "td") for i, v in enumerate(r)) + "</tr>" for r in rows
     )
-    return f'<table data-table="{key}"><thead><tr>{top}</tr></thead><tbody>{body}</tbody></table>'
+    return f'<table data-table="{_attr(key)}"><thead><tr>{top}</tr></thead><tbody>{body}</tbody></table>'
 
 
 def _figure(key: str, svg: str) -> str:
-    return f'<figure data-chart="{key}">{svg}</figure>'
+    return f'<figure data-chart="{_attr(key)}">{svg}</figure>'
 
 
 def _money(x: float | None) -> str:
@@ -155,8 +160,9 @@ def _distribution(n: dict[str, Any]) -> str:
         b = bins.setdefault(int(r["start"]), [0, 0.0])
         b[0] += r["customers"]
         b[1] += r["value"] or 0.0
-    rows = [[f"{s}-{s + 5}", count_text(int(c)), _money(v)] for s, (c, v) in sorted(bins.items())]
     value = n["tiles"]["value"] is not None
+    rows = [[f"{s}-{s + 5}", count_text(int(c)), _money(v) if value else ""]
+            for s, (c, v) in sorted(bins.items())]  # fmt: skip
     figures = _figure("distribution_customers", charts.distribution(n, "customers"))
     figures += _figure("distribution_value", charts.distribution(n, "value")) if value else ""
     return _section(
@@ -181,7 +187,7 @@ def _movement(n: dict[str, Any]) -> str | None:
          e(f"{d['previous_band']} -> {d['band']}"), _money(d["value"]), e(d["drivers"] or "")]
         for d in m["drops"]
     ]  # fmt: skip
-    since = e(m["previous_as_of"] or m["previous"])
+    since = m["previous_as_of"] or m["previous"]  # the title is escaped by _section
     came = f"New customers: {count_text(m['new']['customers'])} ({_money(m['new']['value'])}); "
     went = f"lost: {count_text(m['lost']['customers'])} ({_money(m['lost']['value'])})."
     return _section(
@@ -250,11 +256,17 @@ def _risk(n: dict[str, Any]) -> str | None:
     """A section per `by` column and pair: the groups with the most value at risk."""
     if not n["risk"]:
         return None
-    bands = html.escape(", ".join(n["at_risk_bands"]))
+    bands = ", ".join(n["at_risk_bands"])  # the note is escaped once, below
     parts = []
     for r in n["risk"]:
         name = " x ".join(r["by"])
-        groups = sorted(r["groups"], key=lambda g: -(g["value_at_risk"] or 0.0))[:MOST_ROWS]
+        # the most value at risk first (without a value column: the largest share at risk)
+        groups = sorted(
+            r["groups"],
+            key=lambda g: (
+                -(g["value_at_risk"] if g["value_at_risk"] is not None else g["share_at_risk"])
+            ),
+        )[:MOST_ROWS]
         rows = [
             [*[html.escape(str(g["key"][c])) for c in r["by"]], count_text(g["customers"]),
              _money(g["value"]), _money(g["value_at_risk"]), _pct(g["share_at_risk"])]
