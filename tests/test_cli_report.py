@@ -82,3 +82,21 @@ def test_report_on_a_raw_export() -> None:
     assert result.stderr == (
         f"Error: {SAMPLE}: not a scored file (no score and band columns); run chs score first\n"
     )
+
+
+def test_a_repeated_by_adds_to_the_roll_ups() -> None:
+    latest = (
+        Path(__file__).resolve().parent.parent
+        / "sample_data"
+        / "history"
+        / "as_of=2026-11-01"
+        / "scores.parquet"
+    )
+    repeated = invoke("report", latest, "--by", "segment", "--by", "region+owner", "--json")
+    listed = invoke("report", latest, "--by", "segment,region+owner", "--json")
+    assert repeated.exit_code == listed.exit_code == 0, repeated.output
+    assert repeated.stdout == listed.stdout
+    assert [r["by"] for r in json.loads(repeated.stdout)["rollups"]] == [
+        ["segment"],
+        ["region", "owner"],
+    ]

@@ -376,11 +376,12 @@ def test_rescoring_with_a_date_and_the_previous_replaces_every_column(tmp_path, 
     )
     again = pl.read_csv(out)
     assert again.columns == ["id", "x", "y", "mrr", *SCORED, *EARLIER, *TRENDS]
-    # change_30d against the previous (2026-11-01, 30 days before): 0.0; in band for the
-    # previous snapshot and this one: 2
+    # change_30d against the previous (2026-11-01, 30 days before): 0.0; the previous
+    # snapshot recorded 2 snapshots in band (October and November) and the streak goes
+    # on from it: 3
     assert again.select("id", *EARLIER, *TRENDS).rows() == [
-        ("a", "2026-12-01", 60.0, 0.0, "high", "same", 0.0, 2),
-        ("b", "2026-12-01", 20.0, 0.0, "low", "same", 0.0, 2),
+        ("a", "2026-12-01", 60.0, 0.0, "high", "same", 0.0, 3),
+        ("b", "2026-12-01", 20.0, 0.0, "low", "same", 0.0, 3),
     ]
 
 

@@ -22,11 +22,11 @@ JsonOpt = Annotated[
     bool, typer.Option("--json", help="Print the result as JSON instead of tables.")
 ]
 ByOpt = Annotated[
-    str | None,
+    list[str] | None,
     typer.Option(
         "--by",
         metavar="COLUMNS",
-        help="Roll up by these columns: segment,region (a+b: both at once).",
+        help="Roll up by these columns: segment,region (a+b: both at once); repeatable.",
     ),
 ]
 TopOpt = Annotated[
@@ -89,8 +89,10 @@ class PlainHelp(TyperCommand):
                     formatter.write_dl(rows)
 
 
-def parse_by(text: str | None) -> list[list[str]]:
-    """`segment,region` -> one roll-up per column; `segment+region` -> one over both."""
+def parse_by(given: list[str] | str | None) -> list[list[str]]:
+    """`segment,region` -> one roll-up per column; `segment+region` -> one over both;
+    `--by segment --by region` is `--by segment,region`."""
+    text = ",".join(given) if isinstance(given, list) else given
     if not text:
         return []
     return [
