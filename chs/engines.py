@@ -17,7 +17,6 @@ import polars as pl
 from chs.columns import internal
 from chs.engine import ScoringPlan
 from chs.errors import DataError, OptionError
-from chs.exprs import id_key
 from chs.files import Input, WorkFolder
 from chs.scheme import Scheme
 from chs.sources import collect
@@ -30,12 +29,14 @@ _ROWS = {"compression": "lz4", "statistics": False}
 
 @dataclass
 class OnDuckdb:
-    """The scored rows read back from DuckDB, the plan whose reasons are their text, and
-    the ids DuckDB left out as repeated (chs runs again, rejecting them)."""
+    """The scored rows read back from DuckDB, the plan whose reasons are their text, the
+    rows' file DuckDB read (with the id hashes), and whether DuckDB left rows out (as
+    repeated ids: chs finds them and runs again, rejecting them)."""
 
     frame: pl.LazyFrame
     plan: ScoringPlan
-    repeated: list[str]
+    rows: Path
+    short: bool
 
 
 def check_engine(engine: str, scheme: Scheme, schemes: int) -> None:
@@ -87,24 +88,9 @@ def score_on_duckdb_engine(
             "{option} duckdb needs the duckdb package: pip install 'chs[duckdb]'",
             option="engine",
         ) from None
-    repeated = _repeated(rows, scheme.id) if done.rows_out != done.rows_in else []
-    if done.rows_out != done.rows_in and not repeated:
-        raise RuntimeError(f"DuckDB scored {done.rows_out} of the {done.rows_in} rows chs accepted")
     scored = pl.scan_parquet(out).select(pl.col(n).cast(schema[n]) for n in names)
     plan = dataclasses.replace(plan, reasons=pl.col("reasons"), working=working)
-    return OnDuckdb(scored, plan, repeated)
-
-
-def _repeated(rows: Path, id_column: str) -> list[str]:
-    """The ids that occur more than once among the rows' file (as chs compares ids)."""
-    found = (
-        pl.scan_parquet(rows)
-        .group_by(id_key(id_column).alias("id"))
-        .agg(pl.len().alias("n"))
-        .filter(pl.col("n") > 1)
-        .collect(engine="streaming")
-    )
-    return sorted(found["id"].drop_nulls().to_list())
+    return OnDuckdb(scored, plan, rows, done.rows_out != done.rows_in)
 
 
 def _distinct_in_any_case(names: list[str], data: Input) -> None:

@@ -22,7 +22,7 @@ from chs.columns import KEY, internal
 from chs.engine.reasons import top_keys
 from chs.exprs import labelled, pick, trimmed_id, value_or_null
 from chs.numbers import money, rounded
-from chs.snapshot import Snapshot
+from chs.snapshot import Snapshot, extra_column
 
 # Per-customer movement.
 UP: Final = "up"
@@ -145,7 +145,7 @@ def _side(snapshot: Snapshot, side: str, common: list[str], extra: list[str]) ->
         pl.col("band").alias(f"{side}_band"),
         pl.col("__value").alias(f"{side}_value"),
         *[pl.col(f"points_{s}").alias(internal(side, s)) for s in common],
-        *[pl.col(f"__extra_{c}").alias(internal(f"{side}_x", c)) for c in extra],
+        *[pl.col(extra_column(c)).alias(internal(f"{side}_x", c)) for c in extra],
     )
 
 

@@ -45,6 +45,11 @@ class Snapshot:
     data: Input | None = field(default=None, repr=False)  # the opened file, to tell a change
 
 
+def extra_column(name: str) -> str:
+    """Where a Snapshot's frame holds the file's column `name`, asked for as an extra."""
+    return f"__extra_{name}"
+
+
 def metadata(scheme: Scheme, as_of: str | None) -> dict[str, str]:
     """What a scored Parquet file records about itself."""
     info = {
@@ -217,7 +222,7 @@ def _snapshot(
             "__value"
         ),
         *[
-            (pl.col(c) if c in columns else pl.lit(None, pl.String)).alias(f"__extra_{c}")
+            (pl.col(c) if c in columns else pl.lit(None, pl.String)).alias(extra_column(c))
             for c in dict.fromkeys(extra or [])
         ],
     ]

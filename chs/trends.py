@@ -8,7 +8,7 @@ import datetime as dt
 import polars as pl
 
 from chs.columns import KEY, STREAK, internal
-from chs.snapshot import Snapshot
+from chs.snapshot import Snapshot, extra_column
 
 SPARK = "▁▂▃▄▅▆▇█"
 
@@ -102,7 +102,7 @@ def _carried_streak(latest: Snapshot) -> pl.LazyFrame | None:
     """The band in the latest past snapshot and its streak as that snapshot recorded it
     (`snapshots_in_band`): the run's streak goes on from there, whatever the history's
     depth. None for a snapshot written without the column (then `_folded_streak`)."""
-    carried = f"__extra_{STREAK}"
+    carried = extra_column(STREAK)
     if not carries_streak(latest) or carried not in latest.frame.collect_schema().names():
         return None
     run = pl.col(carried).cast(pl.Int32, strict=False).fill_null(1)

@@ -87,7 +87,7 @@ def test_the_numbers_are_the_arithmetic_of_five_customers(months: tuple[Path, Pa
         {"customers": 1, "value": 500.0}, {"customers": 1, "value": 400.0},
     )  # fmt: skip
     # at risk (low): A holds a (110 of 930), B holds e (500 of 830)
-    risk = [(g["key"]["segment"], g["customers"], g["value"], g["value_at_risk"], g["share_at_risk"])
+    risk = [(g["group"]["segment"], g["customers"], g["value"], g["value_at_risk"], g["at_risk_share"])
             for g in page["risk"][0]["groups"]]  # fmt: skip
     assert risk == [("A", 3, 930.0, 110.0, 0.3333), ("B", 2, 830.0, 500.0, 0.5)]
     listed = [(r["id"], r["score"], r["delta"], r["value"]) for r in page["at_risk"]]
@@ -314,7 +314,7 @@ def test_odd_column_names_and_no_value_column_are_reported(tmp_path: Path) -> No
     result = page_of(out, by=[[ODD]])
     page, text = result["page"], result["html"]
     risk = [
-        (g["key"][ODD], g["customers"], g["value_at_risk"], g["share_at_risk"])
+        (g["group"][ODD], g["customers"], g["value_at_risk"], g["at_risk_share"])
         for g in page["risk"][0]["groups"]
     ]
     # at risk: low (b 30, c 5): EU 1 of 2, US 1 of 2

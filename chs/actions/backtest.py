@@ -39,7 +39,7 @@ from chs.outcomes import (
     unmatched_warning,
     yes_no,
 )
-from chs.snapshot import Snapshot, open_snapshot
+from chs.snapshot import Snapshot, extra_column, open_snapshot
 
 
 class SnapshotUse(TypedDict):
@@ -208,7 +208,7 @@ def _rows(
                 f"{suggest_column(outcome, names)}"
             )
         check_yes_no(snap.data.numbered(), outcome, str(snap.path))
-        label = yes_no(pl.col(f"__extra_{outcome}")).fill_null(False)
+        label = yes_no(pl.col(extra_column(outcome))).fill_null(False)
         return snap.frame.with_columns(label.alias(CHURNED))
     if found.dated and date is None:
         raise DataError(
@@ -232,7 +232,7 @@ def _queries(
     for signal in snap.signals:
         queries[f"signal:{signal}"] = counts_by(rows, pl.col(f"points_{signal}"))
     if by is not None:
-        group = pl.col(f"__extra_{by}").cast(pl.String).alias("group")
+        group = pl.col(extra_column(by)).cast(pl.String).alias("group")
         queries["by"] = rows.group_by(group, pl.col("score").alias("key")).agg(
             pl.len().alias("customers"), pl.col(CHURNED).sum().alias("churned")
         )

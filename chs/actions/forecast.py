@@ -27,7 +27,7 @@ from chs.forecast import (
 from chs.hints import suggest_column
 from chs.history import list_snapshots, open_past
 from chs.numbers import check_count, money
-from chs.snapshot import open_snapshot
+from chs.snapshot import extra_column, open_snapshot
 
 MONTH_DAYS = 365.25 / 12
 MAX_MONTHS = 120  # ten years: beyond, a chain fitted on a few months says nothing
@@ -262,7 +262,7 @@ def _by_groups(
                 f"{suggest_column(by, names)}",
                 option="by",
             )
-        group = pl.col(f"__extra_{by}").cast(pl.String)
+        group = pl.col(extra_column(by)).cast(pl.String)
         pairs = [transition_counts(a.frame, b.frame, group) for a, b in pairwise(snaps)]
         now = latest.frame.group_by(group.alias("g"), "band").agg(
             pl.len().alias("n"), pl.col("__value").sum().alias("value")

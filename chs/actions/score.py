@@ -406,8 +406,11 @@ def _scored_rows(run: _Run, sources: _Sources, work: WorkFolder, unchecked: bool
     if run.options.engine == "duckdb":
         fed = sources.feed.split(lookup, KEY, carry=carry)[0] if sources.feed is not plan else frame
         on = score_on_duckdb_engine(fed, frame, plan, sources.data, run.scheme, run.as_of, work)
-        if on.repeated and unchecked:
-            raise _Repeated(on.repeated)
+        repeated = _repeated_ids([on.rows], run.scheme.id) if on.short else []
+        if on.short and not (repeated and unchecked):
+            raise RuntimeError("DuckDB left out rows chs accepted, and no id repeats among them")
+        if repeated:
+            raise _Repeated(repeated)
         frame, plan = on.frame, on.plan
     if run.as_of is not None:
         frame = frame.with_columns(pl.lit(run.as_of).alias("as_of"))
@@ -810,7 +813,10 @@ def _past(
         wanted = set(needed([d for d, _ in before], as_of, scheme.trend_spans()))
         opened = stack.enter_context(open_past([(d, p) for d, p in before if d in wanted], None))
         if opened and not carries_streak(opened[-1][1]):  # an older history: fold them all
-            opened = stack.enter_context(open_past(before, None))
+            rest = [(d, p) for d, p in before if d not in wanted]
+            opened = sorted(
+                [*opened, *stack.enter_context(open_past(rest, None))], key=lambda x: x[0]
+            )
         # The latest is the previous snapshot when it came from the history: share it.
         if opened and previous is not None and opened[-1][1].path == previous.path:
             opened[-1] = (opened[-1][0], previous)

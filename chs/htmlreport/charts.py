@@ -158,8 +158,8 @@ def risk_map(risk: dict[str, Any]) -> str:
     columns are charted as k0, k1 (Vega-Lite would read `a.b` or `a[0]` as a path)."""
     spec = risk["by"]
     rows = [
-        {**{f"k{i}": g["key"][c] for i, c in enumerate(spec)},
-         **{k: v for k, v in g.items() if k != "key"}}
+        {**{f"k{i}": g["group"][c] for i, c in enumerate(spec)},
+         **{k: g[k] for k in ("customers", "value", "value_at_risk", "at_risk_share")}}
         for g in risk["groups"]
     ]  # fmt: skip
     keys = [f"k{i}" for i in range(len(spec))]
@@ -171,7 +171,7 @@ def risk_map(risk: dict[str, Any]) -> str:
         measure = (
             alt.X("value_at_risk:Q", title="value at risk")
             if valued
-            else alt.X("share_at_risk:Q", title="share at risk", axis=alt.Axis(format="%"))
+            else alt.X("at_risk_share:Q", title="share at risk", axis=alt.Axis(format="%"))
         )
         chart = (
             alt.Chart(frame)
@@ -182,11 +182,11 @@ def risk_map(risk: dict[str, Any]) -> str:
         return svg(chart)
     base = alt.Chart(frame).encode(x=alt.X("k0:N", title=spec[0]), y=alt.Y("k1:N", title=spec[1]))
     cells = base.mark_rect().encode(
-        color=alt.Color("share_at_risk:Q", scale=alt.Scale(scheme="oranges", domain=[0, 1]),
+        color=alt.Color("at_risk_share:Q", scale=alt.Scale(scheme="oranges", domain=[0, 1]),
                         legend=alt.Legend(format="%"), title="share at risk")
     )  # fmt: skip
     text = base.mark_text(fontSize=11, color="#111111").encode(
-        text=alt.Text("share_at_risk:Q", format=".0%")
+        text=alt.Text("at_risk_share:Q", format=".0%")
     )
     height = 40 * frame["k1"].n_unique()
     return svg(alt.layer(cells, text).properties(width=WIDTH * 0.7, height=height))

@@ -19,7 +19,8 @@ from chs.forecast import count_matrix, probabilities, project, transition_counts
 from chs.movement import per_customer
 from chs.numbers import money, rounded
 from chs.outcomes import Outcomes, labelled
-from chs.snapshot import Snapshot
+from chs.rollup import build_rollups, rollup_queries
+from chs.snapshot import Snapshot, extra_column
 
 VALUE = "__value"  # the value column as a number, in a Snapshot's frame
 BIN = 5  # the histogram's bins: 0-5, 5-10, …, 95-100 (100 in the last)
@@ -65,7 +66,7 @@ def band_colors(colors: list[str | None]) -> list[str]:
 
 
 def extra(c: str) -> pl.Expr:
-    return pl.col(f"__extra_{c}")
+    return pl.col(extra_column(c))
 
 
 def page_numbers(p: Portfolio) -> dict[str, Any]:
@@ -261,35 +262,22 @@ def _shares(rows: pl.LazyFrame, when: dt.date, keys: list[str]) -> list[dict[str
 
 
 def _risk(p: Portfolio) -> list[dict[str, Any]]:
-    """For each `by` column and each pair of them: customers, value, the value in the
-    at-risk bands and the share of customers there, per group."""
+    """For each `by` column and each pair of them, chs's roll-ups (chs.rollup): per
+    group, customers, band shares, mean score, value, the value in the at-risk bands and
+    the share of customers there."""
     singles = [spec[0] for spec in p.by if len(spec) == 1]
     specs = [*p.by, *([a, b] for a, b in itertools.combinations(singles, 2))]
     specs = [s for i, s in enumerate(specs) if s not in specs[:i]]
-    risky = pl.col("band").is_in(p.at_risk).fill_null(False)
-    has_value = p.this.value_column is not None
-    queries = [
-        p.this.frame.group_by(*[extra(c).cast(pl.String).alias(c) for c in spec])
-        .agg(
-            pl.len().alias("customers"),
-            pl.col(VALUE).sum().alias("value"),
-            pl.col(VALUE).filter(risky).sum().alias("value_at_risk"),
-            risky.mean().alias("share_at_risk"),
-        )
-        .sort(spec)
-        for spec in specs
-    ]
-    out = []
-    for spec, frame in zip(specs, pl.collect_all(queries), strict=True):
-        out.append(
-            {"by": spec, "groups": [
-                {"key": {c: r[c] for c in spec}, "customers": r["customers"],
-                 "value": money(r["value"]) if has_value else None,
-                 "value_at_risk": money(r["value_at_risk"]) if has_value else None,
-                 "share_at_risk": round(r["share_at_risk"], 4)}
-                for r in frame.iter_rows(named=True)]}
-        )  # fmt: skip
-    return out
+    columns = dict.fromkeys(c for spec in specs for c in spec)
+    frame = p.this.frame.select(
+        "score", "band", VALUE, *[extra(c).cast(pl.String).alias(c) for c in columns]
+    )
+    value = VALUE if p.this.value_column is not None else None
+    queries = rollup_queries(frame, specs, p.bands, value, delta=False)
+    frames = dict(zip(queries, pl.collect_all(list(queries.values())), strict=True))
+    return build_rollups(
+        frames, specs, p.bands, p.at_risk, has_value=value is not None, delta=False
+    )
 
 
 def _at_risk(p: Portfolio) -> list[dict[str, Any]]:

@@ -264,12 +264,12 @@ def _risk(n: dict[str, Any]) -> str | None:
         groups = sorted(
             r["groups"],
             key=lambda g: (
-                -(g["value_at_risk"] if g["value_at_risk"] is not None else g["share_at_risk"])
+                -(g["value_at_risk"] if g["value_at_risk"] is not None else g["at_risk_share"])
             ),
         )[:MOST_ROWS]
         rows = [
-            [*[html.escape(str(g["key"][c])) for c in r["by"]], count_text(g["customers"]),
-             _money(g["value"]), _money(g["value_at_risk"]), _pct(g["share_at_risk"])]
+            [*[html.escape(str(g["group"][c])) for c in r["by"]], count_text(g["customers"]),
+             _money(g["value"]), _money(g["value_at_risk"]), _pct(g["at_risk_share"])]
             for g in groups
         ]  # fmt: skip
         key = "_".join(r["by"])
