@@ -208,6 +208,15 @@ def test_an_empty_file_and_a_wrong_name_write_nothing(tmp_path: Path) -> None:
     assert_failed(
         result, 5, f"Error: {tmp_path / 'report.txt'}: the report is an HTML page; name it .html"
     )
+    result = invoke("report", LATEST, "--html", target, "--history", tmp_path / "nowhere")
+    assert_failed(result, 4, f"Error: {tmp_path / 'nowhere'}: no such history folder", target)
+    raw = ROOT / "sample_data" / "customers.parquet"
+    result = invoke("report", raw, "--html", target)
+    assert_failed(
+        result, 4,
+        f"Error: {raw}: not a scored file (no score and band columns); run chs score first",
+        target,
+    )  # fmt: skip
     result = invoke("report", LATEST, "--history", HISTORY, "--by", "segment")
     assert_failed(result, 2, "Error: --history goes with --html FILE (the HTML report)")
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import polars as pl
 
-from chs.errors import DataError, OptionError
+from chs.errors import HINT_SCHEME, DataError, OptionError
 from chs.exprs import band_order
 from chs.files import CsvOptions
 from chs.history import list_snapshots, parse_date
@@ -77,7 +77,16 @@ def _open_this(stack: contextlib.ExitStack, request: PageRequest, info: dict[str
     """The scored file with the columns the page shows; an empty one is an error."""
     extra = ["reasons", "coverage", "alerts", *[c for spec in request.by for c in spec]]
     extra += [request.owner] if request.owner else []
-    this = stack.enter_context(open_snapshot(request.scored, None, role="scored file", extra=extra))
+    try:
+        this = stack.enter_context(
+            open_snapshot(request.scored, None, role="scored file", extra=extra)
+        )
+    except DataError as exc:
+        if exc.hint != HINT_SCHEME:
+            raise
+        raise DataError(  # chs report takes no scheme: the file must be a scored one
+            f"{request.scored}: not a scored file (no score and band columns); run chs score first"
+        ) from None
     if this.frame.select(pl.len()).collect().item() == 0:
         raise DataError(f"{request.scored}: no scored customers: there is nothing to report")
     return this
@@ -102,6 +111,8 @@ def _earlier(
         return [], previous, warnings
     if request.history is None:
         return [], None, warnings
+    if not request.history.is_dir():
+        raise DataError(f"{request.history}: no such history folder")
     listing = list_snapshots(request.history)
     warnings += listing.warnings
     until = parse_date(this.as_of, f"{this.path}: as_of") if this.as_of else None
