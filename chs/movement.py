@@ -22,7 +22,7 @@ from chs.columns import KEY, internal
 from chs.engine.reasons import top_keys
 from chs.exprs import labelled, pick, trimmed_id, value_or_null
 from chs.numbers import money, rounded
-from chs.snapshot import Snapshot, extra_column
+from chs.snapshot import Lookup, Snapshot, extra_column
 
 # Per-customer movement.
 UP: Final = "up"
@@ -89,17 +89,17 @@ def _movement(delta: pl.Expr, before: pl.Expr, after: pl.Expr) -> pl.Expr:
 PREVIOUS_ONLY = (internal("in_previous"), internal("previous_value"))
 
 
-def previous_lookup(previous: Snapshot) -> pl.LazyFrame:
+def previous_lookup(previous: Snapshot) -> Lookup:
     """The previous snapshot's score and band per customer (KEY), to join to the rows
     before they are scored (`ScoringPlan.split`); `add_movement` then adds the rest.
     With PREVIOUS_ONLY columns, from which `previous_rows` gives the snapshot back."""
-    return previous.frame.select(
-        KEY,
+    columns = (
         pl.col("score").alias("previous_score"),
         pl.col("band").alias("previous_band"),
         pl.lit(True).alias(PREVIOUS_ONLY[0]),
         pl.col("__value").alias(PREVIOUS_ONLY[1]),
     )
+    return Lookup(previous, columns)
 
 
 def previous_rows(lookup: pl.LazyFrame) -> pl.LazyFrame:

@@ -45,6 +45,31 @@ class Snapshot:
     data: Input | None = field(default=None, repr=False)  # the opened file, to tell a change
 
 
+@dataclass(frozen=True)
+class Lookup:
+    """Columns a run reads per customer (KEY) from one earlier snapshot. The lookups of
+    one snapshot are read in one select (`gather_lookups`), not joined to each other.
+    `frame`: a lookup computed over several snapshots (the folded streak) instead."""
+
+    snapshot: Snapshot | None
+    columns: tuple[pl.Expr, ...] = ()
+    frame: pl.LazyFrame | None = None
+
+
+def gather_lookups(lookups: list[Lookup]) -> list[pl.LazyFrame]:
+    """One lazy frame per snapshot read (KEY then every column asked of it, in the order
+    of the first ask), then the computed ones: what `_gathered` joins by customer."""
+    reads: dict[int, tuple[Snapshot, list[pl.Expr]]] = {}
+    computed = []
+    for lookup in lookups:
+        if lookup.frame is not None or lookup.snapshot is None:
+            computed += [lookup.frame] if lookup.frame is not None else []
+            continue
+        reads.setdefault(id(lookup.snapshot), (lookup.snapshot, []))[1].extend(lookup.columns)
+    frames = [snap.frame.select(KEY, *columns) for snap, columns in reads.values()]
+    return frames + computed
+
+
 def extra_column(name: str) -> str:
     """Where a Snapshot's frame holds the file's column `name`, asked for as an extra."""
     return f"__extra_{name}"

@@ -8,7 +8,7 @@ import datetime as dt
 import polars as pl
 
 from chs.columns import KEY, STREAK, internal
-from chs.snapshot import Snapshot, extra_column
+from chs.snapshot import Lookup, Snapshot, extra_column
 
 SPARK = "▁▂▃▄▅▆▇█"
 
@@ -53,7 +53,7 @@ def trend_lookups(
     past: list[tuple[dt.date, Snapshot]],
     spans: list[int],
     previous: Snapshot | None = None,
-) -> tuple[list[pl.LazyFrame], dict[str, str | None]]:
+) -> tuple[list[Lookup], dict[str, str | None]]:
     """What the trends need from earlier snapshots, per customer (KEY): the score of the
     snapshot each change_<N>d compares with (`__then_<N>`), and for the streak the band
     in the latest past snapshot (`__band0`) with how many past snapshots in a row, from
@@ -65,21 +65,21 @@ def trend_lookups(
     before they are scored (`ScoringPlan.split`); `add_trends` then makes the columns."""
     dates, before, joined = _earlier(as_of, past, previous)
     used: dict[str, str | None] = {}
-    lookups: list[pl.LazyFrame] = []
+    lookups: list[Lookup] = []
     by_date = dict(past)
     for days in spans:
         when = nearest(dates, as_of, days)
         used[f"change_{days}d"] = when.isoformat() if when else None
         if when is None or (joined and when == max(before)):
             continue
-        lookups.append(by_date[when].frame.select(KEY, pl.col("score").alias(_then(days))))
+        lookups.append(Lookup(by_date[when], (pl.col("score").alias(_then(days)),)))
     if before:
         latest_first = [by_date[d] for d in sorted(before, reverse=True)]
-        carried = _carried_streak(latest_first[0])
+        carried = _carried_streak(latest_first[0], joined)
         if carried is not None:
             lookups.append(carried)
         elif not (joined and len(before) == 1):  # one joined snapshot: previous_band says it
-            lookups.append(_folded_streak(latest_first))
+            lookups.append(Lookup(None, frame=_folded_streak(latest_first)))
     return lookups, used
 
 
@@ -98,15 +98,16 @@ def carries_streak(snapshot: Snapshot) -> bool:
     return snapshot.data is not None and STREAK in snapshot.data.frame.collect_schema().names()
 
 
-def _carried_streak(latest: Snapshot) -> pl.LazyFrame | None:
+def _carried_streak(latest: Snapshot, joined: bool) -> Lookup | None:
     """The band in the latest past snapshot and its streak as that snapshot recorded it
     (`snapshots_in_band`): the run's streak goes on from there, whatever the history's
-    depth. None for a snapshot written without the column (then `_folded_streak`)."""
+    depth. None for a snapshot written without the column (then `_folded_streak`).
+    `joined`: the latest is the previous snapshot, whose band is previous_band."""
     carried = extra_column(STREAK)
     if not carries_streak(latest) or carried not in latest.frame.collect_schema().names():
         return None
-    run = pl.col(carried).cast(pl.Int32, strict=False).fill_null(1)
-    return latest.frame.select(KEY, pl.col("band").alias(_BAND0), run.alias(_RUN0))
+    run = pl.col(carried).cast(pl.Int32, strict=False).fill_null(1).alias(_RUN0)
+    return Lookup(latest, (run,) if joined else (pl.col("band").alias(_BAND0), run))
 
 
 def _folded_streak(latest_first: list[Snapshot]) -> pl.LazyFrame:
@@ -153,7 +154,8 @@ def add_trends(
         columns.append(change.alias(f"change_{days}d"))
     names = frame.collect_schema().names()
     if _RUN0 in names:  # the latest snapshot's band and streak (carried or folded)
-        same = (pl.col(_BAND0) == pl.col("band")).fill_null(False)
+        band0 = _BAND0 if _BAND0 in names else "previous_band"
+        same = (pl.col(band0) == pl.col("band")).fill_null(False)
         streak: pl.Expr = pl.when(same).then(pl.col(_RUN0)).otherwise(0).cast(pl.Int32) + 1
     elif before and joined and len(before) == 1:
         same = (pl.col("previous_band") == pl.col("band")).fill_null(False)

@@ -14,6 +14,7 @@ from support import TINY_SCHEME, write
 from chs.actions.score import ScoreOptions, score
 from chs.history import list_snapshots, open_past, snapshot_path
 from chs.scheme import load_scheme
+from chs.snapshot import gather_lookups
 from chs.trends import nearest, sparkline, trend_lookups
 
 
@@ -104,6 +105,6 @@ def test_the_streak_reads_one_earlier_snapshot(tmp_path: Path) -> None:
     listing = list_snapshots(SHIPPED)
     with open_past(listing.snapshots, None) as past:
         lookups, _ = trend_lookups(dt.date(2026, 12, 1), past, [])
-        plan = lookups[-1].explain()
+        plan = gather_lookups(lookups)[-1].explain()
     read = set(re.findall(r"as_of=(\d{4}-\d\d-\d\d)", plan))
     assert read == {"2026-11-01"}

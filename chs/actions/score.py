@@ -59,7 +59,14 @@ from chs.numbers import check_count
 from chs.rollup import build_parents, build_rollups, check_by, parent_query, rollup_queries
 from chs.scheme import Scheme
 from chs.scheme import load_scheme as load_scheme  # for `chs score`
-from chs.snapshot import Snapshot, metadata, one_row_per_customer, open_snapshot, scheme_mismatch
+from chs.snapshot import (
+    Snapshot,
+    gather_lookups,
+    metadata,
+    one_row_per_customer,
+    open_snapshot,
+    scheme_mismatch,
+)
 from chs.sources import collect, scheme_columns, typed_columns
 from chs.spreadsheet import for_excel
 from chs.summary import (
@@ -334,7 +341,7 @@ def _open_sources(stack: contextlib.ExitStack, run: _Run, duplicates: list[str] 
         lookups += more
     earlier = [previous] if previous is not None else []
     earlier += [p for _, p in past or [] if p is not previous]
-    lookup = _gathered(lookups, earlier, previous)
+    lookup = _gathered(gather_lookups(lookups), earlier, previous)
     return _Sources(data, plan, previous, past, lookup, trend_dates, warnings, feed, hidden)
 
 
