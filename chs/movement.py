@@ -95,7 +95,7 @@ def previous_lookup(previous: Snapshot) -> Lookup:
     With PREVIOUS_ONLY columns, from which `previous_rows` gives the snapshot back."""
     columns = (
         pl.col("score").alias("previous_score"),
-        pl.col("band").alias("previous_band"),
+        pl.col("band").cast(pl.Categorical).alias("previous_band"),  # 4 bytes in the join
         pl.lit(True).alias(PREVIOUS_ONLY[0]),
         pl.col("__value").alias(PREVIOUS_ONLY[1]),
     )
@@ -108,7 +108,7 @@ def previous_rows(lookup: pl.LazyFrame) -> pl.LazyFrame:
     return lookup.filter(pl.col(PREVIOUS_ONLY[0]).fill_null(False)).select(
         KEY,
         pl.col("previous_score").alias("score"),
-        pl.col("previous_band").alias("band"),
+        pl.col("previous_band").cast(pl.String).alias("band"),
         pl.col(PREVIOUS_ONLY[1]).alias("__value"),
     )
 
@@ -126,7 +126,7 @@ def add_movement(scored: pl.LazyFrame) -> pl.LazyFrame:
             pl.exclude("previous_score", "delta", "previous_band", "movement"),
             "previous_score",
             "delta",
-            "previous_band",
+            pl.col("previous_band").cast(pl.String),  # joined as a category (previous_lookup)
             "movement",
         )
     )

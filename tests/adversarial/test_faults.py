@@ -445,6 +445,35 @@ def test_a_previous_snapshot_truncated_mid_run_is_named_not_the_input(
     job.clean()
 
 
+def test_a_previous_snapshot_truncated_during_the_pass_is_named_not_the_input(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """One earlier snapshot is joined from its file in the streaming pass: cut short
+    after its ids were checked (so while the pass reads it), the error names it."""
+    job = Job(tmp_path)
+    last = tmp_path / "last.parquet"
+    assert invoke("score", job.data, "-s", job.scheme, "-o", last).exit_code == 0
+    out = job.previous("scored.csv")
+    real = score_action.one_row_per_customer
+
+    def checked(previous, keys=None):
+        found = real(previous, keys)
+        os.truncate(previous.path, previous.path.stat().st_size // 2)
+        return found
+
+    monkeypatch.setattr(score_action, "one_row_per_customer", checked)
+    monkeypatch.setattr(tempfile, "tempdir", str(job.tmp))
+    result = invoke("score", job.data, "-s", job.scheme, "--previous", last, "-o", out)
+    assert_failed(
+        result,
+        4,
+        f"Error: {last}: the file changed while it was being read (truncated, rewritten or "
+        "replaced); run again once it is complete",
+    )
+    assert out.read_bytes() == PREVIOUS
+    job.clean()
+
+
 def test_an_input_that_fails_to_read_mid_run_is_exit_4_naming_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
