@@ -136,14 +136,15 @@ def test_days_until_counts_from_the_runs_date(tmp_path: Path, hubspot: tuple[Pat
     scheme, data = hubspot
     out = tmp_path / "out.csv"
     # on 2027-03-01 the renewal of 00123 (2027-03-30) is 29 days on: 0 points, and
-    # tenure is still over a year: (850 + 0 + 500 + 500) / 30 = 61.7
+    # tenure is still over a year: (850 + 0 + 500 + 500) / 30 = 61.7; the renewal's
+    # tiers give whole points, written as an integer
     result = invoke(
         "score", data, "-s", scheme, "-o", out, "--as-of", "2027-03-01",
         "--rejects", tmp_path / "r.csv",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     first = pl.read_csv(out, infer_schema=False).row(0, named=True)
-    assert (first["points_renewal"], first["score"]) == ("0.0", "61.7")
+    assert (first["points_renewal"], first["score"]) == ("0", "61.7")
 
 
 def test_explain_shows_a_days_until_signal_as_of_the_date(

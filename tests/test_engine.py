@@ -823,6 +823,67 @@ def test_top_keys_widens_to_int64_and_asks_nothing_for_no_place():
     assert (same.collect_schema().names(), none) == (["x"], [])
 
 
+# -- output types: whole points as integers ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("mapping", "missing", "whole"),
+    [
+        ("points: [{at_least: 10, points: 100}, {points: 50}]", "redistribute", True),
+        ("points: [{at_least: 10, points: 100}, {points: 12.5}]", "redistribute", False),
+        ("points: [{at_least: 10, points: 100}, {points: 0}]", "12.5", False),
+        ("points: [{at_least: 10, points: 100}, {points: 0}]", "40", True),
+        ("points: [{at_least: 10, points: 100}, {points: 0}]", "zero", True),
+        ("linear: [[0, 0], [10, 100]]", "redistribute", False),
+        ("linear: [[0, 60], [10, 60]]", "redistribute", True),  # flat: 60 everywhere
+        ("map: {a: 100, b: 30}\nother: 0", "reject", True),
+        ("map: {a: 100, b: 30}\nother: 0.5", "reject", False),
+    ],
+)
+def test_a_signal_gives_whole_points_when_every_value_it_can_give_is_whole(
+    mapping: str, missing: str, whole: bool
+):
+    (flat,) = parse_scheme(one_signal(mapping, missing=missing)).flat_signals()
+    assert flat.whole_points is whole
+
+
+def test_whole_points_are_written_as_int16_and_the_others_as_rounded_floats():
+    scheme = parse_scheme(
+        "name: t\nid: id\nsignals:\n"
+        "  tiers: {column: a, weight: 1, points: [{at_least: 10, points: 100}, {points: 50}]}\n"
+        "  line: {column: a, weight: 1, linear: [[0, 0], [30, 100]]}\n"
+        "  b: {column: b, weight: 1, points: [{points: 100}]}\n"  # so that c3 is scored
+        "bands:\n  - {name: high, from: 50}\n  - {name: low, from: 0}\n"
+    )
+    frame = pl.DataFrame({"id": ["c1", "c2", "c3"], "a": [12, 5, None], "b": [1, 1, 1]})
+    scored, _ = score_frame(frame, scheme)
+    assert scored.schema["points_tiers"] == pl.Int16
+    assert scored.schema["points_line"] == pl.Float64
+    # 12 -> 100 and 12 / 30 * 100 = 40.0; 5 -> 50 and 16.666... -> 16.67; none: empty
+    assert scored["points_tiers"].to_list() == [100, 50, None]
+    assert scored["points_line"].to_list() == [40.0, 16.67, None]
+    assert scored.write_csv().splitlines()[1].split(",")[3:5] == ["100", "40.0"]
+
+
+def test_a_segmented_signal_is_whole_only_if_it_is_whole_in_every_segment():
+    segment = "    - name: {name}\n      when: \"kind = '{name}'\"\n      signals:\n        x: {{column: x, weight: 1, points: [{{at_least: 10, points: 100}}, {{points: {low}}}]}}\n"
+    text = (
+        "name: t\nid: id\nsegments:\n"
+        + segment.format(name="a", low=0)
+        + segment.format(name="b", low="{b}")
+        + "    - name: c\n      when: \"kind = 'c'\"\n      signals:\n"
+        "        y: {column: x, weight: 1, points: [{points: 100}]}\n"
+        "bands:\n  - {name: high, from: 50}\n  - {name: low, from: 0}\n"
+    )
+    frame = pl.DataFrame({"id": ["1", "2", "3"], "kind": ["a", "b", "c"], "x": [1, 1, 1]})
+    whole, _ = score_frame(frame, parse_scheme(text.replace("{b}", "20")))
+    half, _ = score_frame(frame, parse_scheme(text.replace("{b}", "12.5")))
+    # segment c has no x: empty there, which does not stop x being whole
+    assert (whole.schema["points_x"], whole["points_x"].to_list()) == (pl.Int16, [0, 20, None])
+    assert (half.schema["points_x"], half["points_x"].to_list()) == (pl.Float64, [0.0, 12.5, None])
+    assert whole.schema["points_y"] == half.schema["points_y"] == pl.Int16
+
+
 # -- chs.exprs: first_match and value_or_null --------------------------------------------
 
 

@@ -304,7 +304,7 @@ def _cross_validated(
         fitted = fit_scheme(scheme, rows.filter(~_fold(k)), tiers)
         refit = parse_scheme(rewrite(text, scheme, fitted.edits, ""), scheme.source or "<fold>")
         pieces.append(scored_rows(refit, sources, labels, csv).filter(_fold(k)))
-    return _same_rows(pl.concat(pieces), rows)
+    return _same_rows(pl.concat(pieces, how="vertical_relaxed"), rows)  # points: Int16 or float
 
 
 def _snapshot_roles(

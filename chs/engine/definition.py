@@ -97,6 +97,12 @@ def map_key(sig: Signal, value: pl.Expr) -> pl.Expr:
     return value if sig.exact else value.str.to_lowercase()
 
 
+# Points that are whole numbers (0-100) are written as this: exact, a quarter of a
+# float's memory for a reader, and wide enough that a reader's sums and differences of
+# them do not overflow (8 bits would at 100 + 100; Parquet stores both in 32 bits).
+WHOLE_POINTS = pl.Int16
+
+
 @dataclass
 class CompiledDefinition:
     """One score definition compiled over the rows: its checks and its output pieces."""
@@ -113,11 +119,17 @@ class CompiledDefinition:
     coverage: pl.Expr
     reasons: pl.Expr
     materialise: list[pl.Expr] = field(default_factory=list)  # columns a router adds
+    whole: frozenset[str] = frozenset()  # signals whose points are whole (`whole_points`)
 
     def outputs(self, prefix: str) -> list[pl.Expr]:
         """Output columns under `prefix`: points, group scores, score, band, coverage, reasons."""
         return [
-            *[e.round(2).alias(points_column(n, prefix)) for n, e in self.points.items()],
+            *[
+                (e.cast(WHOLE_POINTS) if n in self.whole else e.round(2)).alias(
+                    points_column(n, prefix)
+                )
+                for n, e in self.points.items()
+            ],
             *[
                 pl.col(c).round(1, mode="half_away_from_zero").alias(group_column(g, prefix))
                 for g, c in self.groups.items()
@@ -191,6 +203,7 @@ def compile_definition(
         band=band,
         coverage=coverage,
         reasons=reasons,
+        whole=frozenset(f.name for f in st.flats if f.whole_points),
     )
 
 
@@ -439,4 +452,6 @@ def route_segments(compiled: list[CompiledDefinition], routed: pl.Expr) -> Compi
         coverage=pick([(c.name, c.coverage) for c in compiled]),
         reasons=pick([(c.name, c.reasons) for c in compiled]),
         materialise=materialise,
+        # whole in every segment that has the signal (the others leave it empty)
+        whole=frozenset(n for n in flats if all(n in c.whole for c in compiled if n in c.points)),
     )

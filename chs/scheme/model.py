@@ -534,6 +534,25 @@ class FlatSignal:
     share: float  # nominal share of the total score (0-1) when every signal has data
     missing: str | float  # the policy in force, after scheme and group defaults
 
+    @property
+    def whole_points(self) -> bool:
+        """Whether every points value the signal can give is a whole number (tiers, a
+        map and its `other`, fixed points for a missing value; a linear signal only if
+        flat): its points column is then written as a 16-bit integer."""
+        sig = self.signal
+        if sig.points is not None:
+            values = [t.points for t in sig.points]
+        elif sig.linear is not None:
+            values = [p for _, p in sig.linear]
+            if len(set(values)) > 1:
+                return False  # interpolated between the breakpoints
+        else:
+            assert sig.map is not None
+            values = [*sig.map.values(), *([sig.other] if sig.other is not None else [])]
+        if not isinstance(self.missing, str):
+            values.append(self.missing)
+        return all(float(v).is_integer() for v in values)
+
 
 def check_bands(bands: list[Band]) -> list[Band]:
     """Unique names, highest first, decreasing thresholds, the last from 0."""

@@ -72,13 +72,7 @@ def compile_definition(d: Scheme, prefix: str, ctx: Context, named: str = "") ->
     reasons = _reasons(out, flats, d.reasons)
     out.band = _band(d, out.ref("sr"))
     out.outputs = [
-        *[
-            (
-                points_column(f.name, named),
-                b.rounded_scaled(out.ref("ps", f.name), 100.0, even=True),
-            )
-            for f in flats
-        ],
+        *[(points_column(f.name, named), _points_output(out, f)) for f in flats],
         *[
             (group_column(g, named), b.rounded_scaled(out.ref("gs", g), 10.0, even=False))
             for g in out.groups
@@ -90,6 +84,14 @@ def compile_definition(d: Scheme, prefix: str, ctx: Context, named: str = "") ->
     ]
     out.score = out.ref("score")
     return out
+
+
+def _points_output(out: CompiledSql, f: FlatSignal) -> exp.Expression:
+    """A signal's points as written: a SMALLINT when they are whole (as chs's Int16),
+    else rounded to two decimals."""
+    if f.whole_points:
+        return exp.cast(out.ref("p", f.name), exp.DataType.build("SMALLINT"))
+    return b.rounded_scaled(out.ref("ps", f.name), 100.0, even=True)
 
 
 def _scaled(out: CompiledSql, flats: list[FlatSignal]) -> None:
