@@ -43,6 +43,9 @@ def linear(column: str, knots: list[tuple[float, float]]) -> pl.Expr:
     return expr.otherwise(yn)
 
 
+LINEAR = ("growth", "seats")  # interpolated points: floats; the others are whole
+
+
 def points() -> dict[str, pl.Expr]:
     plan = pl.col("plan").replace_strict(
         {"enterprise": 100.0, "pro": 70.0, "starter": 40.0}, default=0.0, return_dtype=pl.Float64
@@ -108,7 +111,12 @@ def query(source: str) -> pl.LazyFrame:
     )  # fmt: skip
     return lf.select(
         *columns,
-        *[pl.col(f"_p_{s}").round(2).alias(f"points_{s}") for s in names],
+        *[
+            (pl.col(f"_p_{s}").round(2) if s in LINEAR else pl.col(f"_p_{s}").cast(pl.Int16)).alias(
+                f"points_{s}"
+            )
+            for s in names
+        ],  # chs writes whole points as Int16
         "score",
         band.alias("band"),
         (pl.col("_den") / sum(WEIGHTS.values())).round(3).alias("coverage"),

@@ -95,6 +95,8 @@ def test_competitors_compute_what_chs_computes(smoke: tuple[str, Path]) -> None:
     assert len(points) == 10
     # chs on DuckDB writes exactly what chs on Polars writes
     assert pl.read_parquet(out / "chs_duckdb.parquet").equals(pl.read_parquet(out / "chs.parquet"))
+    # the hand-written Polars script writes the columns chs writes, with chs's types
+    assert pl.read_parquet_schema(out / "polars.parquet") == chs.schema
     for name in ("polars", "pandas", "duckdb"):
         other = pl.read_parquet(out / f"{name}.parquet").sort("customer_id")
         assert other["customer_id"].to_list() == chs["customer_id"].to_list()
