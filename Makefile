@@ -7,7 +7,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint format clean schema bench report
+.PHONY: demo test lint format clean schema bench profile report
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,7 +55,11 @@ report: $(VENV)/.dev
 	$(BIN)/python docs/screenshot.py out/report.html docs/report.png
 
 bench: $(VENV)/.dev
-	$(BIN)/python bench/run.py --rows 10000000 --runs 3 --previous
+	$(BIN)/python bench/run.py --rows 10000000 --runs 3 --previous --history-depths 1,6,24
+
+# where a run's time goes, stage by stage, over the data `make bench` generated
+profile: $(VENV)/.dev
+	$(BIN)/python bench/profile.py bench/data/customers.csv --runs 3
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .ruff_cache build *.egg-info

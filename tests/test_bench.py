@@ -152,3 +152,30 @@ def test_the_backtest_history_has_twelve_snapshots_whose_horizons_are_all_observ
     assert [s["used"] for s in result["snapshots"]] == [True] * 12
     assert result["customers"] == 12 * 3000
     assert 0.6 < result["auc"] < 0.9  # churn was drawn higher where health is low
+
+
+def test_the_profile_times_each_stage_and_the_stages_add_up_to_the_run(
+    smoke: tuple[str, Path],
+) -> None:
+    _, data = smoke
+    done = subprocess.run(
+        [sys.executable, str(BENCH / "profile.py"), str(data / "customers.csv"), "--runs", "1"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = [line.split(" | ") for line in done.stdout.splitlines()[2:]]
+    names = [r[0].removeprefix("| ") for r in rows]
+    assert names == [
+        "read", "checks", "scoring", "reasons", "encode", "summary, working files, start-up"
+    ]  # fmt: skip
+    upto = [float(r[1].removesuffix(" s")) for r in rows]
+    cost = [float(r[2].removesuffix(" s")) for r in rows]
+    whole = float(re.search(r"share of the run \((\d+\.\d+) s\)", done.stdout).group(1))
+    # each stage's cost is its time less the one before; the last ends at the whole run
+    assert upto[-1] == whole
+    assert all(
+        abs(c - (b - a)) <= 0.011 for c, a, b in zip(cost[1:], upto[:-1], upto[1:], strict=True)
+    )
+    assert abs(sum(cost) - whole) <= 0.01 * len(cost)
