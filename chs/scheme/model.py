@@ -82,10 +82,14 @@ _BAND_COLORS = (
 
 
 def _not_boolean(value: Any) -> Any:
-    """A number key refuses YAML's `true` and `false`: pydantic reads a bool as the
-    number 1 or 0, so `weight: true` weighed 1."""
+    """A number key refuses YAML's `true` and `false`, and quoted text: pydantic reads a
+    bool as the number 1 or 0 (`weight: true` weighed 1) and a text as the number it
+    spells (`weight: "3"` weighed 3, `at_least: "1e3"` was 1000), which a reviewer of
+    the scheme reads as text."""
     if isinstance(value, bool):
         raise ValueError(f"must be a number (got {_bool_text(value)})")
+    if isinstance(value, str):
+        raise ValueError(f"must be a number, not the text {value!r}")
     return value
 
 

@@ -46,7 +46,8 @@ NOT_FINITE = [
     pytest.param(BASE.replace("weight: 1", "weight: .inf"), "s.yaml:6: signals.a.weight: must be a finite number (got inf)", id="weight-inf"),
     pytest.param(BASE.replace("weight: 1", "weight: .nan"), "s.yaml:6: signals.a.weight: must be a finite number (got nan)", id="weight-nan"),
     pytest.param(BASE.replace("weight: 1", "weight: -.inf"), "s.yaml:6: signals.a.weight: must be a finite number (got -inf)", id="weight-minus-inf"),
-    pytest.param(BASE.replace("weight: 1", "weight: 'nan'"), "s.yaml:6: signals.a.weight: must be a finite number (got 'nan')", id="weight-nan-as-text"),
+    # a text is refused as such, before it could spell a number (finite or not)
+    pytest.param(BASE.replace("weight: 1", "weight: 'nan'"), "s.yaml:6: signals.a.weight: must be a number, not the text 'nan'", id="weight-nan-as-text"),
     pytest.param(GROUPS.replace("weight: 1\n", "weight: .inf\n", 1), "s.yaml:5: groups.g.weight: must be a finite number (got inf)", id="group-weight-inf"),
     pytest.param(signal("points: [{at_least: .nan, points: 1}, {points: 0}]"), "s.yaml:7: signals.a.points[0].at_least: must be a finite number (got nan)", id="at_least-nan"),
     pytest.param(signal("points: [{above: .inf, points: 1}, {points: 0}]"), "s.yaml:7: signals.a.points[0].above: must be a finite number (got inf)", id="above-inf"),
@@ -87,6 +88,11 @@ NOT_A_NUMBER = [
     pytest.param(BASE.replace("[{name: ok, from: 0}]", "[{name: hi, above: true}, {name: ok, from: 0}]"), "s.yaml:8: bands[0].above: must be a number (got true)", id="band-above"),
     pytest.param(BASE + "reasons: true\n", "s.yaml:9: reasons: must be a number (got true)", id="reasons"),
     pytest.param(BASE + "trends: [30, true]\n", "s.yaml:9: trends[1]: must be a number (got true)", id="trend-span"),
+    # a number in quotes is text, which pydantic read as the number it spells
+    pytest.param(BASE.replace("weight: 1", 'weight: "3"'), "s.yaml:6: signals.a.weight: must be a number, not the text '3'", id="weight-text"),
+    pytest.param(signal("points: [{at_least: '1e3', points: 1}, {points: 0}]"), "s.yaml:7: signals.a.points[0].at_least: must be a number, not the text '1e3'", id="at-least-text"),
+    pytest.param(signal("linear: [[0, 0], [10, '100']]"), "s.yaml:7: signals.a.linear[1][1]: must be a number, not the text '100'", id="breakpoint-text"),
+    pytest.param(BASE.replace("from: 0}", "from: 'inf'}"), "s.yaml:8: bands[0].from: must be a number, not the text 'inf'", id="band-from-text"),
     # `missing` also takes a policy's name, so it says which
     pytest.param(BASE + "missing: true\n", "s.yaml:9: missing: must be one of redistribute, zero, reject or points 0-100 (got true)", id="missing"),
 ]  # fmt: skip
