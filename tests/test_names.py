@@ -222,3 +222,48 @@ def test_labels_leave_the_digest_of_a_scheme_without_them(files):
     assert _load(path, plain).digest != labelled
     # a scheme that never had labels keeps the digest it had before labels existed
     assert "label" not in _load(path, plain).model_dump(mode="json")["bands"][0]
+
+
+EXTRA = """\
+name: t
+id: id
+{main}
+scores:
+  {extra}:
+    signals:
+      b: {{column: a, weight: 1, points: [{{points: 50}}]}}
+    bands: [{{name: x, from: 0}}]
+bands: [{{name: ok, from: 0}}]
+"""
+SIGNAL = "signals:\n  {name}: {{column: a, weight: 1, points: [{{points: 100}}]}}"
+GROUP = (
+    "groups:\n  {name}:\n    weight: 1\n    signals:\n"
+    "      a: {{column: a, weight: 1, points: [{{points: 100}}]}}"
+)
+
+
+@pytest.mark.parametrize(
+    ("main", "extra", "message"),
+    [
+        # the signal `score` writes points_score, the score `points` its score column
+        (SIGNAL.format(name="score"), "points", "signal 'score' (s.yaml:4) and score 'points' both become the column points_score"),
+        (GROUP.format(name="score"), "group", "group 'score' (s.yaml:4) and score 'group' both become the column group_score"),
+        # the score `points` also writes points_band, points_coverage, points_reasons
+        (SIGNAL.format(name="band"), "points", "the score 'points' writes the column points_band, as signal 'band' (s.yaml:4) does"),
+        (SIGNAL.format(name="reasons"), "points", "the score 'points' writes the column points_reasons, as signal 'reasons' (s.yaml:4) does"),
+    ],
+)  # fmt: skip
+def test_names_of_two_kinds_that_become_one_column(main: str, extra: str, message: str):
+    """Before: an internal error (Polars' duplicate output name) while scoring."""
+    with pytest.raises(SchemeError) as info:
+        parse_scheme(EXTRA.format(main=main, extra=extra), Path("s.yaml"))
+    line = 4 + main.count("\n") + 1  # the `scores.<extra>` key
+    assert str(info.value) == f"s.yaml:{line}: scores.{extra}: {message}; rename one"
+    assert info.value.exit_code == 3
+
+
+def test_segments_repeat_a_signal_without_a_clash():
+    segment = "  - name: {n}\n    when: \"k = '{n}'\"\n    signals:\n      x: {{column: a, weight: 1, points: [{{points: 1}}]}}\n"
+    text = "name: t\nid: id\nsegments:\n" + segment.format(n="p") + segment.format(n="q")
+    scheme = parse_scheme(text + "bands: [{name: ok, from: 0}]\n", Path("s.yaml"))
+    assert [f.name for f in scheme.flat_signals()] == ["x"]

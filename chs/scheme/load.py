@@ -34,6 +34,7 @@ from chs.scheme.model import (
     Signal,
     Tier,
     check_column_names,
+    check_output_columns,
     number_text,
 )
 
@@ -311,6 +312,7 @@ def parse_scheme(text: str, path: str | Path = "<scheme>") -> Scheme:
     scheme._notes = [f"{path}:{ln}: {msg}" for ln, msg in weight_notes(scheme, lines)]
     scheme._lines = lines
     check_column_names(scheme)
+    check_output_columns(scheme)
     read_kinds(scheme)  # a column read two ways, or against its declaration, is an error
     return scheme
 

@@ -915,6 +915,34 @@ def check_column_names(scheme: Scheme) -> None:
                 )
 
 
+def check_output_columns(scheme: Scheme) -> None:
+    """Two different names must not make one output column across kinds either: the
+    signal `score` (points_score) and the extra score `points` (points_score) would
+    write one column twice. A SchemeError naming both, with their lines."""
+    seen: dict[str, tuple[tuple[str, ...], str]] = {}
+    for kind, column, places in _column_names(scheme):
+        if kind == "band":  # a roll-up's column, not the scored output's
+            continue
+        for loc, name in places:
+            made = column.format(column_part(name))
+            first, what = seen.setdefault(made, (loc, f"{kind} {name!r}"))
+            if what != f"{kind} {name!r}":  # segments repeat their signals' names
+                raise SchemeError(
+                    f"{scheme.where(*loc)}: {key_path(loc)}: {what} ({scheme.where(*first)}) "
+                    f"and {kind} {name!r} both become the column {made}; rename one"
+                )
+    fixed = ("band", "coverage", "reasons")
+    for name in scheme.scores or {}:
+        for column in (f"{column_part(name)}_{c}" for c in fixed):
+            if column in seen:
+                first, what = seen[column]
+                raise SchemeError(
+                    f"{scheme.where('scores', name)}: scores.{name}: the score {name!r} "
+                    f"writes the column {column}, as {what} ({scheme.where(*first)}) does; "
+                    "rename one"
+                )
+
+
 def _column_names(scheme: Scheme) -> list[tuple[str, str, list[tuple[tuple[str, ...], str]]]]:
     """(kind, column, [(key path, name)]) for each set of names whose columns must differ:
     the signals and groups of the scheme and its segments, those of each extra score,
