@@ -78,6 +78,19 @@ def id_key(id_column: str) -> pl.Expr:
     return pl.when(key != "").then(key)
 
 
+def with_id_key(lf: pl.LazyFrame, id_column: str, into: str) -> pl.LazyFrame:
+    """`lf` with the `id_key` of `id_column` in the column `into`, made in stages that
+    each read a plain column: the nested expression trimmed every id three times
+    (10M ids: 1.11 s against 0.60 s)."""
+    key = pl.col(into)
+    ascii_only = key.str.len_bytes() == key.str.len_chars()
+    return (
+        lf.with_columns(pl.col(id_column).cast(pl.String).str.strip_chars().alias(into))
+        .with_columns(pl.when(ascii_only).then(key).otherwise(key.str.normalize("NFC")).alias(into))
+        .with_columns(pl.when(key != "").then(key).alias(into))
+    )
+
+
 def id_hash(key: pl.Expr) -> pl.Expr:
     """A 64-bit hash of an `id_key`; null for no id (Polars hashes null to a constant)."""
     return pl.when(key.is_not_null()).then(key.hash())

@@ -6,7 +6,7 @@ import unicodedata
 
 import polars as pl
 
-from chs.exprs import band_order, id_key, id_text, trimmed_id
+from chs.exprs import band_order, id_key, id_text, trimmed_id, with_id_key
 
 NFC, NFD = unicodedata.normalize("NFC", "Café"), unicodedata.normalize("NFD", "Café")
 
@@ -18,6 +18,15 @@ def test_ids_are_compared_trimmed_and_in_nfc():
     assert keys["t"].to_list() == [NFC, NFC, "", "42"]
     assert keys["k"].to_list() == [NFC, NFC, None, "42"]
     assert [id_text(v) for v in (f" {NFD}", NFC, 42)] == [NFC, NFC, "42"]
+
+
+def test_the_staged_key_is_the_id_key():
+    """The scoring plan makes the key in stages (faster); it is the same key."""
+    frame = pl.DataFrame({"id": [f" {NFD} ", NFC, "  ", None, " C1 ", "c1"]})
+    staged = with_id_key(frame.lazy(), "id", "k").collect()
+    assert staged["k"].to_list() == [NFC, NFC, None, None, "C1", "c1"]
+    assert staged["k"].to_list() == frame.select(id_key("id"))["id"].to_list()
+    assert staged["id"].to_list() == frame["id"].to_list()  # the input column as it was
 
 
 def test_band_order_by_best_score():

@@ -34,7 +34,7 @@ from chs.engine.definition import CompiledDefinition, compile_definition, route_
 from chs.engine.parsing import ColumnReader, parse_problem, parse_text
 from chs.engine.values import require_column
 from chs.errors import OPTION, DataError, SchemeError, polars_gist
-from chs.exprs import first_match, id_hash, id_key, value_or_null
+from chs.exprs import first_match, id_hash, value_or_null, with_id_key
 from chs.scheme import TREND_COLUMN, Scheme, parse_sql_expr
 from chs.scheme.column_types import ColumnKind
 from chs.scheme.kinds import alert_only_columns, read_kinds
@@ -318,9 +318,7 @@ def with_ids(
     a streaming pass."""
     if ROW_NUMBER not in lf.collect_schema():  # an Excel sheet's rows come numbered
         lf = lf.with_row_index(ROW_NUMBER, offset=first_row)
-    lf = lf.with_columns(id_key(scheme.id).alias(KEY)).with_columns(
-        id_hash(pl.col(KEY)).alias(ID_HASH)
-    )
+    lf = with_id_key(lf, scheme.id, KEY).with_columns(id_hash(pl.col(KEY)).alias(ID_HASH))
     id_text = pl.col(KEY)
     if duplicates is not None:
         repeated = id_text.is_in(duplicates) if duplicates else pl.lit(False)
