@@ -78,16 +78,22 @@ def id_key(id_column: str) -> pl.Expr:
     return pl.when(key != "").then(key)
 
 
-def with_id_key(lf: pl.LazyFrame, id_column: str, into: str) -> pl.LazyFrame:
-    """`lf` with the `id_key` of `id_column` in the column `into`, made in stages that
-    each read a plain column: the nested expression trimmed every id three times
+def with_trimmed_id(lf: pl.LazyFrame, id_column: str, into: str) -> pl.LazyFrame:
+    """`lf` with the `trimmed_id` of `id_column` in the column `into`, made in stages
+    that each read a plain column: the nested expression trimmed every id three times
     (10M ids: 1.11 s against 0.60 s)."""
     key = pl.col(into)
     ascii_only = key.str.len_bytes() == key.str.len_chars()
-    return (
-        lf.with_columns(pl.col(id_column).cast(pl.String).str.strip_chars().alias(into))
-        .with_columns(pl.when(ascii_only).then(key).otherwise(key.str.normalize("NFC")).alias(into))
-        .with_columns(pl.when(key != "").then(key).alias(into))
+    return lf.with_columns(
+        pl.col(id_column).cast(pl.String).str.strip_chars().alias(into)
+    ).with_columns(pl.when(ascii_only).then(key).otherwise(key.str.normalize("NFC")).alias(into))
+
+
+def with_id_key(lf: pl.LazyFrame, id_column: str, into: str) -> pl.LazyFrame:
+    """`lf` with the `id_key` of `id_column` in the column `into`, in stages."""
+    key = pl.col(into)
+    return with_trimmed_id(lf, id_column, into).with_columns(
+        pl.when(key != "").then(key).alias(into)
     )
 
 

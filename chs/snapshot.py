@@ -21,7 +21,7 @@ import polars as pl
 
 from chs.columns import KEY, META_KEY
 from chs.errors import HINT_SCHEME, DataError, polars_gist
-from chs.exprs import repeated_hashes, trimmed_id
+from chs.exprs import repeated_hashes, with_trimmed_id
 from chs.files import CsvOptions, Input, open_input
 from chs.hints import suggest_column
 from chs.scheme import Scheme
@@ -239,7 +239,7 @@ def _snapshot(
 ) -> Snapshot:
     signals = [c.removeprefix("points_") for c in columns if c.startswith("points_")]
     keep = [
-        trimmed_id(ident).alias(KEY),
+        pl.col(KEY),
         pl.col("score").cast(pl.Float64),
         pl.col("band").cast(pl.String),
         *[pl.col(f"points_{s}").cast(pl.Float64) for s in signals],
@@ -253,7 +253,7 @@ def _snapshot(
     ]
     return Snapshot(
         path=path,
-        frame=frame.select(keep),
+        frame=with_trimmed_id(frame, ident, KEY).select(keep),
         id_column=ident,
         value_column=value,
         scheme_name=name,

@@ -6,7 +6,7 @@ import unicodedata
 
 import polars as pl
 
-from chs.exprs import band_order, id_key, id_text, trimmed_id, with_id_key
+from chs.exprs import band_order, id_key, id_text, trimmed_id, with_id_key, with_trimmed_id
 
 NFC, NFD = unicodedata.normalize("NFC", "Café"), unicodedata.normalize("NFD", "Café")
 
@@ -27,6 +27,9 @@ def test_the_staged_key_is_the_id_key():
     assert staged["k"].to_list() == [NFC, NFC, None, None, "C1", "c1"]
     assert staged["k"].to_list() == frame.select(id_key("id"))["id"].to_list()
     assert staged["id"].to_list() == frame["id"].to_list()  # the input column as it was
+    trimmed = with_trimmed_id(frame.lazy(), "id", "t").collect()["t"]
+    assert trimmed.to_list() == [NFC, NFC, "", None, "C1", "c1"]
+    assert trimmed.to_list() == frame.select(trimmed_id("id"))["id"].to_list()
 
 
 def test_band_order_by_best_score():
