@@ -62,10 +62,10 @@ def gather_lookups(lookups: list[Lookup]) -> list[pl.LazyFrame]:
     reads: dict[int, tuple[Snapshot, list[pl.Expr]]] = {}
     computed = []
     for lookup in lookups:
-        if lookup.frame is not None or lookup.snapshot is None:
-            computed += [lookup.frame] if lookup.frame is not None else []
-            continue
-        reads.setdefault(id(lookup.snapshot), (lookup.snapshot, []))[1].extend(lookup.columns)
+        if lookup.frame is not None:
+            computed.append(lookup.frame)
+        elif lookup.snapshot is not None:
+            reads.setdefault(id(lookup.snapshot), (lookup.snapshot, []))[1].extend(lookup.columns)
     frames = [snap.frame.select(KEY, *columns) for snap, columns in reads.values()]
     return frames + computed
 

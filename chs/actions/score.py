@@ -339,9 +339,7 @@ def _open_sources(stack: contextlib.ExitStack, run: _Run, duplicates: list[str] 
         past = _past(stack, run.listing, run.as_of, previous, scheme)
         more, trend_dates = trend_lookups(run.as_of, past, scheme.trend_spans(), previous)
         lookups += more
-    earlier = [previous] if previous is not None else []
-    earlier += [p for _, p in past or [] if p is not previous]
-    lookup = _gathered(gather_lookups(lookups), earlier, previous)
+    lookup = _gathered(gather_lookups(lookups), _earlier(previous, past), previous)
     return _Sources(data, plan, previous, past, lookup, trend_dates, warnings, feed, hidden)
 
 
@@ -529,12 +527,26 @@ def _checked_pass(
 
 def _check_earlier_unchanged(sources: _Sources) -> None:
     """The lookup is read in the pass: an earlier snapshot changed meanwhile is named."""
-    earlier = [sources.previous] if sources.previous is not None else []
-    earlier += [p for _, p in sources.past or [] if p is not sources.previous]
+    changed = _changed(_earlier(sources.previous, sources.past))
+    if changed is not None:
+        raise changed
+
+
+def _earlier(
+    previous: Snapshot | None, past: list[tuple[dt.date, Snapshot]] | None
+) -> list[Snapshot]:
+    """The earlier snapshots a run reads, each once: the previous, then the past ones."""
+    earlier = [previous] if previous is not None else []
+    return earlier + [p for _, p in past or [] if p is not previous]
+
+
+def _changed(earlier: list[Snapshot]) -> DataError | None:
+    """The error for the first earlier snapshot whose file changed since it was opened."""
     for snapshot in earlier:
         changed = snapshot.data.changed() if snapshot.data is not None else None
         if changed is not None:
-            raise changed
+            return changed
+    return None
 
 
 def _streaming_pass(
@@ -787,10 +799,9 @@ def _gathered(
 def _earlier_error(exc: BaseException, earlier: list[Snapshot]) -> DataError:
     """A failed read of the earlier snapshots: the one that changed since it was opened,
     else all of them, with the gist of the engine's error."""
-    for snapshot in earlier:
-        changed = snapshot.data.changed() if snapshot.data is not None else None
-        if changed is not None:
-            return changed
+    changed = _changed(earlier)
+    if changed is not None:
+        return changed
     panic = isinstance(exc, pl.exceptions.PanicException)
     gist = "the engine failed" if panic else polars_gist(exc)
     what = "the earlier snapshot" + ("s" if len(earlier) > 1 else "")

@@ -418,50 +418,39 @@ def test_a_csv_input_cut_short_mid_run_is_exit_4_not_fewer_rows(
     job.clean()
 
 
-def test_a_previous_snapshot_truncated_mid_run_is_named_not_the_input(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-):
-    """The previous month's file is cut short once opened: the error names it."""
-    job = Job(tmp_path)
-    last = tmp_path / "last.parquet"
-    assert invoke("score", job.data, "-s", job.scheme, "-o", last).exit_code == 0
-    out = job.previous("scored.csv")
-    real = score_action.previous_lookup
+def _truncating(real, *, after: bool):
+    """`real` (called with the previous Snapshot first), cutting its file short before
+    or after it runs."""
 
-    def previous_lookup(previous):
-        os.truncate(previous.path, previous.path.stat().st_size // 2)
-        return real(previous)
-
-    monkeypatch.setattr(score_action, "previous_lookup", previous_lookup)
-    monkeypatch.setattr(tempfile, "tempdir", str(job.tmp))
-    result = invoke("score", job.data, "-s", job.scheme, "--previous", last, "-o", out)
-    assert_failed(
-        result,
-        4,
-        f"Error: {last}: the file changed while it was being read (truncated, rewritten or "
-        "replaced); run again once it is complete",
-    )
-    assert out.read_bytes() == PREVIOUS
-    job.clean()
-
-
-def test_a_previous_snapshot_truncated_during_the_pass_is_named_not_the_input(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-):
-    """One earlier snapshot is joined from its file in the streaming pass: cut short
-    after its ids were checked (so while the pass reads it), the error names it."""
-    job = Job(tmp_path)
-    last = tmp_path / "last.parquet"
-    assert invoke("score", job.data, "-s", job.scheme, "-o", last).exit_code == 0
-    out = job.previous("scored.csv")
-    real = score_action.one_row_per_customer
-
-    def checked(previous, keys=None):
-        found = real(previous, keys)
-        os.truncate(previous.path, previous.path.stat().st_size // 2)
+    def call(previous, *args):
+        if not after:
+            os.truncate(previous.path, previous.path.stat().st_size // 2)
+        found = real(previous, *args)
+        if after:
+            os.truncate(previous.path, previous.path.stat().st_size // 2)
         return found
 
-    monkeypatch.setattr(score_action, "one_row_per_customer", checked)
+    return call
+
+
+@pytest.mark.parametrize(
+    ("seam", "after"),
+    [
+        # once opened, before it is read
+        ("previous_lookup", False),
+        # after its ids were checked: the streaming pass joins it from the file
+        ("one_row_per_customer", True),
+    ],
+)
+def test_a_previous_snapshot_truncated_mid_run_is_named_not_the_input(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seam: str, after: bool
+):
+    """The previous month's file is cut short during the run: the error names it."""
+    job = Job(tmp_path)
+    last = tmp_path / "last.parquet"
+    assert invoke("score", job.data, "-s", job.scheme, "-o", last).exit_code == 0
+    out = job.previous("scored.csv")
+    monkeypatch.setattr(score_action, seam, _truncating(getattr(score_action, seam), after=after))
     monkeypatch.setattr(tempfile, "tempdir", str(job.tmp))
     result = invoke("score", job.data, "-s", job.scheme, "--previous", last, "-o", out)
     assert_failed(
