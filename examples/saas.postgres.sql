@@ -1,4 +1,4 @@
-WITH "chs_input" AS MATERIALIZED (
+WITH "chs_keyed" AS MATERIALIZED (
   SELECT
     "customer_id",
     "mrr",
@@ -7,10 +7,14 @@ WITH "chs_input" AS MATERIALIZED (
     "critical_tickets_q",
     "nps",
     "usage_growth_yoy_pct",
-    NULLIF(TRIM(CAST("customer_id" AS VARCHAR)), '') AS "chs_key",
-    COUNT(*) OVER (PARTITION BY NULLIF(TRIM(CAST("customer_id" AS VARCHAR)), '')) AS "chs_repeats"
+    NULLIF(TRIM(CAST("customer_id" AS VARCHAR)), '') AS "chs_key"
   FROM "crm"."customers"
-), "chs_stage1" AS MATERIALIZED (
+), "chs_input" AS MATERIALIZED (
+  SELECT
+    "chs_keyed".*,
+    COUNT(*) OVER (PARTITION BY "chs_key") AS "chs_repeats"
+  FROM "chs_keyed"
+), "chs_stage2" AS MATERIALIZED (
   SELECT
     "chs_input".*,
     CAST("logins_month" AS DOUBLE PRECISION) AS "chs_v_logins",
@@ -19,9 +23,9 @@ WITH "chs_input" AS MATERIALIZED (
     CAST("nps" AS DOUBLE PRECISION) AS "chs_v_nps",
     CAST("usage_growth_yoy_pct" AS DOUBLE PRECISION) AS "chs_v_usage_growth"
   FROM "chs_input"
-), "chs_stage2" AS MATERIALIZED (
+), "chs_stage3" AS MATERIALIZED (
   SELECT
-    "chs_stage1".*,
+    "chs_stage2".*,
     CASE
       WHEN NOT "chs_v_logins" IS NULL
       THEN CASE
@@ -77,10 +81,10 @@ WITH "chs_input" AS MATERIALIZED (
       END
       ELSE CAST(NULL AS DOUBLE PRECISION)
     END AS "chs_p_usage_growth"
-  FROM "chs_stage1"
-), "chs_stage3" AS MATERIALIZED (
+  FROM "chs_stage2"
+), "chs_stage4" AS MATERIALIZED (
   SELECT
-    "chs_stage2".*,
+    "chs_stage3".*,
     (
       (
         (
@@ -189,10 +193,10 @@ WITH "chs_input" AS MATERIALIZED (
         END
       )
     ) AS "chs_den_"
-  FROM "chs_stage2"
-), "chs_stage4" AS MATERIALIZED (
+  FROM "chs_stage3"
+), "chs_stage5" AS MATERIALIZED (
   SELECT
-    "chs_stage3".*,
+    "chs_stage4".*,
     CASE
       WHEN "chs_den_" > CAST(0.0 AS DOUBLE PRECISION)
       THEN (
@@ -203,10 +207,10 @@ WITH "chs_input" AS MATERIALIZED (
         )
       )
     END AS "chs_score_"
-  FROM "chs_stage3"
-), "chs_stage5" AS MATERIALIZED (
+  FROM "chs_stage4"
+), "chs_stage6" AS MATERIALIZED (
   SELECT
-    "chs_stage4".*,
+    "chs_stage5".*,
     (
       (
         CASE
@@ -322,10 +326,10 @@ WITH "chs_input" AS MATERIALIZED (
         )
       )
     ) AS "chs_loss_usage_growth"
-  FROM "chs_stage4"
-), "chs_stage6" AS MATERIALIZED (
+  FROM "chs_stage5"
+), "chs_stage7" AS MATERIALIZED (
   SELECT
-    "chs_stage5".*,
+    "chs_stage6".*,
     (
       (
         "chs_p_logins"
@@ -407,10 +411,10 @@ WITH "chs_input" AS MATERIALIZED (
         END
       )
     ) AS "chs_cov_"
-  FROM "chs_stage5"
-), "chs_stage7" AS MATERIALIZED (
+  FROM "chs_stage6"
+), "chs_stage8" AS MATERIALIZED (
   SELECT
-    "chs_stage6".*,
+    "chs_stage7".*,
     (
       CAST((
         CAST(CASE
@@ -463,10 +467,10 @@ WITH "chs_input" AS MATERIALIZED (
         CAST(1000.0 AS DOUBLE PRECISION)
       )
     ) AS "chs_cs_"
-  FROM "chs_stage6"
-), "chs_stage8" AS MATERIALIZED (
+  FROM "chs_stage7"
+), "chs_stage9" AS MATERIALIZED (
   SELECT
-    "chs_stage7".*,
+    "chs_stage8".*,
     (
       (
         CASE
@@ -532,10 +536,10 @@ WITH "chs_input" AS MATERIALIZED (
         CAST(1000000.0 AS DOUBLE PRECISION)
       )
     ) AS "chs_lm_4"
-  FROM "chs_stage7"
-), "chs_stage9" AS MATERIALIZED (
+  FROM "chs_stage8"
+), "chs_stage10" AS MATERIALIZED (
   SELECT
-    "chs_stage8".*,
+    "chs_stage9".*,
     (
       (
         (
@@ -727,10 +731,10 @@ WITH "chs_input" AS MATERIALIZED (
         END
       )
     ) AS "chs_code_4"
-  FROM "chs_stage8"
-), "chs_stage10" AS MATERIALIZED (
+  FROM "chs_stage9"
+), "chs_stage11" AS MATERIALIZED (
   SELECT
-    "chs_stage9".*,
+    "chs_stage10".*,
     NULLIF(
       GREATEST(
         COALESCE("chs_code_0", CAST(-1 AS BIGINT)),
@@ -741,10 +745,10 @@ WITH "chs_input" AS MATERIALIZED (
       ),
       CAST(-1 AS BIGINT)
     ) AS "chs_top_0"
-  FROM "chs_stage9"
-), "chs_stage11" AS MATERIALIZED (
+  FROM "chs_stage10"
+), "chs_stage12" AS MATERIALIZED (
   SELECT
-    "chs_stage10".*,
+    "chs_stage11".*,
     NULLIF(
       GREATEST(
         COALESCE(CASE WHEN "chs_code_0" < "chs_top_0" THEN "chs_code_0" END, CAST(-1 AS BIGINT)),
@@ -755,10 +759,10 @@ WITH "chs_input" AS MATERIALIZED (
       ),
       CAST(-1 AS BIGINT)
     ) AS "chs_top_1"
-  FROM "chs_stage10"
-), "chs_stage12" AS MATERIALIZED (
+  FROM "chs_stage11"
+), "chs_stage13" AS MATERIALIZED (
   SELECT
-    "chs_stage11".*,
+    "chs_stage12".*,
     NULLIF(
       GREATEST(
         COALESCE(CASE WHEN "chs_code_0" < "chs_top_1" THEN "chs_code_0" END, CAST(-1 AS BIGINT)),
@@ -769,10 +773,10 @@ WITH "chs_input" AS MATERIALIZED (
       ),
       CAST(-1 AS BIGINT)
     ) AS "chs_top_2"
-  FROM "chs_stage11"
-), "chs_stage13" AS MATERIALIZED (
+  FROM "chs_stage12"
+), "chs_stage14" AS MATERIALIZED (
   SELECT
-    "chs_stage12".*,
+    "chs_stage13".*,
     FLOOR(
       (
         CAST((
@@ -800,10 +804,10 @@ WITH "chs_input" AS MATERIALIZED (
         )
       )
     ) AS "chs_q_2"
-  FROM "chs_stage12"
-), "chs_stage14" AS MATERIALIZED (
+  FROM "chs_stage13"
+), "chs_stage15" AS MATERIALIZED (
   SELECT
-    "chs_stage13".*,
+    "chs_stage14".*,
     (
       (
         "chs_top_0"
@@ -888,10 +892,10 @@ WITH "chs_input" AS MATERIALIZED (
         )
       )
     ) AS "chs_tenths_2"
-  FROM "chs_stage13"
-), "chs_stage15" AS MATERIALIZED (
+  FROM "chs_stage14"
+), "chs_stage16" AS MATERIALIZED (
   SELECT
-    "chs_stage14".*,
+    "chs_stage15".*,
     (
       (
         CAST(4.0 AS DOUBLE PRECISION)
@@ -1090,7 +1094,7 @@ WITH "chs_input" AS MATERIALIZED (
         )
       )
     ) AS "chs_digit_2"
-  FROM "chs_stage14"
+  FROM "chs_stage15"
 ), "chs_scored" AS MATERIALIZED (
   SELECT
     "customer_id" AS "customer_id",
@@ -1298,7 +1302,7 @@ WITH "chs_input" AS MATERIALIZED (
     'saas' AS "scheme",
     '80a2a95c611b' AS "scheme_hash",
     CAST('2026-11-30' AS DATE) AS "as_of"
-  FROM "chs_stage15"
+  FROM "chs_stage16"
   WHERE
     NOT (
       (
