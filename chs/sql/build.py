@@ -155,13 +155,14 @@ def rounded_scaled(v: exp.Expression, scale: float, *, even: bool) -> exp.Expres
 
 def greatest(values: Sequence[exp.Expression], floor_value: int = -1) -> exp.Expression:
     """GREATEST of integers that skips NULLs (each NULL read as `floor_value`, below every
-    value, then NULL again): BigQuery and Snowflake return NULL if any argument is."""
+    value, then NULL again): BigQuery and Snowflake return NULL if any argument is. No
+    argument is NULL once coalesced, so the NULL guard sqlglot otherwise wraps around
+    DuckDB's GREATEST is left out (Snowflake gets GREATEST_IGNORE_NULLS)."""
     if len(values) == 1:
         return values[0]
     items = [exp.Coalesce(this=v, expressions=[integer(floor_value)]) for v in values]
-    return exp.Nullif(
-        this=exp.Greatest(this=items[0], expressions=items[1:]), expression=integer(floor_value)
-    )
+    top = exp.Greatest(this=items[0], expressions=items[1:], ignore_nulls=True)
+    return exp.Nullif(this=top, expression=integer(floor_value))
 
 
 def concat(parts: Sequence[exp.Expression]) -> exp.Expression:
