@@ -417,45 +417,25 @@ WITH "chs_keyed" AS MATERIALIZED (
     "chs_stage7".*,
     (
       CAST((
-        CAST(CASE
-          WHEN "chs_ss_" < CAST(0.0 AS DOUBLE PRECISION)
-          THEN -(
-            CASE
-              WHEN (
-                (
-                  ABS("chs_ss_")
-                ) - (
-                  FLOOR(ABS("chs_ss_"))
-                )
-              ) >= CAST(0.5 AS DOUBLE PRECISION)
-              THEN (
-                (
-                  FLOOR(ABS("chs_ss_"))
-                ) + (
-                  CAST(1.0 AS DOUBLE PRECISION)
-                )
-              )
-              ELSE FLOOR(ABS("chs_ss_"))
-            END
-          )
-          ELSE CASE
-            WHEN (
+        CAST((
+          (
+            SIGN("chs_ss_")
+          ) * (
+            (
               (
-                ABS("chs_ss_")
+                FLOOR((
+                  (
+                    CAST(2.0 AS DOUBLE PRECISION)
+                  ) * (
+                    ABS("chs_ss_")
+                  )
+                ))
               ) - (
                 FLOOR(ABS("chs_ss_"))
               )
-            ) >= CAST(0.5 AS DOUBLE PRECISION)
-            THEN (
-              (
-                FLOOR(ABS("chs_ss_"))
-              ) + (
-                CAST(1.0 AS DOUBLE PRECISION)
-              )
             )
-            ELSE FLOOR(ABS("chs_ss_"))
-          END
-        END AS DOUBLE PRECISION)
+          )
+        ) AS DOUBLE PRECISION)
       ) AS DOUBLE PRECISION) / (
         CAST(10.0 AS DOUBLE PRECISION)
       )
@@ -546,23 +526,19 @@ WITH "chs_keyed" AS MATERIALIZED (
           (
             (
               (
-                CAST(CASE
-                  WHEN (
-                    (
-                      "chs_lm_0"
-                    ) - (
-                      FLOOR("chs_lm_0")
-                    )
-                  ) >= CAST(0.5 AS DOUBLE PRECISION)
-                  THEN (
-                    (
-                      FLOOR("chs_lm_0")
-                    ) + (
-                      CAST(1.0 AS DOUBLE PRECISION)
-                    )
+                CAST((
+                  (
+                    FLOOR((
+                      (
+                        CAST(2.0 AS DOUBLE PRECISION)
+                      ) * (
+                        "chs_lm_0"
+                      )
+                    ))
+                  ) - (
+                    FLOOR("chs_lm_0")
                   )
-                  ELSE FLOOR("chs_lm_0")
-                END AS BIGINT)
+                ) AS BIGINT)
               ) * (
                 CAST(10 AS BIGINT)
               )
@@ -585,23 +561,19 @@ WITH "chs_keyed" AS MATERIALIZED (
           (
             (
               (
-                CAST(CASE
-                  WHEN (
-                    (
-                      "chs_lm_1"
-                    ) - (
-                      FLOOR("chs_lm_1")
-                    )
-                  ) >= CAST(0.5 AS DOUBLE PRECISION)
-                  THEN (
-                    (
-                      FLOOR("chs_lm_1")
-                    ) + (
-                      CAST(1.0 AS DOUBLE PRECISION)
-                    )
+                CAST((
+                  (
+                    FLOOR((
+                      (
+                        CAST(2.0 AS DOUBLE PRECISION)
+                      ) * (
+                        "chs_lm_1"
+                      )
+                    ))
+                  ) - (
+                    FLOOR("chs_lm_1")
                   )
-                  ELSE FLOOR("chs_lm_1")
-                END AS BIGINT)
+                ) AS BIGINT)
               ) * (
                 CAST(10 AS BIGINT)
               )
@@ -624,23 +596,19 @@ WITH "chs_keyed" AS MATERIALIZED (
           (
             (
               (
-                CAST(CASE
-                  WHEN (
-                    (
-                      "chs_lm_2"
-                    ) - (
-                      FLOOR("chs_lm_2")
-                    )
-                  ) >= CAST(0.5 AS DOUBLE PRECISION)
-                  THEN (
-                    (
-                      FLOOR("chs_lm_2")
-                    ) + (
-                      CAST(1.0 AS DOUBLE PRECISION)
-                    )
+                CAST((
+                  (
+                    FLOOR((
+                      (
+                        CAST(2.0 AS DOUBLE PRECISION)
+                      ) * (
+                        "chs_lm_2"
+                      )
+                    ))
+                  ) - (
+                    FLOOR("chs_lm_2")
                   )
-                  ELSE FLOOR("chs_lm_2")
-                END AS BIGINT)
+                ) AS BIGINT)
               ) * (
                 CAST(10 AS BIGINT)
               )
@@ -663,23 +631,19 @@ WITH "chs_keyed" AS MATERIALIZED (
           (
             (
               (
-                CAST(CASE
-                  WHEN (
-                    (
-                      "chs_lm_3"
-                    ) - (
-                      FLOOR("chs_lm_3")
-                    )
-                  ) >= CAST(0.5 AS DOUBLE PRECISION)
-                  THEN (
-                    (
-                      FLOOR("chs_lm_3")
-                    ) + (
-                      CAST(1.0 AS DOUBLE PRECISION)
-                    )
+                CAST((
+                  (
+                    FLOOR((
+                      (
+                        CAST(2.0 AS DOUBLE PRECISION)
+                      ) * (
+                        "chs_lm_3"
+                      )
+                    ))
+                  ) - (
+                    FLOOR("chs_lm_3")
                   )
-                  ELSE FLOOR("chs_lm_3")
-                END AS BIGINT)
+                ) AS BIGINT)
               ) * (
                 CAST(10 AS BIGINT)
               )
@@ -698,23 +662,19 @@ WITH "chs_keyed" AS MATERIALIZED (
           (
             (
               (
-                CAST(CASE
-                  WHEN (
-                    (
-                      "chs_lm_4"
-                    ) - (
-                      FLOOR("chs_lm_4")
-                    )
-                  ) >= CAST(0.5 AS DOUBLE PRECISION)
-                  THEN (
-                    (
-                      FLOOR("chs_lm_4")
-                    ) + (
-                      CAST(1.0 AS DOUBLE PRECISION)
-                    )
+                CAST((
+                  (
+                    FLOOR((
+                      (
+                        CAST(2.0 AS DOUBLE PRECISION)
+                      ) * (
+                        "chs_lm_4"
+                      )
+                    ))
+                  ) - (
+                    FLOOR("chs_lm_4")
                   )
-                  ELSE FLOOR("chs_lm_4")
-                END AS BIGINT)
+                ) AS BIGINT)
               ) * (
                 CAST(10 AS BIGINT)
               )

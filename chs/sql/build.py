@@ -118,34 +118,33 @@ def rounded(value: exp.Expression, decimals: int, *, even: bool) -> exp.Expressi
 
 
 def rounded_up_from_half(v: exp.Expression) -> exp.Expression:
-    """A value known to be >= 0 (best a column) rounded to a whole number, ties up: what
-    `rounded_scaled(v, 1.0, even=False)` gives there, in fewer steps."""
-    whole = floor(v.copy())
-    tie = exp.GTE(this=sub(v.copy(), whole.copy()), expression=number(0.5))
-    return case([(tie, add(whole.copy(), number(1.0)))], whole)
+    """A value known to be >= 0 (best a column) rounded to a whole number, ties up, with
+    no branch: FLOOR(2v) - FLOOR(v) is FLOOR(v) plus one exactly when the fraction is at
+    least a half, and 2v is exact in binary floating point."""
+    return sub(floor(mul(number(2.0), v.copy())), floor(v.copy()))
 
 
 def rounded_scaled(v: exp.Expression, scale: float, *, even: bool) -> exp.Expression:
     """v (= x * scale, best a column: it is read several times) rounded to a whole number
-    and divided by `scale`. By hand, since engines round doubles differently:
-    |v| - floor(|v|) is exact, so the tie test is too."""
+    and divided by `scale`. By hand, since engines round doubles differently: ties away
+    from zero are SIGN(v) times |v| rounded up from a half; ties to even test the
+    fraction |v| - floor(|v|), which is exact."""
     size = exp.Abs(this=v.copy())
+    if not even:
+        return div(mul(exp.Sign(this=v.copy()), rounded_up_from_half(size)), number(scale))
     whole = floor(size)
     part = sub(size.copy(), whole.copy())
     up = add(whole.copy(), number(1.0))
-    if even:
-        half = floor(div(whole.copy(), number(2.0)))
-        odd = exp.EQ(this=sub(whole.copy(), mul(number(2.0), half)), expression=number(1.0))
-        picked = case(
-            [
-                (exp.GT(this=part, expression=number(0.5)), up),
-                (exp.LT(this=part.copy(), expression=number(0.5)), whole.copy()),
-                (odd, up.copy()),
-            ],
-            whole.copy(),
-        )
-    else:
-        picked = case([(exp.GTE(this=part, expression=number(0.5)), up)], whole.copy())
+    half = floor(div(whole.copy(), number(2.0)))
+    odd = exp.EQ(this=sub(whole.copy(), mul(number(2.0), half)), expression=number(1.0))
+    picked = case(
+        [
+            (exp.GT(this=part, expression=number(0.5)), up),
+            (exp.LT(this=part.copy(), expression=number(0.5)), whole.copy()),
+            (odd, up.copy()),
+        ],
+        whole.copy(),
+    )
     signed = case(
         [(exp.LT(this=v.copy(), expression=number(0.0)), exp.Neg(this=paren(picked)))],
         picked.copy(),
