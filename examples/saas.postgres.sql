@@ -332,41 +332,6 @@ WITH "chs_keyed" AS MATERIALIZED (
     "chs_stage6".*,
     (
       (
-        "chs_p_logins"
-      ) * (
-        CAST(100.0 AS DOUBLE PRECISION)
-      )
-    ) AS "chs_ps_logins",
-    (
-      (
-        "chs_p_premium_adoption"
-      ) * (
-        CAST(100.0 AS DOUBLE PRECISION)
-      )
-    ) AS "chs_ps_premium_adoption",
-    (
-      (
-        "chs_p_critical_tickets"
-      ) * (
-        CAST(100.0 AS DOUBLE PRECISION)
-      )
-    ) AS "chs_ps_critical_tickets",
-    (
-      (
-        "chs_p_nps"
-      ) * (
-        CAST(100.0 AS DOUBLE PRECISION)
-      )
-    ) AS "chs_ps_nps",
-    (
-      (
-        "chs_p_usage_growth"
-      ) * (
-        CAST(100.0 AS DOUBLE PRECISION)
-      )
-    ) AS "chs_ps_usage_growth",
-    (
-      (
         "chs_score_"
       ) * (
         CAST(10.0 AS DOUBLE PRECISION)
@@ -453,65 +418,65 @@ WITH "chs_keyed" AS MATERIALIZED (
     "chs_stage8".*,
     (
       (
-        CASE
-          WHEN COALESCE("chs_loss_logins", CAST(0.0 AS DOUBLE PRECISION)) < CAST(0.0 AS DOUBLE PRECISION)
-          THEN CAST(0.0 AS DOUBLE PRECISION)
-          WHEN COALESCE("chs_loss_logins", CAST(0.0 AS DOUBLE PRECISION)) > CAST(100.0 AS DOUBLE PRECISION)
-          THEN CAST(100.0 AS DOUBLE PRECISION)
-          ELSE COALESCE("chs_loss_logins", CAST(0.0 AS DOUBLE PRECISION))
-        END
+        GREATEST(
+          LEAST(
+            COALESCE("chs_loss_logins", CAST(0.0 AS DOUBLE PRECISION)),
+            CAST(100.0 AS DOUBLE PRECISION)
+          ),
+          CAST(0.0 AS DOUBLE PRECISION)
+        )
       ) * (
         CAST(1000000.0 AS DOUBLE PRECISION)
       )
     ) AS "chs_lm_0",
     (
       (
-        CASE
-          WHEN COALESCE("chs_loss_premium_adoption", CAST(0.0 AS DOUBLE PRECISION)) < CAST(0.0 AS DOUBLE PRECISION)
-          THEN CAST(0.0 AS DOUBLE PRECISION)
-          WHEN COALESCE("chs_loss_premium_adoption", CAST(0.0 AS DOUBLE PRECISION)) > CAST(100.0 AS DOUBLE PRECISION)
-          THEN CAST(100.0 AS DOUBLE PRECISION)
-          ELSE COALESCE("chs_loss_premium_adoption", CAST(0.0 AS DOUBLE PRECISION))
-        END
+        GREATEST(
+          LEAST(
+            COALESCE("chs_loss_premium_adoption", CAST(0.0 AS DOUBLE PRECISION)),
+            CAST(100.0 AS DOUBLE PRECISION)
+          ),
+          CAST(0.0 AS DOUBLE PRECISION)
+        )
       ) * (
         CAST(1000000.0 AS DOUBLE PRECISION)
       )
     ) AS "chs_lm_1",
     (
       (
-        CASE
-          WHEN COALESCE("chs_loss_critical_tickets", CAST(0.0 AS DOUBLE PRECISION)) < CAST(0.0 AS DOUBLE PRECISION)
-          THEN CAST(0.0 AS DOUBLE PRECISION)
-          WHEN COALESCE("chs_loss_critical_tickets", CAST(0.0 AS DOUBLE PRECISION)) > CAST(100.0 AS DOUBLE PRECISION)
-          THEN CAST(100.0 AS DOUBLE PRECISION)
-          ELSE COALESCE("chs_loss_critical_tickets", CAST(0.0 AS DOUBLE PRECISION))
-        END
+        GREATEST(
+          LEAST(
+            COALESCE("chs_loss_critical_tickets", CAST(0.0 AS DOUBLE PRECISION)),
+            CAST(100.0 AS DOUBLE PRECISION)
+          ),
+          CAST(0.0 AS DOUBLE PRECISION)
+        )
       ) * (
         CAST(1000000.0 AS DOUBLE PRECISION)
       )
     ) AS "chs_lm_2",
     (
       (
-        CASE
-          WHEN COALESCE("chs_loss_nps", CAST(0.0 AS DOUBLE PRECISION)) < CAST(0.0 AS DOUBLE PRECISION)
-          THEN CAST(0.0 AS DOUBLE PRECISION)
-          WHEN COALESCE("chs_loss_nps", CAST(0.0 AS DOUBLE PRECISION)) > CAST(100.0 AS DOUBLE PRECISION)
-          THEN CAST(100.0 AS DOUBLE PRECISION)
-          ELSE COALESCE("chs_loss_nps", CAST(0.0 AS DOUBLE PRECISION))
-        END
+        GREATEST(
+          LEAST(
+            COALESCE("chs_loss_nps", CAST(0.0 AS DOUBLE PRECISION)),
+            CAST(100.0 AS DOUBLE PRECISION)
+          ),
+          CAST(0.0 AS DOUBLE PRECISION)
+        )
       ) * (
         CAST(1000000.0 AS DOUBLE PRECISION)
       )
     ) AS "chs_lm_3",
     (
       (
-        CASE
-          WHEN COALESCE("chs_loss_usage_growth", CAST(0.0 AS DOUBLE PRECISION)) < CAST(0.0 AS DOUBLE PRECISION)
-          THEN CAST(0.0 AS DOUBLE PRECISION)
-          WHEN COALESCE("chs_loss_usage_growth", CAST(0.0 AS DOUBLE PRECISION)) > CAST(100.0 AS DOUBLE PRECISION)
-          THEN CAST(100.0 AS DOUBLE PRECISION)
-          ELSE COALESCE("chs_loss_usage_growth", CAST(0.0 AS DOUBLE PRECISION))
-        END
+        GREATEST(
+          LEAST(
+            COALESCE("chs_loss_usage_growth", CAST(0.0 AS DOUBLE PRECISION)),
+            CAST(100.0 AS DOUBLE PRECISION)
+          ),
+          CAST(0.0 AS DOUBLE PRECISION)
+        )
       ) * (
         CAST(1000000.0 AS DOUBLE PRECISION)
       )

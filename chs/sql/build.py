@@ -164,6 +164,13 @@ def greatest(values: Sequence[exp.Expression], floor_value: int = -1) -> exp.Exp
     return exp.Nullif(this=top, expression=integer(floor_value))
 
 
+def clipped(v: exp.Expression, low: float, high: float) -> exp.Expression:
+    """A value that is never NULL held within [low, high] without a branch (GREATEST and
+    LEAST with no NULL guard, see `greatest`)."""
+    below = exp.Least(this=v, expressions=[number(high)], ignore_nulls=True)
+    return exp.Greatest(this=below, expressions=[number(low)], ignore_nulls=True)
+
+
 def concat(parts: Sequence[exp.Expression]) -> exp.Expression:
     """a || b || …: NULL if any part is NULL, in every dialect."""
     node = parts[0]

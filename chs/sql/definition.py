@@ -104,6 +104,7 @@ def _scaled(out: CompiledSql, flats: list[FlatSignal]) -> None:
             *[
                 (out.work("ps", f.name), b.mul(out.ref("p", f.name), b.number(100.0)))
                 for f in flats
+                if not f.whole_points
             ],
             *[(out.work("gs", g), b.mul(b.col(c), b.number(10.0))) for g, c in out.groups.items()],
             (out.work("ss"), b.mul(out.ref("score"), b.number(10.0))),
@@ -310,9 +311,7 @@ def _reasons(out: CompiledSql, flats: list[FlatSignal], k: int) -> exp.Expressio
     codes: Stage = []
     for i, f in enumerate(flats):
         loss = exp.Coalesce(this=out.ref("loss", f.name), expressions=[b.number(0.0)])
-        clipped = b.case([(exp.LT(this=loss, expression=b.number(0.0)), b.number(0.0)),
-                          (exp.GT(this=loss.copy(), expression=b.number(100.0)), b.number(100.0))],
-                         loss.copy())  # fmt: skip
+        clipped = b.clipped(loss, 0.0, 100.0)
         scaled.append((out.work("lm", str(i)), b.mul(clipped, b.number(SCALE))))
         # clipped to 0..100 above: the rounding needs no sign, and dividing by 1 is exact
         millionths = exp.cast(b.rounded_up_from_half(out.ref("lm", str(i))), b.BIGINT)
