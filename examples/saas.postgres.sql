@@ -27,58 +27,48 @@ WITH "chs_keyed" AS MATERIALIZED (
   SELECT
     "chs_stage2".*,
     CASE
+      WHEN "chs_v_logins" >= CAST(40.0 AS DOUBLE PRECISION)
+      THEN CAST(100.0 AS DOUBLE PRECISION)
+      WHEN "chs_v_logins" >= CAST(10.0 AS DOUBLE PRECISION)
+      THEN CAST(50.0 AS DOUBLE PRECISION)
       WHEN NOT "chs_v_logins" IS NULL
-      THEN CASE
-        WHEN "chs_v_logins" >= CAST(40.0 AS DOUBLE PRECISION)
-        THEN CAST(100.0 AS DOUBLE PRECISION)
-        WHEN "chs_v_logins" >= CAST(10.0 AS DOUBLE PRECISION)
-        THEN CAST(50.0 AS DOUBLE PRECISION)
-        ELSE CAST(0.0 AS DOUBLE PRECISION)
-      END
+      THEN CAST(0.0 AS DOUBLE PRECISION)
       ELSE CAST(NULL AS DOUBLE PRECISION)
     END AS "chs_p_logins",
     CASE
+      WHEN "chs_v_premium_adoption" > CAST(70.0 AS DOUBLE PRECISION)
+      THEN CAST(100.0 AS DOUBLE PRECISION)
+      WHEN "chs_v_premium_adoption" >= CAST(30.0 AS DOUBLE PRECISION)
+      THEN CAST(50.0 AS DOUBLE PRECISION)
       WHEN NOT "chs_v_premium_adoption" IS NULL
-      THEN CASE
-        WHEN "chs_v_premium_adoption" > CAST(70.0 AS DOUBLE PRECISION)
-        THEN CAST(100.0 AS DOUBLE PRECISION)
-        WHEN "chs_v_premium_adoption" >= CAST(30.0 AS DOUBLE PRECISION)
-        THEN CAST(50.0 AS DOUBLE PRECISION)
-        ELSE CAST(0.0 AS DOUBLE PRECISION)
-      END
+      THEN CAST(0.0 AS DOUBLE PRECISION)
       ELSE CAST(NULL AS DOUBLE PRECISION)
     END AS "chs_p_premium_adoption",
     CASE
+      WHEN "chs_v_critical_tickets" <= CAST(1.0 AS DOUBLE PRECISION)
+      THEN CAST(100.0 AS DOUBLE PRECISION)
+      WHEN "chs_v_critical_tickets" <= CAST(4.0 AS DOUBLE PRECISION)
+      THEN CAST(50.0 AS DOUBLE PRECISION)
       WHEN NOT "chs_v_critical_tickets" IS NULL
-      THEN CASE
-        WHEN "chs_v_critical_tickets" <= CAST(1.0 AS DOUBLE PRECISION)
-        THEN CAST(100.0 AS DOUBLE PRECISION)
-        WHEN "chs_v_critical_tickets" <= CAST(4.0 AS DOUBLE PRECISION)
-        THEN CAST(50.0 AS DOUBLE PRECISION)
-        ELSE CAST(0.0 AS DOUBLE PRECISION)
-      END
+      THEN CAST(0.0 AS DOUBLE PRECISION)
       ELSE CAST(NULL AS DOUBLE PRECISION)
     END AS "chs_p_critical_tickets",
     CASE
+      WHEN "chs_v_nps" > CAST(30.0 AS DOUBLE PRECISION)
+      THEN CAST(100.0 AS DOUBLE PRECISION)
+      WHEN "chs_v_nps" >= CAST(0.0 AS DOUBLE PRECISION)
+      THEN CAST(50.0 AS DOUBLE PRECISION)
       WHEN NOT "chs_v_nps" IS NULL
-      THEN CASE
-        WHEN "chs_v_nps" > CAST(30.0 AS DOUBLE PRECISION)
-        THEN CAST(100.0 AS DOUBLE PRECISION)
-        WHEN "chs_v_nps" >= CAST(0.0 AS DOUBLE PRECISION)
-        THEN CAST(50.0 AS DOUBLE PRECISION)
-        ELSE CAST(0.0 AS DOUBLE PRECISION)
-      END
+      THEN CAST(0.0 AS DOUBLE PRECISION)
       ELSE CAST(NULL AS DOUBLE PRECISION)
     END AS "chs_p_nps",
     CASE
+      WHEN "chs_v_usage_growth" >= CAST(20.0 AS DOUBLE PRECISION)
+      THEN CAST(100.0 AS DOUBLE PRECISION)
+      WHEN "chs_v_usage_growth" >= CAST(0.0 AS DOUBLE PRECISION)
+      THEN CAST(50.0 AS DOUBLE PRECISION)
       WHEN NOT "chs_v_usage_growth" IS NULL
-      THEN CASE
-        WHEN "chs_v_usage_growth" >= CAST(20.0 AS DOUBLE PRECISION)
-        THEN CAST(100.0 AS DOUBLE PRECISION)
-        WHEN "chs_v_usage_growth" >= CAST(0.0 AS DOUBLE PRECISION)
-        THEN CAST(50.0 AS DOUBLE PRECISION)
-        ELSE CAST(0.0 AS DOUBLE PRECISION)
-      END
+      THEN CAST(0.0 AS DOUBLE PRECISION)
       ELSE CAST(NULL AS DOUBLE PRECISION)
     END AS "chs_p_usage_growth"
   FROM "chs_stage2"
@@ -489,171 +479,125 @@ WITH "chs_keyed" AS MATERIALIZED (
       (
         (
           (
-            (
+            CAST((
               (
-                CAST((
+                FLOOR((
                   (
-                    FLOOR((
-                      (
-                        CAST(2.0 AS DOUBLE PRECISION)
-                      ) * (
-                        "chs_lm_0"
-                      )
-                    ))
-                  ) - (
-                    FLOOR("chs_lm_0")
+                    CAST(2.0 AS DOUBLE PRECISION)
+                  ) * (
+                    "chs_lm_0"
                   )
-                ) AS BIGINT)
-              ) * (
-                CAST(10 AS BIGINT)
+                ))
+              ) - (
+                FLOOR("chs_lm_0")
               )
-            )
-          ) + (
-            CAST(8 AS BIGINT)
+            ) AS BIGINT)
+          ) * (
+            CAST(10 AS BIGINT)
           )
         )
       ) + (
-        CASE
-          WHEN NOT "chs_v_logins" IS NULL
-          THEN CAST(0 AS BIGINT)
-          ELSE CAST(1 AS BIGINT)
-        END
+        CAST(8 AS BIGINT)
       )
     ) AS "chs_code_0",
     (
       (
         (
           (
-            (
+            CAST((
               (
-                CAST((
+                FLOOR((
                   (
-                    FLOOR((
-                      (
-                        CAST(2.0 AS DOUBLE PRECISION)
-                      ) * (
-                        "chs_lm_1"
-                      )
-                    ))
-                  ) - (
-                    FLOOR("chs_lm_1")
+                    CAST(2.0 AS DOUBLE PRECISION)
+                  ) * (
+                    "chs_lm_1"
                   )
-                ) AS BIGINT)
-              ) * (
-                CAST(10 AS BIGINT)
+                ))
+              ) - (
+                FLOOR("chs_lm_1")
               )
-            )
-          ) + (
-            CAST(6 AS BIGINT)
+            ) AS BIGINT)
+          ) * (
+            CAST(10 AS BIGINT)
           )
         )
       ) + (
-        CASE
-          WHEN NOT "chs_v_premium_adoption" IS NULL
-          THEN CAST(0 AS BIGINT)
-          ELSE CAST(1 AS BIGINT)
-        END
+        CAST(6 AS BIGINT)
       )
     ) AS "chs_code_1",
     (
       (
         (
           (
-            (
+            CAST((
               (
-                CAST((
+                FLOOR((
                   (
-                    FLOOR((
-                      (
-                        CAST(2.0 AS DOUBLE PRECISION)
-                      ) * (
-                        "chs_lm_2"
-                      )
-                    ))
-                  ) - (
-                    FLOOR("chs_lm_2")
+                    CAST(2.0 AS DOUBLE PRECISION)
+                  ) * (
+                    "chs_lm_2"
                   )
-                ) AS BIGINT)
-              ) * (
-                CAST(10 AS BIGINT)
+                ))
+              ) - (
+                FLOOR("chs_lm_2")
               )
-            )
-          ) + (
-            CAST(4 AS BIGINT)
+            ) AS BIGINT)
+          ) * (
+            CAST(10 AS BIGINT)
           )
         )
       ) + (
-        CASE
-          WHEN NOT "chs_v_critical_tickets" IS NULL
-          THEN CAST(0 AS BIGINT)
-          ELSE CAST(1 AS BIGINT)
-        END
+        CAST(4 AS BIGINT)
       )
     ) AS "chs_code_2",
     (
       (
         (
           (
-            (
+            CAST((
               (
-                CAST((
+                FLOOR((
                   (
-                    FLOOR((
-                      (
-                        CAST(2.0 AS DOUBLE PRECISION)
-                      ) * (
-                        "chs_lm_3"
-                      )
-                    ))
-                  ) - (
-                    FLOOR("chs_lm_3")
+                    CAST(2.0 AS DOUBLE PRECISION)
+                  ) * (
+                    "chs_lm_3"
                   )
-                ) AS BIGINT)
-              ) * (
-                CAST(10 AS BIGINT)
+                ))
+              ) - (
+                FLOOR("chs_lm_3")
               )
-            )
-          ) + (
-            CAST(2 AS BIGINT)
+            ) AS BIGINT)
+          ) * (
+            CAST(10 AS BIGINT)
           )
         )
       ) + (
-        CASE WHEN NOT "chs_v_nps" IS NULL THEN CAST(0 AS BIGINT) ELSE CAST(1 AS BIGINT) END
+        CAST(2 AS BIGINT)
       )
     ) AS "chs_code_3",
     (
       (
         (
           (
-            (
+            CAST((
               (
-                CAST((
+                FLOOR((
                   (
-                    FLOOR((
-                      (
-                        CAST(2.0 AS DOUBLE PRECISION)
-                      ) * (
-                        "chs_lm_4"
-                      )
-                    ))
-                  ) - (
-                    FLOOR("chs_lm_4")
+                    CAST(2.0 AS DOUBLE PRECISION)
+                  ) * (
+                    "chs_lm_4"
                   )
-                ) AS BIGINT)
-              ) * (
-                CAST(10 AS BIGINT)
+                ))
+              ) - (
+                FLOOR("chs_lm_4")
               )
-            )
-          ) + (
-            CAST(0 AS BIGINT)
+            ) AS BIGINT)
+          ) * (
+            CAST(10 AS BIGINT)
           )
         )
       ) + (
-        CASE
-          WHEN NOT "chs_v_usage_growth" IS NULL
-          THEN CAST(0 AS BIGINT)
-          ELSE CAST(1 AS BIGINT)
-        END
+        CAST(0 AS BIGINT)
       )
     ) AS "chs_code_4"
   FROM "chs_stage9"
@@ -838,57 +782,6 @@ WITH "chs_keyed" AS MATERIALIZED (
     ) AS "chs_index_0",
     (
       (
-        "chs_rest_0"
-      ) - (
-        (
-          (
-            FLOOR(
-              (
-                CAST((
-                  CAST("chs_rest_0" AS DOUBLE PRECISION)
-                ) AS DOUBLE PRECISION) / (
-                  CAST(2.0 AS DOUBLE PRECISION)
-                )
-              )
-            )
-          ) * (
-            CAST(2.0 AS DOUBLE PRECISION)
-          )
-        )
-      )
-    ) AS "chs_flag_0",
-    FLOOR(
-      (
-        CAST((
-          CAST("chs_tenths_0" AS DOUBLE PRECISION)
-        ) AS DOUBLE PRECISION) / (
-          CAST(10.0 AS DOUBLE PRECISION)
-        )
-      )
-    ) AS "chs_whole_0",
-    (
-      (
-        "chs_tenths_0"
-      ) - (
-        (
-          (
-            FLOOR(
-              (
-                CAST((
-                  CAST("chs_tenths_0" AS DOUBLE PRECISION)
-                ) AS DOUBLE PRECISION) / (
-                  CAST(10.0 AS DOUBLE PRECISION)
-                )
-              )
-            )
-          ) * (
-            CAST(10.0 AS DOUBLE PRECISION)
-          )
-        )
-      )
-    ) AS "chs_digit_0",
-    (
-      (
         CAST(4.0 AS DOUBLE PRECISION)
       ) - (
         FLOOR(
@@ -904,57 +797,6 @@ WITH "chs_keyed" AS MATERIALIZED (
     ) AS "chs_index_1",
     (
       (
-        "chs_rest_1"
-      ) - (
-        (
-          (
-            FLOOR(
-              (
-                CAST((
-                  CAST("chs_rest_1" AS DOUBLE PRECISION)
-                ) AS DOUBLE PRECISION) / (
-                  CAST(2.0 AS DOUBLE PRECISION)
-                )
-              )
-            )
-          ) * (
-            CAST(2.0 AS DOUBLE PRECISION)
-          )
-        )
-      )
-    ) AS "chs_flag_1",
-    FLOOR(
-      (
-        CAST((
-          CAST("chs_tenths_1" AS DOUBLE PRECISION)
-        ) AS DOUBLE PRECISION) / (
-          CAST(10.0 AS DOUBLE PRECISION)
-        )
-      )
-    ) AS "chs_whole_1",
-    (
-      (
-        "chs_tenths_1"
-      ) - (
-        (
-          (
-            FLOOR(
-              (
-                CAST((
-                  CAST("chs_tenths_1" AS DOUBLE PRECISION)
-                ) AS DOUBLE PRECISION) / (
-                  CAST(10.0 AS DOUBLE PRECISION)
-                )
-              )
-            )
-          ) * (
-            CAST(10.0 AS DOUBLE PRECISION)
-          )
-        )
-      )
-    ) AS "chs_digit_1",
-    (
-      (
         CAST(4.0 AS DOUBLE PRECISION)
       ) - (
         FLOOR(
@@ -967,58 +809,7 @@ WITH "chs_keyed" AS MATERIALIZED (
           )
         )
       )
-    ) AS "chs_index_2",
-    (
-      (
-        "chs_rest_2"
-      ) - (
-        (
-          (
-            FLOOR(
-              (
-                CAST((
-                  CAST("chs_rest_2" AS DOUBLE PRECISION)
-                ) AS DOUBLE PRECISION) / (
-                  CAST(2.0 AS DOUBLE PRECISION)
-                )
-              )
-            )
-          ) * (
-            CAST(2.0 AS DOUBLE PRECISION)
-          )
-        )
-      )
-    ) AS "chs_flag_2",
-    FLOOR(
-      (
-        CAST((
-          CAST("chs_tenths_2" AS DOUBLE PRECISION)
-        ) AS DOUBLE PRECISION) / (
-          CAST(10.0 AS DOUBLE PRECISION)
-        )
-      )
-    ) AS "chs_whole_2",
-    (
-      (
-        "chs_tenths_2"
-      ) - (
-        (
-          (
-            FLOOR(
-              (
-                CAST((
-                  CAST("chs_tenths_2" AS DOUBLE PRECISION)
-                ) AS DOUBLE PRECISION) / (
-                  CAST(10.0 AS DOUBLE PRECISION)
-                )
-              )
-            )
-          ) * (
-            CAST(10.0 AS DOUBLE PRECISION)
-          )
-        )
-      )
-    ) AS "chs_digit_2"
+    ) AS "chs_index_2"
   FROM "chs_stage15"
 ), "chs_scored" AS MATERIALIZED (
   SELECT
@@ -1176,7 +967,9 @@ WITH "chs_keyed" AS MATERIALIZED (
               THEN 'nps'
               WHEN "chs_index_0" = CAST(4.0 AS DOUBLE PRECISION)
               THEN 'usage_growth'
-            END || CASE WHEN "chs_flag_0" = CAST(1.0 AS DOUBLE PRECISION) THEN ' (missing)' ELSE '' END || ' -' || CAST(CAST("chs_whole_0" AS BIGINT) AS VARCHAR) || '.' || CAST(CAST("chs_digit_0" AS BIGINT) AS VARCHAR)
+            END || ' -' || CAST((
+              CAST("chs_tenths_0" AS DECIMAL(5, 0)) * CAST(0.1 AS DECIMAL(2, 1))
+            ) AS VARCHAR)
           )
         END,
         ''
@@ -1196,7 +989,9 @@ WITH "chs_keyed" AS MATERIALIZED (
                 THEN 'nps'
                 WHEN "chs_index_1" = CAST(4.0 AS DOUBLE PRECISION)
                 THEN 'usage_growth'
-              END || CASE WHEN "chs_flag_1" = CAST(1.0 AS DOUBLE PRECISION) THEN ' (missing)' ELSE '' END || ' -' || CAST(CAST("chs_whole_1" AS BIGINT) AS VARCHAR) || '.' || CAST(CAST("chs_digit_1" AS BIGINT) AS VARCHAR)
+              END || ' -' || CAST((
+                CAST("chs_tenths_1" AS DECIMAL(5, 0)) * CAST(0.1 AS DECIMAL(2, 1))
+              ) AS VARCHAR)
             )
           END
         ),
@@ -1217,7 +1012,9 @@ WITH "chs_keyed" AS MATERIALIZED (
                 THEN 'nps'
                 WHEN "chs_index_2" = CAST(4.0 AS DOUBLE PRECISION)
                 THEN 'usage_growth'
-              END || CASE WHEN "chs_flag_2" = CAST(1.0 AS DOUBLE PRECISION) THEN ' (missing)' ELSE '' END || ' -' || CAST(CAST("chs_whole_2" AS BIGINT) AS VARCHAR) || '.' || CAST(CAST("chs_digit_2" AS BIGINT) AS VARCHAR)
+              END || ' -' || CAST((
+                CAST("chs_tenths_2" AS DECIMAL(5, 0)) * CAST(0.1 AS DECIMAL(2, 1))
+              ) AS VARCHAR)
             )
           END
         ),

@@ -336,6 +336,48 @@ def test_generated_schemes_score_alike_on_each_engine(sql_engine, text: str, see
     assert_same_rows(got, want, "id")
 
 
+REASONS_SCHEME = """name: r
+id: id
+reasons: 2
+signals:
+  a: {column: a, weight: 1, missing: zero, points: [{at_least: 10, points: 100}, {points: 0}]}
+  b: {column: b, weight: 3, missing: redistribute, linear: [[0, 0], [100, 100]]}
+bands: [{name: all, from: 0}]
+"""
+
+
+def test_reasons_read_the_same_on_each_engine(sql_engine) -> None:
+    # a missing under `zero` costs its weighted points and says so; b missing drops out
+    frame = pl.DataFrame(
+        {
+            "id": ["r1", "r2", "r3", "r4", "r5", "r6"],
+            "a": [None, 10.0, 0.0, 10.0, 0.0, None],
+            "b": [100.0, None, 96.0, 99.9, 0.0, None],
+        }
+    )
+    scheme = parse_scheme(REASONS_SCHEME)
+    got = sql_engine.run(compile_sql(scheme, Target("t", sql_engine.dialect)), {"t": frame})
+    # r1: a lost 1/4 of 100; r3: a 25, b 3/4 * (100 - 96) = 3; r4: b 3/4 * 0.1 = 0.075,
+    # shown (at least 0.05) as 0.1; r5: b 3/4 * 100 = 75 first; r6: a alone, all 100
+    assert dict(zip(got["id"], got["reasons"], strict=True)) == {
+        "r1": "a (missing) -25.0",
+        "r2": "",
+        "r3": "a -25.0; b -3.0",
+        "r4": "b -0.1",
+        "r5": "b -75.0; a -25.0",
+        "r6": "a (missing) -100.0",
+    }
+    assert_same_rows(got, score_frame(frame, scheme)[0], "id")
+
+
+def test_a_flag_is_compiled_only_for_a_signal_whose_missing_value_can_cost_points() -> None:
+    def query(policy: str) -> str:
+        return compile_sql(parse_scheme(REASONS_SCHEME.replace("zero", policy)), Target("t"))
+
+    assert "(missing)" in query("zero") and "(missing)" in query("40")
+    assert "(missing)" not in query("redistribute") and "(missing)" not in query("reject")
+
+
 def test_a_previous_table_adds_the_movement_chs_score_previous_writes(tmp_path: Path) -> None:
     # October scored, then November with --previous October: the query over November's
     # table joined to October's scored table gives the same four columns, row by row

@@ -16,6 +16,8 @@ DOUBLE = exp.DataType.build("DOUBLE")
 BIGINT = exp.DataType.build("BIGINT")
 TEXT = exp.DataType.build("VARCHAR")
 DATE = exp.DataType.build("DATE")
+WHOLE_DECIMAL = exp.DataType.build("DECIMAL(5, 0)")  # tenths of points: 0 to 1000
+TENTH = exp.DataType.build("DECIMAL(2, 1)")
 
 
 def col(name: str, table: str | None = None) -> exp.Column:
@@ -186,3 +188,16 @@ def as_text(node: exp.Expression) -> exp.Expression:
 def whole_text(node: exp.Expression) -> exp.Expression:
     """A whole number written without a decimal point (`12`, not `12.0`)."""
     return as_text(exp.cast(node, BIGINT))
+
+
+def tenths_text(tenths: exp.Expression, dialect: str) -> exp.Expression:
+    """A whole number of tenths (0 to 1000) with one decimal, `123` as `12.3` and `120`
+    as `12.0`: the exact DECIMAL product tenths * 0.1, whose text keeps its scale (one
+    cast, cheaper than two texts joined). BigQuery's NUMERIC has a fixed scale and its
+    text drops trailing zeros, so there the whole part and the digit are written apart."""
+    if dialect == "bigquery":
+        whole = floor(div(tenths, number(10)))
+        digit = sub(tenths.copy(), mul(whole.copy(), number(10)))
+        return concat([whole_text(whole), text("."), whole_text(digit)])
+    tenth = exp.cast(exp.Literal.number("0.1"), TENTH)
+    return as_text(paren(exp.Mul(this=exp.cast(tenths, WHOLE_DECIMAL), expression=tenth)))

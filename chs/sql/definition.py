@@ -55,6 +55,7 @@ class Context:
     as_of: exp.Expression  # a DATE literal, or CURRENT_DATE
     where: Callable[[str, str], str]  # (signal, key) -> `FILE:LINE: key.path`, for refusals
     kinds: Mapping[str, str | None] = field(default_factory=dict)  # how columns are read
+    dialect: str = "duckdb"  # where a text is written differently (see b.tenths_text)
 
 
 def compile_definition(d: Scheme, prefix: str, ctx: Context, named: str = "") -> CompiledSql:
@@ -69,7 +70,7 @@ def compile_definition(d: Scheme, prefix: str, ctx: Context, named: str = "") ->
     _means(out, d, flats)
     _losses(out, d, flats)
     _scaled(out, flats)
-    reasons = _reasons(out, flats, d.reasons)
+    reasons = _reasons(out, flats, d.reasons, ctx.dialect)
     out.band = _band(d, out.ref("sr"))
     out.outputs = [
         *[(points_column(f.name, named), _points_output(out, f)) for f in flats],
@@ -188,13 +189,21 @@ def _points(out: CompiledSql, flats: list[FlatSignal]) -> Stage:
             fallback = b.null()
         else:
             fallback = b.number(float(policy))
+        # one CASE, not a CASE inside a CASE on presence: every condition of the signal's
+        # own compares its value, so none holds when the value is missing
+        cases, default = raw
         present = exp.Not(this=exp.Is(this=value.copy(), expression=exp.Null()))
-        stage.append((out.work("p", f.name), b.case([(present, raw)], fallback)))
+        stage.append((out.work("p", f.name), b.case([*cases, (present, default)], fallback)))
         out.points[f.name] = out.work("p", f.name)
     return stage
 
 
-def _raw_points(sig: Signal, value: exp.Expression) -> exp.Expression:
+Cases = tuple[list[tuple[exp.Expression, exp.Expression]], exp.Expression]
+"""(condition, points) pairs, each condition a comparison of the value, and the points
+of a value that meets none."""
+
+
+def _raw_points(sig: Signal, value: exp.Expression) -> Cases:
     if sig.points is not None:
         return _tiers(sig.points, value)
     if sig.linear is not None:
@@ -204,10 +213,10 @@ def _raw_points(sig: Signal, value: exp.Expression) -> exp.Expression:
         (exp.EQ(this=value.copy(), expression=b.text(c)), b.number(p))
         for c, p in sig.categories().items()
     ]
-    return b.case(pairs, b.number(sig.other) if sig.other is not None else b.null())
+    return pairs, b.number(sig.other) if sig.other is not None else b.null()
 
 
-def _tiers(tiers: list[Tier], value: exp.Expression) -> exp.Expression:
+def _tiers(tiers: list[Tier], value: exp.Expression) -> Cases:
     """The first tier that holds; the last is the catch-all."""
     pairs = []
     for tier in tiers[:-1]:
@@ -219,14 +228,15 @@ def _tiers(tiers: list[Tier], value: exp.Expression) -> exp.Expression:
         if iv.high is not None:
             kind = exp.LT if iv.high_strict else exp.LTE
             conds.append(kind(this=value.copy(), expression=b.number(iv.high)))
-        cond: exp.Expression = conds[0] if conds else exp.true()
+        present = exp.Not(this=exp.Is(this=value.copy(), expression=exp.Null()))
+        cond: exp.Expression = conds[0] if conds else present
         for c in conds[1:]:
             cond = exp.And(this=b.paren(cond), expression=b.paren(c))
         pairs.append((cond, b.number(tier.points)))
-    return b.case(pairs, b.number(tiers[-1].points))
+    return pairs, b.number(tiers[-1].points)
 
 
-def _linear(knots: list[tuple[float, float]], value: exp.Expression) -> exp.Expression:
+def _linear(knots: list[tuple[float, float]], value: exp.Expression) -> Cases:
     """Interpolation through the fraction of the segment, clamped at both ends, with
     the same operations as the Polars engine: ya + (yb - ya) * ((v - xa) * (1 / (xb - xa)))."""
     (x0, y0), (_, yn) = knots[0], knots[-1]
@@ -237,7 +247,7 @@ def _linear(knots: list[tuple[float, float]], value: exp.Expression) -> exp.Expr
             (exp.LTE(this=value.copy(), expression=b.number(xb)),
              b.add(b.number(ya), b.mul(b.number(yb - ya), fraction)))
         )  # fmt: skip
-    return b.case(pairs, b.number(yn))
+    return pairs, b.number(yn)
 
 
 def _weighted(items: list[tuple[exp.Expression, float]]) -> tuple[exp.Expression, exp.Expression]:
@@ -299,7 +309,7 @@ def _losses(out: CompiledSql, d: Scheme, flats: list[FlatSignal]) -> None:
     out.stages.append(stage)
 
 
-def _reasons(out: CompiledSql, flats: list[FlatSignal], k: int) -> exp.Expression:
+def _reasons(out: CompiledSql, flats: list[FlatSignal], k: int, dialect: str) -> exp.Expression:
     """The k signals that lost the most, as chs/engine/reasons.py ranks them: each
     signal one integer (its loss in millionths, its rank, its missing flag), the
     largest first, each next the largest below; then `logins -12.3; nps (missing) -7.5`."""
@@ -315,8 +325,9 @@ def _reasons(out: CompiledSql, flats: list[FlatSignal], k: int) -> exp.Expressio
         scaled.append((out.work("lm", str(i)), b.mul(clipped, b.number(SCALE))))
         # clipped to 0..100 above: the rounding needs no sign, and dividing by 1 is exact
         millionths = exp.cast(b.rounded_up_from_half(out.ref("lm", str(i))), b.BIGINT)
-        flag = b.case([(_has(out, f), b.integer(0))], b.integer(1))
-        code = b.add(b.add(b.mul(millionths, b.integer(step)), b.integer(2 * (n - 1 - i))), flag)
+        code = b.add(b.mul(millionths, b.integer(step)), b.integer(2 * (n - 1 - i)))
+        if _missing_loses(f):
+            code = b.add(code, b.case([(_has(out, f), b.integer(0))], b.integer(1)))
         codes.append((out.work("code", str(i)), code))
     out.stages.append(scaled)
     out.stages.append(codes)
@@ -332,7 +343,9 @@ def _reasons(out: CompiledSql, flats: list[FlatSignal], k: int) -> exp.Expressio
         out.stages.append([(out.work("top", str(rank)), best)])
     threshold = round(REASON_FLOOR * SCALE) * step
     labels = [f.name for f in flats]
-    texts = _place_texts(out, list(range(min(k, n))), step, n, threshold, labels)
+    flagged = any(_missing_loses(f) for f in flats)
+    ranks = list(range(min(k, n)))
+    texts = _place_texts(out, ranks, step, n, threshold, labels, flagged, dialect)
     parts = [exp.Coalesce(this=texts[0], expressions=[b.text("")])]
     parts += [
         exp.Coalesce(this=b.concat([b.text("; "), t]), expressions=[b.text("")]) for t in texts[1:]
@@ -340,12 +353,26 @@ def _reasons(out: CompiledSql, flats: list[FlatSignal], k: int) -> exp.Expressio
     return b.concat(parts)
 
 
+def _missing_loses(f: FlatSignal) -> bool:
+    """Whether a missing value can cost points and so be a reason, `nps (missing)`:
+    under `redistribute` the signal drops out and under `reject` the row does, so its
+    code needs no flag (the flag bit stays 0, as it would in every shown place)."""
+    return f.missing not in ("redistribute", "reject")
+
+
 def _place_texts(
-    out: CompiledSql, ranks: list[int], step: int, n: int, threshold: int, labels: list[str]
+    out: CompiledSql,
+    ranks: list[int],
+    step: int,
+    n: int,
+    threshold: int,
+    labels: list[str],
+    flagged: bool,
+    dialect: str,
 ) -> list[exp.Expression]:
     """Each place's text (NULL when not shown, below the floor), decoded in stages from
     its code: millionths (q), then rank and flag (rest), then the label's number and
-    the tenths of points lost."""
+    the tenths of points lost. Without a `flagged` signal no place says `(missing)`."""
     top = {r: out.ref("top", str(r)) for r in ranks}
     out.stages.append(
         [(out.work("q", str(r)), b.floor(b.div(top[r], b.number(step)))) for r in ranks]
@@ -359,34 +386,24 @@ def _place_texts(
     out.stages.append(stage)
     stage = []
     for r in ranks:
-        rest, tenths = out.ref("rest", str(r)), out.ref("tenths", str(r))
+        rest = out.ref("rest", str(r))
         half = b.floor(b.div(rest, b.number(2)))
         flag = b.sub(rest.copy(), b.mul(half, b.number(2)))
-        index = b.sub(b.number(n - 1), half.copy())
-        whole = b.floor(b.div(tenths, b.number(10)))
-        stage += [
-            (out.work("index", str(r)), index),
-            (out.work("flag", str(r)), flag),
-            (out.work("whole", str(r)), whole),
-            (out.work("digit", str(r)), b.sub(tenths.copy(), b.mul(whole.copy(), b.number(10)))),
-        ]
+        stage.append((out.work("index", str(r)), b.sub(b.number(n - 1), half.copy())))
+        if flagged:
+            stage.append((out.work("flag", str(r)), flag))
     out.stages.append(stage)
     texts = []
     for r in ranks:
-        index, flag = out.ref("index", str(r)), out.ref("flag", str(r))
-        name = b.case(
-            [
-                (exp.EQ(this=index.copy(), expression=b.number(j)), b.text(lab))
-                for j, lab in enumerate(labels)
-            ]
-        )
-        missing = b.case(
-            [(exp.EQ(this=flag, expression=b.number(1)), b.text(" (missing)"))], b.text("")
-        )
-        said = b.concat([name, missing, b.text(" -"), b.whole_text(out.ref("whole", str(r))), b.text("."),
-                         b.whole_text(out.ref("digit", str(r)))])  # fmt: skip
+        index = out.ref("index", str(r))
+        said = [b.case([(exp.EQ(this=index.copy(), expression=b.number(j)), b.text(lab))
+                        for j, lab in enumerate(labels)])]  # fmt: skip
+        if flagged:
+            flag = exp.EQ(this=out.ref("flag", str(r)), expression=b.number(1))
+            said.append(b.case([(flag, b.text(" (missing)"))], b.text("")))
+        said += [b.text(" -"), b.tenths_text(out.ref("tenths", str(r)), dialect)]
         shown = exp.GTE(this=top[r].copy(), expression=b.integer(threshold))
-        texts.append(b.case([(shown, said)]))
+        texts.append(b.case([(shown, b.concat(said))]))
     assert TENTHS == 1001  # losses run 0.0 to 100.0
     return texts
 

@@ -54,7 +54,9 @@ def compile_scheme(
     (chs score on DuckDB adds the alerts as the Polars engine does, with the trends)."""
     carried = carried_columns(scheme, target.keep)
     kinds = {**read_kinds(scheme), **dict.fromkeys(target.dates, "date")}
-    ctx = Context({}, today_literal(target.as_of), lambda s, k: _located(scheme, s, k), kinds)
+    ctx = Context(
+        {}, today_literal(target.as_of), lambda s, k: _located(scheme, s, k), kinds, target.dialect
+    )
     parts = [
         (name, d, f"seg{i}_" if scheme.segments else "")
         for i, (name, d) in enumerate(scheme.definitions())
