@@ -185,3 +185,77 @@ def test_a_customer_twice_in_the_previous_snapshot_is_an_error(tmp_path):
         f"{previous}: customer 'b' is listed more than once; a snapshot has one row per customer"
     )
     assert not (tmp_path / "o.csv").exists()
+
+
+# -- the previous snapshot merged when both list their customers in id order ---------------
+
+
+def _customers(ids: list[int], shift: int) -> str:
+    """A CSV of customers c0000…, x = (i * 7 + shift) % 101: a different score each month."""
+    rows = "".join(f"c{i:04d},{i},{(i * 7 + shift) % 101}\n" for i in ids)
+    return "id,mrr,x\n" + rows
+
+
+def _passes(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Records, for each scoring pass of a run, whether it merged the previous snapshot."""
+    import chs.actions.score as action
+
+    seen: list[bool] = []
+    real = action._scored_rows
+
+    def recorded(run, sources, work, unchecked):  # type: ignore[no-untyped-def]
+        seen.append(sources.ordered)
+        return real(run, sources, work, unchecked)
+
+    monkeypatch.setattr(action, "_scored_rows", recorded)
+    return seen
+
+
+@pytest.mark.parametrize(
+    ("order", "passes"),
+    [
+        ("sorted", [True]),  # merged in one pass
+        ("reversed", [True, False]),  # the merge misses, seen in the pass: hashed in a second
+        ("shuffled", [True, False]),
+        ("empty id", [True, False]),  # an empty id is out of order too (it matches nothing)
+    ],
+)
+def test_the_previous_snapshot_is_joined_right_whatever_the_order(
+    tmp_path, monkeypatch, order, passes
+):
+    # 1,200 customers last month (c0000-c1199), 1,200 this month: c0000-c0049 left,
+    # c1200-c1249 arrived. Polars' merge of rows out of order misses nearly every match
+    # (checked: a CSV of 1,000 shuffled ids merged with them finds none), so each row's
+    # previous score tells whether it was joined right.
+    scheme = parse_scheme(SCHEME, tmp_path / "s.yaml")
+    last = tmp_path / "last.csv"
+    last.write_text(_customers(list(range(1200)), 0))
+    previous = tmp_path / "last.parquet"
+    score(last, scheme, ScoreOptions(output=previous))
+    ids = list(range(50, 1250))
+    if order == "reversed":
+        ids.reverse()
+    if order == "shuffled":
+        ids = sorted(ids, key=lambda i: (i * 7919) % 1201)
+    text = _customers(ids, 3)
+    if order == "empty id":
+        text = text.replace("c0600,", ",", 1)
+    data = tmp_path / "this.csv"
+    data.write_text(text)
+    out, rejects = tmp_path / "out.parquet", tmp_path / "rejects.csv"
+    seen = _passes(monkeypatch)
+    summary = score(data, scheme, ScoreOptions(previous=previous, output=out, rejects=rejects))
+    assert seen == passes
+    got = pl.read_parquet(out)
+    assert got["id"].to_list() == [f"c{i:04d}" for i in ids if order != "empty id" or i != 600]
+    number = got["id"].str.slice(1).cast(pl.Int64)
+    # score == x; last month's x = (i * 7) % 101, for those it had
+    expected = pl.when(number < 1200).then((number * 7) % 101).cast(pl.Float64)
+    same = (pl.col("previous_score") == expected).fill_null(expected.is_null())
+    assert got.select(same.all()).item()
+    assert got["previous_score"].null_count() == 50  # c1200-c1249
+    moves = summary["previous"]["movement"]
+    assert moves["new"] == 50
+    # c0050-c1199 found again (c0600 rejected, when its id is empty)
+    assert sum(moves[k] for k in ("up", "down", "same")) == 1150 - (order == "empty id")
+    assert summary["previous"]["lost"]["count"] == 50 + (order == "empty id")

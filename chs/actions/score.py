@@ -165,6 +165,9 @@ class _Run:
     # the types of the first rows, which the pass itself checks (none to find first);
     # a value past them of another type makes the run read the file again without
     guess: bool = True
+    # the lookup merged when it is in id order (the rows taken to be); a pass whose rows
+    # were not misses matches, and the run is done again with a hash join
+    merge: bool = True
 
 
 @dataclass(frozen=True)
@@ -181,6 +184,7 @@ class _Sources:
     warnings: list[str]
     feed: ScoringPlan  # the plan whose rows the DuckDB engine scores (every column)
     hidden: list[str] = field(default_factory=list)  # carried for the alerts file alone
+    ordered: bool = False  # the lookup is the previous snapshot's, in id order: merged
 
 
 @dataclass(frozen=True)
@@ -230,6 +234,14 @@ def _score_source(source: Path, scheme: Scheme, options: ScoreOptions) -> ScoreS
 
 def _score_typed(run: _Run) -> ScoreSummary:
     """`score` with the run's way of typing the CSV's columns."""
+    try:
+        return _score_joined(run)
+    except _Unordered:  # the rows were not in id order: join the previous one by hash
+        return _score_joined(dataclasses.replace(run, merge=False))
+
+
+def _score_joined(run: _Run) -> ScoreSummary:
+    """`score` with the run's way of joining the earlier snapshot."""
     try:
         return _score(run, None)
     except _Repeated as found:  # rare: run again, rejecting the repeated ids
@@ -285,7 +297,11 @@ def _score(run: _Run, duplicates: list[str] | None) -> ScoreSummary:
             dict.fromkeys(run.outputs, meta),
             sweep=_swept(run),
         ) as pending:
-            scored, rejected, checks = _checked_pass(run, sources, rows, pending.sinks, work)
+            scored, rejected, checks, in_order = _checked_pass(
+                run, sources, rows, pending.sinks, work
+            )
+            if not in_order:  # merged with the previous snapshot, but out of id order
+                raise _Unordered
             if duplicates is None:
                 repeated = _repeated_ids([scored, rejected], run.scheme.id)
                 if repeated:
@@ -339,8 +355,11 @@ def _open_sources(stack: contextlib.ExitStack, run: _Run, duplicates: list[str] 
         past = _past(stack, run.listing, run.as_of, previous, scheme)
         more, trend_dates = trend_lookups(run.as_of, past, scheme.trend_spans(), previous)
         lookups += more
-    lookup = _gathered(gather_lookups(lookups), _earlier(previous, past), previous)
-    return _Sources(data, plan, previous, past, lookup, trend_dates, warnings, feed, hidden)
+    lookup, ordered = _gathered(gather_lookups(lookups), _earlier(previous, past), previous)
+    ordered = ordered and run.merge and run.options.engine != "duckdb"
+    return _Sources(
+        data, plan, previous, past, lookup, trend_dates, warnings, feed, hidden, ordered
+    )
 
 
 def _plan(
@@ -407,7 +426,7 @@ def _scored_rows(run: _Run, sources: _Sources, work: WorkFolder, unchecked: bool
         if lookup is not None
         else None
     )
-    frame, rejected, every = plan.split(lookup, KEY, carry=carry)
+    frame, rejected, every = plan.split(lookup, KEY, carry=carry, ordered=sources.ordered)
     if run.options.engine == "duckdb":
         fed = sources.feed.split(lookup, KEY, carry=carry)[0] if sources.feed is not plan else frame
         on = score_on_duckdb_engine(fed, frame, plan, sources.data, run.scheme, run.as_of, work)
@@ -503,7 +522,7 @@ def _check_range(found: pl.DataFrame, columns: list[str]) -> None:
 
 def _checked_pass(
     run: _Run, sources: _Sources, rows: _Rows, sinks: list[pl.LazyFrame], work: WorkFolder
-) -> tuple[Path, Path, DataChecks]:
+) -> tuple[Path, Path, DataChecks, bool]:
     """The streaming pass, with the input checked unchanged before and after it: a file
     truncated or rewritten meanwhile makes Polars fail obscurely (or panic), or read
     fewer rows without a word. The engine's panics are internal errors. An OSError is a
@@ -551,11 +570,12 @@ def _changed(earlier: list[Snapshot]) -> DataError | None:
 
 def _streaming_pass(
     run: _Run, sources: _Sources, rows: _Rows, sinks: list[pl.LazyFrame], work: WorkFolder
-) -> tuple[Path, Path, DataChecks]:
+) -> tuple[Path, Path, DataChecks, bool]:
     """One streaming pass over the input writes every output to its temporary file,
     and, for the summary, the few columns it reads and the rejected rows (returned);
     the scores are checked to lie within 0-100 in the same pass, and the data checks
-    (empty columns, `other` taking many rows) are counted in it."""
+    (empty columns, `other` taking many rows) are counted in it. With a merged join,
+    it also tells whether the rows were in id order, none empty (returned last)."""
     scheme, data = run.scheme, sources.data
     keep = _summary_columns(rows, scheme, sources.plan, run.options.by)
     proxy = data.width_proxy(rows.every)
@@ -565,6 +585,8 @@ def _streaming_pass(
     columns = _score_columns(run, rows)
     schema = data.frame.collect_schema()
     checks = data_check_queries(sources.plan, rows.every, schema)
+    key = pl.col(KEY)
+    order = rows.every.select((key < key.shift(1)).sum() + key.null_count() == 0)
     done = collect(
         [
             *sinks,
@@ -573,6 +595,7 @@ def _streaming_pass(
             _range_query(rows, columns),
             *checks,
             *([proxy] if proxy is not None else []),
+            *([order] if sources.ordered else []),
         ],
         data,
         engine="streaming",
@@ -582,11 +605,12 @@ def _streaming_pass(
     work.finish()
     at = len(sinks) + 2
     _check_range(done[at], columns)
-    if proxy is not None and done[-1]["short"].item():
+    if proxy is not None and done[at + 1 + len(checks)]["short"].item():
         # the last column has empty values: count the lines (raises for a short one)
         collect([], data, engine="streaming")
     found = data_checks(sources.plan, done[at + 1 : at + 1 + len(checks)], schema, str(run.source))
-    return work.path / "summary.parquet", work.path / "rejects.parquet", found
+    in_order = bool(done[-1].item()) if sources.ordered else True
+    return work.path / "summary.parquet", work.path / "rejects.parquet", found, in_order
 
 
 def _summary_frames(
@@ -608,7 +632,9 @@ def _summary_frames(
     if previous is not None:
         before = previous_rows(sources.lookup) if sources.lookup is not None else previous.frame
         lowest = scheme.bands[-1].name
-        queries |= movement_queries(scored, before, scheme.id, value, lowest, options.top, reasons)
+        queries |= movement_queries(
+            scored, before, scheme.id, value, lowest, options.top, reasons, ordered=sources.ordered
+        )
     queries |= alert_queries(scored, scheme)
     queries |= matrix_queries(scored, [*scheme.extra_scores(), *run.extra], value)
     bands = [b.name for b in scheme.bands]
@@ -721,6 +747,11 @@ def _previous_part(
 _WORK_FILE: dict[str, Any] = {"compression": "lz4", "statistics": False}
 
 
+class _Unordered(Exception):
+    """The rows were merged with the previous snapshot as if in id order, and are not
+    (the merge then misses matches): the run is done again with a hash join."""
+
+
 class _Repeated(Exception):
     """The pass found repeated ids: the run is done again with them known."""
 
@@ -768,7 +799,7 @@ def _repeated_ids(paths: list[Path], id_column: str) -> list[str]:
 
 def _gathered(
     lookups: list[pl.LazyFrame], earlier: list[Snapshot], previous: Snapshot | None
-) -> pl.LazyFrame | None:
+) -> tuple[pl.LazyFrame | None, bool]:
     """The lookups as one table by customer (KEY). The first is the previous snapshot's
     when there is one: a customer listed twice there would list the customer twice in
     the output, so that is an error. They read the `earlier` snapshots only, which a
@@ -776,15 +807,17 @@ def _gathered(
 
     One lookup (one earlier snapshot read) stays lazy: the streaming pass joins it from
     the file, holding only the join's own table (10M customers: 1.5 GB at the peak, not
-    2.2 GB with a collected copy beside it). Several are collected and joined here."""
+    2.2 GB with a collected copy beside it); if it is the previous snapshot's, in id
+    order, it can be merged (returned second). Several are collected and joined here."""
     if not lookups:
-        return None
+        return None, False
     try:
         if len(lookups) == 1:
+            ordered = False
             if previous is not None:
                 keys = lookups[0].select(KEY).collect(engine="streaming")[KEY]
-                one_row_per_customer(previous, keys)
-            return lookups[0]
+                ordered = one_row_per_customer(previous, keys)
+            return lookups[0], ordered
         frames = pl.collect_all(lookups, engine="streaming")
     except (pl.exceptions.PolarsError, pl.exceptions.PanicException, OSError) as exc:
         raise _earlier_error(exc, earlier) from None
@@ -793,7 +826,7 @@ def _gathered(
     table = frames[0]
     for more in frames[1:]:
         table = table.join(more, on=KEY, how="full", coalesce=True)
-    return table.lazy()
+    return table.lazy(), False
 
 
 def _earlier_error(exc: BaseException, earlier: list[Snapshot]) -> DataError:

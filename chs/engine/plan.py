@@ -79,6 +79,7 @@ class ScoringPlan:
         key: str = KEY,
         *,
         carry: list[str] | None = None,
+        ordered: bool = False,
     ) -> tuple[pl.LazyFrame, pl.LazyFrame, pl.LazyFrame]:
         """(output rows followed by the `working` columns, rejected rows as written,
         every row), all from one cached evaluation of every row: collected together,
@@ -91,7 +92,13 @@ class ScoringPlan:
         split made Polars hold gigabytes. Its columns (or those of `carry`) follow the
         working columns; an input column of the same name (`previous_score`) gives way
         to the lookup's, which is joined under a working name so that the row's own
-        checks still read the input's."""
+        checks still read the input's.
+
+        `ordered`: the lookup is in key order, and the rows are taken to be: the join then
+        merges the two as they stream, holding no table (a hash join of 10 million
+        customers holds about 0.8 GB). Rows out of order only miss their match, keeping
+        their place: the caller checks the order in the same pass and, if the rows were
+        not in it, runs again unordered."""
         exprs = [*self.output, *[pl.col(c) for c in self.working]]
         rows = self.checked
         if lookup is not None:
@@ -99,12 +106,8 @@ class ScoringPlan:
             joined = {c: c if is_internal(c) else internal("lookup", c) for c in names}
             exprs = [e for e in exprs if e.meta.output_name() not in joined]
             exprs += [pl.col(joined[c]).alias(c) for c in (names if carry is None else carry)]
-            rows = rows.join(
-                lookup.rename({c: w for c, w in joined.items() if c != w}),
-                left_on=KEY,
-                right_on=key,
-                how="left",
-                maintain_order="left",
+            rows = _joined(
+                rows, lookup.rename({c: w for c, w in joined.items() if c != w}), key, ordered
             )
         names = [e.meta.output_name() for e in exprs]
         slot = [internal("out", str(i)) for i in range(len(exprs))]
@@ -130,6 +133,20 @@ class ScoringPlan:
     def rejects(self) -> pl.LazyFrame:
         """Rejected rows as written to --rejects: row, reason, then the input's columns."""
         return self.rejected
+
+
+def _joined(rows: pl.LazyFrame, lookup: pl.LazyFrame, key: str, ordered: bool) -> pl.LazyFrame:
+    """`rows` left-joined to `lookup` on KEY, in the rows' order; `ordered`: merged, the
+    sorted flag set on a copy of each key that only the join reads (a flag that lies
+    would mislead any other operation that trusts it)."""
+    if not ordered:
+        return rows.join(lookup, left_on=KEY, right_on=key, how="left", maintain_order="left")
+    merge = internal("merge")
+    # The row number, passed through unchanged, makes Polars hash-join once the
+    # input's schema has been asked for (Polars 2.1); computed anew, it merges.
+    rows = rows.with_columns(pl.col(KEY).set_sorted().alias(merge), pl.col(ROW_NUMBER) + 0)
+    lookup = lookup.with_columns(pl.col(key).set_sorted().alias(merge)).drop(key)
+    return rows.join(lookup, on=merge, how="left", maintain_order="left").drop(merge)
 
 
 Problem = tuple[pl.Expr, pl.Expr]
