@@ -947,18 +947,23 @@ class WriteFailed(OutputError):
         self.error = error
 
 
-def write_parquet(lf: pl.LazyFrame, path: Path, **options: Any) -> None:
+def write_parquet(
+    lf: pl.LazyFrame, path: Path, also: Sequence[pl.LazyFrame] = (), **options: Any
+) -> list[pl.DataFrame]:
     """Write `lf` to `path` now (streaming), through a recorded file: a failed write is
-    WriteFailed, whatever Polars raised."""
+    WriteFailed, whatever Polars raised. `also`: queries collected in the same pass (over
+    a cache of `lf`, they read its rows as they are written); returns their frames."""
     file = _Recorded.create(path)
+    sink = lf.sink_parquet(file, lazy=True, **options)  # type: ignore[call-overload]
     try:
-        pl.collect_all([lf.sink_parquet(file, lazy=True, **options)], engine="streaming")  # type: ignore[call-overload]
+        frames = pl.collect_all([sink, *also], engine="streaming")
     except Exception:
         if file.finish() is not None:
             raise WriteFailed(path, file.failure) from None  # type: ignore[arg-type]
         raise
     if file.finish() is not None:
         raise WriteFailed(path, file.failure)  # type: ignore[arg-type]
+    return frames[1:]
 
 
 # A file's time comes from a clock coarser than time.time() (a few ms behind), and a run

@@ -216,29 +216,39 @@ def per_customer(
     )
 
 
-def band_moves(rows: pl.LazyFrame, lowest: str | None, top: int) -> tuple[BandMove, BandMove]:
-    """`chs diff`'s NEWLY_AT_RISK and RECOVERED: customers who fell into the lowest band,
-    and those who climbed out of it."""
+def band_move_queries(rows: pl.LazyFrame, lowest: str | None, top: int) -> dict[str, pl.LazyFrame]:
+    """The queries of `chs diff`'s NEWLY_AT_RISK and RECOVERED (customers who fell into
+    the lowest band, those who climbed out of it), to collect with the others;
+    `band_moves` reads what they collect."""
     if lowest is None:
-        return _no_move(), _no_move()
+        return {}
     into = (pl.col("this_band") == lowest) & (pl.col("last_band") != lowest)
     out = (pl.col("last_band") == lowest) & (pl.col("this_band") != lowest)
-    newly = _band_move(rows.filter(into.fill_null(False)), top)
-    return newly, _band_move(rows.filter(out.fill_null(False)), top)
+    queries: dict[str, pl.LazyFrame] = {}
+    for name, moved in ((NEWLY_AT_RISK, into), (RECOVERED, out)):
+        picked = rows.filter(moved.fill_null(False))
+        queries[f"{name}_n"] = picked.select(
+            pl.len().alias("count"), pl.col("this_value").sum().alias("value")
+        )
+        queries[name] = picked.sort("this_value", descending=True, nulls_last=True).head(top)
+    return queries
+
+
+def band_moves(frames: dict[str, pl.DataFrame]) -> tuple[BandMove, BandMove]:
+    """NEWLY_AT_RISK and RECOVERED from what `band_move_queries` collected (none without
+    a lowest band)."""
+    if NEWLY_AT_RISK not in frames:
+        return _no_move(), _no_move()
+    return _band_move(frames, NEWLY_AT_RISK), _band_move(frames, RECOVERED)
 
 
 def _no_move() -> BandMove:
     return {"count": 0, "value": 0.0, "customers": []}
 
 
-def _band_move(picked: pl.LazyFrame, top: int) -> BandMove:
+def _band_move(frames: dict[str, pl.DataFrame], name: str) -> BandMove:
     """How many moved, their value, and the `top` of them by value."""
-    stats, head = pl.collect_all(
-        [
-            picked.select(pl.len().alias("count"), pl.col("this_value").sum().alias("value")),
-            picked.sort("this_value", descending=True, nulls_last=True).head(top),
-        ]
-    )
+    stats, head = frames[f"{name}_n"], frames[name]
     s = stats.row(0, named=True)
     return {
         "count": int(s["count"]),

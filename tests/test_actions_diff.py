@@ -149,6 +149,26 @@ def test_compare_summary(tiny_pair):
     }
 
 
+@pytest.mark.parametrize("order", ["sorted", "shuffled"])
+def test_compare_written_in_one_pass_is_the_summary_held_in_memory(tiny_pair, tmp_path, order):
+    # With a store, the joined rows are written and every aggregate computed in one pass
+    # over a cache of the join; without, the rows are held in memory and queried after.
+    scheme, last, this = tiny_pair
+    if order == "shuffled":  # hashed rather than merged
+        lines = this.read_text().splitlines()
+        this.write_text("\n".join([lines[0], *reversed(lines[1:])]) + "\n")
+    store = tmp_path / "rows.parquet"
+    with open_snapshot(last, scheme) as a, open_snapshot(this, scheme) as b:
+        held, rows = compare(a, b, top=2)
+        written, stored = compare(a, b, top=2, store=store)
+        kept = rows.collect()
+    assert written == held
+    assert written["rows"] == {"last": 5, "this": 5, "common": 4}
+    assert written["newly_at_risk"]["count"] == 1 and written["recovered"]["count"] == 1
+    assert stored.collect().sort("id").equals(kept.sort("id"))
+    assert pl.read_parquet(store)["id"].sort().to_list() == ["a", "b", "c", "d", "e", "f"]
+
+
 def test_biggest_drops_top_and_ties(tmp_path):
     scheme = make_scheme(tmp_path)
     # m, n, o all fall 10 points; the bigger value first on a tie; top=2 keeps two
