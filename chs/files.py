@@ -1188,6 +1188,11 @@ class PendingWrites:
         self.temps.append((tmp, path))
         return tmp
 
+    def temporary(self, path: Path) -> Path:
+        """The temporary file of output `path`, which the caller may read back once the
+        sinks are collected (before `commit`)."""
+        return next(tmp for tmp, target in self.temps if target == path)
+
     def reserve(self, path: Path) -> Path:
         """The temporary file for an output the caller writes itself (see
         `write_parquet`, whose failure is then named by this output)."""

@@ -6,9 +6,11 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+import yaml
 
 from chs.actions.score import ScoreOptions, score
 from chs.cli.errors import error_text
+from chs.columns import ID_HASH
 from chs.errors import DataError
 from chs.scheme import load_scheme, parse_scheme
 
@@ -259,3 +261,89 @@ def test_the_previous_snapshot_is_joined_right_whatever_the_order(
     # c0050-c1199 found again (c0600 rejected, when its id is empty)
     assert sum(moves[k] for k in ("up", "down", "same")) == 1150 - (order == "empty id")
     assert summary["previous"]["lost"]["count"] == 50 + (order == "empty id")
+
+
+# -- the summary read back from a Parquet output ------------------------------------------
+
+
+def _working_columns(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """Records the columns of each run's summary working file."""
+    from chs.files import WorkFolder
+
+    written: list[list[str]] = []
+    sink = WorkFolder.sink_parquet
+
+    def recorded(self, lf, name, **options):  # type: ignore[no-untyped-def]
+        if name == "summary.parquet":
+            written.append(lf.collect_schema().names())
+        return sink(self, lf, name, **options)
+
+    monkeypatch.setattr(WorkFolder, "sink_parquet", recorded)
+    return written
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv", ".ndjson", None])
+def test_the_summary_read_back_from_the_output_is_the_working_files(tmp_path, monkeypatch, suffix):
+    # A Parquet output holds every column the summary reads: the pass then writes only
+    # the id hashes to its working file, and the summary reads the output back. The
+    # summary is the same whatever the output (the CSV, NDJSON and no-output runs read
+    # the working file of the summary's columns). The alerts' flags are not written:
+    # saas.yaml without its alerts.
+    root = Path(__file__).resolve().parent.parent
+    text = yaml.safe_load((root / "schemes" / "saas.yaml").read_text())
+    del text["alerts"]
+    scheme = parse_scheme(yaml.safe_dump(text), tmp_path / "saas.yaml")
+    months = root / "sample_data" / "months"
+    previous = tmp_path / "previous.parquet"
+    score(months / "customers_2026-10.csv", scheme, ScoreOptions(output=previous))
+    written = _working_columns(monkeypatch)
+    output = tmp_path / f"out{suffix}" if suffix else None
+    options = ScoreOptions(output=output, previous=previous, by=[["segment"]], top=5)
+    summary = score(months / "customers_2026-11.csv", scheme, options)
+    monkeypatch.undo()
+    reference = score(
+        months / "customers_2026-11.csv",
+        scheme,
+        ScoreOptions(output=tmp_path / "ref.csv", previous=previous, by=[["segment"]], top=5),
+    )
+    assert {**summary, "output": None} == {**reference, "output": None}
+    assert summary["at_risk"] and summary["at_risk"][0]["reasons"]
+    assert summary["previous"]["movement"] == reference["previous"]["movement"]
+    if suffix == ".parquet":
+        assert written == [[ID_HASH]]
+    else:
+        assert len(written) == 1 and "score" in written[0] and "band" in written[0]
+
+
+def test_alerts_are_counted_in_the_pass(tmp_path, monkeypatch):
+    # The flags the alerts count are not output columns: the pass counts them, so a
+    # scheme with alerts reads the rest of its summary from the output all the same.
+    root = Path(__file__).resolve().parent.parent
+    scheme = load_scheme(root / "schemes" / "saas.yaml")
+    data = root / "sample_data" / "customers.csv"
+    written = _working_columns(monkeypatch)
+    summary = score(data, scheme, ScoreOptions(output=tmp_path / "out.parquet"))
+    assert written == [[ID_HASH]]
+    flagged = pl.read_parquet(tmp_path / "out.parquet")["alerts"].str.split("; ").explode()
+    counts = flagged.drop_nulls().value_counts()
+    expected = dict(zip(counts["alerts"], counts["count"], strict=True))
+    assert expected  # the sample fires alerts
+    assert {a["alert"]: a["customers"] for a in summary["alerts"] if a["customers"]} == expected
+
+
+def test_repeated_ids_are_found_from_a_parquet_output(tmp_path):
+    # The repeated-id check reads the hashes of the pass and, for the exact ids, the
+    # output's id column, keyed as the pass keys it (` a` is `a`).
+    data = tmp_path / "in.csv"
+    data.write_text("id,mrr,x\na,100,80\nb,300,20\n a,600,40\nc,5,10\n")
+    rejects, out = tmp_path / "rejects.csv", tmp_path / "out.parquet"
+    summary = score(
+        data, parse_scheme(SCHEME, tmp_path / "s.yaml"), ScoreOptions(output=out, rejects=rejects)
+    )
+    assert summary["rows"] == {"read": 4, "scored": 2, "rejected": 2}
+    assert pl.read_parquet(out)["id"].to_list() == ["b", "c"]
+    assert pl.read_csv(rejects).select("row", "reason").rows() == [
+        (1, "duplicate id 'a'"),
+        (3, "duplicate id 'a'"),
+    ]
+    assert [r["id"] for r in summary["at_risk"]] == ["c", "b"]

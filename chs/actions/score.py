@@ -33,6 +33,7 @@ from chs.files import (
     WorkFolder,
     check_outputs,
     open_input,
+    output_format,
     stdin_copy,
 )
 from chs.history import (
@@ -297,19 +298,26 @@ def _score(run: _Run, duplicates: list[str] | None) -> ScoreSummary:
             dict.fromkeys(run.outputs, meta),
             sweep=_swept(run),
         ) as pending:
-            scored, rejected, checks, in_order = _checked_pass(
-                run, sources, rows, pending.sinks, work
+            passed = _checked_pass(
+                run,
+                sources,
+                rows,
+                pending.sinks,
+                work,
+                _summary_output(run, sources, rows, pending),
             )
-            if not in_order:  # merged with the previous snapshot, but out of id order
+            if not passed.in_order:  # merged with the previous snapshot, out of id order
                 raise _Unordered
             if duplicates is None:
-                repeated = _repeated_ids([scored, rejected], run.scheme.id)
+                repeated = _repeated_ids(
+                    [passed.hashes, passed.rejected], [passed.keyed, passed.rejected], run.scheme.id
+                )
                 if repeated:
                     raise _Repeated(repeated)
-            sources.warnings.extend(checks.warnings)
+            sources.warnings.extend(passed.checks.warnings)
             # an empty value column has no totals to show (they would all read 0.00)
-            value = None if checks.value_empty else sources.plan.value_column
-            frames = _summary_frames(run, sources, scored, rejected, value, rows.reasons)
+            value = None if passed.checks.value_empty else sources.plan.value_column
+            frames = _summary_frames(run, sources, passed, value)
             summary = build_summary(run.scheme, run.scheme.id, value, frames)
             moves = build_movement(frames) if sources.previous is not None else None
             _check_counts(run, sources, summary, frames, moves)
@@ -430,7 +438,8 @@ def _scored_rows(run: _Run, sources: _Sources, work: WorkFolder, unchecked: bool
     if run.options.engine == "duckdb":
         fed = sources.feed.split(lookup, KEY, carry=carry)[0] if sources.feed is not plan else frame
         on = score_on_duckdb_engine(fed, frame, plan, sources.data, run.scheme, run.as_of, work)
-        repeated = _repeated_ids([on.rows], run.scheme.id) if on.short else []
+        found = [pl.scan_parquet(on.rows)]
+        repeated = _repeated_ids(found, found, run.scheme.id) if on.short else []
         if on.short and not (repeated and unchecked):
             raise RuntimeError("DuckDB left out rows chs accepted, and no id repeats among them")
         if repeated:
@@ -521,8 +530,13 @@ def _check_range(found: pl.DataFrame, columns: list[str]) -> None:
 
 
 def _checked_pass(
-    run: _Run, sources: _Sources, rows: _Rows, sinks: list[pl.LazyFrame], work: WorkFolder
-) -> tuple[Path, Path, DataChecks, bool]:
+    run: _Run,
+    sources: _Sources,
+    rows: _Rows,
+    sinks: list[pl.LazyFrame],
+    work: WorkFolder,
+    output: Path | None,
+) -> _Passed:
     """The streaming pass, with the input checked unchanged before and after it: a file
     truncated or rewritten meanwhile makes Polars fail obscurely (or panic), or read
     fewer rows without a word. The engine's panics are internal errors. An OSError is a
@@ -531,7 +545,7 @@ def _checked_pass(
     data = sources.data
     data.check_unchanged()
     try:
-        done = _streaming_pass(run, sources, rows, sinks, work)
+        done = _streaming_pass(run, sources, rows, sinks, work, output)
     except (Exception, pl.exceptions.PanicException) as exc:
         data.check_unchanged()
         _check_earlier_unchanged(sources)
@@ -569,63 +583,138 @@ def _changed(earlier: list[Snapshot]) -> DataError | None:
 
 
 def _streaming_pass(
-    run: _Run, sources: _Sources, rows: _Rows, sinks: list[pl.LazyFrame], work: WorkFolder
-) -> tuple[Path, Path, DataChecks, bool]:
+    run: _Run,
+    sources: _Sources,
+    rows: _Rows,
+    sinks: list[pl.LazyFrame],
+    work: WorkFolder,
+    output: Path | None,
+) -> _Passed:
     """One streaming pass over the input writes every output to its temporary file,
-    and, for the summary, the few columns it reads and the rejected rows (returned);
-    the scores are checked to lie within 0-100 in the same pass, and the data checks
-    (empty columns, `other` taking many rows) are counted in it. With a merged join,
-    it also tells whether the rows were in id order, none empty (returned last)."""
+    and, for the summary, the rejected rows and the few columns it reads (unless it
+    reads them from `output`, the temporary file of a Parquet output that has them);
+    the scores are checked to lie within 0-100 in the same pass, the alerts and the
+    data checks (empty columns, `other` taking many rows) are counted in it. With a
+    merged join, it also tells whether the rows were in id order, none empty."""
     scheme, data = run.scheme, sources.data
     keep = _summary_columns(rows, scheme, sources.plan, run.options.by)
+    # the summary's columns, or only the id hashes when it reads the output
+    summary = rows.scored.select(*(keep if output is None else []), ID_HASH)
     proxy = data.width_proxy(rows.every)
     rejected = rows.rejected.select(
         ROW, REASON, scheme.id, id_hash(id_key(scheme.id)).alias(ID_HASH)
     )
     columns = _score_columns(run, rows)
     schema = data.frame.collect_schema()
-    checks = data_check_queries(sources.plan, rows.every, schema)
     key = pl.col(KEY)
-    order = rows.every.select((key < key.shift(1)).sum() + key.null_count() == 0)
-    done = collect(
-        [
-            *sinks,
-            work.sink_parquet(rows.scored.select(*keep, ID_HASH), "summary.parquet", **_WORK_FILE),
-            work.sink_parquet(rejected, "rejects.parquet", **_WORK_FILE),
-            _range_query(rows, columns),
-            *checks,
-            *([proxy] if proxy is not None else []),
-            *([order] if sources.ordered else []),
-        ],
+    alerts = alert_queries(rows.scored, scheme)
+    done = _collect_parts(
+        {
+            "sinks": sinks,
+            "work": [
+                work.sink_parquet(rejected, "rejects.parquet", **_WORK_FILE),
+                work.sink_parquet(summary, "summary.parquet", **_WORK_FILE),
+            ],
+            "range": [_range_query(rows, columns)],
+            "alerts": list(alerts.values()),
+            "checks": data_check_queries(sources.plan, rows.every, schema),
+            "proxy": [proxy] if proxy is not None else [],
+            "order": [rows.every.select((key < key.shift(1)).sum() + key.null_count() == 0)]
+            if sources.ordered
+            else [],
+        },
+        run,
         data,
-        engine="streaming",
-        widths=False,  # the proxy tells whether the lines must be counted
-        scheme=run.scheme,
     )
     work.finish()
-    at = len(sinks) + 2
-    _check_range(done[at], columns)
-    if proxy is not None and done[at + 1 + len(checks)]["short"].item():
+    _check_range(done["range"][0], columns)
+    if done["proxy"] and done["proxy"][0]["short"].item():
         # the last column has empty values: count the lines (raises for a short one)
         collect([], data, engine="streaming")
-    found = data_checks(sources.plan, done[at + 1 : at + 1 + len(checks)], schema, str(run.source))
-    in_order = bool(done[-1].item()) if sources.ordered else True
-    return work.path / "summary.parquet", work.path / "rejects.parquet", found, in_order
+    found = data_checks(sources.plan, done["checks"], schema, str(run.source))
+    in_order = bool(done["order"][0].item()) if done["order"] else True
+    counted = dict(zip(alerts, done["alerts"], strict=True))
+    return _passed(run, rows, work, output, keep, found, in_order, counted)
+
+
+def _collect_parts(
+    parts: dict[str, list[pl.LazyFrame]], run: _Run, data: Input
+) -> dict[str, list[pl.DataFrame]]:
+    """The queries of the pass collected together, returned by the part they belong to."""
+    flat = [q for queries in parts.values() for q in queries]
+    # widths=False: the proxy tells whether the lines must be counted
+    done = iter(collect(flat, data, engine="streaming", widths=False, scheme=run.scheme))
+    return {name: [next(done) for _ in queries] for name, queries in parts.items()}
+
+
+def _passed(
+    run: _Run,
+    rows: _Rows,
+    work: WorkFolder,
+    output: Path | None,
+    keep: list[str],
+    checks: DataChecks,
+    in_order: bool,
+    alerts: dict[str, pl.DataFrame],
+) -> _Passed:
+    """What the pass leaves for the summary: its working files, or the output read back."""
+    rejects = pl.scan_parquet(work.path / "rejects.parquet")
+    hashes = pl.scan_parquet(work.path / "summary.parquet")
+    if output is None:
+        return _Passed(hashes, rejects, checks, in_order, rows.reasons, hashes, hashes, alerts)
+    written = pl.scan_parquet(output)
+    have = written.collect_schema().names()
+    scored = written.select(*dict.fromkeys([*[c for c in keep if c in have], "reasons"]))
+    id_column = run.scheme.id
+    keyed = written.select(id_column, id_hash(id_key(id_column)).alias(ID_HASH))
+    return _Passed(scored, rejects, checks, in_order, pl.col("reasons"), hashes, keyed, alerts)
+
+
+@dataclass(frozen=True)
+class _Passed:
+    """What the summary reads after the pass: the scored rows' columns it needs, the
+    rejected rows (with ID_HASH), the data checks, whether the rows were in id order,
+    the reasons text over `scored`; the scored rows' ID_HASH alone (`hashes`), then
+    with their id (`keyed`), for the repeated-id check; and the alerts' counts."""
+
+    scored: pl.LazyFrame
+    rejected: pl.LazyFrame
+    checks: DataChecks
+    in_order: bool
+    reasons: pl.Expr
+    hashes: pl.LazyFrame
+    keyed: pl.LazyFrame
+    alerts: dict[str, pl.DataFrame]  # the customers each alert flags, counted in the pass
+
+
+def _summary_output(
+    run: _Run, sources: _Sources, rows: _Rows, pending: PendingWrites
+) -> Path | None:
+    """The temporary file of a Parquet output (the scored rows, or the history's
+    snapshot) that holds every column the summary reads: the summary then reads it
+    back rather than a working file of its own written in the pass (about 1 s of a
+    10M run). The reasons are read as their text (the alerts' flags, not written, are
+    counted in the pass). A summary column that the output lacks (a `--by` column
+    carried for the alerts file alone) makes the run write its working file."""
+    keep = _summary_columns(rows, run.scheme, sources.plan, run.options.by)
+    needed = set(keep) - set(rows.reasons.meta.root_names())
+    have = set(rows.written.collect_schema().names())
+    if not needed <= have or "reasons" not in have:
+        return None
+    for path in (run.options.output, run.target):
+        if path is not None and output_format(path) == "parquet":
+            return pending.temporary(path)
+    return None
 
 
 def _summary_frames(
-    run: _Run,
-    sources: _Sources,
-    scored_path: Path,
-    rejects_path: Path,
-    value: str | None,
-    reasons: pl.Expr,
+    run: _Run, sources: _Sources, passed: _Passed, value: str | None
 ) -> dict[str, pl.DataFrame]:
-    """The summary's aggregates over the pass's working files, collected together;
+    """The summary's aggregates over what the pass wrote, collected together;
     `value`: the value column, None when there is none or it is empty."""
     scheme, previous = run.scheme, sources.previous
     options = run.options
-    scored, rejected = pl.scan_parquet(scored_path), pl.scan_parquet(rejects_path)
+    scored, rejected, reasons = passed.scored, passed.rejected, passed.reasons
     queries = summary_queries(
         scored, rejected, scheme.id, value, options.top, reasons, scheme.at_risk_bands()
     )
@@ -635,7 +724,6 @@ def _summary_frames(
         queries |= movement_queries(
             scored, before, scheme.id, value, lowest, options.top, reasons, ordered=sources.ordered
         )
-    queries |= alert_queries(scored, scheme)
     queries |= matrix_queries(scored, [*scheme.extra_scores(), *run.extra], value)
     bands = [b.name for b in scheme.bands]
     if options.by:
@@ -643,7 +731,7 @@ def _summary_frames(
     if scheme.parent is not None:
         queries["parents"] = parent_query(scored, scheme.parent, bands, value)
     collected = pl.collect_all(list(queries.values()), engine="streaming")
-    return dict(zip(queries, collected, strict=True))
+    return dict(zip(queries, collected, strict=True)) | passed.alerts
 
 
 def _respelled(run: _Run, sources: _Sources, frames: dict[str, pl.DataFrame]) -> list[str]:
@@ -765,11 +853,14 @@ class _Repeated(Exception):
 _HASHES_AT_ONCE = 16_000_000
 
 
-def _repeated_ids(paths: list[Path], id_column: str) -> list[str]:
-    """The repeated ids among the rows a pass wrote (scored and rejected): their 64-bit
-    hashes, sorted, show the repeats (8 bytes a row, no hash table); the exact ids are
-    then found among the few rows whose hash repeats. Empty ids have no hash."""
-    hashes = pl.concat([pl.scan_parquet(p).select(ID_HASH) for p in paths])
+def _repeated_ids(
+    hashed: list[pl.LazyFrame], keyed: list[pl.LazyFrame], id_column: str
+) -> list[str]:
+    """The repeated ids among the rows a pass wrote (scored and rejected; `hashed` with
+    their ID_HASH, `keyed` the same rows with their id too): the 64-bit hashes, sorted,
+    show the repeats (8 bytes a row, no hash table); the exact ids are then found among
+    the few rows whose hash repeats. Empty ids have no hash."""
+    hashes = pl.concat([lf.select(ID_HASH) for lf in hashed])
     rows = int(hashes.select(pl.len()).collect().item())
     parts = max(1, -(-rows // _HASHES_AT_ONCE))
     found: list[pl.Series] = []
@@ -785,9 +876,7 @@ def _repeated_ids(paths: list[Path], id_column: str) -> list[str]:
     if repeated.len() == 0:
         return []
     exact = (
-        pl.concat(
-            [pl.scan_parquet(p).select(id_key(id_column).alias("id"), ID_HASH) for p in paths]
-        )
+        pl.concat([lf.select(id_key(id_column).alias("id"), ID_HASH) for lf in keyed])
         .filter(pl.col(ID_HASH).is_in(repeated.implode()))
         .group_by("id")
         .agg(pl.len().alias("n"))
@@ -858,8 +947,7 @@ def _summary_columns(
         "previous_band",
         "movement",
     ]
-    flags = set(flag_columns(scheme))
-    wanted += [c for c in have if c.endswith("_band") or c in flags]
+    wanted += [c for c in have if c.endswith("_band")]
     return [c for c in dict.fromkeys(wanted) if c is not None and c in have and c != ALERTS_COLUMN]
 
 
