@@ -279,3 +279,21 @@ def test_diff_files_warns_of_rows_that_cannot_be_scored(tmp_path):
     assert result["rows"] == {"last": 1, "this": 2, "common": 1}
     assert result["movement"]["arrived"] == 1
     assert result["warnings"] == [f"{last}: 1 rows cannot be scored; they count as absent"]
+
+
+def test_points_edited_outside_0_100_have_their_drivers_formatted(tmp_path):
+    # A scored file edited by hand (a point of 120): its drivers cannot be
+    # gathered from the texts of 0-100, and are formatted row by row, as written.
+    scheme = make_scheme(tmp_path)
+    last, this = tmp_path / "last.parquet", tmp_path / "this.parquet"
+    score(write(tmp_path / "l.csv", TINY_LAST), scheme, ScoreOptions(output=last))
+    score(write(tmp_path / "t.csv", TINY_LAST), scheme, ScoreOptions(output=this))
+    edited = pl.read_parquet(last).with_columns(
+        pl.when(pl.col("id") == "a").then(120.0).otherwise(pl.col("points_x")).alias("points_x")
+    )
+    edited.write_parquet(last)
+    out = tmp_path / "diff.parquet"
+    diff(last, this, scheme=scheme, output=out)
+    drivers = dict(pl.read_parquet(out).select("id", "drivers").iter_rows())
+    assert drivers["a"] == "x 120 -> 80"
+    assert drivers["b"] == ""

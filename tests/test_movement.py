@@ -5,10 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from support import TINY_LAST, TINY_SCHEME, TINY_THIS, write
 
 from chs.columns import KEY
-from chs.movement import loose_id, per_customer, respelled_query, respelled_warning
+from chs.movement import loose_id, per_customer, points_bounded, respelled_query, respelled_warning
 from chs.scheme import Scheme, load_scheme
 from chs.snapshot import one_row_per_customer, open_snapshot
 
@@ -94,7 +97,10 @@ def test_delta_is_rounded_to_one_decimal(tmp_path):
     assert got == [("g", 0.2, "up"), ("h", 0.0, "same")]
 
 
-def test_drivers_rank_the_biggest_falls_and_only_falls(tmp_path):
+@pytest.mark.parametrize("bounded", [False, True], ids=["formatted", "gathered"])
+def test_drivers_rank_the_biggest_falls_and_only_falls(tmp_path, bounded):
+    # Points within 0-100 have their texts gathered from texts made once; the text is
+    # the one formatted row by row.
     scheme = make_scheme(tmp_path, TWO)
     last = write(
         tmp_path / "last.csv",
@@ -105,7 +111,13 @@ def test_drivers_rank_the_biggest_falls_and_only_falls(tmp_path):
         "id,mrr,x,y\np,1,50,40\nq,1,40,50\nr,1,70,50\ns,1,70,24.5\n",
     )
     with open_snapshot(last, scheme) as a, open_snapshot(this, scheme) as b:
-        got = per_customer(a, b).collect().sort("id").select("id", "delta", "drivers").rows()
+        got = (
+            per_customer(a, b, bounded=bounded)
+            .collect()
+            .sort("id")
+            .select("id", "delta", "drivers")
+            .rows()
+        )
     assert got == [
         # score (80+90)/2 = 85 -> (50+40)/2 = 45; y fell 50, x fell 30: y first
         ("p", -40.0, "y 90 -> 40; x 80 -> 50"),
@@ -155,3 +167,54 @@ def test_respelled_query_pairs_each_new_id_once_with_the_first_lost_spelling():
     none = respelled_query(new.head(0), gone).collect()
     assert none.rows() == [(0, [])]
     assert respelled_warning(none, "this.csv", "last.csv", "lost and new") is None
+
+
+_POINTS = st.one_of(
+    st.none(),
+    st.integers(0, 10_000).map(lambda h: h / 100),  # 0.00-100.00, as points are written
+    st.floats(0, 100, allow_nan=False),
+)
+
+
+def _points_snapshot(
+    path: Path, score: float, x: list[float | None], y: list[float | None]
+) -> Path:
+    """A scored snapshot of customers c000… with their points of signals x and y."""
+    ids = [f"c{i:03d}" for i in range(len(x))]
+    pl.DataFrame(
+        {
+            "id": ids,
+            "score": [score] * len(x),
+            "band": ["high"] * len(x),
+            "points_x": x,
+            "points_y": y,
+        },
+        schema_overrides={"points_x": pl.Float64, "points_y": pl.Float64},
+    ).write_parquet(path)
+    return path
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(_POINTS, _POINTS, _POINTS, _POINTS), min_size=1, max_size=30))
+def test_gathered_drivers_are_the_formatted_ones(tmp_path_factory, points):
+    # Any points within 0-100 (hundredths, or any float): the same rounding to one
+    # decimal, the same text (`100`, `99.9`, `0.5`, `0`), the same places.
+    tmp = tmp_path_factory.mktemp("drivers")
+    lx, ly, tx, ty = (list(column) for column in zip(*points, strict=True))
+    last = _points_snapshot(tmp / "last.parquet", 50.0, lx, ly)
+    this = _points_snapshot(tmp / "this.parquet", 40.0, tx, ty)
+    with (
+        open_snapshot(last, None, id_column="id") as a,
+        open_snapshot(this, None, id_column="id") as b,
+    ):
+        for s in (a, b):
+            assert s.frame.select(points_bounded(["x", "y"])).collect().to_series().all()
+        gathered = per_customer(a, b, bounded=True).collect().sort("id")
+        formatted = per_customer(a, b).collect().sort("id")
+    assert gathered["drivers"].to_list() == formatted["drivers"].to_list()
+
+
+def test_points_outside_0_100_are_not_bounded(tmp_path):
+    frame = pl.LazyFrame({"points_x": [0.0, 100.0, None, 120.0, -0.5, float("nan")]})
+    got = frame.select(points_bounded(["x"])).collect().to_series().to_list()
+    assert got == [True, True, True, False, False, False]

@@ -37,6 +37,7 @@ from chs.movement import (
     band_move_queries,
     band_moves,
     per_customer,
+    points_bounded,
     respelled_query,
     respelled_warning,
 )
@@ -201,9 +202,12 @@ def _joined(
     that read each row as it streams (reading the written file back for them took 4 s
     of 17 at 10 million customers); the biggest drops are then found in the file, and
     the drift read from the snapshots. Without a store, the rows are held in memory."""
-    # one pass over each file's ids: no customer twice, and whether they are in order
-    ordered = all([one_row_per_customer(last), one_row_per_customer(this)])
-    joined = per_customer(last, this, extra, ordered=ordered)
+    # one pass over each file: its ids (no customer twice, and whether they are in
+    # order), and whether its points lie within 0-100
+    read = _collect({"last": _keys(last, common), "this": _keys(this, common)}, last, this)
+    ordered = all([one_row_per_customer(s, read[side][KEY]) for side, s in _sides(last, this)])
+    bounded = all(bool(read[side][_BOUNDED].all()) for side in read)
+    joined = per_customer(last, this, extra, ordered=ordered, bounded=bounded)
     if store is None:
         rows = joined.collect().lazy()
         queries = _pass_queries(rows, top, lowest) | _later_queries(last, this, rows, common, top)
@@ -217,6 +221,18 @@ def _joined(
     rows = pl.scan_parquet(store)
     later = _collect(_later_queries(last, this, rows, common, top), last, this)
     return rows, dict(zip(queries, frames, strict=True)) | later
+
+
+_BOUNDED = "bounded"
+
+
+def _keys(snapshot: Snapshot, common: list[str]) -> pl.LazyFrame:
+    """A snapshot's KEY, and per row whether its points lie within 0-100 (one read)."""
+    return snapshot.frame.select(KEY, points_bounded(common).alias(_BOUNDED))
+
+
+def _sides(last: Snapshot, this: Snapshot) -> list[tuple[str, Snapshot]]:
+    return [("last", last), ("this", this)]
 
 
 def _band_queries(last: Snapshot, this: Snapshot) -> dict[str, pl.LazyFrame]:
