@@ -730,7 +730,11 @@ def _summary_frames(
         queries |= rollup_queries(scored, options.by, bands, value, delta=previous is not None)
     if scheme.parent is not None:
         queries["parents"] = parent_query(scored, scheme.parent, bands, value)
-    collected = pl.collect_all(list(queries.values()), engine="streaming")
+    collected = pl.collect_all(
+        list(queries.values()),
+        engine="streaming",
+        optimizations=pl.QueryOptFlags(comm_subplan_elim=False),
+    )
     return dict(zip(queries, collected, strict=True)) | passed.alerts
 
 
