@@ -205,7 +205,12 @@ def _joined(
     # one pass over each file: its ids (no customer twice, and whether they are in
     # order), and whether its points lie within 0-100
     read = _collect({"last": _keys(last, common), "this": _keys(this, common)}, last, this)
-    ordered = all([one_row_per_customer(s, read[side][KEY]) for side, s in _sides(last, this)])
+    ordered = all(
+        [
+            one_row_per_customer(last, read["last"][KEY]),
+            one_row_per_customer(this, read["this"][KEY]),
+        ]
+    )
     bounded = all(bool(read[side][_BOUNDED].all()) for side in read)
     joined = per_customer(last, this, extra, ordered=ordered, bounded=bounded)
     if store is None:
@@ -229,10 +234,6 @@ _BOUNDED = "bounded"
 def _keys(snapshot: Snapshot, common: list[str]) -> pl.LazyFrame:
     """A snapshot's KEY, and per row whether its points lie within 0-100 (one read)."""
     return snapshot.frame.select(KEY, points_bounded(common).alias(_BOUNDED))
-
-
-def _sides(last: Snapshot, this: Snapshot) -> list[tuple[str, Snapshot]]:
-    return [("last", last), ("this", this)]
 
 
 def _band_queries(last: Snapshot, this: Snapshot) -> dict[str, pl.LazyFrame]:
