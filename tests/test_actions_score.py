@@ -260,7 +260,14 @@ def test_the_previous_snapshot_is_joined_right_whatever_the_order(
     assert moves["new"] == 50
     # c0050-c1199 found again (c0600 rejected, when its id is empty)
     assert sum(moves[k] for k in ("up", "down", "same")) == 1150 - (order == "empty id")
-    assert summary["previous"]["lost"]["count"] == 50 + (order == "empty id")
+    lost = summary["previous"]["lost"]
+    assert lost["count"] == 50 + (order == "empty id")
+    # who left: their value is their mrr, the number in their id; the list holds the
+    # most valuable first
+    gone = sorted([*range(50), *([600] if order == "empty id" else [])], reverse=True)
+    assert lost["value"] == sum(gone)
+    shown = [c["id"] for c in lost["customers"]]
+    assert shown == [f"c{i:04d}" for i in gone[: len(shown)]] and len(shown) == 10
 
 
 # -- the summary read back from a Parquet output ------------------------------------------

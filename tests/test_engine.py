@@ -11,7 +11,7 @@ import pytest
 
 from chs.columns import ID_HASH, KEY, OK, REASON, ROW, group_work, internal, points_column
 from chs.engine import ScoringPlan, build_plan, score_frame
-from chs.engine.definition import compile_definition
+from chs.engine.definition import compile_definition, mapped
 from chs.engine.parsing import ColumnReader
 from chs.engine.reasons import top_keys
 from chs.errors import DataError, SchemeError
@@ -910,3 +910,15 @@ def test_value_or_null():
     assert got.rows() == [(3.0, None), (4.0, None)]
     typed = frame.select(value_or_null("mrr", pl.Int32), value_or_null(None, pl.String).alias("s"))
     assert typed.schema == pl.Schema({"mrr": pl.Int32, "s": pl.String})
+
+
+@pytest.mark.parametrize("n", [3, 16, 17, 40])
+def test_a_map_finds_its_categories_by_comparison_or_lookup_alike(n: int) -> None:
+    # up to 16 categories are compared one by one, more are looked up (is_in): a value
+    # is mapped exactly when it is one of them, and an empty one is neither
+    categories = "".join(f"c{i}: {i}, " for i in range(n))
+    scheme = parse_scheme(one_signal(f"map: {{{categories}}}\nother: 0"))
+    signal = scheme.signals["x"]
+    values = ["c0", f"c{n - 1}", f"c{n}", "C0", "", None]
+    found = pl.select(mapped(signal, pl.lit(pl.Series(values, dtype=pl.String)))).to_series()
+    assert found.to_list() == [True, True, False, False, False, None]

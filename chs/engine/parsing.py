@@ -93,6 +93,8 @@ def _present(column: pl.Expr, kind: ColumnKind, declared: ColumnType | None) -> 
     """The trimmed text, null where it means missing."""
     text = column.str.strip_chars()
     markers = [*(declared.na if declared else []), *(_NAN if kind in ("number", "integer") else [])]
+    if not markers:  # only an empty cell is missing: one trim, no lowering (0.3 s at 10M)
+        return pl.when(text != "").then(text)
     missing = (text == "") | text.str.to_lowercase().is_in([m.lower() for m in markers])
     return pl.when(~missing).then(text)
 
