@@ -92,8 +92,9 @@ def top_keys(
 def ranked_places(
     lf: pl.LazyFrame, codes: list[pl.Expr], k: int, work: str, coding: Coding
 ) -> tuple[pl.LazyFrame, list[Place]]:
-    """The k largest codes, each the largest below the one before (codes are distinct),
-    materialised as `<work>0`… so that the next place reads a plain column."""
+    """The k largest codes (distinct and never negative, as `Coding.code` makes them;
+    k at most their number), each the largest below the one before, materialised as
+    `<work>0`… so that the next place reads a plain column."""
     places = []
     for rank in range(k):
         column = f"{work}{rank}"
