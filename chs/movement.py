@@ -341,7 +341,6 @@ def movement_queries(
     lost = _lost(previous, frame.select(trimmed_id(id_column).alias(KEY)), ordered)
     return {
         "movement": frame.group_by("movement").agg(pl.len().alias("customers")),
-        "previous_rows": previous.select(pl.len().alias("rows")),
         "drops": frame.filter(pl.col("delta") < 0)
         .sort(["delta", by_value], descending=[False, True], nulls_last=True)
         .head(top)

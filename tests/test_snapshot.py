@@ -15,7 +15,7 @@ from chs.cli.errors import error_text
 from chs.columns import KEY
 from chs.errors import DataError
 from chs.scheme import Scheme, load_scheme
-from chs.snapshot import open_snapshot, repeated_key, scheme_mismatch
+from chs.snapshot import in_key_order, open_snapshot, repeated_key, scheme_mismatch
 
 
 def make_scheme(tmp_path: Path, *, id: str = "id", high: int = 50, name: str = "s.yaml") -> Scheme:
@@ -217,3 +217,18 @@ def test_repeated_key_finds_a_repeat_among_many():
     keys = pl.Series([f"C{i:06d}" for i in range(50_000)] + ["C000123", None, None, ""])
     assert repeated_key(keys) == "C000123"
     assert repeated_key(keys.head(50_000)) is None
+
+
+def test_in_key_order_holds_only_for_increasing_ids_each_listed_once():
+    ids = [f"C{i:06d}" for i in range(30_000)]
+
+    def ordered(keys: list[str | None]) -> bool:
+        return in_key_order(pl.LazyFrame({KEY: keys}, schema={KEY: pl.String}))
+
+    assert ordered(ids) is True
+    assert ordered([]) is True
+    # the rows after the first 10,000 are read too: a repeat, a step back, a null there
+    assert ordered(ids[:20_000] + ids[19_999:]) is False
+    assert ordered([*ids[:20_000], "C000001", *ids[20_000:]]) is False
+    assert ordered([*ids, None]) is False
+    assert ordered(["b", "a"]) is False

@@ -46,6 +46,7 @@ from chs.history import (
     previous_in,
 )
 from chs.movement import (
+    LOST,
     NEW,
     PREVIOUS_ONLY,
     RESPELLED,
@@ -63,6 +64,7 @@ from chs.scheme import load_scheme as load_scheme  # for `chs score`
 from chs.snapshot import (
     Snapshot,
     gather_lookups,
+    in_key_order,
     metadata,
     one_row_per_customer,
     open_snapshot,
@@ -768,8 +770,9 @@ def _check_counts(
             hint=HINT_REJECTS,
         )
     if sources.previous is not None and moves is not None:
-        new = moves["movement"][NEW]
-        if int(frames["previous_rows"].item()) and rows["scored"] and rows["scored"] == new:
+        # every row new: the previous snapshot's customers (if any) are all lost
+        new, lost = moves["movement"][NEW], moves[LOST]["count"]
+        if lost and rows["scored"] and rows["scored"] == new:
             raise DataError(
                 f"{source} and the previous snapshot {sources.previous.path} have no customer in common; "
                 f"are they the same portfolio, with the same id column ({run.scheme.id})?"
@@ -906,8 +909,8 @@ def _gathered(
         return None, False
     try:
         if len(lookups) == 1:
-            ordered = False
-            if previous is not None:
+            ordered = previous is not None and in_key_order(lookups[0].select(KEY))
+            if previous is not None and not ordered:
                 keys = lookups[0].select(KEY).collect(engine="streaming")[KEY]
                 ordered = one_row_per_customer(previous, keys)
             return lookups[0], ordered
