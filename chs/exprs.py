@@ -21,6 +21,12 @@ def added(terms: Iterable[pl.Expr]) -> pl.Expr:
     return pl.lit(0.0) if total is None else total
 
 
+def tenths(column: str) -> pl.Expr:
+    """A one-decimal column (scores, deltas) as whole tenths (Int64), to be summed
+    exactly in any order; `numbers.mean_of_tenths` makes the mean of the sum."""
+    return (pl.col(column) * 10).round().cast(pl.Int64)
+
+
 def first_match(
     pairs: Iterable[tuple[pl.Expr, pl.Expr]], otherwise: pl.Expr | None = None
 ) -> pl.Expr:

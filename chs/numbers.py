@@ -4,12 +4,27 @@ as people read them printed: money with thousands separators and two decimals
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from chs.errors import OPTION, OptionError
 
 
 def rounded(x: float | None, digits: int = 1) -> float | None:
     """`x` rounded for a report; None (no value) stays None."""
     return None if x is None else round(float(x), digits)
+
+
+def mean_of_tenths(tenths: int | None, n: int | None, digits: int = 1) -> float | None:
+    """The mean of `n` one-decimal values (scores, deltas) that add up to `tenths`
+    tenths (`exprs.tenths`), rounded half away from zero from the exact fraction, as
+    chs rounds scores: the same figure whatever order the rows were added in. A float
+    mean's last bit depends on that order, and a mean on a half (-4.05) then rounded
+    either way from one run to the next. None when there is no value."""
+    if not n or tenths is None:
+        return None
+    exact = Fraction(int(tenths), 10 * int(n)) * 10**digits
+    whole = int(abs(exact) + Fraction(1, 2))  # floor: half away from zero
+    return (whole if exact >= 0 else -whole) / 10**digits
 
 
 def money(x: float | None) -> float | None:

@@ -16,12 +16,14 @@ import polars as pl
 
 from chs.columns import column_part, internal
 from chs.errors import OPTION, DataError
-from chs.exprs import trimmed_id
+from chs.exprs import tenths, trimmed_id
 from chs.hints import close_matches
+from chs.numbers import mean_of_tenths
 
 # The aggregates of a roll-up, beside its group-by columns (which may be named anything:
 # `--by value`), and the parent roll-up's working ones.
 _N, _SCORE, _VALUE, _DELTA = (internal(n) for n in ("customers", "score", "value", "delta"))
+_DELTA_N, _SCORES = internal("deltas"), internal("scores")
 _WEIGHTED, _WEIGHT, _MEAN = internal("weighted"), internal("weight"), internal("mean")
 
 
@@ -62,13 +64,14 @@ def rollup_queries(
     for i, spec in enumerate(by):
         aggs = [
             pl.len().alias(_N),
-            pl.col("score").mean().alias(_SCORE),
+            tenths("score").sum().alias(_SCORE),
+            pl.col("score").count().alias(_SCORES),
             value.sum().alias(_VALUE),
             *[(pl.col("band") == b).sum().alias(_in_band(b)) for b in bands],
             *[value.filter(pl.col("band") == b).sum().alias(_value_in_band(b)) for b in bands],
         ]
         if delta:
-            aggs.append(pl.col("delta").mean().alias(_DELTA))
+            aggs += [tenths("delta").sum().alias(_DELTA), pl.col("delta").count().alias(_DELTA_N)]
         queries[f"rollup_{i}"] = frame.group_by(spec).agg(aggs).sort(spec, nulls_last=True)
     return queries
 
@@ -92,7 +95,6 @@ def build_rollups(
             value = float(r[_VALUE] or 0.0)
             risk = sum(float(r[_value_in_band(b)] or 0.0) for b in at_risk)
             count = {b: int(r[_in_band(b)]) for b in bands}
-            score, mean_delta = r[_SCORE], r.get(_DELTA)
             groups.append(
                 {
                     "group": {c: r[c] for c in spec},
@@ -100,12 +102,10 @@ def build_rollups(
                     "bands": count,
                     "shares": {b: round(count[b] / n, 4) if n else 0.0 for b in bands},
                     "at_risk_share": round(sum(count[b] for b in at_risk) / n, 4) if n else 0.0,
-                    "mean_score": None if score is None else round(score, 1),
+                    "mean_score": mean_of_tenths(r[_SCORE], r[_SCORES]),
                     "value": round(value, 2) if has_value else None,
                     "value_at_risk": round(risk, 2) if has_value else None,
-                    "mean_delta": (None if mean_delta is None else round(mean_delta, 1))
-                    if delta
-                    else None,
+                    "mean_delta": mean_of_tenths(r[_DELTA], r[_DELTA_N]) if delta else None,
                 }
             )
         out.append({"by": spec, "at_risk_bands": at_risk, "groups": groups})
@@ -126,9 +126,9 @@ def parent_query(
             weight.sum().alias(_WEIGHT),
             *[weight.filter(pl.col("band") == b).sum().alias(_in_band(b)) for b in bands],
         ]
-    else:  # a literal weight would be one per group, not one per child
+    else:  # a literal weight would be one per group, not one per child; the mean is exact
         weighted = [
-            pl.col("score").sum().alias(_WEIGHTED),
+            pl.lit(None, dtype=pl.Float64).alias(_WEIGHTED),
             pl.len().cast(pl.Float64).alias(_WEIGHT),
             *[(pl.col("band") == b).sum().cast(pl.Float64).alias(_in_band(b)) for b in bands],
         ]
@@ -138,7 +138,8 @@ def parent_query(
         .agg(
             pl.len().alias("children"),
             *weighted,
-            pl.col("score").mean().alias(_MEAN),
+            tenths("score").sum().alias(_MEAN),
+            pl.col("score").count().alias(_SCORES),
             _value(value_column).sum().alias("value"),
         )
         .sort("parent")
@@ -153,12 +154,17 @@ def build_parents(
     out = []
     for r in frame.iter_rows(named=True):
         weight = float(r[_WEIGHT] or 0.0)
-        score = r[_WEIGHTED] / weight if weight else r[_MEAN]
+        by_value = r[_WEIGHTED]
+        score = (
+            round(by_value / weight, 1)
+            if by_value is not None and weight
+            else mean_of_tenths(r[_MEAN], r[_SCORES])
+        )
         out.append(
             {
                 "parent": r["parent"],
                 "children": int(r["children"]),
-                "score": None if score is None else round(score, 1),
+                "score": score,
                 "value": round(float(r["value"] or 0.0), 2) if has_value else None,
                 "value_shares": {
                     b: round(float(r[_in_band(b)] or 0.0) / weight, 4) if weight else 0.0

@@ -18,8 +18,8 @@ import polars as pl
 
 from chs.alerts import flag_columns
 from chs.columns import REASON, ROW, internal
-from chs.exprs import value_or_null
-from chs.numbers import rounded
+from chs.exprs import tenths, value_or_null
+from chs.numbers import mean_of_tenths, rounded
 from chs.scheme import Scheme
 
 REJECT_SAMPLE = 10
@@ -57,7 +57,8 @@ def summary_queries(
             pl.len().alias("customers"), value.sum().alias("value")
         ),
         "stats": scored.select(
-            pl.col("score").mean().alias("mean"),
+            tenths("score").sum().alias("tenths"),
+            pl.col("score").count().alias("n"),
             pl.col("score").min().alias("min"),
             pl.col("score").max().alias("max"),
             pl.col("coverage").mean().alias("coverage_mean"),
@@ -117,7 +118,7 @@ def build_summary(
         "id_column": id_column,
         "rows": {"read": read, "scored": scored, "rejected": rejected},
         "score": {
-            "mean": rounded(stats["mean"], 1),
+            "mean": mean_of_tenths(stats["tenths"], stats["n"]),
             "median": rounded(median_of_counts(frames["score_counts"], "score", "n"), 1),
             "min": rounded(stats["min"], 1),
             "max": rounded(stats["max"], 1),

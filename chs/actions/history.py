@@ -10,11 +10,11 @@ import polars as pl
 
 from chs.columns import KEY
 from chs.errors import DataError, polars_gist
-from chs.exprs import band_order
+from chs.exprs import band_order, tenths
 from chs.hints import close_ids
 from chs.history import FILE, Listing, list_snapshots, open_past
 from chs.movement import respelled_across, respelled_warning
-from chs.numbers import check_count
+from chs.numbers import check_count, mean_of_tenths
 from chs.trends import sparkline
 
 # per customer, per snapshot date: (score, band)
@@ -104,7 +104,9 @@ def _collect(directory: Path, listing: Listing) -> _Frames:
             portfolio, wide, tops = pl.collect_all(
                 [
                     long.group_by("as_of", "band").agg(
-                        pl.len().alias("customers"), pl.col("score").mean().alias("mean")
+                        pl.len().alias("customers"),
+                        tenths("score").sum().alias("tenths"),
+                        pl.col("score").count().alias("scores"),
                     ),
                     long.select(KEY, "as_of", "score", "band").sort(KEY, "as_of"),
                     long.group_by("band").agg(pl.col("score").max()),
@@ -126,15 +128,15 @@ def _snapshots(dates: list[str], portfolio: pl.DataFrame, bands: list[str]) -> l
     """Per snapshot: customers, the mean score, customers per band (best band first:
     the group-by that counts them keeps no order)."""
     by_date: dict[str, dict[str, int]] = {d: {} for d in dates}
-    means: dict[str, list[tuple[float, int]]] = {d: [] for d in dates}
+    sums: dict[str, list[tuple[int, int]]] = {d: [] for d in dates}  # tenths, scores
     for r in portfolio.iter_rows(named=True):
         by_date[r["as_of"]][r["band"]] = int(r["customers"])
-        means[r["as_of"]].append((r["mean"], int(r["customers"])))
+        sums[r["as_of"]].append((int(r["tenths"] or 0), int(r["scores"])))
     return [
         {
             "as_of": d,
             "customers": sum(by_date[d].values()),
-            "mean": round(sum(m * n for m, n in means[d]) / max(sum(n for _, n in means[d]), 1), 1),
+            "mean": mean_of_tenths(sum(t for t, _ in sums[d]), sum(n for _, n in sums[d])) or 0.0,
             "bands": {b: by_date[d][b] for b in bands if b in by_date[d]},
         }
         for d in dates

@@ -15,9 +15,10 @@ import polars as pl
 
 from chs.backtest import CHURNED, auc, band_figures, counts_by, decile_figures
 from chs.columns import KEY
+from chs.exprs import tenths
 from chs.forecast import count_matrix, probabilities, project, transition_counts
 from chs.movement import per_customer
-from chs.numbers import money, rounded
+from chs.numbers import mean_of_tenths, money, rounded
 from chs.outcomes import Outcomes, labelled
 from chs.rollup import build_rollups, rollup_queries
 from chs.snapshot import Snapshot, extra_column
@@ -89,6 +90,16 @@ def page_numbers(p: Portfolio) -> dict[str, Any]:
     }
 
 
+def _mean_parts() -> list[pl.Expr]:
+    """The score's exact sum in tenths and its count, for `_mean`."""
+    return [tenths("score").sum().alias("tenths"), pl.col("score").count().alias("scores")]
+
+
+def _mean(row: dict[str, Any]) -> float | None:
+    """The mean score of a row of `_mean_parts`, the same in any order of addition."""
+    return mean_of_tenths(row["tenths"], row["scores"])
+
+
 def _tiles(p: Portfolio) -> dict[str, Any]:
     """Customers, value, mean score (and its change), the share of each band, alerts."""
     rows = p.this.frame
@@ -97,7 +108,7 @@ def _tiles(p: Portfolio) -> dict[str, Any]:
             rows.select(
                 pl.len().alias("customers"),
                 pl.col(VALUE).sum().alias("value"),
-                pl.col("score").mean().alias("mean"),
+                *_mean_parts(),
             ),
             rows.group_by("band").agg(
                 pl.len().alias("customers"), pl.col(VALUE).sum().alias("value")
@@ -107,7 +118,7 @@ def _tiles(p: Portfolio) -> dict[str, Any]:
     t = totals.row(0, named=True)
     found = {r["band"]: r for r in per_band.iter_rows(named=True)}
     before = (
-        p.previous.frame.select(pl.col("score").mean()).collect().item()
+        _mean(p.previous.frame.select(_mean_parts()).collect().row(0, named=True))
         if p.previous is not None
         else None
     )
@@ -126,14 +137,12 @@ def _tiles(p: Portfolio) -> dict[str, Any]:
                 else None,
             }
         )
-    mean = rounded(t["mean"])
+    mean = _mean(t)
     return {
         "customers": t["customers"],
         "value": money(t["value"]) if has_value else None,
         "mean_score": mean,
-        "mean_change": rounded(t["mean"] - before)
-        if before is not None and mean is not None
-        else None,
+        "mean_change": rounded(mean - before) if before is not None and mean is not None else None,
         "bands": bands,
         "alerts": _alerts(p),
     }
@@ -245,7 +254,7 @@ def _shares(rows: pl.LazyFrame, when: dt.date, keys: list[str]) -> list[dict[str
         rows.group_by(*group)
         .agg(
             pl.len().alias("customers"),
-            pl.col("score").mean().alias("mean"),
+            *_mean_parts(),
             pl.col("band").fill_null("(none)").value_counts().alias("bands"),
         )
         .collect()
@@ -255,7 +264,7 @@ def _shares(rows: pl.LazyFrame, when: dt.date, keys: list[str]) -> list[dict[str
         counts = {b["band"]: b["count"] for b in r["bands"]}
         out.append(
             {"as_of": when.isoformat(), **{k: r[k] for k in keys}, "customers": r["customers"],
-             "mean_score": rounded(r["mean"]),
+             "mean_score": _mean(r),
              "shares": {b: round(n / r["customers"], 4) for b, n in counts.items()}}
         )  # fmt: skip
     return out

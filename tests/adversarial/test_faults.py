@@ -418,16 +418,15 @@ def test_a_csv_input_cut_short_mid_run_is_exit_4_not_fewer_rows(
     job.clean()
 
 
-def _truncating(real, *, after: bool):
-    """`real` (called with the previous Snapshot first), cutting its file short before
-    or after it runs."""
+def _truncating(real, path: Path, *, after: bool):
+    """`real`, cutting the file at `path` short before or after it runs."""
 
-    def call(previous, *args):
+    def call(*args):
         if not after:
-            os.truncate(previous.path, previous.path.stat().st_size // 2)
-        found = real(previous, *args)
+            os.truncate(path, path.stat().st_size // 2)
+        found = real(*args)
         if after:
-            os.truncate(previous.path, previous.path.stat().st_size // 2)
+            os.truncate(path, path.stat().st_size // 2)
         return found
 
     return call
@@ -438,8 +437,8 @@ def _truncating(real, *, after: bool):
     [
         # once opened, before it is read
         ("previous_lookup", False),
-        # after its ids were checked: the streaming pass joins it from the file
-        ("one_row_per_customer", True),
+        # after its ids were found in order: the streaming pass merges it from the file
+        ("in_key_order", True),
     ],
 )
 def test_a_previous_snapshot_truncated_mid_run_is_named_not_the_input(
@@ -450,7 +449,9 @@ def test_a_previous_snapshot_truncated_mid_run_is_named_not_the_input(
     last = tmp_path / "last.parquet"
     assert invoke("score", job.data, "-s", job.scheme, "-o", last).exit_code == 0
     out = job.previous("scored.csv")
-    monkeypatch.setattr(score_action, seam, _truncating(getattr(score_action, seam), after=after))
+    monkeypatch.setattr(
+        score_action, seam, _truncating(getattr(score_action, seam), last, after=after)
+    )
     monkeypatch.setattr(tempfile, "tempdir", str(job.tmp))
     result = invoke("score", job.data, "-s", job.scheme, "--previous", last, "-o", out)
     assert_failed(
