@@ -158,6 +158,49 @@ def test_repeated_ids_are_found_after_the_pass_and_rejected(tmp_path, monkeypatc
     ]
 
 
+@pytest.mark.parametrize(
+    ("ids", "repeated"),
+    [
+        # in id order, each once: the pass's step count spares the hash check
+        (["a", "b", "c", "d"], []),
+        # in order but for a repeat next to itself, or one after an empty id
+        (["a", "b", "b", "c"], [2, 3]),
+        (["a", "b", "", "b"], [2, 4]),
+        # a repeat further on: the ids step back
+        (["a", "b", "c", "a"], [1, 4]),
+    ],
+)
+@pytest.mark.parametrize("merged", [False, True], ids=["alone", "merged"])
+def test_ids_in_order_are_listed_once_and_repeats_among_them_found(
+    tmp_path, monkeypatch, ids, repeated, merged
+):
+    # merged with a previous snapshot in id order, the pass counts how the ids step: ids
+    # that only go up need no search for repeats
+    import chs.actions.score
+
+    searched = []
+    real = chs.actions.score._repeated_ids
+    monkeypatch.setattr(
+        chs.actions.score, "_repeated_ids", lambda *a: searched.append(1) or real(*a)
+    )
+    data = tmp_path / "in.csv"
+    data.write_text("id,mrr,x\n" + "".join(f"{i},100,{10 * n}\n" for n, i in enumerate(ids)))
+    previous = tmp_path / "last.csv"
+    previous.write_text("id,score,band\na,70,high\nb,30,low\n")
+    rejects = tmp_path / "rejects.csv"
+    options = ScoreOptions(rejects=rejects, previous=previous if merged else None)
+    summary = score(data, parse_scheme(SCHEME, tmp_path / "s.yaml"), options)
+    found = pl.read_csv(rejects).filter(pl.col("reason").str.starts_with("duplicate"))["row"]
+    assert found.to_list() == repeated
+    empty = ids.count("")
+    assert summary["rows"] == {
+        "read": 4,
+        "scored": 4 - len(repeated) - empty,
+        "rejected": len(repeated) + empty,
+    }
+    assert bool(searched) == (not merged or ids != sorted(set(ids)) or empty > 0)
+
+
 def test_several_empty_ids_are_rejected_as_empty_not_repeated(tmp_path):
     data = tmp_path / "in.csv"
     data.write_text("id,mrr,x\na,100,80\n,300,20\n  ,600,40\nb,5,10\n")
