@@ -47,24 +47,18 @@ def summary_queries(
     ident = pl.col(id_column).cast(pl.String)
     candidates = scored if at_risk is None else scored.filter(pl.col("band").is_in(list(at_risk)))
     return {
-        "scored_n": scored.select(pl.len().alias("n")),
+        # the counts, the median, the mean and each band's figures from one table per
+        # score (a thousand scores at one decimal, times the bands): one read of four
+        # columns, not one per figure (10M: 0.30-0.42 s against 0.52-0.60 s)
+        "by_score": scored.group_by("score", "band").agg(
+            pl.len().alias("n"),
+            value.sum().alias("value"),
+            pl.col("coverage").sum().alias("coverage"),
+            pl.col("coverage").count().alias("coverages"),
+            (pl.col("coverage") < 0.5).sum().alias("below_half"),
+        ),
         "rejected_n": rejected.select(pl.len().alias("n")),
         "reject_sample": rejected.head(REJECT_SAMPLE).select(ROW, ident.alias("id"), REASON),
-        # the median from a count per score (a thousand values at one decimal), not
-        # from every score held in memory
-        "score_counts": scored.group_by("score").agg(pl.len().alias("n")),
-        "bands": scored.group_by("band").agg(
-            pl.len().alias("customers"), value.sum().alias("value")
-        ),
-        "stats": scored.select(
-            tenths("score").sum().alias("tenths"),
-            pl.col("score").count().alias("n"),
-            pl.col("score").min().alias("min"),
-            pl.col("score").max().alias("max"),
-            pl.col("coverage").mean().alias("coverage_mean"),
-            (pl.col("coverage") < 0.5).sum().alias("coverage_below_half"),
-            value.sum().alias("value"),
-        ),
         # lowest score first; on a tie the bigger value, then the id
         "at_risk": candidates.with_columns(value.fill_null(0.0).alias(_V), ident.alias(_ID))
         .bottom_k(top, by=["score", _V, _ID], reverse=[False, True, False])
@@ -106,26 +100,30 @@ def build_summary(
     scheme: Scheme, id_column: str, value_column: str | None, frames: dict[str, pl.DataFrame]
 ) -> dict[str, Any]:
     """Plain data (JSON-ready) from the collected aggregates."""
-    scored, rejected = int(frames["scored_n"].item()), int(frames["rejected_n"].item())
+    by_score = frames["by_score"]
+    stats = _stats(by_score)
+    scored, rejected = int(stats["n"]), int(frames["rejected_n"].item())
     read = scored + rejected
-    stats = frames["stats"].row(0, named=True)
     has_value = value_column is not None
     total_value = float(stats["value"] or 0.0)
-    bands = _bands(scheme, frames["bands"], scored, total_value if has_value else None)
+    per_band = by_score.group_by("band").agg(
+        pl.col("n").sum().alias("customers"), pl.col("value").sum()
+    )
+    bands = _bands(scheme, per_band, scored, total_value if has_value else None)
     risky = scheme.at_risk_bands()
     return {
         "scheme": {"name": scheme.name, "hash": scheme.digest},
         "id_column": id_column,
         "rows": {"read": read, "scored": scored, "rejected": rejected},
         "score": {
-            "mean": mean_of_tenths(stats["tenths"], stats["n"]),
-            "median": rounded(median_of_counts(frames["score_counts"], "score", "n"), 1),
+            "mean": mean_of_tenths(stats["tenths"], stats["scores"]),
+            "median": rounded(median_of_counts(by_score, "score", "n"), 1),
             "min": rounded(stats["min"], 1),
             "max": rounded(stats["max"], 1),
         },
         "coverage": {
             "mean": rounded(stats["coverage_mean"], 3),
-            "below_half": int(stats["coverage_below_half"] or 0),
+            "below_half": int(stats["below_half"] or 0),
         },
         "value": {"column": value_column, "total": rounded(total_value, 2) if has_value else None},
         "bands": bands,
@@ -133,6 +131,22 @@ def build_summary(
         "at_risk_bands": risky,
         "at_risk_top": int(frames["at_risk_top"].item()),
     }
+
+
+def _stats(by_score: pl.DataFrame) -> dict[str, Any]:
+    """The whole file's figures from the table per score and band: rows, the scores'
+    sum in tenths and count (an exact mean), lowest and highest, coverage, value."""
+    scores, coverages = pl.col("score").is_not_null(), pl.col("coverages").sum()
+    return by_score.select(
+        pl.col("n").sum(),
+        (tenths("score") * pl.col("n")).sum().alias("tenths"),
+        pl.col("n").filter(scores).sum().alias("scores"),
+        pl.col("score").min().alias("min"),
+        pl.col("score").max().alias("max"),
+        pl.when(coverages > 0).then(pl.col("coverage").sum() / coverages).alias("coverage_mean"),
+        pl.col("below_half").sum(),
+        pl.col("value").sum(),
+    ).row(0, named=True)
 
 
 def _at_risk(frames: dict[str, pl.DataFrame], bands: list[str]) -> list[dict[str, Any]]:
