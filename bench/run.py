@@ -2,8 +2,10 @@
 
     python bench/run.py --rows 10000000 --runs 3
 
-Generates the data if needed (bench/generate.py), then times each command several times
-in a subprocess and prints medians, ratios to the floor and peak resident memory:
+Generates the data if needed (bench/generate.py), then times every command in a
+subprocess, once per round for --runs rounds (so that a shared machine's drift falls on
+each command and its floor alike), and prints medians, ratios to the floor and peak
+resident memory:
 
 - floor: Polars alone reads the CSV and writes it as Parquet;
 - chs: `chs score` with bench/scheme.yaml (10 signals), CSV to Parquet;
@@ -29,6 +31,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -140,16 +143,14 @@ def build_history(data: Path, customers: Path, previous: Path, months: int) -> P
     return full
 
 
-def bench_history_depths(
-    data: Path, customers: Path, previous: Path, depths: list[int], runs: int
-) -> dict[str, Result]:
+def history_jobs(data: Path, customers: Path, previous: Path, depths: list[int]) -> list[Job]:
     """`chs score --history` (trend columns and band streaks on) with 1, 6, 24… earlier
     snapshots: the latest `depth` of one history, linked into a folder of their own;
     the snapshot each run adds is removed before the next."""
     full = build_history(data, customers, previous, max(depths))
     parts = sorted(p for p in full.iterdir() if p.name.startswith("as_of="))
     after = _months_after(HISTORY_START, len(parts)).isoformat()
-    out: dict[str, Result] = {}
+    jobs = []
     for depth in depths:
         folder = data / "history-depth" / f"depth-{depth}"
         shutil.rmtree(folder, ignore_errors=True)
@@ -158,19 +159,110 @@ def bench_history_depths(
             os.link(part / "scores.parquet", folder / part.name / "scores.parquet")
         cmd = [CHS, "score", str(customers), "-s", str(HERE / "scheme.yaml"), "--history",
                str(folder), "--as-of", after]  # fmt: skip
-        times, peak = [], 0.0
-        for _ in range(runs):
-            t, mem = measure(cmd)
-            times.append(t)
-            peak = max(peak, mem)
-            shutil.rmtree(folder / f"as_of={after}")
-        name = f"chs score --history ({depth} earlier)"
+        added = folder / f"as_of={after}"
+        jobs.append(Job(f"history_{depth}", f"chs score --history ({depth} earlier)", cmd,
+                        after=lambda added=added: shutil.rmtree(added)))  # fmt: skip
+    return jobs
+
+
+@dataclass
+class Job:
+    """One timed command; `after` undoes what a run of it left (a history's new snapshot)."""
+
+    key: str
+    name: str
+    cmd: list[str]
+    after: Callable[[], None] | None = None
+
+
+def bench_in_rounds(jobs: list[Job], runs: int) -> dict[str, Result]:
+    """Every job once per round, `runs` rounds: the machine's drift (10-25 % within an
+    hour on a shared one) falls on each command and its floor alike, where timing one
+    command `runs` times and then the next compared two different stretches of time."""
+    times: dict[str, list[float]] = {j.key: [] for j in jobs}
+    peaks = dict.fromkeys(times, 0.0)
+    for round_ in range(runs):
+        for job in jobs:
+            t, mem = measure(job.cmd)
+            times[job.key].append(t)
+            peaks[job.key] = max(peaks[job.key], mem)
+            if job.after is not None:
+                job.after()
+        print(f"  round {round_ + 1} of {runs} done", flush=True)
+    for job in jobs:
         print(
-            f"  {name:<34} median {statistics.median(times):7.2f} s  peak {peak:8.0f} MB",
+            f"  {job.name:<34} median {statistics.median(times[job.key]):7.2f} s  "
+            f"peak {peaks[job.key]:8.0f} MB",
             flush=True,
         )
-        out[f"history_{depth}"] = Result(name, times, peak)
-    return out
+    return {j.key: Result(j.name, times[j.key], peaks[j.key]) for j in jobs}
+
+
+def ensure_data(rows: int, data: Path, both: bool) -> tuple[Path, Path]:
+    """The generated exports (this month's, and last month's when `both`), made once."""
+    data.mkdir(parents=True, exist_ok=True)
+    customers, prev = data / "customers.csv", data / "previous.csv"
+    stamp = data / "rows.txt"
+    if not (customers.exists() and stamp.exists() and stamp.read_text() == str(rows)) or (
+        both and not prev.exists()
+    ):
+        print(f"generating {rows:,} rows in {data} ...", flush=True)
+        gen = [PY, str(HERE / "generate.py"), "--rows", str(rows), "--out", str(data)]
+        subprocess.run([*gen, *(["--previous"] if both else [])], check=True)
+        stamp.write_text(str(rows))
+    return customers, prev
+
+
+def score_jobs(customers: Path, out: Path, tools: list[str]) -> list[Job]:
+    """The floor, chs score and the competitors named in `tools`."""
+    scheme = str(HERE / "scheme.yaml")
+    score = [CHS, "score", str(customers), "-s", scheme]
+    compiled = out / "compiled.sql"  # compiled once, not timed (as a warehouse keeps it)
+    hand = {
+        "polars": ("Polars (by hand)", "polars_score.py"),
+        "pandas": ("pandas (by hand)", "pandas_score.py"),
+        "duckdb": ("DuckDB (by hand)", "duckdb_score.py"),
+    }
+    jobs = [
+        Job("floor", "floor (Polars read CSV, write Parquet)",
+            floor_cmd(customers, out=out / "floor.parquet")),
+        Job("chs", "chs score", [*score, "-o", str(out / "chs.parquet")]),
+    ]  # fmt: skip
+    for tool, (name, script) in hand.items():
+        if tool in tools:
+            cmd = [PY, str(HERE / script), str(customers), str(out / f"{tool}.parquet")]
+            jobs.append(Job(tool, name, cmd))
+    if "duckdb-sql" in tools:
+        sql = [CHS, "sql", scheme, "--table", "customers", "-o", str(compiled)]
+        subprocess.run(sql, check=True, capture_output=True)
+        jobs.append(Job("duckdb_sql", "DuckDB (chs sql)",
+                        [PY, str(HERE / "duckdb_compiled.py"), str(compiled), str(customers),
+                         str(out / "compiled.parquet")]))  # fmt: skip
+    if "chs-duckdb" in tools:
+        jobs.append(Job("chs_duckdb", "chs score --engine duckdb",
+                        [*score, "-o", str(out / "chs_duckdb.parquet"), "--engine", "duckdb"]))  # fmt: skip
+    return jobs
+
+
+def previous_jobs(customers: Path, prev: Path, out: Path) -> list[Job]:
+    """`--previous` and `chs diff` beside their floors; last month's export scored once
+    first (the diff reads the `chs` job's output, which the round has written before)."""
+    scheme = str(HERE / "scheme.yaml")
+    last = out / "previous_scored.parquet"
+    subprocess.run([CHS, "score", str(prev), "-s", scheme, "-o", str(last)], check=True,
+                   capture_output=True)  # fmt: skip
+    this = out / "chs.parquet"
+    return [
+        Job("floor_previous", "floor of both inputs",
+            floor_cmd(customers, last, out=out / "floor2.parquet")),
+        Job("chs_previous", "chs score --previous",
+            [CHS, "score", str(customers), "-s", scheme, "-o", str(out / "chs_prev.parquet"),
+             "--previous", str(last)]),
+        Job("floor_diff", "floor of two scored files",
+            floor_cmd(last, this, out=out / "floor3.parquet")),
+        Job("chs_diff", "chs diff", [CHS, "diff", str(last), str(this), "-o",
+                                     str(out / "diff.parquet")]),
+    ]  # fmt: skip
 
 
 def run(
@@ -183,110 +275,18 @@ def run(
     backtest_rows: int = 1_000_000,
     history_depths: list[int] | None = None,
 ) -> dict:
-    data.mkdir(parents=True, exist_ok=True)
-    customers, prev = data / "customers.csv", data / "previous.csv"
-    stamp = data / "rows.txt"
     both = previous or bool(history_depths)  # the history alternates both exports
-    if not (customers.exists() and stamp.exists() and stamp.read_text() == str(rows)) or (
-        both and not prev.exists()
-    ):
-        print(f"generating {rows:,} rows in {data} ...", flush=True)
-        gen = [PY, str(HERE / "generate.py"), "--rows", str(rows), "--out", str(data)]
-        subprocess.run([*gen, *(["--previous"] if both else [])], check=True)
-        stamp.write_text(str(rows))
+    customers, prev = ensure_data(rows, data, both)
     out = data / "out"
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir()
-    scheme = str(HERE / "scheme.yaml")
-    results: dict[str, Result] = {}
     print(f"{rows:,} customers x 10 signals, {runs} runs each", flush=True)
-    results["floor"] = bench(
-        "floor (Polars read CSV, write Parquet)",
-        floor_cmd(customers, out=out / "floor.parquet"),
-        runs,
-    )
-    results["chs"] = bench(
-        "chs score",
-        [CHS, "score", str(customers), "-s", scheme, "-o", str(out / "chs.parquet")],
-        runs,
-    )
-    if "polars" in tools:
-        results["polars"] = bench(
-            "Polars (by hand)",
-            [PY, str(HERE / "polars_score.py"), str(customers), str(out / "polars.parquet")],
-            runs,
-        )
-    if "pandas" in tools:
-        results["pandas"] = bench(
-            "pandas (by hand)",
-            [PY, str(HERE / "pandas_score.py"), str(customers), str(out / "pandas.parquet")],
-            runs,
-        )
-    if "duckdb" in tools:
-        results["duckdb"] = bench(
-            "DuckDB (by hand)",
-            [PY, str(HERE / "duckdb_score.py"), str(customers), str(out / "duckdb.parquet")],
-            runs,
-        )
-    if "duckdb-sql" in tools:
-        compiled = out / "compiled.sql"  # compiled once, not timed (as a warehouse keeps it)
-        subprocess.run(
-            [CHS, "sql", scheme, "--table", "customers", "-o", str(compiled)],
-            check=True,
-            capture_output=True,
-        )
-        results["duckdb_sql"] = bench(
-            "DuckDB (chs sql)",
-            [PY, str(HERE / "duckdb_compiled.py"), str(compiled), str(customers),
-             str(out / "compiled.parquet")],
-            runs,
-        )  # fmt: skip
-    if "chs-duckdb" in tools:
-        results["chs_duckdb"] = bench(
-            "chs score --engine duckdb",
-            [CHS, "score", str(customers), "-s", scheme, "-o", str(out / "chs_duckdb.parquet"),
-             "--engine", "duckdb"],
-            runs,
-        )  # fmt: skip
-    if previous:
-        last = out / "previous_scored.parquet"
-        subprocess.run(
-            [CHS, "score", str(prev), "-s", scheme, "-o", str(last)],
-            check=True,
-            capture_output=True,
-        )
-        results["floor_previous"] = bench(
-            "floor of both inputs", floor_cmd(customers, last, out=out / "floor2.parquet"), runs
-        )
-        results["chs_previous"] = bench(
-            "chs score --previous",
-            [
-                CHS,
-                "score",
-                str(customers),
-                "-s",
-                scheme,
-                "-o",
-                str(out / "chs_prev.parquet"),
-                "--previous",
-                str(last),
-            ],
-            runs,
-        )
-        results["floor_diff"] = bench(
-            "floor of two scored files",
-            floor_cmd(last, out / "chs.parquet", out=out / "floor3.parquet"),
-            runs,
-        )
-        results["chs_diff"] = bench(
-            "chs diff",
-            [CHS, "diff", str(last), str(out / "chs.parquet"), "-o", str(out / "diff.parquet")],
-            runs,
-        )
+    jobs = score_jobs(customers, out, tools)
+    jobs += previous_jobs(customers, prev, out) if previous else []
+    jobs += history_jobs(data, customers, prev, history_depths) if history_depths else []
+    results = bench_in_rounds(jobs, runs)
     if backtest_rows:
         results["chs_backtest"] = bench_backtest(backtest_rows, runs, data)
-    if history_depths:
-        results |= bench_history_depths(data, customers, prev, history_depths, runs)
     results |= bench_startup()
     return {"rows": rows, "runs": runs, "results": results}
 

@@ -46,6 +46,7 @@ def smoke(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
 def test_the_benchmark_runs_every_tool_and_prints_the_table(smoke: tuple[str, Path]) -> None:
     out, data = smoke
     assert "3,000 customers x 10 signals, 1 runs each" in out
+    assert "  round 1 of 1 done" in out
     lines = out.splitlines()
     start = lines.index("| run | median | vs floor | peak memory |")
     end = lines.index("", start)  # the first table: the runs against their floors
@@ -179,3 +180,26 @@ def test_the_profile_times_each_stage_and_the_stages_add_up_to_the_run(
         abs(c - (b - a)) <= 0.011 for c, a, b in zip(cost[1:], upto[:-1], upto[1:], strict=True)
     )
     assert abs(sum(cost) - whole) <= 0.01 * len(cost)
+
+
+def test_the_commands_take_turns_round_by_round(tmp_path: Path) -> None:
+    # each round runs every command once, in order: a and b alternate, and `after`
+    # runs after each of its command's runs
+    sys.path.insert(0, str(BENCH))
+    try:
+        import run as bench_run
+    finally:
+        sys.path.remove(str(BENCH))
+    log = tmp_path / "log"
+
+    def after() -> None:
+        with log.open("a") as f:
+            f.write("after\n")
+
+    def job(key: str) -> object:
+        return bench_run.Job(key, key, ["sh", "-c", f"echo {key} >> {log}"], after=after)
+
+    results = bench_run.bench_in_rounds([job("a"), job("b")], 2)
+    assert log.read_text().split() == ["a", "after", "b", "after"] * 2
+    assert [len(r.times) for r in results.values()] == [2, 2]
+    assert [r.name for r in results.values()] == ["a", "b"]
