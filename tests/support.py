@@ -12,7 +12,7 @@ from typing import Any
 
 from typer.testing import CliRunner
 
-from chs.cli import app
+from chs.cli.app import app
 
 runner = CliRunner()
 # Environment variables that would make rich colour a pipe; removed for every run.

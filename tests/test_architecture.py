@@ -74,13 +74,16 @@ def modules() -> dict[str, ast.Module]:
 
 
 def imports(tree: ast.Module) -> list[tuple[str, int, bool]]:
-    """(imported chs module, line, at top level) for each import of a chs module."""
+    """(imported chs module, line, at top level) for each import of a chs module; a
+    name imported from a package that is one of its modules counts as that module."""
     top = set(map(id, tree.body))
     out = []
     for node in ast.walk(tree):
         names = []
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names = [node.module]
+            # `from chs.cli import render` imports the module chs.cli.render
+            subs = [f"{node.module}.{a.name}" for a in node.names]
+            names = [m for m in subs if m in modules()] or [node.module]
         elif isinstance(node, ast.Import):
             names = [a.name for a in node.names]
         out += [(n, node.lineno, id(node) in top) for n in names if n.split(".")[0] == "chs"]

@@ -1,4 +1,4 @@
-"""The `chs` app (chs/cli/__init__.py): --version, the command list and each command's help
+"""The `chs` app (chs/cli/app.py): --version, the command list and each command's help
 example; in process through typer's CliRunner. Each command has its own test_cli_<command>.py.
 
 typer 0.29's CliRunner keeps the streams apart: `result.stdout` is what the command

@@ -13,7 +13,7 @@ from support import CLI_SCHEME, PLAIN_ENV, cli_variant, invoke, write
 from typer.testing import CliRunner
 
 from chs.actions import check as action
-from chs.cli import app
+from chs.cli.app import app
 
 
 def test_debug_shows_the_traceback(tmp_path: Path, cli_data: Path, out: Path) -> None:

@@ -100,17 +100,34 @@ def test_help_lists_the_commands() -> None:
 def test_importing_the_cli_does_not_import_heavy_libraries() -> None:
     # `-X importtime` writes one line per module to stderr:
     #   import time: self [us] | cumulative | imported package
-    result = run(sys.executable, "-X", "importtime", "-c", "import chs.cli")
+    result = run(sys.executable, "-X", "importtime", "-c", "import chs.cli.app")
     assert result.returncode == 0, result.stderr
     modules = {
         line.rsplit("|", 1)[1].strip()
         for line in result.stderr.splitlines()
         if line.startswith("import time:") and "|" in line
     }
-    assert "chs.cli" in modules
+    assert "chs.cli.app" in modules
     assert "typer" in modules
     heavy = sorted(m for m in modules if m.split(".")[0] in HEAVY)
     assert heavy == []
+
+
+def test_version_is_answered_before_typer_is_imported() -> None:
+    # `chs --version` alone: the entry point prints it and imports nothing else; with
+    # another option it goes through the app and says the same
+    result = run(sys.executable, "-X", "importtime", "-m", "chs", "--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"chs {chs.__version__}\n"
+    modules = {
+        line.rsplit("|", 1)[1].strip()
+        for line in result.stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+    assert "chs.cli" in modules
+    assert "typer" not in modules and "chs.cli.app" not in modules
+    both = run(CHS, "--debug", "--version", env=env())
+    assert (both.returncode, both.stdout) == (0, f"chs {chs.__version__}\n")
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
