@@ -67,8 +67,11 @@ def trimmed_id(id_column: str) -> pl.Expr:
     same customer in two exports (or twice in one) is one customer, not two.
 
     Only ids with a non-ASCII character are normalised (ASCII text is NFC already):
-    normalising every id of a 2M-row file cost 0.3 s, the test 0.03 s."""
-    return _in_nfc(_stripped(id_column))
+    normalising every id of a 2M-row file cost 0.3 s, the test 0.03 s. Normalised
+    before it is stripped, so that the test reads the plain column: stripped first, the
+    nested expression stripped every id once per reference (10M ids: 0.24-0.27 s against
+    0.14-0.17 s). The two orders give the same id for every code point (tests)."""
+    return _in_nfc(pl.col(id_column).cast(pl.String)).str.strip_chars()
 
 
 def _stripped(id_column: str) -> pl.Expr:

@@ -32,6 +32,27 @@ def test_the_staged_key_is_the_id_key():
     assert trimmed.to_list() == frame.select(trimmed_id("id"))["id"].to_list()
 
 
+def test_normalising_before_stripping_gives_the_staged_id():
+    """`trimmed_id` normalises, then strips; the stages strip, then normalise. Every
+    character that NFC changes, every combining mark and every white space, alone, at
+    either end, beside a space or a mark, come out the same both ways."""
+    chars = [
+        chr(c)
+        for c in range(0x110000)
+        if not 0xD800 <= c < 0xE000
+        and (
+            unicodedata.normalize("NFC", chr(c)) != chr(c)
+            or unicodedata.category(chr(c)) in ("Mn", "Mc", "Zs", "Zl", "Zp", "Cc")
+        )
+    ]
+    assert len(chars) > 2_000
+    forms = ("{}", " {}", "{} ", "{}\u0301", "\u0301{}", "e{}", " {}\u0327\u0301 ")
+    frame = pl.DataFrame({"id": [f.format(c) for c in chars for f in forms]})
+    staged = with_trimmed_id(frame.lazy(), "id", "t").collect()["t"]
+    assert frame.select(trimmed_id("id"))["id"].equals(staged)
+    assert unicodedata.normalize("NFC", "\u2000x\u2001") == "\u2002x\u2003"  # spaces stay spaces
+
+
 def test_band_order_by_best_score():
     frames = [
         pl.DataFrame({"band": ["red", "green", None], "score": [45.0, 90.0, 99.0]}),
