@@ -20,7 +20,7 @@ import polars as pl
 
 from chs.columns import KEY, internal
 from chs.engine.reasons import TENTHS, top_keys
-from chs.exprs import labelled, pick, trimmed_id, value_or_null, with_trimmed_id
+from chs.exprs import labelled, pick, trimmed_id, value_or_null
 from chs.numbers import money, rounded
 from chs.snapshot import Lookup, Snapshot, extra_column
 
@@ -338,9 +338,7 @@ def movement_queries(
     )
     out = (pl.col("previous_band") == lowest) & (pl.col("band") != lowest)
     by_value = value.alias(internal("v"))
-    # made in stages: the nested `trimmed_id` strips every id three times (10M: 0.44 s, 0.2 s)
-    keys = with_trimmed_id(frame.select(id_column), id_column, KEY).select(KEY)
-    lost = _lost(previous, keys, ordered)
+    lost = _lost(previous, frame.select(trimmed_id(id_column).alias(KEY)), ordered)
     return {
         "movement": frame.group_by("movement").agg(pl.len().alias("customers")),
         "drops": frame.filter(pl.col("delta") < 0)

@@ -128,6 +128,13 @@ def test_version_is_answered_before_typer_is_imported() -> None:
     assert "typer" not in modules and "chs.cli.app" not in modules
     both = run(CHS, "--debug", "--version", env=env())
     assert (both.returncode, both.stdout) == (0, f"chs {chs.__version__}\n")
+    # a reader that has gone before the line is printed: quiet, as for any command
+    gone = subprocess.Popen(
+        [str(CHS), "--version"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env()
+    )
+    assert gone.stdout is not None and gone.stderr is not None
+    gone.stdout.close()
+    assert (gone.wait(timeout=60), gone.stderr.read()) == (0, b"")
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")

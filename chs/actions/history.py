@@ -128,15 +128,17 @@ def _snapshots(dates: list[str], portfolio: pl.DataFrame, bands: list[str]) -> l
     """Per snapshot: customers, the mean score, customers per band (best band first:
     the group-by that counts them keeps no order)."""
     by_date: dict[str, dict[str, int]] = {d: {} for d in dates}
-    sums: dict[str, list[tuple[int, int]]] = {d: [] for d in dates}  # tenths, scores
+    summed = dict.fromkeys(dates, 0)  # each snapshot's scores in tenths, summed and counted
+    scores = dict.fromkeys(dates, 0)
     for r in portfolio.iter_rows(named=True):
         by_date[r["as_of"]][r["band"]] = int(r["customers"])
-        sums[r["as_of"]].append((int(r["tenths"] or 0), int(r["scores"])))
+        summed[r["as_of"]] += int(r["tenths"] or 0)
+        scores[r["as_of"]] += int(r["scores"])
     return [
         {
             "as_of": d,
             "customers": sum(by_date[d].values()),
-            "mean": mean_of_tenths(sum(t for t, _ in sums[d]), sum(n for _, n in sums[d])) or 0.0,
+            "mean": mean_of_tenths(summed[d], scores[d]) or 0.0,
             "bands": {b: by_date[d][b] for b in bands if b in by_date[d]},
         }
         for d in dates

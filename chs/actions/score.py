@@ -65,6 +65,7 @@ from chs.snapshot import (
     Snapshot,
     gather_lookups,
     in_key_order,
+    key_steps,
     metadata,
     one_row_per_customer,
     open_snapshot,
@@ -620,7 +621,8 @@ def _streaming_pass(
             "alerts": list(alerts.values()),
             "checks": data_check_queries(sources.plan, rows.every, schema),
             "proxy": [proxy] if proxy is not None else [],
-            "order": [_order_query(rows.every)] if sources.ordered else [],
+            # a merged join needs the rows in id order: counted in the pass (`_stepped`)
+            "order": [key_steps(rows.every)] if sources.ordered else [],
         },
         run,
         data,
@@ -631,27 +633,21 @@ def _streaming_pass(
         # the last column has empty values: count the lines (raises for a short one)
         collect([], data, engine="streaming")
     found = data_checks(sources.plan, done["checks"], schema, str(run.source))
-    if done["order"]:  # merged: the rows must be in id order; ids only going up: no repeats
-        back, same, empty = done["order"][0].row(0)
-        in_order, distinct = back == 0 and empty == 0, back == same == empty == 0
-    else:  # hashed: any order will do, and whether an id repeats is not known
-        in_order, distinct = True, False
     counted = dict(zip(alerts, done["alerts"], strict=True))
-    return _passed(run, rows, work, output, keep, found, (in_order, distinct), counted)
+    order = _stepped(done["order"][0] if done["order"] else None)
+    return _passed(run, rows, work, output, keep, found, order, counted)
 
 
-def _order_query(every: pl.LazyFrame) -> pl.LazyFrame:
-    """How the rows' ids step (KEY against the row before): down, equal, and the empty
-    ones. A merged join needs them in order; ids that only go up are each listed once,
-    which spares the repeated-id check its read and sort of every hash (0.3 s at 10M).
-    Only a merged pass asks: added to a plain pass, the query saved 1 % of the
-    instructions (callgrind, 1M) but cost 80 MB more at the peak (10M)."""
-    key, before = pl.col(KEY), pl.col(KEY).shift(1)
-    return every.select(
-        (key < before).sum().alias("back"),
-        (key == before).sum().alias("same"),
-        key.null_count().alias("empty"),
-    )
+def _stepped(steps: pl.DataFrame | None) -> tuple[bool, bool]:
+    """(in id order, each id once) from a merged pass's `key_steps`. A merged join needs
+    the rows in order; ids that only go up are each listed once, which spares the
+    repeated-id check its read and sort of every hash (0.3 s at 10M). A hashed pass
+    (None) does not count: there the count saved 1 % of the instructions (callgrind,
+    1M) but cost 80 MB more at the peak (10M)."""
+    if steps is None:  # any order will do, and whether an id repeats is not known
+        return True, False
+    back, same, empty = steps.row(0)
+    return back == 0 and empty == 0, back == same == empty == 0
 
 
 def _collect_parts(

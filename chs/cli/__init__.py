@@ -10,12 +10,13 @@ from __future__ import annotations
 import sys
 
 from chs import __version__
+from chs.cli.common import print_line
 
 
 def main() -> None:
     """Console entry point: `chs --version` at once, else the typer app."""
     if sys.argv[1:] == ["--version"]:
-        print(f"chs {__version__}")
+        print_line(f"chs {__version__}")
         return
     from chs.cli.app import run
 

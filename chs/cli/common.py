@@ -66,6 +66,13 @@ class _Stdout:
         return getattr(self._stream, name)
 
 
+def print_line(text: str) -> None:
+    """`text` and a newline on stdout, flushed; quiet if its reader has gone."""
+    out = _Stdout(sys.stdout)
+    out.write(text + "\n")
+    out.flush()
+
+
 def flush_stdout() -> None:
     """Flush stdout before Python does at exit, where a closed pipe would print
     `Exception ignored … BrokenPipeError` and exit 120."""
