@@ -13,9 +13,21 @@ PSI_FLOOR = 1e-4  # an empty bin counts as this share, so the logarithm stays fi
 
 
 def score_bins(column: pl.Expr) -> pl.Expr:
-    """Ten bins over 0-100 (100 in the last); a missing value is its own bin (-1)."""
-    binned = (column // (100 / PSI_BINS)).clip(0, PSI_BINS - 1).cast(pl.Int32)
-    return pl.when(column.is_null()).then(pl.lit(-1, pl.Int32)).otherwise(binned)
+    """Ten bins over 0-100 (100 in the last), as Int8; a missing value (or NaN) is its
+    own bin (-1). Filled rather than chosen by `when` (a third less time at 10M rows)."""
+    binned = (column // (100 / PSI_BINS)).clip(0, PSI_BINS - 1)
+    return binned.cast(pl.Int8, strict=False).fill_null(-1)
+
+
+def bin_counts(bins: pl.Series) -> pl.DataFrame:
+    """The rows in each bin of `score_bins` (those with any): one sort of the bins and a
+    search for each bin's edges. A group-by per column made the first read of a 10M
+    customer `chs diff` (22 columns) take 2.68 s against 2.32 s (medians of 5)."""
+    edges = pl.Series(range(-1, PSI_BINS), dtype=bins.dtype)
+    ordered = bins.sort()
+    counts = ordered.search_sorted(edges, side="right") - ordered.search_sorted(edges, side="left")
+    found = pl.DataFrame({bins.name: edges, "len": counts.cast(pl.UInt32)})
+    return found.filter(pl.col("len") > 0)
 
 
 def psi(before: dict[int, int], after: dict[int, int]) -> float:

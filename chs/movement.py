@@ -19,7 +19,7 @@ from typing import Any, Final, TypedDict
 import polars as pl
 
 from chs.columns import KEY, internal
-from chs.engine.reasons import TENTHS, top_keys
+from chs.engine.reasons import TENTHS, Place, top_keys
 from chs.exprs import labelled, pick, trimmed_id, value_or_null
 from chs.numbers import money, rounded
 from chs.snapshot import Lookup, Snapshot, extra_column
@@ -165,24 +165,38 @@ def _drivers(
     joined, places = top_keys(joined, drops, DRIVERS, at_least=0.005, work=internal("drop"))
     before = [pick(p.index, [last[s] for s in common]) for p in places]
     after = [pick(p.index, [this[s] for s in common]) for p in places]
+    if not places:
+        return joined, pl.lit("")
     if bounded:
-        numbers = [_TENTHS_TEXT[k] for k in range(TENTHS)]
-        signals = [f"{s} {n}" for s in common for n in numbers]
-        arrows = [f" -> {n}" for n in numbers]
-        made = [
-            pl.concat_str(
-                labelled(p.index * TENTHS + _tenths(b), signals), labelled(_tenths(a), arrows)
-            )
-            for p, b, a in zip(places, before, after, strict=True)
-        ]
-    else:
-        made = [
-            pl.format("{} {} -> {}", labelled(p.index, common), _points_text(b), _points_text(a))
-            for p, b, a in zip(places, before, after, strict=True)
-        ]
+        return joined, _gathered_text(common, places, before, after)
+    made = [
+        pl.format("{} {} -> {}", labelled(p.index, common), _points_text(b), _points_text(a))
+        for p, b, a in zip(places, before, after, strict=True)
+    ]
     texts = [pl.when(p.shown).then(t) for p, t in zip(places, made, strict=True)]
-    text = pl.concat_str(texts, separator="; ", ignore_nulls=True) if texts else pl.lit("")
-    return joined, text
+    return joined, pl.concat_str(texts, separator="; ", ignore_nulls=True)
+
+
+def _gathered_text(
+    common: list[str], places: list[Place], before: list[pl.Expr], after: list[pl.Expr]
+) -> pl.Expr:
+    """The drivers' text of points within 0-100: each place two gathers, `logins 100`
+    (after `; ` but for the first) and ` -> 50`, null when the place is not shown; a
+    place below the shown ones is never shown, so one concatenation of them all joins
+    the text (a concatenation per place, then one of the places, took 0.2-0.5 s more of
+    10M rows)."""
+    numbers = [_TENTHS_TEXT[k] for k in range(TENTHS)]
+    signals = [f"{s} {n}" for s in common for n in numbers]
+    arrows = [f" -> {n}" for n in numbers]
+    parts = []
+    for rank, (p, b, a) in enumerate(zip(places, before, after, strict=True)):
+        labels = signals if rank == 0 else [f"; {s}" for s in signals]
+        signal = labelled(p.index * TENTHS + _tenths(b), labels)
+        parts += [
+            pl.when(p.shown).then(signal),
+            pl.when(p.shown).then(labelled(_tenths(a), arrows)),
+        ]
+    return pl.concat_str(parts, ignore_nulls=True)
 
 
 # The text of each points value 0.0-100.0 in tenths, as `_points_text` writes it.

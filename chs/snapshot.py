@@ -326,6 +326,8 @@ def one_row_per_customer(snapshot: Snapshot, keys: pl.Series | None = None) -> b
             keys = snapshot.frame.select(KEY).collect(engine="streaming")[KEY]
         except pl.exceptions.PolarsError as exc:
             raise DataError(f"{snapshot.path}: cannot read: {polars_gist(exc)}") from None
+    if _strictly_increasing(keys):  # each id once: no hash to sort (0.3 s of 10M ids)
+        return True
     twice = repeated_key(keys)
     if twice is not None:
         raise DataError(
@@ -333,3 +335,11 @@ def one_row_per_customer(snapshot: Snapshot, keys: pl.Series | None = None) -> b
             "one row per customer"
         )
     return keys.null_count() == 0 and keys.is_sorted()
+
+
+def _strictly_increasing(keys: pl.Series) -> bool:
+    """Whether every key is known and greater than the one before (so none repeats): one
+    scan of the ids in place, where finding a repeat hashes and sorts them."""
+    if keys.null_count() or not keys.is_sorted():
+        return False
+    return not (keys.slice(1) == keys.slice(0, keys.len() - 1)).any()

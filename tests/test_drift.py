@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 
-from chs.drift import psi, psi_label
+import polars as pl
+
+from chs.drift import bin_counts, psi, psi_label, score_bins
 
 
 def test_psi_by_hand():
@@ -26,3 +28,22 @@ def test_psi_label_thresholds():
     assert psi_label(0.1) == "moderate shift"
     assert psi_label(0.25) == "moderate shift"
     assert psi_label(0.2501) == "major shift"
+
+
+def test_score_bins_by_hand():
+    # 0-9.99 -> 0, 10 -> 1, 55.5 -> 5, 100 -> 9 (the last bin holds 100), outside 0-100
+    # clipped to the end bins, a missing value or NaN -> -1
+    values = [0.0, 9.99, 10.0, 55.5, 99.9, 100.0, -5.0, 150.0, None, float("nan")]
+    frame = pl.DataFrame({"x": values}, schema={"x": pl.Float64})
+    got = frame.select(score_bins(pl.col("x")))["x"]
+    assert got.dtype == pl.Int8
+    assert got.to_list() == [0, 0, 1, 5, 9, 9, 0, 9, -1, -1]
+
+
+def test_bin_counts_match_a_group_by():
+    bins = pl.Series("b", [3, -1, 3, 9, 0, 3, -1, 9], dtype=pl.Int8)
+    # -1 twice, 0 once, 3 three times, 9 twice; the empty bins are left out
+    assert bin_counts(bins).rows() == [(-1, 2), (0, 1), (3, 3), (9, 2)]
+    grouped = bins.to_frame().group_by("b").agg(pl.len()).sort("b")
+    assert bin_counts(bins).equals(grouped)
+    assert bin_counts(pl.Series("b", [], dtype=pl.Int8)).height == 0
