@@ -43,8 +43,9 @@ class Coding:
         rounded = (value.fill_null(0.0).clip(0.0, self.most) * self.scale).round(
             0, mode="half_away_from_zero"
         )
-        bit = flag.fill_null(False).cast(self.dtype) if flag is not None else pl.lit(0, self.dtype)
-        return rounded.cast(self.dtype) * self.step + pl.lit(2 * (self.n - 1 - i), self.dtype) + bit
+        code = rounded.cast(self.dtype) * self.step + pl.lit(2 * (self.n - 1 - i), self.dtype)
+        # without a flag, no `+ 0` (Polars adds it: a pass over every row per key)
+        return code + flag.fill_null(False).cast(self.dtype) if flag is not None else code
 
     def place(self, top: pl.Expr) -> Place:
         """A place read back from its code."""
