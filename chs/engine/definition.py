@@ -110,6 +110,13 @@ def map_key(sig: Signal, value: pl.Expr) -> pl.Expr:
 WHOLE_POINTS = pl.Int16
 
 
+def _whole(points: pl.Expr) -> pl.Expr:
+    """Whole points as WHOLE_POINTS: the scheme's own values, 0-100 (the model bounds
+    them), so the cast need not check each (callgrind, 1M rows: 0.25 billion fewer
+    instructions of 18.86)."""
+    return points.cast(WHOLE_POINTS, wrap_numerical=True)
+
+
 @dataclass
 class CompiledDefinition:
     """One score definition compiled over the rows: its checks and its output pieces."""
@@ -132,9 +139,7 @@ class CompiledDefinition:
         """Output columns under `prefix`: points, group scores, score, band, coverage, reasons."""
         return [
             *[
-                (e.cast(WHOLE_POINTS) if n in self.whole else e.round(2)).alias(
-                    points_column(n, prefix)
-                )
+                (_whole(e) if n in self.whole else e.round(2)).alias(points_column(n, prefix))
                 for n, e in self.points.items()
             ],
             *[
