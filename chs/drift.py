@@ -12,11 +12,33 @@ PSI_BINS = 10
 PSI_FLOOR = 1e-4  # an empty bin counts as this share, so the logarithm stays finite
 
 
-def score_bins(column: pl.Expr) -> pl.Expr:
-    """Ten bins over 0-100 (100 in the last), as Int8; a missing value (or NaN) is its
-    own bin (-1). Filled rather than chosen by `when` (a third less time at 10M rows)."""
-    binned = (column // (100 / PSI_BINS)).clip(0, PSI_BINS - 1)
-    return binned.cast(pl.Int8, strict=False).fill_null(-1)
+def score_bins(column: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """Ten bins over 0-100 (100 and above in the last, below 0 in the first), as Int8; a
+    missing value (or NaN) is its own bin (-1). `dtype`: the column's, so that integer
+    points are binned as integers. Chosen by `when`s, then cast unchecked (each value
+    then lies within 0-9): `clip` and a checked cast took 92-124 ms for 10M Int16
+    points made floats, 140 ms for 10M floats, against 9-12 ms and 52 ms."""
+    width = 100 // PSI_BINS
+    if dtype.is_integer():
+        binned = (
+            pl.when(column >= 100)
+            .then(pl.lit(PSI_BINS - 1, dtype))
+            .when(column < 0)
+            .then(pl.lit(0, dtype))
+            .otherwise(column // width)
+        )
+    else:
+        numbers = column.cast(pl.Float64)
+        binned = (
+            pl.when(numbers.is_nan())
+            .then(None)
+            .when(numbers >= 100)
+            .then(float(PSI_BINS - 1))
+            .when(numbers < 0)
+            .then(0.0)
+            .otherwise(numbers // width)
+        )
+    return binned.cast(pl.Int8, wrap_numerical=True).fill_null(-1)
 
 
 def bin_counts(bins: pl.Series) -> pl.DataFrame:

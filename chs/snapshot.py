@@ -43,6 +43,9 @@ class Snapshot:
     rescored: bool = False  # a raw file scored here
     rejected: int = 0
     data: Input | None = field(default=None, repr=False)  # the opened file, to tell a change
+    # the rows with KEY and every column in the type the file holds (points as Int16,
+    # where `frame` makes them floats): for reads that gain from the narrower type
+    keyed: pl.LazyFrame | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -251,9 +254,10 @@ def _snapshot(
             for c in dict.fromkeys(extra or [])
         ],
     ]
+    keyed = with_trimmed_id(frame, ident, KEY)
     return Snapshot(
         path=path,
-        frame=with_trimmed_id(frame, ident, KEY).select(keep),
+        frame=keyed.select(keep),
         id_column=ident,
         value_column=value,
         scheme_name=name,
@@ -262,6 +266,7 @@ def _snapshot(
         signals=signals,
         rescored=rescored,
         rejected=rejected,
+        keyed=keyed,
     )
 
 

@@ -32,12 +32,23 @@ def test_psi_label_thresholds():
 
 def test_score_bins_by_hand():
     # 0-9.99 -> 0, 10 -> 1, 55.5 -> 5, 100 -> 9 (the last bin holds 100), outside 0-100
-    # clipped to the end bins, a missing value or NaN -> -1
-    values = [0.0, 9.99, 10.0, 55.5, 99.9, 100.0, -5.0, 150.0, None, float("nan")]
+    # to the end bins, a missing value or NaN -> -1
+    values = [0.0, 9.99, 10.0, 55.5, 99.9, 100.0, -5.0, 150.0, 1e300, -1e300, None, float("nan")]
     frame = pl.DataFrame({"x": values}, schema={"x": pl.Float64})
-    got = frame.select(score_bins(pl.col("x")))["x"]
+    got = frame.select(score_bins(pl.col("x"), pl.Float64()).alias("x"))["x"]
     assert got.dtype == pl.Int8
-    assert got.to_list() == [0, 0, 1, 5, 9, 9, 0, 9, -1, -1]
+    assert got.to_list() == [0, 0, 1, 5, 9, 9, 0, 9, 9, 0, -1, -1]
+
+
+def test_whole_points_binned_as_integers_as_they_would_be_as_floats():
+    # Int16 points (chs writes whole points so): 0-9 -> 0, 10 -> 1, 99 -> 9, 100 -> 9,
+    # and out of range as a float would be
+    values = [0, 9, 10, 19, 50, 99, 100, -3, 32000, None]
+    ints = pl.DataFrame({"x": values}, schema={"x": pl.Int16})
+    floats = ints.select(pl.col("x").cast(pl.Float64))
+    got = ints.select(score_bins(pl.col("x"), pl.Int16()).alias("x"))["x"]
+    assert got.to_list() == [0, 0, 1, 1, 5, 9, 9, 0, 9, -1]
+    assert got.equals(floats.select(score_bins(pl.col("x"), pl.Float64()).alias("x"))["x"])
 
 
 def test_bin_counts_match_a_group_by():
