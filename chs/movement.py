@@ -210,8 +210,9 @@ _TENTHS_TEXT = [f"{k / 10:.1f}".removesuffix(".0") for k in range(TENTHS)]
 
 
 def _tenths(x: pl.Expr) -> pl.Expr:
-    """Points within 0-100 in tenths, rounded as `_points_text` rounds them (0 to 1000)."""
-    return (x.round(1) * 10).round(0).cast(pl.Int32)
+    """Points within 0-100 in tenths, rounded as `_points_text` rounds them (0 to 1000,
+    which Int32 holds: cast without a check per value)."""
+    return (x.round(1) * 10).round(0).cast(pl.Int32, wrap_numerical=True)
 
 
 def points_bounded(common: list[str]) -> pl.Expr:
