@@ -42,13 +42,17 @@ def score_bins(column: pl.Expr, dtype: pl.DataType) -> pl.Expr:
 
 
 def bin_counts(bins: pl.Series) -> pl.DataFrame:
-    """The rows in each bin of `score_bins` (those with any): one sort of the bins and a
-    search for each bin's edges. A group-by per column made the first read of a 10M
-    customer `chs diff` (22 columns) take 2.68 s against 2.32 s (medians of 5)."""
-    edges = pl.Series(range(-1, PSI_BINS), dtype=bins.dtype)
-    ordered = bins.sort()
-    counts = ordered.search_sorted(edges, side="right") - ordered.search_sorted(edges, side="left")
-    found = pl.DataFrame({bins.name: edges, "len": counts.cast(pl.UInt32)})
+    """The rows in each bin of `score_bins` (those with any): one comparison per bin,
+    summed (10M bins: 2-4 ms, where a sort and a search for the edges took 30-96 ms and
+    a group-by per column made the first read of a 10M diff 0.35 s slower)."""
+    edges = list(range(-1, PSI_BINS))
+    counts = bins.to_frame("b").select((pl.col("b") == k).sum().alias(str(k)) for k in edges)
+    found = pl.DataFrame(
+        {
+            bins.name: pl.Series(edges, dtype=bins.dtype),
+            "len": pl.Series(counts.row(0), dtype=pl.UInt32),
+        }
+    )
     return found.filter(pl.col("len") > 0)
 
 
