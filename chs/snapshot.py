@@ -19,7 +19,7 @@ from typing import Any
 
 import polars as pl
 
-from chs.columns import KEY, META_KEY
+from chs.columns import KEY, META_KEY, ROW_NUMBER
 from chs.errors import HINT_SCHEME, DataError, polars_gist
 from chs.exprs import repeated_hashes, with_trimmed_id
 from chs.files import CsvOptions, Input, open_input
@@ -348,3 +348,25 @@ def _strictly_increasing(keys: pl.Series) -> bool:
     if keys.null_count() or not keys.is_sorted():
         return False
     return not (keys.slice(1) == keys.slice(0, keys.len() - 1)).any()
+
+
+def non_number(snapshot: Snapshot) -> DataError | None:
+    """The first score or points value of a scored file that is not a number, named by
+    column, row and value: a failed cast names only the column (and no file, when two
+    are read together). None for a rescored export, or when every value is a number."""
+    if snapshot.data is None or snapshot.rescored:
+        return None
+    numbered = snapshot.data.numbered()
+    types = numbered.collect_schema()
+    for column in ["score", *[f"points_{s}" for s in snapshot.signals]]:
+        if types.get(column) != pl.String:  # read as numbers: every value is one
+            continue
+        text = pl.col(column).str.strip_chars()
+        unread = text.is_not_null() & (text != "") & text.cast(pl.Float64, strict=False).is_null()
+        bad = numbered.filter(unread).select(ROW_NUMBER, column).head(1).collect()
+        if bad.height:
+            row, value = bad.row(0)
+            return DataError(
+                f"{snapshot.path}: column {column!r}, row {row}: {value!r} is not a number"
+            )
+    return None

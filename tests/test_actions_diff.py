@@ -297,3 +297,17 @@ def test_points_edited_outside_0_100_have_their_drivers_formatted(tmp_path):
     drivers = dict(pl.read_parquet(out).select("id", "drivers").iter_rows())
     assert drivers["a"] == "x 120 -> 80"
     assert drivers["b"] == ""
+
+
+@pytest.mark.parametrize("side", ["last", "this"])
+def test_a_points_value_that_is_not_a_number_names_its_file_row_and_value(tmp_path, side):
+    # A failed cast names neither the file (both are read together) nor the row.
+    good = "id,score,band,points_x\na,70,high,50\nb,40,low,30\n"
+    bad = "id,score,band,points_x\na,70,high,50\nb,40,low, abc\n"
+    last = write(tmp_path / "last.csv", bad if side == "last" else good)
+    this = write(tmp_path / "this.csv", bad if side == "this" else good)
+    with pytest.raises(DataError) as err:
+        diff(last, this, output=tmp_path / "diff.parquet")
+    named = last if side == "last" else this
+    assert err.value.message == f"{named}: column 'points_x', row 2: ' abc' is not a number"
+    assert not (tmp_path / "diff.parquet").exists()

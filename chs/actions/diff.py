@@ -47,6 +47,7 @@ from chs.scheme import Scheme
 from chs.scheme import load_scheme as load_scheme  # for `chs diff`
 from chs.snapshot import (
     Snapshot,
+    non_number,
     one_row_per_customer,
     open_snapshot,
     recorded,
@@ -341,7 +342,11 @@ def _compare_error(exc: BaseException, last: Snapshot, this: Snapshot) -> DataEr
             f"{this.path}: cannot compare with {last.path}: the engine failed reading them "
             "(did one change while it was read?)"
         )
-    return DataError(f"{this.path}: cannot compare with {last.path}: {polars_gist(exc)}")
+    return (
+        non_number(last)
+        or non_number(this)
+        or DataError(f"{this.path}: cannot compare with {last.path}: {polars_gist(exc)}")
+    )
 
 
 def _check_common(counts: dict[str, Any], last: Snapshot, this: Snapshot) -> None:
